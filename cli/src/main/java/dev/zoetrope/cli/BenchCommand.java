@@ -1,0 +1,71 @@
+package dev.zoetrope.cli;
+
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure engine and model throughput.",
+        subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static void print(KernelBench.Result r) {
+        System.out.printf(Locale.ROOT, "%-44s %8.1f GFLOP/s  (best of %d: %.4f s)%n", r.name(), r.gflops(), r.runs(), r.bestSeconds());
+    }
+
+    @Command(name = "matmul", mixinStandardHelpOptions = true, description = "fp32 and bf16 n x n x n matmul in GFLOP/s.")
+    static final class Matmul implements Callable<Integer> {
+        @Option(names = "-n", description = "Matrix size (default ${DEFAULT-VALUE}).")
+        int n = 2048;
+        @Option(names = "--runs", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
+        int runs = 5;
+
+        @Override
+        public Integer call() {
+            if (n < 1 || runs < 1) throw new IllegalArgumentException("-n and --runs must be positive");
+            System.out.println(Engine.init().describe());
+            print(KernelBench.matmul(DType.F32, n, runs));
+            print(KernelBench.matmul(DType.BF16, n, runs));
+            return 0;
+        }
+    }
+
+    @Command(name = "attention", mixinStandardHelpOptions = true,
+            description = "Attention through fused SDPA and the chunked matmul/softmax path, fp32 and bf16, in GFLOP/s.")
+    static final class Attention implements Callable<Integer> {
+        @Option(names = "--heads", description = "Heads (default ${DEFAULT-VALUE}).")
+        int heads = 13;
+        @Option(names = "--len", description = "Tokens (default ${DEFAULT-VALUE}).")
+        int len = 4096;
+        @Option(names = "--head-dim", description = "Head dim (default ${DEFAULT-VALUE}).")
+        int headDim = 128;
+        @Option(names = "--chunk", description = "Query chunk of the manual path (default ${DEFAULT-VALUE}).")
+        int chunk = 1024;
+        @Option(names = "--runs", description = "Timed runs (default ${DEFAULT-VALUE}).")
+        int runs = 2;
+
+        @Override
+        public Integer call() {
+            if (heads < 1 || len < 1 || headDim < 1 || chunk < 1 || runs < 1)
+                throw new IllegalArgumentException("all sizes must be positive");
+            System.out.println(Engine.init().describe());
+            print(KernelBench.sdpa(DType.F32, heads, len, headDim, runs));
+            print(KernelBench.manualAttention(DType.F32, heads, len, headDim, chunk, runs));
+            print(KernelBench.sdpa(DType.BF16, heads, len, headDim, runs));
+            print(KernelBench.manualAttention(DType.BF16, heads, len, headDim, chunk, runs));
+            return 0;
+        }
+    }
+}

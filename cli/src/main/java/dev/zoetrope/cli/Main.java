@@ -1,0 +1,59 @@
+package dev.zoetrope.cli;
+
+import java.io.PrintWriter;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code zoetrope} command line. */
+@Command(name = "zoetrope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Text-to-video models on the JVM: curate data, train, generate, serve.",
+        subcommands = {
+                DoctorCommand.class,
+                InfoCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (for tests). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::handle);
+        return cl.execute(args);
+    }
+
+    /** Known failures print one clear line and exit 2; anything else is a bug and keeps its stack trace. */
+    private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        if (Errors.isUserError(e)) {
+            err.println("error: " + Errors.message(e));
+            if (System.getenv("ZOETROPE_DEBUG") != null) e.printStackTrace(err);
+            err.flush();
+            return 2;
+        }
+        err.println("internal error: " + e);
+        e.printStackTrace(err);
+        err.flush();
+        return 1;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"zoetrope " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+        }
+    }
+}

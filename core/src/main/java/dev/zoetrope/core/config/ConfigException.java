@@ -1,0 +1,12 @@
+package dev.zoetrope.core.config;
+
+/** A config or sidecar file is missing or does not say what it must. */
+public class ConfigException extends RuntimeException {
+    public ConfigException(String message) {
+        super(message);
+    }
+
+    public ConfigException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.zoetrope.core.engine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The tensor engine: libtorch through the JavaCPP presets.
+ *
+ * <p>{@link #init()} must run before any tensor is made. It extracts the whole native folder of the
+ * pytorch jar before the first library load: loading {@code libtorch_cpu.so} while its neighbours
+ * (such as {@code libgomp.so.1}) are still missing from an empty cache lets the dynamic linker pick
+ * the system's copies, which crashed the JVM on first start.
+ *
+ * <p>Threads default to the number of cores; {@code ZOETROPE_THREADS} or {@code -Dzoetrope.threads}
+ * override it.
+ */
+public final class Engine {
+    private static volatile EngineInfo info;
+
+    private Engine() {}
+
+    /** Loads libtorch once; later calls return the same facts. Thread-safe. */
+    public static EngineInfo init() {
+        EngineInfo i = info;
+        if (i != null) return i;
+        synchronized (Engine.class) {
+            if (info == null) info = load();
+            return info;
+        }
+    }
+
+    private static EngineInfo load() {
+        long t0 = System.nanoTime();
+        String flavour = "cpu";
+        try {
+            String platform = Loader.getPlatform();
+            String[] folders = {platform + "-gpu", platform};
+            for (String folder : folders) {
+                String resource = "/org/bytedeco/pytorch/" + folder + "/";
+                if (torch.class.getResource(resource) != null) {
+                    Loader.cacheResources(torch.class, resource);
+                    if (folder.endsWith("-gpu")) flavour = "cuda";
+                    break;
+                }
+            }
+            Loader.load(torch.class);
+        } catch (Exception | UnsatisfiedLinkError e) {
+            throw new EngineException("could not load libtorch natives (" + Loader.getPlatform() + "): " + e.getMessage()
+                    + "; the JavaCPP cache is " + cacheDir(), e);
+        }
+        int threads = requestedThreads();
+        torch.set_num_threads(threads);
+        boolean cuda = "cuda".equals(flavour) && torch.cuda_is_available();
+        return new EngineInfo("2.10.0", flavour, cuda, torch.get_num_threads(),
+                (System.nanoTime() - t0) / 1_000_000, cacheDir());
+    }
+
+    static int requestedThreads() {
+        String s = System.getProperty("zoetrope.threads", System.getenv("ZOETROPE_THREADS"));
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (s == null || s.isBlank()) return cores;
+        try {
+            int n = Integer.parseInt(s.trim());
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new EngineException("ZOETROPE_THREADS must be a positive whole number, not '" + s + "'", e);
+        }
+    }
+
+    private static Path cacheDir() {
+        try {
+            return Loader.getCacheDir().toPath();
+        } catch (java.io.IOException | RuntimeException e) {
+            return Path.of(System.getProperty("user.home"), ".javacpp", "cache");
+        }
+    }
+
+    /** What the engine is, for {@code doctor} and logs. */
+    public record EngineInfo(String libtorchVersion, String flavour, boolean cudaAvailable, int threads,
+                             long loadMillis, Path nativeCache) {
+        public String describe() {
+            return String.format(Locale.ROOT, "libtorch %s (%s%s), %d threads, natives in %s", libtorchVersion, flavour,
+                    cudaAvailable ? ", CUDA available" : "", threads, nativeCache);
+        }
+
+        public boolean cacheExists() {
+            return Files.isDirectory(nativeCache);
+        }
+    }
+}

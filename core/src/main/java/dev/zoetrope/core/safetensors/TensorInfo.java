@@ -1,0 +1,43 @@
+package dev.zoetrope.core.safetensors;
+
+import java.util.Arrays;
+
+import dev.zoetrope.core.engine.DType;
+
+/**
+ * One entry of a safetensors header.
+ *
+ * @param begin byte offset of the data, relative to the start of the data section
+ * @param end   exclusive end offset, relative to the start of the data section
+ */
+public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
+    public long numel() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    public long byteLength() {
+        return end - begin;
+    }
+
+    public String describe() {
+        return name + " " + dtype.code() + " " + Arrays.toString(shape);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TensorInfo t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
+                && begin == t.begin && end == t.end;
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + Arrays.hashCode(shape);
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}
