@@ -1,0 +1,12 @@
+package dev.zoetrope.models.nn;
+
+/** Weights do not fit the model: a tensor is missing, has the wrong shape, or an unexpected dtype. */
+public class ModelLoadException extends RuntimeException {
+    public ModelLoadException(String message) {
+        super(message);
+    }
+
+    public ModelLoadException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.zoetrope.models.nn;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** The functional building blocks shared by the text encoder, VAE and DiT. */
+public final class Ops {
+    private Ops() {}
+
+    /** {@code x·Wᵀ + b}; {@code bias} may be null. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+    }
+
+    /** LayerNorm over the last dim; {@code weight} and {@code bias} may be null (no affine). */
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        return torch.layer_norm(x, new long[]{x.size(-1)},
+                weight == null ? new TensorOptional() : new TensorOptional(weight),
+                bias == null ? new TensorOptional() : new TensorOptional(bias), eps, false);
+    }
+
+    /** {@code x·rsqrt(mean(x²)+eps)·w} over the last dim, computed in float32, returned in x's dtype. */
+    public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
+        ScalarType dt = x.scalar_type();
+        Tensor xf = x.to(ScalarType.Float);
+        Tensor norm = xf.mul(torch.rsqrt(xf.pow(new Scalar(2.0)).mean(new long[]{-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional())
+                .add(new Scalar(eps))));
+        Tensor out = norm.to(dt);
+        return weight == null ? out : out.mul(weight);
+    }
+
+    public static Tensor geluTanh(Tensor x) {
+        return torch.gelu(x, "tanh");
+    }
+
+    public static Tensor silu(Tensor x) {
+        return torch.silu(x);
+    }
+
+    public static Scalar scalar(double v) {
+        return new Scalar(v);
+    }
+}
