@@ -1,0 +1,14 @@
+package dev.zoetrope.models.pipeline;
+
+/** Progress of one generation, for progress bars and the service's SSE stream. */
+public interface GenerationListener {
+    /** Called as work advances; {@code fraction} goes from 0 to 1 over text encoding, denoising and decoding. */
+    void progress(String stage, double fraction, double etaSeconds);
+
+    /** True when the caller wants the generation stopped; checked between steps. */
+    default boolean cancelled() {
+        return false;
+    }
+
+    GenerationListener NONE = (stage, fraction, eta) -> {};
+}

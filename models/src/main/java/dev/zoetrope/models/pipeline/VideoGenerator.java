@@ -1,0 +1,19 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Path;
+
+/** A loaded text-to-video model. One instance may be shared; {@link #generate} calls are serialised by the caller. */
+public interface VideoGenerator extends AutoCloseable {
+    ModelCapabilities capabilities();
+
+    /**
+     * Generates one clip and writes it atomically to {@code outputMp4} (H.264, yuv420p).
+     *
+     * @throws IllegalArgumentException for a request outside {@link #capabilities()}
+     * @throws GenerationCancelledException when the listener cancels; nothing is written then
+     */
+    GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener);
+
+    @Override
+    void close();
+}
