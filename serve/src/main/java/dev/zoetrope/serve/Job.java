@@ -1,0 +1,13 @@
+package dev.zoetrope.serve;
+
+import java.time.Instant;
+
+/**
+ * One generation job as stored.
+ *
+ * @param seq insertion order, used for queue order and list cursors
+ * @param owner id of the API key that submitted it
+ * @param result JSON of the finished clip's facts (size, frames, fps, seconds), or null
+ */
+public record Job(long seq, String id, String owner, JobStatus status, JobParams params, String error, int attempts,
+                  Instant createdAt, Instant startedAt, Instant finishedAt, String result) {}

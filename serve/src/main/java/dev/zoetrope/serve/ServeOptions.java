@@ -1,0 +1,63 @@
+package dev.zoetrope.serve;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How the service runs.
+ *
+ * @param data directory for the job database, API keys and finished videos
+ * @param host address to bind; loopback by default so a server is never exposed by accident
+ * @param port TCP port; 0 picks a free one (tests)
+ * @param concurrency worker threads taking jobs from the queue
+ * @param queueLimit jobs queued or running at once before submissions get 429
+ * @param maxBodyBytes largest accepted request body; larger ones get 413
+ * @param maxPromptChars longest accepted prompt or negative prompt
+ * @param shutdownGrace how long a graceful shutdown lets a running job finish before requeueing it
+ * @param linkLifetime how long signed content and event links stay valid
+ */
+public record ServeOptions(Path data, String host, int port, int concurrency, int queueLimit, int maxBodyBytes,
+                           int maxPromptChars, Duration shutdownGrace, Duration linkLifetime) {
+    public ServeOptions {
+        if (data == null) throw new IllegalArgumentException("--data: a data directory is required");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port: " + port + " is not a TCP port");
+        if (concurrency < 1) throw new IllegalArgumentException("--concurrency: must be at least 1, got " + concurrency);
+        if (queueLimit < 1) throw new IllegalArgumentException("--queue-limit: must be at least 1, got " + queueLimit);
+        if (maxBodyBytes < 1024) throw new IllegalArgumentException("--max-body: must be at least 1024 bytes");
+        if (maxPromptChars < 1) throw new IllegalArgumentException("--max-prompt-chars: must be at least 1");
+    }
+
+    public static ServeOptions defaults(Path data) {
+        return new ServeOptions(data, "127.0.0.1", 8080, 1, 100, 16 * 1024, 2000, Duration.ofSeconds(30),
+                Duration.ofHours(12));
+    }
+
+    public ServeOptions withPort(int p) {
+        return new ServeOptions(data, host, p, concurrency, queueLimit, maxBodyBytes, maxPromptChars, shutdownGrace, linkLifetime);
+    }
+
+    public ServeOptions withConcurrency(int c) {
+        return new ServeOptions(data, host, port, c, queueLimit, maxBodyBytes, maxPromptChars, shutdownGrace, linkLifetime);
+    }
+
+    public ServeOptions withQueueLimit(int q) {
+        return new ServeOptions(data, host, port, concurrency, q, maxBodyBytes, maxPromptChars, shutdownGrace, linkLifetime);
+    }
+
+    public ServeOptions withShutdownGrace(Duration g) {
+        return new ServeOptions(data, host, port, concurrency, queueLimit, maxBodyBytes, maxPromptChars, g, linkLifetime);
+    }
+
+    public Path videosDir() {
+        return data.resolve("videos");
+    }
+
+    /** Where generators write before the finished file is moved into {@link #videosDir()}. */
+    public Path workDir() {
+        return data.resolve("work");
+    }
+
+    public Path database() {
+        return data.resolve("zoetrope.db");
+    }
+}
