@@ -41,7 +41,7 @@ record ByteRange(long start, long end) {
             }
             long start = Long.parseLong(first);
             long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
-            if (start < 0 || end < start) return null;
+            if (start < 0 || (!last.isEmpty() && end < start)) return null;
             if (start >= size) throw new UnsatisfiableException();
             return new ByteRange(start, Math.min(end, size - 1));
         } catch (NumberFormatException e) {

@@ -1,0 +1,98 @@
+package dev.zoetrope.serve;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.models.pipeline.GenerationListener;
+import dev.zoetrope.models.pipeline.GenerationRequest;
+import dev.zoetrope.models.pipeline.GenerationResult;
+import dev.zoetrope.models.pipeline.ModelCapabilities;
+import dev.zoetrope.models.pipeline.VideoGenerator;
+
+/**
+ * TEST DOUBLE for {@link VideoGenerator}: no model, no weights. It walks through "steps" that each sleep
+ * {@code stepMillis}, reports progress and honours cancellation like the real pipeline, then writes a small, real
+ * H.264 mp4 (a moving bar whose colour depends on prompt and seed) so the service's file handling and the browser's
+ * player are exercised for real. It also checks that the service never overlaps generate calls.
+ */
+public final class TestPatternGenerator implements VideoGenerator {
+    static final ModelCapabilities CAPS = new ModelCapabilities("test-pattern",
+            Map.of("64p", new int[]{64, 64}, "128p", new int[]{128, 128}), "64p",
+            1, 4, 2, 8, 1, 50, 4, 5.0, "blurry", 42L, 512);
+
+    private final long stepMillis;
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicInteger calls = new AtomicInteger();
+    private volatile boolean overlapped;
+
+    public TestPatternGenerator(long stepMillis) {
+        this.stepMillis = stepMillis;
+    }
+
+    @Override
+    public ModelCapabilities capabilities() {
+        return CAPS;
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
+        if (active.incrementAndGet() > 1) overlapped = true;
+        calls.incrementAndGet();
+        try {
+            int[] size = CAPS.resolutions().get(request.resolution());
+            if (size == null) throw new IllegalArgumentException("unknown resolution " + request.resolution());
+            int steps = request.steps();
+            long t0 = System.nanoTime();
+            listener.progress("encode text", 0.0, Double.NaN);
+            for (int s = 0; s < steps; s++) {
+                if (listener.cancelled()) throw new GenerationCancelledException();
+                sleep(stepMillis);
+                double fraction = 0.05 + 0.85 * (s + 1) / steps;
+                double elapsed = (System.nanoTime() - t0) / 1e9;
+                listener.progress("denoise", fraction, elapsed / (s + 1) * (steps - s - 1));
+            }
+            if (listener.cancelled()) throw new GenerationCancelledException();
+            listener.progress("decode", 0.95, 0.1);
+            int frames = CAPS.fps() * (int) Math.floor(request.durationSeconds()) + 1;
+            int hue = Math.floorMod((request.prompt() + "|" + request.seed()).hashCode(), 200);
+            int w = size[0];
+            int h = size[1];
+            AtomicFiles.write(outputMp4, tmp -> TestMp4Encoder.write(tmp, w, h, CAPS.fps(), frames,
+                    (t, x, y) -> Math.abs(x - t * w / frames) < w / 8 ? 235 : 40 + (y * 120 / h),
+                    28 + hue, 228 - hue));
+            listener.progress("done", 1.0, 0);
+            return new GenerationResult(outputMp4, request, w, h, frames, CAPS.fps(), (double) (frames - 1) / CAPS.fps());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            active.decrementAndGet();
+        }
+    }
+
+    /** How many generate calls started. */
+    public int calls() {
+        return calls.get();
+    }
+
+    /** True if two generate calls ever ran at once (the service must serialise them). */
+    public boolean overlapped() {
+        return overlapped;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GenerationCancelledException();
+        }
+    }
+
+    @Override
+    public void close() {}
+}
