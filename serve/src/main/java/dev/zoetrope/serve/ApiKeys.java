@@ -68,8 +68,8 @@ public final class ApiKeys {
                  ResultSet rs = s.executeQuery("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at")) {
                 while (rs.next()) {
                     long revoked = rs.getLong(4);
-                    out.add(new KeyInfo(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
-                            rs.wasNull() ? null : Instant.ofEpochMilli(revoked)));
+                    Instant revokedAt = rs.wasNull() ? null : Instant.ofEpochMilli(revoked);
+                    out.add(new KeyInfo(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), revokedAt));
                 }
             }
             return out;

@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 
 /** Structured log events: a short event name plus key/value fields, formatted by {@link JsonLogFormatter}. */
 final class ServiceLog {
+    private static final JsonLogFormatter FALLBACK = new JsonLogFormatter();
     private final Logger logger;
 
     ServiceLog(Class<?> owner) {
@@ -34,6 +35,8 @@ final class ServiceLog {
         r.setLoggerName(logger.getName());
         r.setParameters(new Object[]{fields});
         r.setThrown(thrown);
-        logger.log(r);
+        // During JVM shutdown the log manager has already closed its handlers; graceful-shutdown events still matter.
+        if (Logger.getLogger("").getHandlers().length == 0) System.err.print(FALLBACK.format(r));
+        else logger.log(r);
     }
 }

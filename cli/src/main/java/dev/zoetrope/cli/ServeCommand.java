@@ -1,0 +1,173 @@
+package dev.zoetrope.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+
+import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.serve.ApiKeys;
+import dev.zoetrope.serve.GeneratorFactory;
+import dev.zoetrope.serve.JsonLogFormatter;
+import dev.zoetrope.serve.ServeOptions;
+import dev.zoetrope.serve.ServiceDatabase;
+import dev.zoetrope.serve.ZoetropeServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run the generation service: REST API (/openapi.json), web page (/), persistent job queue.",
+                "Make an API key first: zoetrope serve keys add --data DIR"},
+        subcommands = {ServeCommand.Keys.class})
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model-dir", paramLabel = "DIR",
+            description = "Model to serve (default: the shipped tiny model, models/zoetrope-tiny).")
+    Path modelDir;
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
+    Path data;
+    @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
+    String host = "127.0.0.1";
+    @Option(names = "--port", description = "TCP port (default ${DEFAULT-VALUE}).")
+    int port = 8080;
+    @Option(names = "--concurrency", description = "Worker threads taking jobs (default ${DEFAULT-VALUE}); the model is shared.")
+    int concurrency = 1;
+    @Option(names = "--queue-limit", description = "Queued plus running jobs before submissions get 429 (default ${DEFAULT-VALUE}).")
+    int queueLimit = 100;
+    @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body (default ${DEFAULT-VALUE}).")
+    int maxBody = 16 * 1024;
+    @Option(names = "--max-prompt-chars", description = "Longest prompt (default ${DEFAULT-VALUE}).")
+    int maxPromptChars = 2000;
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS",
+            description = "On SIGTERM, how long a running job may finish before it is requeued (default ${DEFAULT-VALUE}).")
+    int shutdownGrace = 30;
+    @Option(names = "--log-level", description = "SEVERE, WARNING, INFO or FINE (FINE logs every request) (default ${DEFAULT-VALUE}).")
+    String logLevel = "INFO";
+
+    /** Opens the model to serve; the text-to-video pipeline's loader for a model directory. */
+    static GeneratorFactory generators = ServeCommand::openModel;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (data == null) throw new IllegalArgumentException("--data DIR is required (where jobs, keys and videos are kept)");
+        Level level;
+        try {
+            level = Level.parse(logLevel.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--log-level: unknown level '" + logLevel + "'");
+        }
+        ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
+                Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
+        Path dir = modelDir != null ? modelDir : defaultModelDir();
+        JsonLogFormatter.install(level);
+        VideoGenerator model = generators.open(dir);
+        ZoetropeServer server;
+        try {
+            server = ZoetropeServer.start(options, model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+                model.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "zoetrope-shutdown"));
+        try (ServiceDatabase db = ServiceDatabase.open(data)) {
+            if (new ApiKeys(db).list().stream().noneMatch(ApiKeys.KeyInfo::active))
+                System.out.println("No API key yet: make one with  zoetrope serve keys add --data " + data);
+        }
+        System.out.println("Serving " + model.capabilities().family() + " on " + server.uri() + " (Ctrl-C to stop)");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private static Path defaultModelDir() {
+        String home = System.getProperty("zoetrope.home");
+        if (home == null) throw new IllegalArgumentException("--model-dir DIR is required (zoetrope.home is not set, so "
+                + "the shipped tiny model cannot be found)");
+        return Path.of(home, "models", "zoetrope-tiny");
+    }
+
+    private static VideoGenerator openModel(Path dir) {
+        if (!Files.isDirectory(dir))
+            throw new IllegalArgumentException(dir + ": no model directory here; pass --model-dir DIR with a zoetrope, "
+                    + "Linum v2 or Wan 2.1 checkpoint");
+        throw new IllegalStateException(dir + ": this build has no text-to-video pipeline to load it with");
+    }
+
+    @Command(name = "keys", mixinStandardHelpOptions = true, description = "Manage API keys (stored hashed in --data).",
+            subcommands = {Keys.Add.class, Keys.ListKeys.class, Keys.Revoke.class})
+    static final class Keys implements Runnable {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(System.out);
+        }
+
+        @Command(name = "add", mixinStandardHelpOptions = true, description = "Make a key and print it (shown only this once).")
+        static final class Add implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+            Path data;
+            @Option(names = "--name", description = "A label to recognise the key by (default ${DEFAULT-VALUE}).")
+            String name = "key";
+
+            @Override
+            public Integer call() {
+                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                    ApiKeys.NewKey k = new ApiKeys(db).add(name);
+                    System.out.println(k.secret());
+                    System.err.println("API key '" + k.info().name() + "' (id " + k.info().id()
+                            + ") made; it is shown only now. Send it as 'Authorization: Bearer <key>'.");
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (ids and names, never secrets).")
+        static final class ListKeys implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+            Path data;
+
+            @Override
+            public Integer call() {
+                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                    List<ApiKeys.KeyInfo> keys = new ApiKeys(db).list();
+                    if (keys.isEmpty()) System.out.println("no keys; make one with: zoetrope serve keys add --data " + data);
+                    for (ApiKeys.KeyInfo k : keys)
+                        System.out.printf(Locale.ROOT, "%s  %-20s  created %s%s%n", k.id(), k.name(), k.createdAt(),
+                                k.active() ? "" : "  REVOKED " + k.revokedAt());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a key at once.")
+        static final class Revoke implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+            Path data;
+            @Parameters(paramLabel = "ID", description = "The key's id (from 'keys list') or the key itself.")
+            String id;
+
+            @Override
+            public Integer call() {
+                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                    if (!new ApiKeys(db).revoke(id)) throw new IllegalArgumentException("no active key with id " + id);
+                    System.out.println("revoked " + id);
+                }
+                return 0;
+            }
+        }
+    }
+}
