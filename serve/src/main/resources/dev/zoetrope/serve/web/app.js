@@ -48,7 +48,7 @@ async function loadCapabilities() {
   for (const [name, wh] of Object.entries(caps.resolutions)) {
     const o = document.createElement("option");
     o.value = name;
-    o.textContent = `${name} (${wh[0]}×${wh[1]})`;
+    o.textContent = `${name} · ${wh[0]}×${wh[1]}`;
     if (name === caps.default_resolution) o.selected = true;
     sel.appendChild(o);
   }
@@ -88,7 +88,7 @@ $("genform").addEventListener("submit", async (ev) => {
   try {
     const r = await api("POST", "/v1/videos", body);
     if (r.status === 202) {
-      $("formstate").textContent = "queued";
+      $("formstate").textContent = "submitted as job " + r.data.id;
       follow(r.data.id, r.data.links.events);
       loadGallery(true);
     } else if (r.data && r.data.errors) {
@@ -128,6 +128,7 @@ function follow(id, eventsUrl) {
     setProgress(job);
     if (ev.type !== "progress") {
       source.close();
+      $("formstate").textContent = "";
       if (job.status === "done") play(job);
       loadGallery(true);
     }
