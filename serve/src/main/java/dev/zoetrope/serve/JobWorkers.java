@@ -151,7 +151,8 @@ public final class JobWorkers implements AutoCloseable {
             return () -> stopped(job, partial);
         } catch (IllegalArgumentException e) {
             return () -> fail(job, partial, "invalid request for this model: " + e.getMessage(), null);
-        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        } catch (Exception | Error e) {
+            // Whatever went wrong inside the model, the job must not stay "running": it fails with the reason.
             return () -> fail(job, partial, "generation failed: " + e, e);
         }
     }

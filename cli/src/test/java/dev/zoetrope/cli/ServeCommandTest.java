@@ -1,0 +1,72 @@
+package dev.zoetrope.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.zoetrope.serve.ApiKeys;
+import dev.zoetrope.serve.ServiceDatabase;
+
+class ServeCommandTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void keysAddPrintsAWorkingKeyOnceAndListAndRevokeManageIt(@TempDir Path data) {
+        Run add = run("serve", "keys", "add", "--data", data.toString(), "--name", "ci");
+        assertEquals(0, add.code(), add.err());
+        String key = add.out().strip();
+        assertTrue(key.matches("zt_[0-9a-f]{12}_[0-9a-f]{48}"), key);
+        String id = key.substring(3, 15);
+
+        try (ServiceDatabase db = ServiceDatabase.open(data)) {
+            assertEquals(id, new ApiKeys(db).authenticate(key).orElseThrow());
+        }
+        Run list = run("serve", "keys", "list", "--data", data.toString());
+        assertEquals(0, list.code());
+        assertTrue(list.out().contains(id) && list.out().contains("ci"), list.out());
+        assertFalse(list.out().contains(key.substring(16)), "list must never show the secret");
+        assertFalse(list.out().contains("REVOKED"));
+
+        assertEquals(0, run("serve", "keys", "revoke", "--data", data.toString(), id).code());
+        assertTrue(run("serve", "keys", "list", "--data", data.toString()).out().contains("REVOKED"));
+        try (ServiceDatabase db = ServiceDatabase.open(data)) {
+            assertTrue(new ApiKeys(db).authenticate(key).isEmpty());
+        }
+        Run again = run("serve", "keys", "revoke", "--data", data.toString(), id);
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("no active key"), again.err());
+    }
+
+    @Test
+    void serveNamesWhatIsMissing(@TempDir Path data) {
+        Run noData = run("serve");
+        assertEquals(2, noData.code());
+        assertTrue(noData.err().contains("--data"), noData.err());
+        Path missing = data.resolve("no-such-model");
+        Run noModel = run("serve", "--data", data.toString(), "--model-dir", missing.toString());
+        assertEquals(2, noModel.code());
+        assertTrue(noModel.err().contains(missing.toString()) && noModel.err().contains("no model directory"), noModel.err());
+    }
+}
