@@ -226,6 +226,9 @@ async function loadGallery(reset) {
   const items = r.data.items.map(galleryItem);
   if (reset) $("gallery").replaceChildren(...items); else $("gallery").append(...items);
   galleryCursor = r.data.next_cursor;
+  // After a reload, pick up the newest unfinished job so its progress keeps showing.
+  const unfinished = r.data.items.find((j) => j.status === "queued" || j.status === "running");
+  if (reset && !current && unfinished) { setProgress(unfinished); follow(unfinished.id, unfinished.links.events); }
   $("more").hidden = !galleryCursor;
   $("galleryempty").textContent = "No videos yet.";
   $("galleryempty").hidden = $("gallery").children.length > 0;
