@@ -33,7 +33,6 @@ final class VideosApi {
     private final JobEvents events;
     private final UrlSigner signer;
     private final RequestValidator validator;
-    private final ModelCapabilities caps;
     private volatile boolean closing;
 
     VideosApi(ServeOptions options, JobStore store, ApiKeys keys, JobWorkers workers, JobEvents events, UrlSigner signer,
@@ -44,7 +43,6 @@ final class VideosApi {
         this.workers = workers;
         this.events = events;
         this.signer = signer;
-        this.caps = caps;
         this.validator = new RequestValidator(caps, options.maxPromptChars());
     }
 
@@ -82,10 +80,6 @@ final class VideosApi {
             }
             default -> throw HttpError.of(404, "no such resource");
         }
-    }
-
-    ModelCapabilities capabilities() {
-        return caps;
     }
 
     private static HttpError notAllowed(String allow) {
