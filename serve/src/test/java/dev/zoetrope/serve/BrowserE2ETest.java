@@ -84,12 +84,18 @@ class BrowserE2ETest {
 
         // Watch the bar: it must pass through intermediate values on its way to 100 %.
         List<Double> seen = new ArrayList<>();
+        Path progressShot = Path.of("target", "browser-e2e-progress.png");
+        Files.deleteIfExists(progressShot);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         double value = 0;
         while (value < 1.0) {
             assertTrue(System.nanoTime() < deadline, "progress stuck at " + value + "; seen " + seen);
             value = ((Number) js.executeScript("return document.getElementById('progress').value;")).doubleValue();
             if (seen.isEmpty() || seen.getLast() != value) seen.add(value);
+            if (value > 0.4 && value < 0.9 && !Files.exists(progressShot)) {
+                Files.createDirectories(progressShot.getParent());
+                Files.write(progressShot, driver.getScreenshotAs(OutputType.BYTES));
+            }
             Thread.sleep(20);
         }
         assertTrue(seen.stream().anyMatch(v -> v > 0 && v < 1), "no intermediate progress seen: " + seen);

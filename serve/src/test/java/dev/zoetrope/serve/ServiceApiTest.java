@@ -72,6 +72,10 @@ class ServiceApiTest {
         assertEquals("ftyp", new String(mp4, 4, 4, StandardCharsets.US_ASCII));
         assertEquals(job.at("/result/bytes").asLong(), mp4.length);
 
+        var head = client.send(client.request("/v1/videos/" + id + "/content", alice).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, head.status());
+        assertEquals(String.valueOf(mp4.length), head.header("Content-Length"));
+
         var part = client.send(client.request("/v1/videos/" + id + "/content", alice).header("Range", "bytes=100-199").GET());
         assertEquals(206, part.status());
         assertEquals("bytes 100-199/" + mp4.length, part.header("Content-Range"));

@@ -126,6 +126,8 @@ function follow(id, eventsUrl) {
   const onEvent = (ev) => {
     const job = JSON.parse(ev.data);
     setProgress(job);
+    const tile = document.querySelector(`.item[data-job="${CSS.escape(job.id)}"] .placeholder`);
+    if (tile) tile.textContent = job.status === "running" ? Math.round(job.progress * 100) + "%" : job.status;
     if (ev.type !== "progress") {
       source.close();
       $("formstate").textContent = "";
