@@ -238,6 +238,23 @@ class ServiceApiTest {
     }
 
     @Test
+    void aGeneratorFailureEndsTheJobAsFailedWithItsReason() throws Exception {
+        var submitted = client.post("/v1/videos", alice, "{\"prompt\":\"" + TestPatternGenerator.FAIL + "\",\"steps\":1}").json();
+        String id = submitted.get("id").asText();
+        JsonNode job = client.awaitFinal(alice, id, Duration.ofSeconds(20));
+        assertEquals("failed", job.get("status").asText());
+        assertTrue(job.get("error").asText().contains("asked to fail"), job.toString());
+        assertEquals(409, client.get("/v1/videos/" + id + "/content", alice).status());
+        assertFalse(job.at("/links").has("content"));
+        String events = new String(client.get(submitted.at("/links/events").asText(), null).body(), StandardCharsets.UTF_8);
+        assertTrue(events.contains("event: failed"), events);
+        assertEquals(409, client.delete("/v1/videos/" + id, alice).status());
+        // The worker goes on with the next job.
+        assertEquals("done", client.awaitFinal(alice, client.submit(alice, "{\"prompt\":\"after\",\"steps\":1}"),
+                Duration.ofSeconds(20)).get("status").asText());
+    }
+
+    @Test
     void listPagesThroughOwnJobsNewestFirst() {
         String key = server.keys().add("pager").secret();
         List<String> ids = new ArrayList<>();

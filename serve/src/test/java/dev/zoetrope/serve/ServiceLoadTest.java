@@ -59,9 +59,11 @@ class ServiceLoadTest {
             for (int i = 0; i < 4; i++) keys.add(server.keys().add("load-" + i).secret());
             Stats warm = round(server, keys, clients, jobsPerClient, timeout);
             long heapAfterWarm = heapAfterGc();
+            long rssAfterWarm = residentBytes();
             int threadsAfterWarm = Thread.activeCount();
             Stats measured = round(server, keys, clients, jobsPerClient, timeout);
             long heapAfterLoad = heapAfterGc();
+            long rssAfterLoad = residentBytes();
 
             Map<String, List<String>> all = new HashMap<>();
             for (Stats s : List.of(warm, measured))
@@ -99,6 +101,8 @@ class ServiceLoadTest {
             System.out.printf(Locale.ROOT, "load: heap after GC %.1f MB after round 1, %.1f MB after round 2 (%+.1f MB); "
                             + "threads %d -> %d%n", heapAfterWarm / 1e6, heapAfterLoad / 1e6, growth / 1e6,
                     threadsAfterWarm, Thread.activeCount());
+            System.out.printf(Locale.ROOT, "load: resident set %.1f MB after round 1, %.1f MB after round 2 (%+.1f MB)%n",
+                    rssAfterWarm / 1e6, rssAfterLoad / 1e6, (rssAfterLoad - rssAfterWarm) / 1e6);
             assertTrue(growth < HEAP_BOUND_BYTES, "heap grew by " + growth / 1e6 + " MB over a round of load");
             assertTrue(Thread.activeCount() <= threadsAfterWarm + 8, "threads leaked: " + threadsAfterWarm + " -> " + Thread.activeCount());
         }
@@ -160,6 +164,17 @@ class ServiceLoadTest {
             for (Future<?> f : futures) f.get();
         }
         return new Stats(byKey, (System.nanoTime() - t0) / 1e9, requests, rejected, submitMillis);
+    }
+
+    /** The process's resident set from /proc (Linux), or 0 where there is none: native memory must stay flat too. */
+    private static long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
     }
 
     private static long heapAfterGc() throws InterruptedException {

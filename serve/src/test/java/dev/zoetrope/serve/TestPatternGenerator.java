@@ -25,6 +25,9 @@ public final class TestPatternGenerator implements VideoGenerator {
             Map.of("64p", new int[]{64, 64}, "128p", new int[]{128, 128}), "64p",
             1, 4, 2, 8, 1, 50, 4, 5.0, "blurry", 42L, 512);
 
+    /** A prompt containing this makes the generation throw, as a broken model would. */
+    static final String FAIL = "[fail]";
+
     private final long stepMillis;
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger calls = new AtomicInteger();
@@ -44,6 +47,7 @@ public final class TestPatternGenerator implements VideoGenerator {
         if (active.incrementAndGet() > 1) overlapped = true;
         calls.incrementAndGet();
         try {
+            if (request.prompt().contains(FAIL)) throw new IllegalStateException("the test double was asked to fail");
             int[] size = CAPS.resolutions().get(request.resolution());
             if (size == null) throw new IllegalArgumentException("unknown resolution " + request.resolution());
             int steps = request.steps();
