@@ -50,7 +50,8 @@ public final class JobWorkers implements AutoCloseable {
     private final Path videos;
     private final Path work;
     private final ReentrantLock modelLock = new ReentrantLock(true);
-    private final LinkedBlockingQueue<Boolean> wakeups = new LinkedBlockingQueue<>();
+    /** At most one pending wake-up: a burst of submissions wakes a worker once, not once per job. */
+    private final LinkedBlockingQueue<Boolean> wakeups = new LinkedBlockingQueue<>(1);
     private final ConcurrentHashMap<String, Progress> live = new ConcurrentHashMap<>();
     private final Set<String> cancelRequests = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
