@@ -30,8 +30,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @Tag("browser")
 class BrowserE2ETest {
-    static final String CHROMIUM = "/usr/bin/chromium";
-    static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    /** Debian's paths; other systems can point elsewhere with -Dzoetrope.chromium and -Dzoetrope.chromedriver. */
+    static final String CHROMIUM = System.getProperty("zoetrope.chromium", "/usr/bin/chromium");
+    static final String CHROMEDRIVER = System.getProperty("zoetrope.chromedriver", "/usr/bin/chromedriver");
 
     @TempDir
     static Path data;
