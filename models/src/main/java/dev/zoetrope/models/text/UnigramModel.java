@@ -14,7 +14,7 @@ import dev.zoetrope.models.text.SentencePieceModel.PieceType;
  * Unigram segmentation: the highest-scoring split of normalised text into pieces (Viterbi over the
  * piece lattice), with SentencePiece's rules for the edge cases. A character that no single-character piece
  * covers becomes the unknown piece with score {@code min(normal scores) − 10}; user-defined pieces score
- * {@code bytes·max(normal scores) − 0.1} so they always win; runs of unknowns merge into one, or, with byte
+ * {@code bytes·max(normal scores) − 0.1}; runs of unknowns merge into one, or, with byte
  * fallback, become {@code <0xXX>} byte pieces. Scores add in float32 as in SentencePiece, so ties break the
  * same way.
  */

@@ -55,6 +55,7 @@ class TokenizerTest {
         assertEquals(2, tok.unkId());
         assertEquals(400, tok.vocabSize());
         assertEquals("nmt_nfkc", tok.model().normalizer().name());
+        assertEquals(-1, tok.model().bosId()); // stored as a sign-extended 64-bit varint
         assertAllCases(tok);
     }
 
@@ -134,6 +135,43 @@ class TokenizerTest {
             assertEquals(400, tok.vocabSize());
             assertAllCases(tok);
         }
+    }
+
+    /** A hand-made model: no charsmap, a user-defined piece, byte pieces for unknown characters. */
+    static SentencePieceModel handMade(boolean byteFallback) {
+        List<SentencePieceModel.Piece> pieces = new ArrayList<>();
+        pieces.add(new SentencePieceModel.Piece("<pad>", 0, SentencePieceModel.PieceType.CONTROL));
+        pieces.add(new SentencePieceModel.Piece("</s>", 0, SentencePieceModel.PieceType.CONTROL));
+        pieces.add(new SentencePieceModel.Piece("<unk>", 0, SentencePieceModel.PieceType.UNKNOWN));
+        pieces.add(new SentencePieceModel.Piece("<sep>", 0, SentencePieceModel.PieceType.USER_DEFINED));
+        for (int b = 0; b < 256; b++)
+            pieces.add(new SentencePieceModel.Piece(String.format("<0x%02X>", b), 0, SentencePieceModel.PieceType.BYTE));
+        String[] normal = {"▁", "a", "b", "ab", "▁ab", "▁a", "<", ">", "s", "e", "p"};
+        for (int i = 0; i < normal.length; i++)
+            pieces.add(new SentencePieceModel.Piece(normal[i], -1f - i * 0.25f, SentencePieceModel.PieceType.NORMAL));
+        return new SentencePieceModel(pieces, SentencePieceModel.ModelType.UNIGRAM, 2, -1, 1, 0, byteFallback, false,
+                new SentencePieceModel.Normalizer("identity", new byte[0], true, true, true));
+    }
+
+    @Test
+    void userDefinedPiecesStayWholeAndUnknownsMergeOrFallBackToBytes() {
+        SentencePieceTokenizer merged = new SentencePieceTokenizer(handMade(false), 64, "hand-made");
+        int sep = 3, unk = 2, eos = 1;
+        List<String> texts = merged.model().pieces().stream().map(SentencePieceModel.Piece::text).toList();
+        int ab = texts.indexOf("▁ab"), a = texts.indexOf("a");
+        // "<sep>" is one piece even though "<", "s", "e", "p", ">" are pieces too; "é" and "ü" are one unknown.
+        assertEquals(List.of("▁ab", "<sep>", "éü", "a"), merged.pieces("ab<sep>éüa"));
+        int[] ids = merged.encode("ab<sep>éüa");
+        assertArrayEquals(new int[]{ab, sep, unk, a, eos}, ids);
+
+        SentencePieceTokenizer bytes = new SentencePieceTokenizer(handMade(true), 64, "hand-made");
+        int[] b = bytes.encode("éa");
+        int base = 4; // <0x00> follows <sep>
+        // "▁" then é as its two UTF-8 bytes C3 A9, then "a".
+        assertEquals(List.of("▁", "é", "é", "a"), bytes.pieces("éa"));
+        assertEquals(base + 0xC3, b[1]);
+        assertEquals(base + 0xA9, b[2]);
+        assertEquals(eos, b[4]);
     }
 
     @Test
