@@ -25,7 +25,6 @@ final class UnigramModel {
     record Segment(int id, String text) {}
 
     private final List<Piece> pieces;
-    private final Map<String, Integer> lattice = new HashMap<>();
     private final Map<String, Integer> byId = new HashMap<>();
     private final int unkId;
     private final boolean byteFallback;
@@ -43,10 +42,7 @@ final class UnigramModel {
         for (int id = 0; id < pieces.size(); id++) {
             Piece p = pieces.get(id);
             byId.putIfAbsent(p.text(), id);
-            if (p.type() == PieceType.NORMAL || p.type() == PieceType.USER_DEFINED || p.type() == PieceType.UNUSED) {
-                lattice.putIfAbsent(p.text(), id);
-                longest = Math.max(longest, p.text().length());
-            }
+            if (inLattice(p)) longest = Math.max(longest, p.text().length());
             if (p.type() == PieceType.NORMAL) {
                 min = Math.min(min, p.score());
                 max = Math.max(max, p.score());
@@ -59,6 +55,11 @@ final class UnigramModel {
             for (int b = 0; b < 256; b++)
                 if (!byId.containsKey(bytePiece(b)))
                     throw new TokenizerException(source + ": byte fallback is on but piece " + bytePiece(b) + " is missing");
+    }
+
+    /** Pieces the segmenter may match; control, unknown and byte pieces are only ever emitted. */
+    private static boolean inLattice(Piece p) {
+        return p.type() == PieceType.NORMAL || p.type() == PieceType.USER_DEFINED || p.type() == PieceType.UNUSED;
     }
 
     int size() {
@@ -103,9 +104,9 @@ final class UnigramModel {
             int oneChar = start + Character.charCount(text.codePointAt(start));
             boolean hasSingle = false;
             for (int end = oneChar; end <= n && end - start <= maxPieceChars; ) {
-                Integer id = lattice.get(text.substring(start, end));
-                if (id != null && pieces.get(id).type() != PieceType.UNUSED) {
-                    Piece p = pieces.get(id);
+                Integer id = byId.get(text.substring(start, end));
+                Piece p = id == null ? null : pieces.get(id);
+                if (p != null && inLattice(p) && p.type() != PieceType.UNUSED) {
                     double candidate = p.type() == PieceType.USER_DEFINED
                             ? (byteAt[end] - byteAt[start]) * maxScore - 0.1 + here
                             : p.score() + here;
