@@ -182,13 +182,14 @@ public final class T5Encoder implements AutoCloseable {
             throw new IllegalArgumentException("input ids " + Tensors.shapeString(Tensors.shape(inputIds))
                     + " and attention mask " + Tensors.shapeString(Tensors.shape(attentionMask)) + " must both be (batch, length)");
         long len = inputIds.size(1);
-        Tensor h = detached(() -> torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float));
-        Tensor maskBias = detached(() -> keyMaskBias(attentionMask));
-        Tensor sharedBias = config.perLayerBias() ? null : detached(() -> positionBias(blocks.getFirst().positionTable(), len));
+        Tensor h = null, maskBias = null, sharedBias = null;
         try {
+            h = detached(() -> torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float));
+            maskBias = detached(() -> keyMaskBias(attentionMask));
+            if (!config.perLayerBias()) sharedBias = detached(() -> positionBias(blocks.getFirst().positionTable(), len));
             for (Block b : blocks) {
-                Tensor in = h;
-                Tensor out = detached(() -> block(b, in, sharedBias != null ? sharedBias : positionBias(b.positionTable(), len), maskBias));
+                Tensor in = h, keys = maskBias, shared = sharedBias;
+                Tensor out = detached(() -> block(b, in, shared != null ? shared : positionBias(b.positionTable(), len), keys));
                 Scopes.release(h);
                 h = out;
             }
