@@ -85,6 +85,7 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             DType d = DType.parse(dtype);
             if (d != DType.BF16 && d != DType.F32) throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
+            if (blocks < 1 || tokens < 1 || runs < 1) throw new IllegalArgumentException("--blocks, --tokens and --runs must be positive");
             System.out.println(Engine.init().describe());
             System.out.println(dev.zoetrope.models.text.T5Bench.run(d, blocks, tokens, runs).describe());
             return 0;
