@@ -150,6 +150,19 @@ public final class JobStore {
         });
     }
 
+    /** 1 for the next job to start, 2 for the one after, ...; for a queued job at queue position {@code seq}. */
+    public long queuePosition(long seq) {
+        return db.transaction(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT count(*) FROM jobs WHERE status = 'queued' AND seq <= ?")) {
+                p.setLong(1, seq);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
     public Map<JobStatus, Long> countByStatus() {
         return db.transaction(c -> {
             Map<JobStatus, Long> out = new EnumMap<>(JobStatus.class);

@@ -65,7 +65,7 @@ final class VideosApi {
             }
             case 1 -> {
                 switch (method) {
-                    case "GET" -> HttpIo.sendJson(ex, 200, view(ownJob(ex, rest.getFirst())));
+                    case "GET" -> HttpIo.sendJson(ex, 200, detail(ownJob(ex, rest.getFirst())));
                     case "DELETE" -> cancel(ex, rest.getFirst());
                     default -> throw notAllowed("GET, DELETE");
                 }
@@ -223,8 +223,7 @@ final class VideosApi {
             String last = null;
             while (true) {
                 Job job = store.find(id).orElseThrow();
-                ObjectNode v = view(job);
-                String data = v.toString();
+                String data = detail(job).toString();
                 if (!data.equals(last)) {
                     String type = job.status().terminal() ? job.status().wire() : "progress";
                     out.write(("event: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
@@ -273,6 +272,13 @@ final class VideosApi {
             return store.find(id).orElseThrow(() -> HttpError.of(404, "no job with id " + id));
         }
         return ownJob(ex, id);
+    }
+
+    /** The view of one job, with its place in the queue while it waits. */
+    private ObjectNode detail(Job job) {
+        ObjectNode o = view(job);
+        if (job.status() == JobStatus.QUEUED) o.put("queue_position", store.queuePosition(job.seq()));
+        return o;
     }
 
     ObjectNode view(Job job) {

@@ -207,6 +207,7 @@ class ServiceApiTest {
             String key = small.keys().add("k").secret();
             c.submit(key, "{\"prompt\":\"one\",\"steps\":10}");
             String second = c.submit(key, "{\"prompt\":\"two\",\"steps\":10}");
+            assertEquals(1, c.get("/v1/videos/" + second, key).json().get("queue_position").asInt(), "next in line");
             var full = c.post("/v1/videos", key, "{\"prompt\":\"three\"}");
             assertEquals(429, full.status());
             assertNotNull(full.header("Retry-After"));

@@ -112,6 +112,7 @@ function setProgress(job) {
   $("eta").textContent = job.status === "running" && job.eta_seconds != null ? `ETA ${Math.ceil(job.eta_seconds)} s` : "";
   let text = `Job ${job.id}: ${job.status}`;
   if (job.stage) text += ` (${job.stage})`;
+  if (job.queue_position) text += ` (${job.queue_position === 1 ? "next" : "number " + job.queue_position + " in line"})`;
   if (job.error) text += ` — ${job.error}`;
   $("status").textContent = text;
   $("status").dataset.status = job.status;
