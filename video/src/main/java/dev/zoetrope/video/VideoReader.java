@@ -113,6 +113,9 @@ public final class VideoReader implements FrameSource {
                         + " (" + Av.text(ret) + ")");
             try {
                 if (packet.stream_index() != streamIndex) continue;
+                if ((packet.flags() & avcodec.AV_PKT_FLAG_CORRUPT) != 0)
+                    throw new VideoException(input.file + ": truncated or corrupt: the data of frame " + nextIndex
+                            + " is incomplete");
                 ret = avcodec.avcodec_send_packet(decoder, packet);
                 if (ret < 0 && ret != Av.EAGAIN)
                     throw new VideoException(input.file + ": corrupt video data near frame " + nextIndex + " (" + Av.text(ret) + ")");
