@@ -45,6 +45,9 @@ class NativeMemoryTest {
             r.next();
         }
         assertEquals(3, VideoProbe.probe(out).frameCount());
+        try (FilterSource src = SyntheticSources.open(SyntheticSources.testsrc2(320, 240, 24, 1) + ",boxblur=2", 3)) {
+            while (src.next() != null) { /* generate */ }
+        }
         Files.delete(out);
     }
 
