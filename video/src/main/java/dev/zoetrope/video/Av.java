@@ -22,6 +22,14 @@ final class Av {
         return new String(buf, 0, n, StandardCharsets.UTF_8);
     }
 
+    /**
+     * The URL FFmpeg should open for a local file. The explicit "file:" keeps names with a colon
+     * ("take:2.mp4") from being read as a protocol.
+     */
+    static String fileUrl(Path file) {
+        return "file:" + file.toAbsolutePath();
+    }
+
     /** Throws a {@link VideoException} naming the file and the step when {@code ret} is an error. */
     static int check(int ret, Path file, String step) {
         if (ret < 0) throw new VideoException(file + ": " + step + ": " + text(ret));

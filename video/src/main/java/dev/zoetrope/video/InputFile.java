@@ -39,7 +39,7 @@ final class InputFile implements AutoCloseable {
         Ffmpeg.require();
         checkReadable(file);
         AVFormatContext fmt = new AVFormatContext(null);
-        int ret = avformat.avformat_open_input(fmt, file.toAbsolutePath().toString(), null, null);
+        int ret = avformat.avformat_open_input(fmt, Av.fileUrl(file), null, null);
         if (ret < 0) throw new VideoException(file + ": not a readable video file (" + Av.text(ret) + ")");
         try {
             ret = avformat.avformat_find_stream_info(fmt, (org.bytedeco.ffmpeg.avutil.AVDictionary) null);

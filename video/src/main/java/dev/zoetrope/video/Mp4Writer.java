@@ -148,7 +148,7 @@ public final class Mp4Writer implements AutoCloseable {
         stream.time_base().num(rate.den()).den(rate.num());
         stream.avg_frame_rate().num(rate.num()).den(rate.den());
         AVIOContext io = new AVIOContext(null);
-        Av.check(avformat.avio_open(io, tmp.toString(), avformat.AVIO_FLAG_WRITE), out, "opening " + tmp.getFileName());
+        Av.check(avformat.avio_open(io, Av.fileUrl(tmp), avformat.AVIO_FLAG_WRITE), out, "opening " + tmp.getFileName());
         format.pb(io);
         AVDictionary options = new AVDictionary(null);
         try {

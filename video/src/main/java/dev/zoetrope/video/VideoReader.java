@@ -1,6 +1,8 @@
 package dev.zoetrope.video;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
@@ -64,6 +66,18 @@ public final class VideoReader implements FrameSource {
         if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
             throw new IllegalArgumentException("output size must be within 1..16384, got " + width + "x" + height);
         return create(InputFile.open(file), width, height);
+    }
+
+    /**
+     * Decodes every frame of a short clip at its native size. For long videos stream with
+     * {@link #open(Path)} and {@link #next()} instead: this holds them all.
+     */
+    public static List<Frame> readAll(Path file) {
+        List<Frame> frames = new ArrayList<>();
+        try (VideoReader r = open(file)) {
+            for (Frame f; (f = r.next()) != null; ) frames.add(f);
+        }
+        return frames;
     }
 
     private static VideoReader create(InputFile in, int width, int height) {

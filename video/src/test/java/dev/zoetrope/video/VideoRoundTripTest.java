@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,6 +151,18 @@ class VideoRoundTripTest {
         assertTrue(Files.exists(file));
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "the temporary file is gone");
+        }
+    }
+
+    @Test
+    void awkwardFileNamesWork() {
+        for (String name : List.of("take:2.mp4", "clip with spaces.mp4", "клип é%20.mp4")) {
+            Path file = TestClips.writeSmooth(dir.resolve(name), 32, 32, 16, 3);
+            assertEquals(3, VideoProbe.probe(file).frameCount(), name);
+            assertEquals(16.0, VideoProbe.probe(file).fps(), 1e-9, name);
+            try (VideoReader r = VideoReader.open(file)) {
+                assertNotNull(r.next(), name);
+            }
         }
     }
 

@@ -76,11 +76,7 @@ public final class ClipDetector {
 
     /** Decodes {@code mp4} and detects its object. */
     public static Detection detect(Path mp4) {
-        List<Frame> frames = new ArrayList<>();
-        try (VideoReader r = VideoReader.open(mp4)) {
-            for (Frame f; (f = r.next()) != null; ) frames.add(f);
-        }
-        return detect(frames);
+        return detect(VideoReader.readAll(mp4));
     }
 
     public static Detection detect(List<Frame> frames) {

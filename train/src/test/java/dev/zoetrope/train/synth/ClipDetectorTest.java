@@ -24,7 +24,7 @@ class ClipDetectorTest {
 
     @Test
     void readsRenderedClipsAfterH264() {
-        validate(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.ALL), 120, 7);
+        validate(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.ALL), 200, 7);
     }
 
     @Test
