@@ -91,6 +91,26 @@ public final class FrameImages {
         return img;
     }
 
+    /**
+     * A contact sheet: one strip per clip ({@link #strip} with {@code maxFrames}), stacked top to bottom
+     * on black, written atomically as PNG.
+     */
+    public static void writeSheet(Path file, List<List<Frame>> clips, int maxFrames) {
+        if (clips.isEmpty()) throw new IllegalArgumentException(file + ": a contact sheet needs at least one clip");
+        List<BufferedImage> rows = clips.stream().map(c -> strip(c, maxFrames)).toList();
+        int width = rows.stream().mapToInt(BufferedImage::getWidth).max().orElseThrow();
+        int height = rows.stream().mapToInt(BufferedImage::getHeight).sum();
+        BufferedImage sheet = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        var g = sheet.createGraphics();
+        int y = 0;
+        for (BufferedImage row : rows) {
+            g.drawImage(row, 0, y, null);
+            y += row.getHeight();
+        }
+        g.dispose();
+        writeImage(file, sheet);
+    }
+
     /** {@code max} frames evenly spaced from the first to the last (all of them if there are fewer). */
     static List<Frame> sample(List<Frame> frames, int max) {
         int n = frames.size();

@@ -58,6 +58,18 @@ class FrameImagesTest {
     }
 
     @Test
+    void sheetStacksOneStripPerClip() throws Exception {
+        Path file = dir.resolve("sheet.png");
+        FrameImages.writeSheet(file, List.of(frames(9, 10, 6), frames(2, 12, 8)), 3);
+        BufferedImage img = ImageIO.read(file.toFile());
+        assertEquals(30, img.getWidth(), "widest strip: 3 frames of 10 px");
+        assertEquals(14, img.getHeight(), "6 + 8 px rows");
+        assertEquals(TestClips.level(8), img.getRGB(25, 3) & 0xff, "first row ends with the last frame");
+        assertEquals(TestClips.level(1), img.getRGB(18, 10) & 0xff, "second row holds both of its frames");
+        assertEquals(0, img.getRGB(28, 10) & 0xffffff, "unused space is black");
+    }
+
+    @Test
     void gifIsAnimatedLoopingAndTimed() throws Exception {
         Path file = dir.resolve("anim.gif");
         FrameImages.writeGif(file, frames(6, 16, 12), 8);

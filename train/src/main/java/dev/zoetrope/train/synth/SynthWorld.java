@@ -227,19 +227,21 @@ public final class SynthWorld {
         }
     }
 
-    /** One line per clip: id, split, caption, video file. Returns how many are held out. */
+    /** One line per clip: id, split, captions, files. Streamed, so it scales to any count. Returns how many are held out. */
     private static int writeIndex(Path dir, int count, long seed, Settings settings) throws IOException {
-        StringBuilder lines = new StringBuilder();
-        int heldOut = 0;
-        for (int i = 0; i < count; i++) {
-            SynthClip c = plan(settings, seed, i);
-            if (c.heldOut()) heldOut++;
-            var line = Json.PLAIN.createObjectNode().put("id", c.id()).put("split", c.split()).put("caption", c.caption())
-                    .put("canonical_caption", c.canonicalCaption()).put("video", c.id() + ".mp4").put("sidecar", c.id() + ".json");
-            lines.append(Json.PLAIN.writeValueAsString(line)).append('\n');
-        }
-        AtomicFiles.writeString(dir.resolve(INDEX), lines.toString());
-        return heldOut;
+        int[] heldOut = {0};
+        AtomicFiles.writeStream(dir.resolve(INDEX), out -> {
+            for (int i = 0; i < count; i++) {
+                SynthClip c = plan(settings, seed, i);
+                if (c.heldOut()) heldOut[0]++;
+                var line = Json.PLAIN.createObjectNode().put("id", c.id()).put("split", c.split()).put("caption", c.caption())
+                        .put("canonical_caption", c.canonicalCaption()).put("video", c.id() + ".mp4")
+                        .put("sidecar", c.id() + ".json");
+                out.write(Json.PLAIN.writeValueAsBytes(line));
+                out.write('\n');
+            }
+        });
+        return heldOut[0];
     }
 
     /** Reads the sidecars listed in a world directory's index. */
