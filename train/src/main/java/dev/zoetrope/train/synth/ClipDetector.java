@@ -18,24 +18,34 @@ import dev.zoetrope.video.VideoReader;
  * <li>Background: the most common colour on the frame borders (5-bit bins, then their mean).</li>
  * <li>Object colour: the median of pixels far from the background; each pixel then gets a coverage
  * alpha by projecting (pixel − background) onto (object − background).</li>
- * <li>Per frame, the largest 4-connected blob of alpha ≥ ½ is the object. Soft measures over it give the
- * box width and height (sums of the per-column and per-row peak alpha), the area (sum of alpha), the
- * centroid, and the share of the area below the box centre.</li>
+ * <li>Per frame, the largest 4-connected blob of alpha ≥ ½ is the object. Over the blob and a two-pixel
+ * rim (where blur and anti-aliasing spread it), alpha is summed along columns and rows: the column
+ * and row profiles. Sums average pixel noise away and are unchanged by blur along their direction.</li>
  * <li>Colour: the nearest palette entry to the median of the blob's interior (eroded) pixels.</li>
- * <li>Shape: the nearest prototype in (fill = area / box, bottom share): square (1, ½), circle (π/4, ½),
- * upward triangle (½, ¾); medians over frames.</li>
+ * <li>Shape: the profiles are re-centred on the centroid and summed over frames. Then fill = area ×
+ * interior alpha / (peak column sum × peak row sum) is the fill of the object's box — 1 for a square,
+ * π/4 for a circle, ½ for a triangle — and the row profile's skewness tells an apex-up triangle (−0.57,
+ * its rows widen downwards) from symmetric shapes (0). The nearest prototype in (fill, 2 × skew)
+ * decides.</li>
  * <li>Direction: the least-squares slope of the centroid track; its dominant axis and sign.</li>
  * </ol>
  */
 public final class ClipDetector {
-    /** Alpha below this is compression noise, above 1 − this is full coverage. */
-    private static final double NOISE = 0.1;
     /** A blob smaller than this (pixels) is not an object. */
     private static final int MIN_AREA = 6;
     /** Pixels this far (RGB distance) from the background may be object. */
     private static final double CANDIDATE_DISTANCE = 40;
-    /** Prototypes (fill, bottom share) for the shapes, in {@link SynthSpec#SHAPES} order. */
-    private static final double[][] SHAPE_PROTOTYPES = {{Math.PI / 4, 0.5}, {1.0, 0.5}, {0.5, 0.75}};
+    /** Skewness of a ramp density on [0, 1], the row profile of an apex-up triangle. */
+    private static final double TRIANGLE_SKEW = -2 * Math.sqrt(2) / 5;
+    /** Prototypes (fill, row skewness) for the shapes, in {@link SynthSpec#SHAPES} order. */
+    private static final double[][] SHAPE_PROTOTYPES = {{Math.PI / 4, 0}, {1.0, 0}, {0.5, TRIANGLE_SKEW}};
+    /**
+     * Weight of skewness against fill in the prototype distance: symmetric shapes stay within ±0.05 of
+     * zero skew even when blurred, while blur pushes a triangle's fill towards a circle's.
+     */
+    private static final double SKEW_WEIGHT = 2;
+    /** How far (pixels) around the blob blur and anti-aliasing may spread the object. */
+    private static final int RIM = 2;
 
     private ClipDetector() {}
 
@@ -46,7 +56,7 @@ public final class ClipDetector {
      * @param centroids per frame [x, y] in pixels, or null where no object was found
      */
     public record Detection(int color, int shape, int direction, int background, double[] objectRgb,
-                            double[] backgroundRgb, double fill, double bottomShare, int framesWithObject,
+                            double[] backgroundRgb, double fill, double rowSkew, int framesWithObject,
                             double velocityX, double velocityY, double[][] centroids) {
         public boolean found() {
             return color >= 0;
@@ -69,8 +79,8 @@ public final class ClipDetector {
         }
 
         public String describe() {
-            return String.format(java.util.Locale.ROOT, "%s %s moving %s on %s (fill %.2f, bottom %.2f, %d frames with object)",
-                    colorName(), shapeName(), directionName(), backgroundName(), fill, bottomShare, framesWithObject);
+            return String.format(java.util.Locale.ROOT, "%s %s moving %s on %s (fill %.2f, row skew %.2f, %d frames with object)",
+                    colorName(), shapeName(), directionName(), backgroundName(), fill, rowSkew, framesWithObject);
         }
     }
 
@@ -93,7 +103,11 @@ public final class ClipDetector {
         double[][] centroids = new double[n][];
         if (obj == null) return new Detection(-1, -1, -1, bgIndex, null, bg, Double.NaN, Double.NaN, 0, 0, 0, centroids);
 
-        List<Double> fills = new ArrayList<>(), bottoms = new ArrayList<>();
+        // The object keeps its shape while it moves: its profiles, re-centred on the centroid and summed
+        // over frames, carry the same shape with the pixel noise averaged down.
+        double[] cols = new double[2 * w + 1], rows = new double[2 * h + 1];
+        List<Double> levels = new ArrayList<>();
+        double area = 0;
         List<int[]> interiorRgb = new ArrayList<>();
         int found = 0;
         for (int i = 0; i < n; i++) {
@@ -101,8 +115,10 @@ public final class ClipDetector {
             if (b == null) continue;
             found++;
             centroids[i] = new double[]{b.cx, b.cy};
-            fills.add(b.fill);
-            bottoms.add(b.bottomShare);
+            addCentred(cols, b.cols, b.cx);
+            addCentred(rows, b.rows, b.cy);
+            area += b.area;
+            levels.add(b.level);
             b.interior(frames.get(i), interiorRgb);
         }
         if (found == 0 || interiorRgb.isEmpty())
@@ -110,18 +126,19 @@ public final class ClipDetector {
 
         double[] rgb = {median(interiorRgb, 0), median(interiorRgb, 1), median(interiorRgb, 2)};
         int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2]);
-        double fill = median(fills), bottom = median(bottoms);
-        int shape = nearestShape(fill, bottom);
+        double fill = area / found * median(levels) / (peak(cols) / found * (peak(rows) / found));
+        double skew = skewness(rows);
+        int shape = nearestShape(fill, skew);
         double[] v = slope(centroids);
         int direction = directionOf(v, found);
-        return new Detection(color, shape, direction, bgIndex, rgb, bg, fill, bottom, found, v[0], v[1], centroids);
+        return new Detection(color, shape, direction, bgIndex, rgb, bg, fill, skew, found, v[0], v[1], centroids);
     }
 
-    private static int nearestShape(double fill, double bottom) {
+    private static int nearestShape(double fill, double skew) {
         int best = 0;
         double bestD = Double.MAX_VALUE;
         for (int s = 0; s < SHAPE_PROTOTYPES.length; s++) {
-            double df = fill - SHAPE_PROTOTYPES[s][0], db = bottom - SHAPE_PROTOTYPES[s][1];
+            double df = fill - SHAPE_PROTOTYPES[s][0], db = SKEW_WEIGHT * (skew - SHAPE_PROTOTYPES[s][1]);
             double d = df * df + db * db;
             if (d < bestD) {
                 bestD = d;
@@ -214,13 +231,15 @@ public final class ClipDetector {
     /** The object in one frame, measured with soft coverage. */
     private static final class Blob {
         final int w, h;
-        final boolean[] mask;
-        double cx, cy, fill, bottomShare;
+        double cx, cy, area, level;
+        /** Alpha summed along each column and each row of the picture. */
+        double[] cols, rows;
+        /** The blob eroded twice (less for tiny blobs): pixels away from blended edges. */
+        boolean[] core;
 
-        private Blob(int w, int h, boolean[] mask) {
+        private Blob(int w, int h) {
             this.w = w;
             this.h = h;
-            this.mask = mask;
         }
 
         static Blob find(Frame f, double[] bg, double[] obj) {
@@ -230,53 +249,37 @@ public final class ClipDetector {
             for (int i = 0; i < hard.length; i++) hard[i] = alpha[i] >= 0.5;
             boolean[] blob = largestComponent(hard, w, h);
             if (blob == null) return null;
-            Blob b = new Blob(w, h, blob);
-            // Soft measures over the blob and its one-pixel rim, where partly covered pixels lie.
-            boolean[] region = dilate(blob, w, h);
-            double[] colPeak = new double[w], rowPeak = new double[h];
+            Blob b = new Blob(w, h);
+            boolean[] region = blob;
+            for (int k = 0; k < RIM; k++) region = dilate(region, w, h);
+            // Unclamped alpha: noise is zero-mean, so sums over many pixels cancel it.
+            double[] cols = new double[w], rows = new double[h];
             double area = 0, sx = 0, sy = 0;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     int i = y * w + x;
                     if (!region[i]) continue;
-                    double a = Math.clamp((alpha[i] - NOISE) / (1 - 2 * NOISE), 0.0, 1.0);
+                    double a = alpha[i];
+                    cols[x] += a;
+                    rows[y] += a;
                     area += a;
                     sx += a * (x + 0.5);
                     sy += a * (y + 0.5);
-                    colPeak[x] = Math.max(colPeak[x], a);
-                    rowPeak[y] = Math.max(rowPeak[y], a);
                 }
             }
             if (area < MIN_AREA) return null;
-            double width = Arrays.stream(colPeak).sum(), height = Arrays.stream(rowPeak).sum();
-            double midY = 0;
-            for (int y = 0; y < h; y++) midY += rowPeak[y] * (y + 0.5);
-            midY /= height;
-            double below = 0;
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int i = y * w + x;
-                    if (!region[i]) continue;
-                    double a = Math.clamp((alpha[i] - NOISE) / (1 - 2 * NOISE), 0.0, 1.0);
-                    // A row straddling the centre line counts in proportion.
-                    below += a * Math.clamp(y + 1 - midY, 0.0, 1.0);
-                }
-            }
+            b.core = core(blob, w, h);
+            b.level = medianAt(alpha, b.core);
             b.cx = sx / area;
             b.cy = sy / area;
-            b.fill = area / (width * height);
-            b.bottomShare = below / area;
+            b.area = area;
+            b.cols = cols;
+            b.rows = rows;
             return b;
         }
 
         /** Adds the colours of the blob's interior pixels (eroded twice, or less for tiny blobs). */
         void interior(Frame f, List<int[]> out) {
-            boolean[] core = mask;
-            for (int k = 0; k < 2; k++) {
-                boolean[] eroded = erode(core, w, h);
-                if (count(eroded) < 3) break;
-                core = eroded;
-            }
             for (int i = 0; i < core.length; i++) {
                 if (!core[i]) continue;
                 int p = f.rgbAt(i % w, i / w);
@@ -285,7 +288,23 @@ public final class ClipDetector {
         }
     }
 
-    /** Coverage per pixel: the projection of (pixel − bg) onto (obj − bg), in [0, 1]. */
+    private static boolean[] core(boolean[] blob, int w, int h) {
+        boolean[] core = blob;
+        for (int k = 0; k < 2; k++) {
+            boolean[] eroded = erode(core, w, h);
+            if (count(eroded) < 3) break;
+            core = eroded;
+        }
+        return core;
+    }
+
+    private static double medianAt(double[] values, boolean[] where) {
+        List<Double> picked = new ArrayList<>();
+        for (int i = 0; i < values.length; i++) if (where[i]) picked.add(values[i]);
+        return median(picked);
+    }
+
+    /** Coverage per pixel: the projection of (pixel − bg) onto (obj − bg); 0 on background, 1 inside (plus noise). */
     private static double[] alpha(Frame f, double[] bg, double[] obj) {
         double vr = obj[0] - bg[0], vg = obj[1] - bg[1], vb = obj[2] - bg[2];
         double norm = vr * vr + vg * vg + vb * vb;
@@ -293,9 +312,58 @@ public final class ClipDetector {
         double[] a = new double[f.width() * f.height()];
         for (int i = 0; i < a.length; i++) {
             double dr = (rgb[i * 3] & 0xff) - bg[0], dg = (rgb[i * 3 + 1] & 0xff) - bg[1], db = (rgb[i * 3 + 2] & 0xff) - bg[2];
-            a[i] = Math.clamp((dr * vr + dg * vg + db * vb) / norm, 0.0, 1.0);
+            a[i] = (dr * vr + dg * vg + db * vb) / norm;
         }
         return a;
+    }
+
+    /** Adds {@code profile} into {@code sum} shifted so that position {@code centre} lands in the middle of sum. */
+    private static void addCentred(double[] sum, double[] profile, double centre) {
+        int shift = profile.length - (int) Math.floor(centre);
+        for (int i = 0; i < profile.length; i++) {
+            int j = i + shift;
+            if (j >= 0 && j < sum.length) sum[j] += profile[i];
+        }
+    }
+
+    /**
+     * The height of a profile's top: the mean of its three largest values. A single maximum would be
+     * pushed up by noise; a square's flat top and a circle's round one barely differ over three samples.
+     */
+    private static double peak(double[] p) {
+        double[] top = {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY};
+        for (double v : p) {
+            if (v > top[0]) {
+                top[2] = top[1];
+                top[1] = top[0];
+                top[0] = v;
+            } else if (v > top[1]) {
+                top[2] = top[1];
+                top[1] = v;
+            } else if (v > top[2]) {
+                top[2] = v;
+            }
+        }
+        return (top[0] + top[1] + top[2]) / 3;
+    }
+
+    /** Skewness of a profile read as a density over its index (negative values count as zero). */
+    private static double skewness(double[] p) {
+        double m0 = 0, m1 = 0;
+        for (int i = 0; i < p.length; i++) {
+            double v = Math.max(0, p[i]);
+            m0 += v;
+            m1 += v * i;
+        }
+        double mean = m1 / m0, m2 = 0, m3 = 0;
+        for (int i = 0; i < p.length; i++) {
+            double v = Math.max(0, p[i]), d = i - mean;
+            m2 += v * d * d;
+            m3 += v * d * d * d;
+        }
+        m2 /= m0;
+        m3 /= m0;
+        return m2 > 0 ? m3 / Math.pow(m2, 1.5) : 0;
     }
 
     private static boolean[] largestComponent(boolean[] m, int w, int h) {
