@@ -104,7 +104,6 @@ class SynthWorldTest {
                 new SynthWorld.Settings(96, 48, 25, 24, SynthWorld.Split.ALL))) {
             for (int i = 0; i < 2000; i++) {
                 SynthClip c = SynthWorld.plan(s, 17, i);
-                double travel = 0;
                 for (int t = 0; t < c.frames(); t++) {
                     double[] box = c.bbox(t);
                     assertTrue(box[0] >= 1 && box[1] >= 1 && box[2] <= s.width() - 1 && box[3] <= s.height() - 1,
@@ -114,7 +113,7 @@ class SynthWorldTest {
                 double vx = c.velocityX(), vy = c.velocityY();
                 assertEquals(d.dx, (int) Math.signum(vx));
                 assertEquals(d.dy, (int) Math.signum(vy));
-                travel = Math.hypot(vx, vy) * (c.frames() - 1);
+                double travel = Math.hypot(vx, vy) * (c.frames() - 1);
                 assertTrue(travel >= 0.3 * (Math.min(s.width(), s.height()) - c.size()) - 8, c.id() + " barely moves: " + travel);
                 assertTrue(c.size() >= 0.2 * Math.min(s.width(), s.height()) && c.size() <= 0.34 * Math.min(s.width(), s.height()));
             }
