@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Set;
 
 import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
@@ -40,7 +39,7 @@ import org.bytedeco.javacpp.BytePointer;
 public final class Mp4Writer implements AutoCloseable {
     public static final int DEFAULT_CRF = 18;
     public static final String DEFAULT_PRESET = "medium";
-    private static final Set<String> PRESETS = Set.of("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
+    private static final List<String> PRESETS = List.of("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
             "slow", "slower", "veryslow", "placebo");
 
     private final Path out;
