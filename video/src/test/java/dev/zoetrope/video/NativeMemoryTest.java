@@ -29,6 +29,31 @@ class NativeMemoryTest {
         assertTrue(grown < 24L << 20, "native memory grew by " + (grown >> 20) + " MB over " + cycles + " cycles");
     }
 
+    /** Readers and writers own their native state: an enclosing PointerScope closing early must not free it. */
+    @Test
+    void objectsOutliveAnEnclosingPointerScope() {
+        Path file = dir.resolve("scoped.mp4");
+        VideoReader reader;
+        Mp4Writer writer;
+        FilterSource source;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            writer = Mp4Writer.open(file, 64, 48, 8);
+            source = SyntheticSources.open(SyntheticSources.testsrc2(64, 48, 8, 1));
+        }
+        for (Frame f; (f = source.next()) != null; ) writer.write(f);
+        source.close();
+        writer.close();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            reader = VideoReader.open(file, 32, 24);
+        }
+        int n = 0;
+        while (reader.next() != null) n++;
+        reader.seek(0);
+        assertEquals(0, reader.next().index());
+        reader.close();
+        assertEquals(8, n);
+    }
+
     private void cycle(Path source, byte[] picture, int i) throws IOException {
         Path out = dir.resolve("out.mp4");
         try (Mp4Writer w = Mp4Writer.open(out, 320, 240, 24)) {

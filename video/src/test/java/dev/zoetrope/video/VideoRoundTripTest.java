@@ -154,6 +154,53 @@ class VideoRoundTripTest {
         }
     }
 
+    /**
+     * Odd-sized 4:2:0 video, which H.264 cannot hold, from a YUV4MPEG2 file (a text header plus raw
+     * planes): every row must land in place and the sizes must stay odd.
+     */
+    @Test
+    void oddSizedYuv420IsReadExactly() throws Exception {
+        int w = 65, h = 37, frames = 3, cw = (w + 1) / 2, ch = (h + 1) / 2;
+        var bytes = new java.io.ByteArrayOutputStream();
+        bytes.writeBytes(("YUV4MPEG2 W" + w + " H" + h + " F24:1 Ip A1:1 C420jpeg\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int t = 0; t < frames; t++) {
+            bytes.writeBytes("FRAME\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) bytes.write(luma(x, y, t));
+            for (int i = 0; i < 2 * cw * ch; i++) bytes.write(128); // neutral chroma: greys
+        }
+        Path file = java.nio.file.Files.write(dir.resolve("odd.y4m"), bytes.toByteArray());
+        VideoInfo info = VideoProbe.probe(file);
+        assertEquals(65, info.width());
+        assertEquals(37, info.height());
+        assertEquals(24.0, info.fps(), 1e-9);
+        try (VideoReader r = VideoReader.open(file)) {
+            int n = 0;
+            for (Frame f; (f = r.next()) != null; n++) {
+                assertEquals(65, f.width());
+                assertEquals(37, f.height());
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        // Limited-range luma to full-range grey: (Y - 16) * 255 / 219.
+                        int expected = (int) Math.round((luma(x, y, n) - 16) * 255.0 / 219.0);
+                        int got = f.rgbAt(x, y);
+                        assertEquals(expected, got >> 16 & 0xff, 2, "red at " + x + "," + y);
+                        assertEquals(expected, got & 0xff, 2, "blue at " + x + "," + y);
+                    }
+                }
+            }
+            assertEquals(frames, n);
+        }
+        try (VideoReader r = VideoReader.open(file, 33, 19)) {
+            Frame f = r.next();
+            assertEquals(33, f.width());
+            assertEquals(19, f.height());
+        }
+    }
+
+    private static int luma(int x, int y, int t) {
+        return 16 + (3 * x + 2 * y + 5 * t) % 200;
+    }
+
     @Test
     void awkwardFileNamesWork() {
         for (String name : List.of("take:2.mp4", "clip with spaces.mp4", "клип é%20.mp4")) {
