@@ -132,6 +132,9 @@ public final class Mp4Writer implements AutoCloseable {
         try {
             avutil.av_dict_set(options, "crf", Integer.toString(crf), 0);
             avutil.av_dict_set(options, "preset", preset, 0);
+            // On pictures under 8 macroblocks across, x264's macroblock-tree rate control gives bitstreams
+            // that differ from run to run; without it small clips are reproducible byte for byte.
+            if (encodedWidth < 128 || encodedHeight < 128) avutil.av_dict_set(options, "x264-params", "mbtree=0", 0);
             Av.check(avcodec.avcodec_open2(encoder, codec, options), out, "opening the H.264 encoder");
         } finally {
             avutil.av_dict_free(options);

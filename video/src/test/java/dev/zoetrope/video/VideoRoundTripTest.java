@@ -142,6 +142,17 @@ class VideoRoundTripTest {
     }
 
     @Test
+    void sameFramesGiveTheSameBytes() throws Exception {
+        byte[] first = null;
+        for (int run = 0; run < 12; run++) {
+            Path file = TestClips.writeSmooth(dir.resolve("run" + run + ".mp4"), 64, 64, 8, 17);
+            byte[] bytes = Files.readAllBytes(file);
+            if (first == null) first = bytes;
+            else assertArrayEquals(first, bytes, "run " + run + " differs from run 0");
+        }
+    }
+
+    @Test
     void writerRenamesOnlyOnClose() throws Exception {
         Path file = dir.resolve("atomic.mp4");
         Mp4Writer out = Mp4Writer.open(file, 32, 32, 8);
