@@ -1,24 +1,22 @@
 package dev.zoetrope.serve;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.video.Mp4Writer;
 
 /**
  * TEST DOUBLE for {@link VideoGenerator}: no model, no weights. It walks through "steps" that each sleep
  * {@code stepMillis}, reports progress and honours cancellation like the real pipeline, then writes a small, real
- * H.264 mp4 (a moving bar whose colour depends on prompt and seed) so the service's file handling and the browser's
- * player are exercised for real. It also checks that the service never overlaps generate calls.
+ * H.264 mp4 through the video module's {@link Mp4Writer} (a moving bar whose colour depends on prompt and seed), so
+ * the service's file handling and the browser's player are exercised for real. It also checks that the service never overlaps generate calls.
  */
 public final class TestPatternGenerator implements VideoGenerator {
     static final ModelCapabilities CAPS = new ModelCapabilities("test-pattern",
@@ -63,19 +61,43 @@ public final class TestPatternGenerator implements VideoGenerator {
             if (listener.cancelled()) throw new GenerationCancelledException();
             listener.progress("decode", 0.95, 0.1);
             int frames = CAPS.fps() * (int) Math.floor(request.durationSeconds()) + 1;
-            int hue = Math.floorMod((request.prompt() + "|" + request.seed()).hashCode(), 200);
+            int hue = Math.floorMod((request.prompt() + "|" + request.seed()).hashCode(), 360);
             int w = size[0];
             int h = size[1];
-            AtomicFiles.write(outputMp4, tmp -> TestMp4Encoder.write(tmp, w, h, CAPS.fps(), frames,
-                    (t, x, y) -> Math.abs(x - t * w / frames) < w / 8 ? 235 : 40 + (y * 120 / h),
-                    28 + hue, 228 - hue));
+            // Mp4Writer writes a hidden temporary file and renames it on close: the output appears whole or not at all.
+            Mp4Writer writer = Mp4Writer.open(outputMp4, w, h, CAPS.fps(), 23, "ultrafast");
+            try {
+                for (int t = 0; t < frames; t++) writer.write(frame(w, h, t, frames, hue));
+            } catch (RuntimeException e) {
+                writer.abort();
+                throw e;
+            }
+            writer.close();
             listener.progress("done", 1.0, 0);
             return new GenerationResult(outputMp4, request, w, h, frames, CAPS.fps(), (double) (frames - 1) / CAPS.fps());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } finally {
             active.decrementAndGet();
         }
+    }
+
+    /** RGB24 frame {@code t}: a vertical gradient in the clip's colour with a bright bar sweeping left to right. */
+    static byte[] frame(int w, int h, int t, int frames, int hue) {
+        byte[] rgb = new byte[w * h * 3];
+        double bar = (double) t / Math.max(1, frames - 1) * (w - 1);
+        double r = 0.5 + 0.5 * Math.cos(Math.toRadians(hue));
+        double g = 0.5 + 0.5 * Math.cos(Math.toRadians(hue - 120));
+        double b = 0.5 + 0.5 * Math.cos(Math.toRadians(hue + 120));
+        for (int y = 0; y < h; y++) {
+            double shade = 0.25 + 0.75 * y / (h - 1);
+            for (int x = 0; x < w; x++) {
+                int i = (y * w + x) * 3;
+                boolean lit = Math.abs(x - bar) < w / 10.0;
+                rgb[i] = (byte) (lit ? 250 : (int) (255 * r * shade));
+                rgb[i + 1] = (byte) (lit ? 245 : (int) (255 * g * shade));
+                rgb[i + 2] = (byte) (lit ? 220 : (int) (255 * b * shade));
+            }
+        }
+        return rgb;
     }
 
     /** How many generate calls started. */
