@@ -29,6 +29,7 @@ import dev.zoetrope.models.nn.Linear;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.nn.ScalarTypes;
 
 /**
  * The Wan-style diffusion transformer of Linum v2 and Wan 2.1: latent video, timestep and text states in,
@@ -68,7 +69,7 @@ public final class DiffusionTransformer implements AutoCloseable {
         // a stride = kernel Conv3d is a Linear over flattened (c, pt, ph, pw) patches
         Tensor convBias = p.get("patch_embedding.bias", dim);
         patchEmbedding = new Linear(pin(conv.view(dim, (long) c.inDim() * ps.volume())),
-                convBias.scalar_type() == conv.scalar_type() ? convBias : pin(convBias.to(conv.scalar_type())));
+                ScalarTypes.same(convBias, conv) ? convBias : pin(convBias.to(ScalarTypes.of(conv))));
         timeIn = float32Linear(p, "time_embedding.0", dim, c.freqDim());
         timeOut = float32Linear(p, "time_embedding.2", dim, dim);
         timeProjection = float32Linear(p, "time_projection.1", 6 * dim, dim);

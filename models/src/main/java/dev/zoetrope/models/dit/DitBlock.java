@@ -52,13 +52,13 @@ final class DitBlock {
         Tensor m3 = m.narrow(1, 3, 1), m4 = m.narrow(1, 4, 1), m5 = m.narrow(1, 5, 1);
 
         // 1. h = LN(x)·(1+m1) + m0
-        Tensor h = modulate(norm1.apply(x), m1, m0);
+        Tensor h = ctx.toCompute(modulate(norm1.apply(x), m1, m0));
         // 2-3. self-attention, gated residual
         x = x.add(selfAttention(h, ctx).mul(m2));
         // 4. cross-attention on LN3(x), plain residual
-        x = x.add(crossAttention(norm3 == null ? x : norm3.apply(x), ctx));
+        x = x.add(crossAttention(ctx.toCompute(norm3 == null ? x : norm3.apply(x)), ctx));
         // 5-6. y = FFN(LN(x)·(1+m4) + m3), masked, gated residual
-        Tensor y = ctx.maskTokens(ffn(modulate(norm2.apply(x), m4, m3), ctx));
+        Tensor y = ctx.maskTokens(ffn(ctx.toCompute(modulate(norm2.apply(x), m4, m3)), ctx));
         return x.add(y.mul(m5));
     }
 
@@ -101,7 +101,7 @@ final class DitBlock {
 
     /** (B, L, dim) → (B, L, H, D) in the compute dtype. */
     private Tensor heads(Tensor x, DitTokens ctx) {
-        Tensor t = x.scalar_type() == ctx.computeType() ? x : x.to(ctx.computeType());
+        Tensor t = ctx.toCompute(x);
         return t.view(t.size(0), t.size(1), config.numHeads(), config.headDim());
     }
 

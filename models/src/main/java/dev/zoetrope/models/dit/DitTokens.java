@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.nn.ScalarTypes;
 
 /**
  * What every block of one forward shares about the token sequence.
@@ -25,6 +26,11 @@ record DitTokens(Tensor e0, Tensor text, Tensor ropeTable, long[] validTokens, T
     Tensor rope(Tensor x) {
         Tensor rotated = RotaryEmbedding3d.apply(x.view(x.size(0), x.size(1), numHeads, headDim), ropeTable);
         return rotated.view(x.size(0), x.size(1), (long) numHeads * headDim);
+    }
+
+    /** x in the compute dtype: one cast of a float32 activation shared by the Linears that read it. */
+    Tensor toCompute(Tensor x) {
+        return ScalarTypes.cast(x, computeType);
     }
 
     /** {@code y·mask}: zeroes the tokens of masked frames (identity when no frame is masked). */

@@ -102,15 +102,15 @@ public final class Attention {
                     + ", k " + Tensors.shapeString(Tensors.shape(k)) + ", v " + Tensors.shapeString(Tensors.shape(v)));
         // (B, H, L, D), contiguous, so that query blocks and the batch×head collapse are views
         Tensor qh = q.transpose(1, 2).contiguous(), kh = k.transpose(1, 2).contiguous(), vh = v.transpose(1, 2).contiguous();
-        Kernel kernel = kernelFor(Tensors.dtype(q), h, d, lq, lk);
+        Kernel kernel = kernelFor(ScalarTypes.dtype(q), h, d, lq, lk);
         if (validLens == null) {
-            Tensor out = torch.empty(new long[]{b, lq, h, d}, new TensorOptions(q.scalar_type()), new MemoryFormatOptional());
+            Tensor out = torch.empty(new long[]{b, lq, h, d}, new TensorOptions(ScalarTypes.of(q)), new MemoryFormatOptional());
             run(kernel, qh, kh, vh, out);
             return out;
         }
         if (validLens.length != b) throw new IllegalArgumentException(validLens.length + " valid lengths for a batch of " + b);
         if (lq != lk) throw new IllegalArgumentException("a padding mask needs as many queries as keys, not " + lq + " and " + lk);
-        Tensor out = torch.zeros(new long[]{b, lq, h, d}, new TensorOptions(q.scalar_type()));
+        Tensor out = torch.zeros(new long[]{b, lq, h, d}, new TensorOptions(ScalarTypes.of(q)));
         boolean uniform = true;
         for (long n : validLens) {
             if (n < 0 || n > lq) throw new IllegalArgumentException("valid length " + n + " outside 0.." + lq);
@@ -137,16 +137,27 @@ public final class Attention {
         return CALIBRATED.computeIfAbsent(shape, s -> calibrate(s, heads, Math.min(queries, 256), Math.min(keys, 2048)));
     }
 
-    /** Query rows per block such that the scores and probabilities of one block fit the workspace. */
+    /** Below glibc's largest mmap threshold, freed score buffers are reused instead of page-faulted in afresh. */
+    static final long REUSABLE_BUFFER_BYTES = 32L << 20;
+    /** Fewer query rows than this per matmul cost more in per-call overhead than they save. */
+    static final long MIN_EFFICIENT_ROWS = 128;
+
+    /**
+     * Query rows per block: the scores and probabilities of one block (all heads, all keys) always fit the
+     * workspace; within that, blocks aim at score buffers of about 32 MiB (at least 128 rows), which measured
+     * faster than huge blocks.
+     */
     public long queryBlock(long batchHeads, long keys, DType dtype) {
-        long bytesPerRow = Math.max(1, batchHeads * keys * 2L * dtype.size());
-        return Math.max(1, options.workspaceBytes() / bytesPerRow);
+        long bytesPerMatrixRow = Math.max(1, batchHeads * keys * dtype.size());
+        long bound = Math.max(1, options.workspaceBytes() / (2 * bytesPerMatrixRow));
+        long preferred = Math.max(MIN_EFFICIENT_ROWS, REUSABLE_BUFFER_BYTES / bytesPerMatrixRow);
+        return Math.min(bound, preferred);
     }
 
     /** q, k, v (B, H, L, D) contiguous or query-narrowed; writes (B, Lq, H, D) into {@code out}. */
     private void run(Kernel kernel, Tensor q, Tensor k, Tensor v, Tensor out) {
         long lq = q.size(2), lk = k.size(2);
-        long block = queryBlock(q.size(0) * q.size(1), lk, Tensors.dtype(q));
+        long block = queryBlock(q.size(0) * q.size(1), lk, ScalarTypes.dtype(q));
         double scale = 1.0 / Math.sqrt(q.size(3));
         Tensor kt = k.transpose(-1, -2);
         for (long start = 0; start < lq; start += block) {

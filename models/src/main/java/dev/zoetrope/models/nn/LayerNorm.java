@@ -16,7 +16,7 @@ public record LayerNorm(Tensor weight, Tensor bias, double eps) {
     }
 
     public Tensor apply(Tensor x) {
-        Tensor xf = x.scalar_type() == ScalarType.Float ? x : x.to(ScalarType.Float);
+        Tensor xf = ScalarTypes.cast(x, ScalarType.Float);
         return Ops.layerNorm(xf, weight, bias, eps);
     }
 
@@ -27,7 +27,7 @@ public record LayerNorm(Tensor weight, Tensor bias, double eps) {
     /** A small parameter that is used in float32 (norm gains, modulation tables), converted once on load. */
     public static Tensor float32(Params params, String key, long... shape) {
         Tensor t = params.get(key, shape);
-        if (t.scalar_type() != ScalarType.Float) {
+        if (!ScalarTypes.is(t, ScalarType.Float)) {
             params.put(key, t.to(ScalarType.Float));
             t = params.get(key, shape);
         }

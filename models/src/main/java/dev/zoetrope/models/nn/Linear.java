@@ -3,7 +3,6 @@ package dev.zoetrope.models.nn;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.DType;
-import dev.zoetrope.core.engine.Tensors;
 
 /**
  * A dense layer {@code y = x·Wᵀ + b}. It computes in the weight's dtype: the input is cast to it, so a
@@ -25,8 +24,8 @@ public record Linear(Tensor weight, Tensor bias) {
         Tensor b = null;
         if (withBias) {
             b = params.get(name + ".bias", out);
-            if (b.scalar_type() != w.scalar_type()) {
-                params.put(name + ".bias", b.to(w.scalar_type()));
+            if (!ScalarTypes.same(b, w)) {
+                params.put(name + ".bias", b.to(ScalarTypes.of(w)));
                 b = params.get(name + ".bias", out);
             }
         }
@@ -34,7 +33,7 @@ public record Linear(Tensor weight, Tensor bias) {
     }
 
     public Tensor apply(Tensor x) {
-        Tensor in = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+        Tensor in = ScalarTypes.same(x, weight) ? x : x.to(ScalarTypes.of(weight));
         return Ops.linear(in, weight, bias);
     }
 
@@ -47,6 +46,6 @@ public record Linear(Tensor weight, Tensor bias) {
     }
 
     public DType dtype() {
-        return Tensors.dtype(weight);
+        return ScalarTypes.dtype(weight);
     }
 }
