@@ -102,7 +102,7 @@ public final class Attention {
                     + ", k " + Tensors.shapeString(Tensors.shape(k)) + ", v " + Tensors.shapeString(Tensors.shape(v)));
         // (B, H, L, D), contiguous, so that query blocks and the batch×head collapse are views
         Tensor qh = q.transpose(1, 2).contiguous(), kh = k.transpose(1, 2).contiguous(), vh = v.transpose(1, 2).contiguous();
-        Kernel kernel = kernelFor(ScalarTypes.dtype(q), h, d, lq, lk);
+        Kernel kernel = kernelFor(Tensors.dtype(q), h, d, lq, lk);
         if (validLens == null) {
             Tensor out = torch.empty(new long[]{b, lq, h, d}, new TensorOptions(ScalarTypes.of(q)), new MemoryFormatOptional());
             run(kernel, qh, kh, vh, out);
@@ -157,7 +157,7 @@ public final class Attention {
     /** q, k, v (B, H, L, D) contiguous or query-narrowed; writes (B, Lq, H, D) into {@code out}. */
     private void run(Kernel kernel, Tensor q, Tensor k, Tensor v, Tensor out) {
         long lq = q.size(2), lk = k.size(2);
-        long block = queryBlock(q.size(0) * q.size(1), lk, ScalarTypes.dtype(q));
+        long block = queryBlock(q.size(0) * q.size(1), lk, Tensors.dtype(q));
         double scale = 1.0 / Math.sqrt(q.size(3));
         Tensor kt = k.transpose(-1, -2);
         for (long start = 0; start < lq; start += block) {

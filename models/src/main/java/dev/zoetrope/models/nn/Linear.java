@@ -3,6 +3,7 @@ package dev.zoetrope.models.nn;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Tensors;
 
 /**
  * A dense layer {@code y = x·Wᵀ + b}. It computes in the weight's dtype: the input is cast to it, so a
@@ -46,6 +47,6 @@ public record Linear(Tensor weight, Tensor bias) {
     }
 
     public DType dtype() {
-        return ScalarTypes.dtype(weight);
+        return Tensors.dtype(weight);
     }
 }

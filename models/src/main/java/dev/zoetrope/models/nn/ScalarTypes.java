@@ -3,8 +3,6 @@ package dev.zoetrope.models.nn;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-import dev.zoetrope.core.engine.DType;
-
 /**
  * Element-type checks on engine tensors. The enum values that libtorch returns through JavaCPP
  * ({@code tensor.scalar_type()}) are not always the canonical Java constants, so identity comparison
@@ -26,12 +24,6 @@ public final class ScalarTypes {
         int v = t.scalar_type().value;
         for (ScalarType s : ScalarType.values()) if (s.value == v) return s;
         throw new IllegalArgumentException("unknown engine element type code " + v);
-    }
-
-    public static DType dtype(Tensor t) {
-        int v = t.scalar_type().value;
-        for (DType d : DType.values()) if (d.scalarType().value == v) return d;
-        throw new IllegalArgumentException("no safetensors dtype for engine type " + t.scalar_type());
     }
 
     /** {@code t} in {@code type}: t itself when it already is. */

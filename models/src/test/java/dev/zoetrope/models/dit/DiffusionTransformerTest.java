@@ -198,7 +198,7 @@ class DiffusionTransformerTest {
         try (DiffusionTransformer m = wan(f); Weights io = Weights.open(WAN.resolve("wan_io.safetensors"));
              PointerScope scope = new PointerScope()) {
             assertEquals(DType.BF16, m.computeDtype());
-            assertEquals(DType.BF16, dev.zoetrope.models.nn.ScalarTypes.dtype(m.parameters().get("blocks.0.ffn.0.weight")));
+            assertEquals(DType.BF16, Tensors.dtype(m.parameters().get("blocks.0.ffn.0.weight")));
             Tensor v = m.forward(io.load("x").unsqueeze(0), io.load("t"), List.of(io.load("context")), null);
             Tensor expected = io.load("expected_velocity");
             // bf16 weights and matmuls: a few percent of the velocity's scale
