@@ -275,7 +275,7 @@ public final class DiffusionTransformer implements AutoCloseable {
     private Tensor run(Tensor x, Input in, List<Tensor> text) {
         DitConfig c = config;
         // 1. zero-pad H and W at the bottom/right to a multiple of the patch
-        Tensor padded = padToPatch(x.to(ScalarType.Float), in);
+        Tensor padded = padToPatch(ScalarTypes.cast(x, ScalarType.Float).contiguous(), in);
         // 2. patch embedding, tokens in (f, h, w) order
         Tensor tokens = patchEmbedding.apply(patchify(padded, in)).to(ScalarType.Float);
         // 3. frame mask: zero the tokens of frames ≥ frame_lens[b]
