@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DoctorCommand.class,
                 InfoCommand.class,
                 BenchCommand.class,
+                SynthCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
