@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -73,8 +74,8 @@ public final class WanVae implements AutoCloseable {
             WanVaeConfig config = configJson != null ? WanVaeConfig.read(configJson)
                     : WanVaeConfig.infer(k -> w.info(probe.apply(k)).map(TensorInfo::shape).orElse(null));
             LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
-            if (norm == null) norm = LatentNormalization.wan21();
-            if (norm.channels() != config.zDim())
+            if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
+            if (norm != null && norm.channels() != config.zDim())
                 throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
                         + " values, the VAE has " + config.zDim() + " latent channels");
             WanVae vae = new WanVae(config, layout, norm, Params.from(w, "", layout.keyMap(config), DType.F32), w);
@@ -89,7 +90,8 @@ public final class WanVae implements AutoCloseable {
     /** A VAE over given parameters (original key names), e.g. random weights for tests and benchmarks. */
     public static WanVae of(WanVaeConfig config, Params params) {
         Engine.init();
-        return new WanVae(config, VaeLayout.ORIGINAL, LatentNormalization.wan21(), params, null);
+        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
+        return new WanVae(config, VaeLayout.ORIGINAL, norm, params, null);
     }
 
     /** Random float32 weights at {@code config}'s dims (see {@link VaeCheckpoints#random}). */
@@ -111,9 +113,12 @@ public final class WanVae implements AutoCloseable {
         return layout;
     }
 
-    /** Wan's latent mean/std: from the Diffusers config when present, else the published Wan 2.1 values. */
-    public LatentNormalization latentNormalization() {
-        return latentNormalization;
+    /**
+     * Wan's latent mean/std: from the Diffusers config when present, else the published Wan 2.1 values
+     * (empty when the latent is not 16 channels and no config gives them).
+     */
+    public Optional<LatentNormalization> latentNormalization() {
+        return Optional.ofNullable(latentNormalization);
     }
 
     /** The parameters by original key name (for conversion and inspection). */
