@@ -18,14 +18,15 @@ final class ChannelRmsNorm {
 
     ChannelRmsNorm(Params p, String key, int channels, boolean images) {
         this.gamma = images ? p.get(key + ".gamma", channels, 1, 1) : p.get(key + ".gamma", channels, 1, 1, 1);
-        this.bias = images ? p.optional(key + ".bias", channels, 1, 1) : p.optional(key + ".bias", channels, 1, 1, 1);
         this.scale = Math.sqrt(channels);
+        this.bias = images ? p.optional(key + ".bias", channels, 1, 1) : p.optional(key + ".bias", channels, 1, 1, 1);
     }
 
     Tensor forward(Tensor x) {
         Tensor norm = torch.linalg_vector_norm(x, new Scalar(2.0), new long[]{1}, true,
                 new org.bytedeco.pytorch.ScalarTypeOptional()).clamp_min(new Scalar(EPS));
-        Tensor y = x.div(norm).mul(new Scalar(scale)).mul(gamma);
-        return bias == null ? y : y.add(bias);
+        // in place on the one fresh tensor: activations at 360p are hundreds of MB each
+        Tensor y = x.div(norm).mul_(new Scalar(scale)).mul_(gamma);
+        return bias == null ? y : y.add_(bias);
     }
 }

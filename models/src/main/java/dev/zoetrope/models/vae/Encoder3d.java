@@ -2,10 +2,11 @@ package dev.zoetrope.models.vae;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
-import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
 /**
@@ -56,9 +57,11 @@ final class Encoder3d {
     }
 
     Tensor forward(Tensor x, TimeCache cache) {
-        Tensor h = conv1.forward(x, cache);
-        for (VaeBlock b : downsamples) h = b.forward(h, cache);
-        for (VaeBlock b : middle) h = b.forward(h, cache);
-        return headConv.forward(Ops.silu(headNorm.forward(h)), cache);
+        List<UnaryOperator<Tensor>> stages = new ArrayList<>();
+        stages.add(h -> conv1.forward(h, cache));
+        for (VaeBlock b : downsamples) stages.add(h -> b.forward(h, cache));
+        for (VaeBlock b : middle) stages.add(h -> b.forward(h, cache));
+        stages.add(h -> headConv.forward(torch.silu_(headNorm.forward(h)), cache));
+        return Stages.run(x, stages);
     }
 }

@@ -1,11 +1,16 @@
 package dev.zoetrope.models.vae;
 
-import org.bytedeco.pytorch.Tensor;
+import java.util.List;
 
-import dev.zoetrope.models.nn.Ops;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
 import dev.zoetrope.models.nn.Params;
 
-/** RMS_norm, SiLU, causal conv, RMS_norm, SiLU, (dropout), causal conv; plus a 1×1×1 shortcut when widths differ. */
+/**
+ * RMS_norm, SiLU, causal conv, RMS_norm, SiLU, (dropout: inactive at inference), causal conv; plus the input,
+ * through a 1×1×1 conv when the widths differ.
+ */
 final class ResidualBlock implements VaeBlock {
     private final ChannelRmsNorm norm1;
     private final CausalConv3d conv1;
@@ -23,9 +28,9 @@ final class ResidualBlock implements VaeBlock {
 
     @Override
     public Tensor forward(Tensor x, TimeCache cache) {
-        Tensor h = shortcut == null ? x : shortcut.forward(x, cache);
-        Tensor y = conv1.forward(Ops.silu(norm1.forward(x)), cache);
-        y = conv2.forward(Ops.silu(norm2.forward(y)), cache);
-        return y.add(h);
+        Tensor y = Stages.run(x, List.of(
+                in -> conv1.forward(torch.silu_(norm1.forward(in)), cache),
+                in -> conv2.forward(torch.silu_(norm2.forward(in)), cache)));
+        return y.add_(shortcut == null ? x : shortcut.forward(x, cache));
     }
 }

@@ -126,6 +126,11 @@ public final class WanVae implements AutoCloseable {
         return params;
     }
 
+    /** Video frames a latent of {@code latentFrames} frames decodes to: 4(n−1)+1. */
+    public int videoFrames(int latentFrames) {
+        return firstFrame(latentFrames);
+    }
+
     /** Latent shape for a video of {@code frames} (4n+1) × {@code height} × {@code width}. */
     public long[] latentShape(long batch, long frames, long height, long width) {
         int s = config.spatialFactor(), t = config.temporalFactor();
@@ -318,6 +323,10 @@ public final class WanVae implements AutoCloseable {
         if (!unused.isEmpty())
             throw new ModelLoadException(weights.source() + " holds " + unused.size() + " tensors this VAE config ("
                     + config + ") does not use, e.g. " + unused.stream().limit(5).toList());
+    }
+
+    int decoderCacheSlots() {
+        return decoder.cacheSlots();
     }
 
     ConvMeter meter() {
