@@ -35,30 +35,29 @@ class SpatialTilingTest {
     /**
      * Tiling is an approximation: near its borders a tile sees zero padding instead of its neighbours, and
      * the middle attention only spans the tile. The linear blend hides the seams but cannot remove that
-     * difference, so the bound here is loose (measured about 1% mean and 7% max of the signal for this
+     * difference, so the bound here is loose (measured 0.8% mean and 6.5% max of the signal for this
      * seed and these tiles), unlike the exact chunked-versus-whole equality.
      */
     @Test
     void tiledDecodeIsCloseToUntiledAndBoundsActivations() {
         try (WanVae vae = WanVae.load(WanVaeFixtureTest.fixture("vae.safetensors")); PointerScope s = new PointerScope()) {
             torch.manual_seed(21);
-            Tensor z = torch.randn(1, 16, 2, 8, 8);
+            Tensor z = torch.randn(1, 16, 2, 6, 6);
             vae.meter().reset();
             Tensor full = vae.decode(z);
             long untiledLargest = vae.meter().largestOutput();
             vae.meter().reset();
-            Tensor tiled = vae.decode(z, new SpatialTiling(6, 6, 4));
+            Tensor tiled = vae.decode(z, new SpatialTiling(5, 5, 4));
             long tiledLargest = vae.meter().largestOutput();
 
             double max = Tensors.maxAbs(full);
             double maxDiff = Tensors.maxAbsDiff(full, tiled);
             double meanDiff = tiled.sub(full).abs().mean().item_double();
-            System.out.println("TILING mean " + meanDiff + " max " + maxDiff + " signal " + max);
-            assertTrue(meanDiff <= 0.03 * max, "mean|Δ| " + meanDiff + " vs max " + max);
-            assertTrue(maxDiff <= 0.2 * max, "max|Δ| " + maxDiff + " vs max " + max);
+            assertTrue(meanDiff <= 0.02 * max, "mean|Δ| " + meanDiff + " vs max " + max);
+            assertTrue(maxDiff <= 0.15 * max, "max|Δ| " + maxDiff + " vs max " + max);
             assertTrue(maxDiff > 0, "four tiles cannot be bit-identical to one pass");
-            // the largest activation shrinks with the tile area: 6×6 of 8×8 latent pixels
-            assertEquals(untiledLargest * 36, tiledLargest * 64, "largest conv output " + tiledLargest + " vs " + untiledLargest);
+            // the largest activation shrinks with the tile area: 5×5 of 6×6 latent pixels
+            assertEquals(untiledLargest * 25, tiledLargest * 36, "largest conv output " + tiledLargest + " vs " + untiledLargest);
         }
     }
 }
