@@ -80,13 +80,18 @@ final class BenchCommand implements Runnable {
         int width = 80;
         @Option(names = "--base-dim", description = "VAE base channels (default ${DEFAULT-VALUE}, the released model).")
         int baseDim = 96;
+        @Option(names = "--tile", description = "Decode in spatial tiles of this many latent pixels (default: no tiling).")
+        Integer tile;
+        @Option(names = "--tile-overlap", description = "Tile overlap in latent pixels (default ${DEFAULT-VALUE}).")
+        int overlap = 8;
         @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
         int n = 2048;
 
         @Override
         public Integer call() {
             System.out.println(Engine.init().describe());
-            var setup = new dev.zoetrope.models.vae.VaeDecodeBench.Setup(baseDim, frames, height, width, n, 3);
+            var tiling = tile == null ? null : new dev.zoetrope.models.vae.SpatialTiling(tile, tile, overlap);
+            var setup = new dev.zoetrope.models.vae.VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3);
             System.out.println(dev.zoetrope.models.vae.VaeDecodeBench.run(setup, true).report());
             return 0;
         }

@@ -18,15 +18,16 @@ import dev.zoetrope.core.progress.ProgressBar;
 public final class VaeDecodeBench {
     private VaeDecodeBench() {}
 
-    /** What to decode: 360p 2 s is a 16 × 13 × 45 × 80 latent at base dim 96. */
-    public record Setup(int baseDim, int latentFrames, int latentHeight, int latentWidth, int matmulSize, int matmulRuns) {
+    /** What to decode: 360p 2 s is a 16 × 13 × 45 × 80 latent at base dim 96; {@code tiling} may be null. */
+    public record Setup(int baseDim, int latentFrames, int latentHeight, int latentWidth, SpatialTiling tiling,
+                        int matmulSize, int matmulRuns) {
         public Setup {
             if (baseDim < 1 || latentFrames < 1 || latentHeight < 1 || latentWidth < 1 || matmulSize < 1 || matmulRuns < 1)
                 throw new IllegalArgumentException("all bench sizes must be positive");
         }
 
         public static Setup p360TwoSeconds() {
-            return new Setup(96, 13, 45, 80, 2048, 3);
+            return new Setup(96, 13, 45, 80, null, 2048, 3);
         }
     }
 
@@ -44,13 +45,15 @@ public final class VaeDecodeBench {
         public String report() {
             Setup s = setup;
             return String.format(Locale.ROOT, """
-                    vae-decode: base dim %d, latent 16x%dx%dx%d -> %d frames of %dx%d, float32, one latent frame at a time
+                    vae-decode: base dim %d, latent 16x%dx%dx%d -> %d frames of %dx%d, float32, one latent frame at a time%s
                       time           %.2f s (%.2f s per output frame)
                       conv FLOPs     %.3f TFLOP
                       achieved       %.4f TFLOP/s
                       matmul f32     %.4f TFLOP/s  -> decode at %.0f%% of it
                       matmul bf16    %.4f TFLOP/s  -> decode at %.0f%% of it""",
                     s.baseDim, s.latentFrames, s.latentHeight, s.latentWidth, videoFrames, s.latentHeight * 8, s.latentWidth * 8,
+                    s.tiling == null ? "" : String.format(Locale.ROOT, ", tiles %dx%d overlap %d (latent px)",
+                            s.tiling.tileHeight(), s.tiling.tileWidth(), s.tiling.overlap()),
                     seconds, seconds / videoFrames, convFlops / 1e12, tflops(),
                     matmulF32.gflops() / 1e3, 100 * ratioTo(matmulF32), matmulBf16.gflops() / 1e3, 100 * ratioTo(matmulBf16));
         }
@@ -69,7 +72,7 @@ public final class VaeDecodeBench {
             long t0 = System.nanoTime();
             try (ProgressBar bar = progress ? new ProgressBar("vae decode", s.latentFrames(), "latent frames")
                     : ProgressBar.silent(s.latentFrames(), null)) {
-                vae.decode(z, (chunk, first) -> bar.step());
+                vae.decode(z, s.tiling(), (chunk, first) -> bar.step());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16);
