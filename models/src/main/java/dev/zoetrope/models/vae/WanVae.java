@@ -203,9 +203,10 @@ public final class WanVae implements AutoCloseable {
     }
 
     /**
-     * Streams frames like {@link #decode(Tensor, FrameSink)}, but each latent frame is decoded in
-     * overlapping spatial tiles (each with its own time cache) that are blended with linear ramps, so the
-     * activations are bounded by the tile size, not the frame size. {@code tiling} null: no tiling.
+     * Like {@link #decode(Tensor, FrameSink)}, but in overlapping spatial tiles blended with linear ramps:
+     * activations and time caches are bounded by the tile size, not the frame size, at the price of one
+     * float32 buffer for the whole clip (the sink is called once all tiles are done). {@code tiling} null,
+     * or a latent no larger than one tile: the plain streaming decode.
      */
     public void decode(Tensor z, SpatialTiling tiling, FrameSink sink) {
         checkLatent(z);
@@ -247,14 +248,17 @@ public final class WanVae implements AutoCloseable {
                 for (int x : SpatialTiling.starts(w, tileW, tiling.overlap())) tiles.add(new int[]{y, x});
         }
 
+        /**
+         * Tile-major: each tile runs over all latent frames with its own time cache, which is freed before
+         * the next tile starts, and is blended into one clip buffer. Time caches at 720p are gigabytes for a
+         * whole frame, so keeping every tile's cache alive for a frame-major order would defeat tiling.
+         */
         void run(FrameSink sink) {
             int s = config.spatialFactor();
             long[] shape = videoShape(z);
-            List<TimeCache> caches = new ArrayList<>();
             try (PointerScope scope = new PointerScope()) {
-                for (int k = 0; k < tiles.size(); k++) caches.add(new TimeCache(decoder.cacheSlots()));
                 Tensor x = conv2.forward(z.to(ScalarType.Float), null);
-                List<Tensor> blend = new ArrayList<>();
+                Tensor out = torch.zeros(shape);
                 Tensor weightSum = torch.zeros(1, 1, 1, shape[3], shape[4]);
                 for (int[] t : tiles) {
                     Tensor wy = Tensors.fromFloats(SpatialTiling.ramp(tileH * s, ramp, t[0] > 0, t[0] + tileH < z.size(3)),
@@ -262,29 +266,23 @@ public final class WanVae implements AutoCloseable {
                     Tensor wx = Tensors.fromFloats(SpatialTiling.ramp(tileW * s, ramp, t[1] > 0, t[1] + tileW < z.size(4)),
                             1, 1, 1, 1, (long) tileW * s);
                     Tensor wt = wy.mul(wx);
-                    blend.add(wt);
                     region(weightSum, t).add_(wt);
-                }
-                for (int i = 0; i < x.size(2); i++) {
-                    int frame = i;
-                    Scopes.run(() -> {
-                        long n = frame == 0 ? 1 : config.temporalFactor();
-                        Tensor out = torch.zeros(shape[0], 3, n, shape[3], shape[4]);
-                        Tensor latent = x.narrow(2, frame, 1);
-                        for (int k = 0; k < tiles.size(); k++) {
-                            int[] t = tiles.get(k);
-                            TimeCache cache = caches.get(k);
-                            Tensor wt = blend.get(k);
+                    Tensor latent = x.narrow(3, t[0], tileH).narrow(4, t[1], tileW);
+                    try (TimeCache cache = new TimeCache(decoder.cacheSlots())) {
+                        for (int i = 0; i < x.size(2); i++) {
+                            int frame = i;
                             Scopes.run(() -> {
-                                Tensor piece = decoder.forward(latent.narrow(3, t[0], tileH).narrow(4, t[1], tileW), cache);
-                                region(out, t).add_(piece.mul(wt));
+                                Tensor piece = decoder.forward(latent.narrow(2, frame, 1), cache);
+                                region(out.narrow(2, firstFrame(frame), piece.size(2)), t).add_(piece.mul_(wt));
                             });
                         }
-                        sink.accept(out.div_(weightSum), firstFrame(frame));
-                    });
+                    }
                 }
-            } finally {
-                caches.forEach(TimeCache::close);
+                out.div_(weightSum);
+                for (int i = 0; i < x.size(2); i++) {
+                    int first = firstFrame(i), n = i == 0 ? 1 : config.temporalFactor();
+                    Scopes.run(() -> sink.accept(out.narrow(2, first, n), first));
+                }
             }
         }
 
