@@ -24,17 +24,21 @@ public record SpatialTiling(int tileHeight, int tileWidth, int overlap) {
         return height > tileHeight || width > tileWidth;
     }
 
-    /** Tile starts along an axis of {@code size}: a regular stride, the last tile flush with the end. */
-    static List<Integer> starts(int size, int tile, int overlap) {
-        List<Integer> out = new ArrayList<>();
-        if (size <= tile) {
-            out.add(0);
-            return out;
-        }
-        int stride = tile - overlap;
-        for (int s = 0; s + tile < size; s += stride) out.add(s);
-        out.add(size - tile);
-        return out;
+    /** Tiles along one axis: all of {@code length}, at {@code starts}. */
+    record Axis(int length, List<Integer> starts) {}
+
+    /**
+     * The fewest tiles of at most {@code tile} that cover {@code size} with at least {@code overlap} shared,
+     * then shrunk to the smallest equal length that still does, and spread evenly: no work is spent on
+     * tiles that mostly repeat their neighbour.
+     */
+    static Axis axis(int size, int tile, int overlap) {
+        if (size <= tile) return new Axis(size, List.of(0));
+        int n = Math.ceilDiv(size - overlap, tile - overlap);
+        int length = Math.ceilDiv(size + (n - 1) * overlap, n);
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < n; i++) starts.add((int) Math.round((double) i * (size - length) / (n - 1)));
+        return new Axis(length, starts);
     }
 
     /**

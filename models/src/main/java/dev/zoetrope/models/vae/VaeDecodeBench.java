@@ -31,8 +31,9 @@ public final class VaeDecodeBench {
         }
     }
 
+    /** @param peakResidentBytes the process's peak resident memory after the run (Linux), or -1 */
     public record Result(Setup setup, int videoFrames, double seconds, double convFlops,
-                         KernelBench.Result matmulF32, KernelBench.Result matmulBf16) {
+                         KernelBench.Result matmulF32, KernelBench.Result matmulBf16, long peakResidentBytes) {
         public double tflops() {
             return convFlops / seconds / 1e12;
         }
@@ -50,13 +51,26 @@ public final class VaeDecodeBench {
                       conv FLOPs     %.3f TFLOP
                       achieved       %.4f TFLOP/s
                       matmul f32     %.4f TFLOP/s  -> decode at %.0f%% of it
-                      matmul bf16    %.4f TFLOP/s  -> decode at %.0f%% of it""",
+                      matmul bf16    %.4f TFLOP/s  -> decode at %.0f%% of it
+                      peak memory    %s (process resident set)""",
                     s.baseDim, s.latentFrames, s.latentHeight, s.latentWidth, videoFrames, s.latentHeight * 8, s.latentWidth * 8,
                     s.tiling == null ? "" : String.format(Locale.ROOT, ", tiles %dx%d overlap %d (latent px)",
                             s.tiling.tileHeight(), s.tiling.tileWidth(), s.tiling.overlap()),
                     seconds, seconds / videoFrames, convFlops / 1e12, tflops(),
-                    matmulF32.gflops() / 1e3, 100 * ratioTo(matmulF32), matmulBf16.gflops() / 1e3, 100 * ratioTo(matmulBf16));
+                    matmulF32.gflops() / 1e3, 100 * ratioTo(matmulF32), matmulBf16.gflops() / 1e3, 100 * ratioTo(matmulBf16),
+                    peakResidentBytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f GB", peakResidentBytes / 1e9));
         }
+    }
+
+    /** VmHWM of /proc/self/status: the high-water mark of resident memory, native tensors included. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return -1;
     }
 
     public static Result run(Setup s, boolean progress) {
@@ -75,7 +89,7 @@ public final class VaeDecodeBench {
                 vae.decode(z, s.tiling(), (chunk, first) -> bar.step());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16);
+            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16, peakResidentBytes());
         }
     }
 }

@@ -240,12 +240,13 @@ public final class WanVae implements AutoCloseable {
 
         TiledDecode(Tensor z, SpatialTiling tiling) {
             this.z = z;
-            int h = (int) z.size(3), w = (int) z.size(4);
-            tileH = Math.min(tiling.tileHeight(), h);
-            tileW = Math.min(tiling.tileWidth(), w);
+            SpatialTiling.Axis rows = SpatialTiling.axis((int) z.size(3), tiling.tileHeight(), tiling.overlap());
+            SpatialTiling.Axis cols = SpatialTiling.axis((int) z.size(4), tiling.tileWidth(), tiling.overlap());
+            tileH = rows.length();
+            tileW = cols.length();
             ramp = tiling.overlap() * config.spatialFactor();
-            for (int y : SpatialTiling.starts(h, tileH, tiling.overlap()))
-                for (int x : SpatialTiling.starts(w, tileW, tiling.overlap())) tiles.add(new int[]{y, x});
+            for (int y : rows.starts())
+                for (int x : cols.starts()) tiles.add(new int[]{y, x});
         }
 
         /**

@@ -15,11 +15,20 @@ import dev.zoetrope.core.engine.Tensors;
 class SpatialTilingTest {
 
     @Test
-    void tilesCoverTheAxisWithTheLastFlushToTheEnd() {
-        assertEquals(List.of(0, 24, 48, 58), SpatialTiling.starts(90, 32, 8));
-        assertEquals(List.of(0, 24, 48, 72, 96, 120, 128), SpatialTiling.starts(160, 32, 8));
-        assertEquals(List.of(0), SpatialTiling.starts(20, 32, 8));
-        assertEquals(List.of(0, 2), SpatialTiling.starts(8, 6, 4));
+    void tilesCoverTheAxisEvenlyWithTheLeastWork() {
+        // 720p rows: 3 tiles of at most 48 → 36 each, overlapping by 9 and 9
+        assertEquals(new SpatialTiling.Axis(36, List.of(0, 27, 54)), SpatialTiling.axis(90, 48, 8));
+        assertEquals(new SpatialTiling.Axis(30, List.of(0, 22, 43, 65, 87, 108, 130)), SpatialTiling.axis(160, 32, 8));
+        assertEquals(new SpatialTiling.Axis(20, List.of(0)), SpatialTiling.axis(20, 32, 8));
+        assertEquals(new SpatialTiling.Axis(5, List.of(0, 1)), SpatialTiling.axis(6, 5, 4));
+        for (int size = 9; size < 200; size += 7) {
+            SpatialTiling.Axis a = SpatialTiling.axis(size, 32, 8);
+            assertTrue(a.length() <= 32);
+            assertEquals(0, (int) a.starts().getFirst());
+            assertEquals(size - a.length(), (int) a.starts().getLast(), "last tile ends at the edge, size " + size);
+            for (int i = 1; i < a.starts().size(); i++)
+                assertTrue(a.starts().get(i - 1) + a.length() - a.starts().get(i) >= 8, "overlap at least 8, size " + size);
+        }
     }
 
     @Test
