@@ -1,0 +1,26 @@
+package dev.zoetrope.curate.filter;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.zoetrope.curate.signals.ClipSignals;
+
+/** The signal thresholds applied to one clip. Duplicates, the learned score and the VLM verdict are added later. */
+public final class RuleFilter {
+    private final FilterConfig config;
+
+    public RuleFilter(FilterConfig config) {
+        this.config = config;
+    }
+
+    public List<Reason> reasons(ClipSignals s) {
+        List<Reason> out = new ArrayList<>();
+        if (s.motion() < config.staticMotion()) out.add(Reason.STATIC);
+        if (s.sharpness() < config.minSharpness()) out.add(Reason.BLURRY);
+        if (s.brightness() < config.minBrightness()) out.add(Reason.TOO_DARK);
+        if (s.brightness() > config.maxBrightness()) out.add(Reason.TOO_BRIGHT);
+        if (s.border() > config.maxBorder()) out.add(Reason.BORDERS);
+        if (s.text() > config.maxText()) out.add(Reason.TEXT);
+        return out;
+    }
+}
