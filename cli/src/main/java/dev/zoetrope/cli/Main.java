@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 DoctorCommand.class,
                 InfoCommand.class,
                 BenchCommand.class,
+                CurateCommand.class,
+                LabelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -12,11 +12,12 @@ import dev.zoetrope.core.config.Json;
 public record FilterConfig(double staticMotion, double minSharpness, double minBrightness, double maxBrightness,
                            double maxBorder, double maxText, int duplicateDistance, double minAesthetic)
         implements Serializable {
-    public static final FilterConfig DEFAULT = new FilterConfig(0.5, 30, 0.15, 0.9, 0.08, 0.05, 11, 0.5);
+    public static final FilterConfig DEFAULT = new FilterConfig(0.5, 25, 0.15, 0.9, 0.08, 0.05, 14, 0.5);
 
     public FilterConfig {
-        if (duplicateDistance < 0 || duplicateDistance > 11)
-            throw new IllegalArgumentException("duplicate_distance must be within 0..11 (the LSH banding finds every pair up to 11), got " + duplicateDistance);
+        if (duplicateDistance < 0 || duplicateDistance >= dev.zoetrope.curate.signals.NearDuplicates.BANDS)
+            throw new IllegalArgumentException("duplicate_distance must be within 0.." + (dev.zoetrope.curate.signals.NearDuplicates.BANDS - 1)
+                    + " (the LSH banding finds every pair up to that), got " + duplicateDistance);
     }
 
     public static FilterConfig read(Path file) {

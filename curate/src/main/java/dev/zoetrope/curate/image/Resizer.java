@@ -17,6 +17,17 @@ public final class Resizer {
         return scale < 1 ? box(src, x0, y0, sw, sh, w, h) : bilinear(src, x0, y0, sw, sh, w, h);
     }
 
+    /** The centred {@code w × h} window of {@code src} (which must be at least that large). */
+    public static Picture centerCrop(Picture src, int w, int h) {
+        if (src.width() == w && src.height() == h) return src;
+        if (src.width() < w || src.height() < h)
+            throw new IllegalArgumentException("cannot crop " + w + "x" + h + " from " + src.width() + "x" + src.height());
+        int x0 = (src.width() - w) / 2, y0 = (src.height() - h) / 2;
+        byte[] out = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) System.arraycopy(src.rgb(), ((y0 + y) * src.width() + x0) * 3, out, y * w * 3, w * 3);
+        return new Picture(w, h, out);
+    }
+
     /** Plain scale of the whole image to {@code w × h} (aspect not kept). */
     public static Picture scale(Picture src, int w, int h) {
         if (src.width() == w && src.height() == h) return src;

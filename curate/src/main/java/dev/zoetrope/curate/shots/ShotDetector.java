@@ -13,6 +13,8 @@ import dev.zoetrope.curate.image.Resizer;
  */
 public final class ShotDetector {
     public static final int ANALYSIS_WIDTH = 160;
+    /** Dark runs longer than this are dark content (a shot of their own), not the black of a fade. */
+    public static final int MAX_FADE_BLACK = 24;
 
     /** What was found: hard cuts, fade transitions (boundary frames), dark runs, and the shots between them. */
     public record Result(int frames, List<Integer> cuts, List<Integer> fades, List<FadeDetector.DarkRun> darkRuns, List<Shot> shots) {
@@ -51,15 +53,29 @@ public final class ShotDetector {
     }
 
     public Result finish() {
-        List<FadeDetector.DarkRun> runs = fades.runs();
+        List<FadeDetector.DarkRun> runs = new ArrayList<>();
+        List<FadeDetector.DarkRun> darkShots = new ArrayList<>();
+        for (FadeDetector.DarkRun r : fades.runs()) (r.end() - r.start() > MAX_FADE_BLACK ? darkShots : runs).add(r);
         List<Integer> fadeBoundaries = new ArrayList<>();
         for (FadeDetector.DarkRun r : runs) if (r.start() > 0 && r.end() < frames) fadeBoundaries.add(r.boundary());
+        // Long dark stretches are shots of their own: the light going down and coming back are boundaries.
+        TreeSet<Integer> darkEdges = new TreeSet<>();
+        for (FadeDetector.DarkRun r : darkShots) {
+            if (r.start() > 0) darkEdges.add(r.start());
+            if (r.end() < frames) darkEdges.add(r.end());
+        }
+        fadeBoundaries.addAll(darkEdges);
+        fadeBoundaries.sort(null);
         // A cut inside or at the edge of a dark run is the fade itself (black to first lit frame), not a new shot.
         List<Integer> hard = new ArrayList<>();
         for (int c : cuts.cuts()) {
-            boolean inFade = runs.stream().anyMatch(r -> c >= r.start() - 1 && c <= r.end() + 1);
+            boolean inFade = runs.stream().anyMatch(r -> c >= r.start() - 1 && c <= r.end() + 1)
+                    || darkEdges.stream().anyMatch(e -> Math.abs(e - c) <= 1);
             if (!inFade) hard.add(c);
         }
+        List<Integer> splits = new ArrayList<>(new TreeSet<>(hard));
+        splits.addAll(darkEdges);
+        splits.sort(null);
         // Shots: the lit stretches between dark runs, split at hard cuts.
         List<Shot> shots = new ArrayList<>();
         int litStart = 0;
@@ -71,7 +87,7 @@ public final class ShotDetector {
         if (litStart < frames) lit.add(new int[]{litStart, frames});
         for (int[] span : lit) {
             int s = span[0];
-            for (int c : hard) {
+            for (int c : splits) {
                 if (c > s && c < span[1]) {
                     shots.add(new Shot(s, c));
                     s = c;

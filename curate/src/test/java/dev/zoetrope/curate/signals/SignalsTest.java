@@ -54,12 +54,15 @@ class SignalsTest {
     void lshBandingFindsEveryPairWithinTheThresholdAndKeepsTheSmallestId() {
         long[] base = {0x0123456789abcdefL, 0x7edcba9876543210L, 0x55aa55aa55aa55aaL};
         long[] near = base.clone();
-        // Flip 11 bits spread over all twelve bands but one: the pair must still share a band.
-        for (int i = 0; i < 11; i++) near[i * 16 / 64] ^= 1L << ((i * 16) % 64 + 3);
+        // Flip 15 bits, one in each of the sixteen 12-bit bands but the last: the pair must still share a band.
+        for (int i = 0; i < 15; i++) {
+            int bit = i * 12 + 5;
+            near[bit / 64] ^= 1L << (bit % 64);
+        }
         long[] far = {~base[0], ~base[1], ~base[2]};
-        Map<String, String> dup = NearDuplicates.find(Map.of("b-copy", near, "a-orig", base, "c-other", far), 11);
+        Map<String, String> dup = NearDuplicates.find(Map.of("b-copy", near, "a-orig", base, "c-other", far), 15);
         assertEquals(Map.of("b-copy", "a-orig"), dup);
-        assertEquals(11, NearDuplicates.distance(base, near));
-        assertTrue(NearDuplicates.find(Map.of("x", base, "y", near), 10).isEmpty());
+        assertEquals(15, NearDuplicates.distance(base, near));
+        assertTrue(NearDuplicates.find(Map.of("x", base, "y", near), 14).isEmpty());
     }
 }
