@@ -54,12 +54,12 @@ class LabelPageBrowserTest {
                 ChromeDriver browser = Browsers.chromium(dir.resolve("profile"));
                 try {
                     String url = "http://127.0.0.1:" + server.port() + "/";
-                    label(browser, url, "ann", List.of("4qzg", "2ext", "5wcg"));
+                    label(browser, url, "ann", List.of("4qzg", "2ect", "5wcg"));
                     assertEquals("3 / 3 labelled", browser.findElement(By.id("count")).getText());
                     Path shot = Path.of(System.getProperty("zoetrope.screenshots", dir.toString())).resolve("label-page.png");
                     Files.createDirectories(shot.getParent());
                     Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
-                    label(browser, url, "bob", List.of("4qzg", "3ext", "5wcg"));
+                    label(browser, url, "bob", List.of("4qzg", "3ect", "5wcg"));
                 } finally {
                     browser.quit();
                 }
