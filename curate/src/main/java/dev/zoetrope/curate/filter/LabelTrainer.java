@@ -45,7 +45,7 @@ public final class LabelTrainer {
             throw new LabelException("all " + ys.size() + " labelled clips are in one class; label some good and some bad clips");
         double[][] xs = rows.toArray(double[][]::new);
         int[] y = ys.stream().mapToInt(Integer::intValue).toArray();
-        List<String> names = Features.names(xs[0].length - 71);
+        List<String> names = Features.names(xs[0].length - Features.BASE - Features.COLORS);
         CrossValidation.Result cv = CrossValidation.run(names, xs, y, l2, threshold, Math.min(folds, xs.length), 17);
         LogisticModel model = LogisticModel.fit(names, xs, y, l2, threshold);
         return new Result(model, cv, pos, y.length - pos);

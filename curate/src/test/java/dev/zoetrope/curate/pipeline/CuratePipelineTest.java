@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.curate.filter.LabelTrainer;
+import dev.zoetrope.curate.labels.LabelStore;
 import dev.zoetrope.curate.testset.GroundTruth;
 import dev.zoetrope.curate.testset.Scene;
 import dev.zoetrope.curate.testset.TestSetMaker;
@@ -122,5 +125,31 @@ class CuratePipelineTest {
         assertEquals(before, Files.getLastModifiedTime(marker));
         assertEquals(manifest, Files.readString(out.resolve("manifest.jsonl")));
         assertEquals(s.shardClips(), again.shardClips());
+
+        // Hand labels (here: degraded clips rated 1–2 by two annotators, clean ones 4–5) train the learned filter...
+        try (LabelStore store = LabelStore.open(dir.resolve("labels.sqlite"))) {
+            for (JsonNode j : lines) {
+                String file = Path.of(j.get("source").asText()).getFileName().toString();
+                // Duplicates look as good as their originals: how they look is all a rater (and the model) sees.
+                boolean good = truth.clips().stream().anyMatch(c -> c.file().equals(file)
+                        && (c.expect().isEmpty() || c.category().equals("duplicate")))
+                        || file.startsWith("synth") || file.startsWith("cuts");
+                String id = j.get("clip_id").asText();
+                store.addClips(List.of(new LabelStore.Clip(id, "clips/" + id + ".mp4", null, null)));
+                store.save(id, "ann", Map.of("overall", good ? "5" : "1"));
+                store.save(id, "bob", Map.of("overall", good ? "4" : "2"));
+            }
+            LabelTrainer.Result trained = LabelTrainer.train(store, out.resolve("features.jsonl"), "overall", 4, 10.0, 5, 0.5);
+            assertTrue(trained.cv().auc() > 0.8, "cross-validated AUC " + trained.cv().auc());
+            trained.model().save(dir.resolve("model.json"));
+        }
+        // ...which the pipeline then applies: every clip gets an aesthetic score, low ones are rejected for it.
+        Finalizer.Summary scored = CuratePipeline.run(options(out).withModel(dir.resolve("model.json").toString()), "DirectRunner",
+                List.of(), ids, new PrintStream(new ByteArrayOutputStream()));
+        List<JsonNode> rescored = new ArrayList<>();
+        for (String l : Files.readAllLines(out.resolve("manifest.jsonl"))) rescored.add(Json.PLAIN.readTree(l));
+        assertTrue(rescored.stream().allMatch(j -> j.get("signals").get("aesthetic").isNumber()));
+        assertTrue(scored.rejectedBy().get("low_aesthetic") > 0, scored.rejectedBy().toString());
+        assertTrue(scored.accepted() >= 3, "accepted " + scored.accepted());
     }
 }
