@@ -46,6 +46,9 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Learned filter model JSON from `zoetrope label train`.")
     Path model;
 
+    @Option(names = "--tokenizer", description = "Text-encoder tokenizer (spiece.model, tokenizer.json or its directory): stores caption token ids in the shards.")
+    Path tokenizer;
+
     @Option(names = "--vlm-url", description = "OpenAI-compatible base URL (…/v1) for the VLM stage; omitted: no VLM stage.")
     String vlmUrl;
     @Option(names = "--vlm-model", defaultValue = "gpt-4o-mini") String vlmModel;
@@ -62,7 +65,9 @@ final class CurateCommand implements Callable<Integer> {
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
-        Finalizer.Summary s = CuratePipeline.run(o, runnerClass(runner), List.of(), ShardExtras.NONE, System.err);
+        ShardExtras extras = tokenizer == null ? ShardExtras.NONE
+                : new dev.zoetrope.curate.pipeline.CaptionTokens(dev.zoetrope.models.text.Tokenizers.load(tokenizer, 512));
+        Finalizer.Summary s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, System.err);
         System.out.printf(Locale.ROOT, "%d sources (%d usable, skipped %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
                 s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());
         System.out.println("wrote " + out.resolve("manifest.jsonl") + ", " + out.resolve("shards") + ", " + out.resolve("report.html"));
