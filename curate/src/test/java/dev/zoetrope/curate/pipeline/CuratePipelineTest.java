@@ -152,4 +152,51 @@ class CuratePipelineTest {
         assertTrue(scored.rejectedBy().get("low_aesthetic") > 0, scored.rejectedBy().toString());
         assertTrue(scored.accepted() >= 3, "accepted " + scored.accepted());
     }
+
+    /**
+     * The VLM stage inside the pipeline, against a TEST DOUBLE: a local HTTP server on 127.0.0.1 imitating an
+     * OpenAI-compatible chat-completions endpoint with a canned answer. No real model is contacted.
+     */
+    @Test
+    void vlmCaptionsClipsWithoutSidecarsRejectsOnItsVerdictAndCachesAnswers() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/v1/chat/completions", ex -> {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                // The second distinct clip asked is judged unfit; the others are kept with a caption.
+                boolean keep = calls.incrementAndGet() != 2;
+                byte[] body = ("{\"choices\":[{\"message\":{\"content\":\"{\\\"caption\\\": \\\"shapes drift over a gradient\\\", "
+                        + "\\\"keep\\\": " + keep + "}\"}}]}").getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            }
+        });
+        server.start();
+        try {
+            Path videos = dir.resolve("testset/videos");
+            Path out = dir.resolve("vlm-run");
+            CurateOptions base = options(out);
+            CurateOptions o = new CurateOptions(List.of(videos.resolve("clean_00.mp4").toString(), videos.resolve("clean_01.mp4").toString(),
+                    videos.resolve("clean_02.mp4").toString(), videos.resolve("synth_0001.mp4").toString()), out.toString(),
+                    base.minClipSeconds(), base.maxClipSeconds(), base.fps(), base.width(), base.height(), base.trimFrames(), base.filter(),
+                    null, new CurateOptions.VlmSettings("http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "test-vlm", null, 50, 5, 1, 3),
+                    4, base.crf());
+            Finalizer.Summary s = CuratePipeline.run(o, "DirectRunner", List.of(), ShardExtras.NONE, new PrintStream(new ByteArrayOutputStream()));
+            assertEquals(4, calls.get());
+            assertEquals(1, s.rejectedBy().get("vlm_reject"));
+            assertEquals(3, s.accepted());
+            try (ShardReader r = ShardReader.open(out.resolve("shards"))) {
+                for (ShardClip c : r) {
+                    String expected = c.record().source().endsWith("synth_0001.mp4") ? "a red circle moving left on a black background"
+                            : "shapes drift over a gradient";
+                    assertEquals(expected, c.record().caption());
+                }
+            }
+            CuratePipeline.run(o, "DirectRunner", List.of(), ShardExtras.NONE, new PrintStream(new ByteArrayOutputStream()));
+            assertEquals(4, calls.get(), "answers come from the cache on a re-run");
+        } finally {
+            server.stop(0);
+        }
+    }
 }
