@@ -117,8 +117,7 @@ public final class LabelServer implements AutoCloseable {
         if (clip.isEmpty() || annotator.isEmpty()) throw new IllegalArgumentException("clip_id and annotator are required");
         if (store.clips().stream().noneMatch(c -> c.id().equals(clip))) throw new IllegalArgumentException("unknown clip '" + clip + "'");
         Map<String, String> values = new LinkedHashMap<>();
-        for (var it = body.path("values").fields(); it.hasNext(); ) {
-            var e = it.next();
+        for (var e : body.path("values").properties()) {
             Attribute a = config.attribute(e.getKey()).orElseThrow(() -> new IllegalArgumentException("unknown attribute '" + e.getKey() + "'"));
             String v = e.getValue().asText();
             if (!a.accepts(v)) throw new IllegalArgumentException("'" + v + "' is not an option of '" + a.name() + "'");

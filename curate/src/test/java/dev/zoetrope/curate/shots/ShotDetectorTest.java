@@ -55,4 +55,14 @@ class ShotDetectorTest {
         for (int i = 101; i < 110; i++) d.accept(i, 40);
         assertEquals(List.of(100), d.cuts());
     }
+
+    @Test
+    void aVideoThatIsDarkThroughoutIsOneShotNotAFade() {
+        ShotDetector d = new ShotDetector();
+        Scene scene = new Scene(9, 100, 1);
+        for (int i = 0; i < 60; i++) d.accept(Effects.gain(scene.render(i, 96, 54), 0.08));
+        ShotDetector.Result r = d.finish();
+        assertEquals(List.of(new Shot(0, 60)), r.shots());
+        assertTrue(r.fades().isEmpty() && r.cuts().isEmpty());
+    }
 }
