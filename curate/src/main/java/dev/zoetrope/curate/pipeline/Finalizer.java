@@ -145,12 +145,15 @@ public final class Finalizer {
         }
     }
 
+    /** The clip's frames decoded straight into one F×H×W×3 array (one copy of the clip, never of the source). */
     private byte[] framesBytes(ClipResult c) {
-        List<Picture> frames = readFrames(c);
         int size = c.width() * c.height() * 3;
-        byte[] all = new byte[frames.size() * size];
-        for (int i = 0; i < frames.size(); i++) System.arraycopy(frames.get(i).rgb(), 0, all, i * size, size);
-        return all;
+        byte[] all = new byte[c.frames() * size];
+        int n = 0;
+        try (VideoReader r = VideoReader.open(out.resolve("clips").resolve(c.clipId() + ".mp4"))) {
+            for (Frame f; n < c.frames() && (f = r.next()) != null; n++) System.arraycopy(f.rgb(), 0, all, n * size, size);
+        }
+        return n == c.frames() ? all : java.util.Arrays.copyOf(all, n * size);
     }
 
     /** Decodes a stored clip (a few seconds at the output size). */
