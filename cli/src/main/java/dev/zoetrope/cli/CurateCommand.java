@@ -49,6 +49,9 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "Text-encoder tokenizer (spiece.model, tokenizer.json or its directory): stores caption token ids in the shards.")
     Path tokenizer;
 
+    @Option(names = "--text-encoder", description = "T5 encoder directory (config.json + weights): with --tokenizer, stores text_states in the shards.")
+    Path textEncoder;
+
     @Option(names = "--vlm-url", description = "OpenAI-compatible base URL (…/v1) for the VLM stage; omitted: no VLM stage.")
     String vlmUrl;
     @Option(names = "--vlm-model", defaultValue = "gpt-4o-mini") String vlmModel;
@@ -65,9 +68,18 @@ final class CurateCommand implements Callable<Integer> {
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
-        ShardExtras extras = tokenizer == null ? ShardExtras.NONE
-                : new dev.zoetrope.curate.pipeline.CaptionTokens(dev.zoetrope.models.text.Tokenizers.load(tokenizer, 512));
-        Finalizer.Summary s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, System.err);
+        if (textEncoder != null && tokenizer == null) throw new IllegalArgumentException("--text-encoder needs --tokenizer");
+        var tok = tokenizer == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizer, 512);
+        var encoder = textEncoder == null ? null : dev.zoetrope.models.text.T5Encoder.load(textEncoder);
+        ShardExtras extras = tok == null ? ShardExtras.NONE
+                : encoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tok)
+                : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
+        Finalizer.Summary s;
+        try {
+            s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, System.err);
+        } finally {
+            if (encoder != null) encoder.close();
+        }
         System.out.printf(Locale.ROOT, "%d sources (%d usable, skipped %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
                 s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());
         System.out.println("wrote " + out.resolve("manifest.jsonl") + ", " + out.resolve("shards") + ", " + out.resolve("report.html"));
