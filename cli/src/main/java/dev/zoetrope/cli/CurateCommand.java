@@ -38,6 +38,7 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--min-seconds", defaultValue = "2") double minSeconds;
     @Option(names = "--max-seconds", defaultValue = "5") double maxSeconds;
     @Option(names = "--fps", defaultValue = "24") double fps;
+    @Option(names = "--trim-frames", defaultValue = "2", description = "Source frames left out at each shot edge.") int trimFrames;
     @Option(names = "--clips-per-shard", defaultValue = "64") int clipsPerShard;
 
     @Option(names = "--filter-config", description = "JSON with rule thresholds (snake_case names of FilterConfig).")
@@ -65,6 +66,8 @@ final class CurateCommand implements Callable<Integer> {
         if (inputs == null || inputs.isEmpty() || out == null)
             throw new IllegalArgumentException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
         CurateOptions o = options(inputs, out.toString(), resolution, minSeconds, maxSeconds, fps, clipsPerShard);
+        o = new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(),
+                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));

@@ -13,7 +13,10 @@ import dev.zoetrope.curate.image.Resizer;
  */
 public final class ShotDetector {
     public static final int ANALYSIS_WIDTH = 160;
-    /** Dark runs longer than this are dark content (a shot of their own), not the black of a fade. */
+    /**
+     * Dark runs longer than this are dark content (a shot of their own), not the black of a fade; so is a dark run
+     * that spans the whole video (a dim scene, or a small object on black).
+     */
     public static final int MAX_FADE_BLACK = 24;
 
     /** What was found: hard cuts, fade transitions (boundary frames), dark runs, and the shots between them. */
@@ -55,7 +58,10 @@ public final class ShotDetector {
     public Result finish() {
         List<FadeDetector.DarkRun> runs = new ArrayList<>();
         List<FadeDetector.DarkRun> darkShots = new ArrayList<>();
-        for (FadeDetector.DarkRun r : fades.runs()) (r.end() - r.start() > MAX_FADE_BLACK ? darkShots : runs).add(r);
+        for (FadeDetector.DarkRun r : fades.runs()) {
+            boolean whole = r.start() == 0 && r.end() == frames;
+            (whole || r.end() - r.start() > MAX_FADE_BLACK ? darkShots : runs).add(r);
+        }
         List<Integer> fadeBoundaries = new ArrayList<>();
         for (FadeDetector.DarkRun r : runs) if (r.start() > 0 && r.end() < frames) fadeBoundaries.add(r.boundary());
         // Long dark stretches are shots of their own: the light going down and coming back are boundaries.

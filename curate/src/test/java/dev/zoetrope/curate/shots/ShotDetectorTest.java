@@ -64,5 +64,9 @@ class ShotDetectorTest {
         ShotDetector.Result r = d.finish();
         assertEquals(List.of(new Shot(0, 60)), r.shots());
         assertTrue(r.fades().isEmpty() && r.cuts().isEmpty());
+        // Short and dark throughout (a small object on black, as in the synthetic world): still one shot.
+        ShotDetector shortDark = new ShotDetector();
+        for (int i = 0; i < 17; i++) shortDark.accept(Effects.gain(scene.render(i, 96, 54), 0.05));
+        assertEquals(List.of(new Shot(0, 17)), shortDark.finish().shots());
     }
 }
