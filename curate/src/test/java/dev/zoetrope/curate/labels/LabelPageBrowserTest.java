@@ -69,6 +69,13 @@ class LabelPageBrowserTest {
                 var alpha = server.agreementResults().stream().filter(r -> r.attribute().equals("motion")).findFirst().orElseThrow();
                 assertEquals(1.0, alpha.alpha(), 1e-9);
                 assertEquals(3, alpha.clips());
+                // The page's export link serves Label Studio JSON with both annotators.
+                var http = java.net.http.HttpClient.newHttpClient();
+                String export = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/export")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                var tasks = dev.zoetrope.core.config.Json.PLAIN.readTree(export);
+                assertEquals(3, tasks.size());
+                assertEquals(2, tasks.get(0).get("annotations").size());
             }
         }
     }
