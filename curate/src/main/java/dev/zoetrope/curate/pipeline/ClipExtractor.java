@@ -65,6 +65,9 @@ public final class ClipExtractor {
             return fresh;
         } catch (IOException e) {
             return new Extracted(SourceReport.failed(source, "broken", "cannot write results: " + e.getMessage()), List.of(), false);
+        } catch (RuntimeException e) {
+            // Whatever a damaged file provokes, it costs only this source; the run goes on.
+            return new Extracted(SourceReport.failed(source, "broken", e.toString()), List.of(), false);
         }
     }
 

@@ -81,9 +81,14 @@ public final class Finalizer {
                 }
                 String caption = c.caption();
                 if (vlm != null && reasons.isEmpty()) {
-                    VlmStage.Verdict v = vlm.ask(VlmStage.sample(readFrames(c), Math.max(1, options.vlm().frames())));
-                    if (!v.keep()) reasons.add(Reason.VLM);
-                    if (caption == null || caption.isBlank()) caption = v.caption();
+                    try {
+                        VlmStage.Verdict v = vlm.ask(VlmStage.sample(readFrames(c), Math.max(1, options.vlm().frames())));
+                        if (!v.keep()) reasons.add(Reason.VLM);
+                        if (caption == null || caption.isBlank()) caption = v.caption();
+                    } catch (dev.zoetrope.curate.vlm.VlmException e) {
+                        // An endpoint that stays down costs this clip its VLM verdict, not the run; a re-run asks again.
+                        log.println("VLM stage failed for " + c.clipId() + ": " + e.getMessage());
+                    }
                 }
                 decisions.add(new Decision(c, List.copyOf(reasons), dupOf, aesthetic, caption == null ? "" : caption));
                 bar.step();
