@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
+                CurateCommand.class,
+                LabelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
