@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 DoctorCommand.class,
                 InfoCommand.class,
                 BenchCommand.class,
+                SynthCommand.class,
+                CurateCommand.class,
+                LabelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
