@@ -59,6 +59,16 @@ public final class Trainer {
 
     /** Runs to {@code cfg.steps()}; with {@code resume}, continues from the newest checkpoint in the run dir. */
     public Outcome run(boolean resume) throws IOException {
+        return run(resume, cfg.steps());
+    }
+
+    /**
+     * Runs until step {@code until} (at most {@code cfg.steps()}) and checkpoints there, keeping the
+     * learning-rate schedule of the whole run: long trainings can be done in several sittings.
+     */
+    public Outcome run(boolean resume, int until) throws IOException {
+        if (until < 1 || until > cfg.steps())
+            throw new IllegalArgumentException("--until must be within 1.." + cfg.steps() + ", not " + until);
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir);
         if (!resume && !ckpts.list().isEmpty())
@@ -83,7 +93,7 @@ public final class Trainer {
                     System.err.printf(Locale.ROOT, "%s: resuming at step %d%n", label, start);
                 }
             }
-            if (start >= cfg.steps()) return new Outcome(start, start, false, Double.NaN, 0);
+            if (start >= until) return new Outcome(start, start, false, Double.NaN, 0);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 stopRequested = true;
@@ -97,7 +107,7 @@ public final class Trainer {
             try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"), start);
                  ProgressBar bar = new ProgressBar(label, cfg.steps(), "step")) {
                 bar.stepTo(start);
-                return loop(start, params, paramList, opt, ema, ckpts, metrics, bar);
+                return loop(start, until, params, paramList, opt, ema, ckpts, metrics, bar);
             } finally {
                 finished.countDown();
                 try {
@@ -109,13 +119,13 @@ public final class Trainer {
         }
     }
 
-    private Outcome loop(int start, Map<String, Tensor> params, List<Tensor> paramList, AdamW opt, Ema ema, Checkpoints ckpts,
+    private Outcome loop(int start, int until, Map<String, Tensor> params, List<Tensor> paramList, AdamW opt, Ema ema, Checkpoints ckpts,
                          MetricsLog metrics, ProgressBar bar) throws IOException {
         long t0 = System.nanoTime();
         double lastLoss = Double.NaN;
         int step = start;
         long samples = 0;
-        while (step < cfg.steps()) {
+        while (step < until) {
             double lossSum = 0;
             for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
                 try (PointerScope scope = new PointerScope()) {
@@ -151,7 +161,7 @@ public final class Trainer {
                 metrics.log(row);
             }
             boolean stopping = stopRequested;
-            if (step % cfg.checkpointEvery() == 0 || step == cfg.steps() || stopping) {
+            if (step % cfg.checkpointEvery() == 0 || step == until || stopping) {
                 checkpoint(step, params, opt, ema, ckpts);
                 plot();
             }
