@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CurateCommand.class,
                 LabelCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
