@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DoctorCommand.class,
                 InfoCommand.class,
                 BenchCommand.class,
+                VerifyCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
