@@ -29,7 +29,7 @@ public record GenerationPlan(String prompt, String negativePrompt, String resolu
         if (!(scale >= 0 && scale <= 100))
             throw new IllegalArgumentException("guidance scale " + scale + " is out of range 0..100");
         long seed = r.seed() == null ? caps.defaultSeed() : r.seed();
-        return new GenerationPlan(prompt, negative, res, wh[0], wh[1], seconds, family.frames(seconds), caps.fps(), seed,
+        return new GenerationPlan(prompt, negative, res, wh[0], wh[1], seconds, family.frames(seconds, caps.fps()), caps.fps(), seed,
                 scale, steps);
     }
 

@@ -5,13 +5,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.nn.ModelLoadException;
 
@@ -20,7 +23,8 @@ import dev.zoetrope.models.nn.ModelLoadException;
  * <ul>
  *   <li>Linum v2: {@code dit/360p.safetensors} or {@code dit/720p.safetensors}, {@code vae/vae.safetensors},
  *       {@code t5/text_encoder/}, {@code t5/tokenizer/};</li>
- *   <li>zoetrope: the Linum layout plus JSON configs ({@code dit/config.json}, optional {@code vae/config.json});</li>
+ *   <li>zoetrope: the Linum layout plus JSON configs ({@code dit/config.json}, optional {@code vae/config.json},
+ *       optional {@value #ZOETROPE_CONFIG} with its own resolutions and defaults);</li>
  *   <li>Wan 2.1 original: {@code diffusion_pytorch_model*.safetensors} with Wan's {@code config.json}, the VAE as a
  *       {@code .safetensors} file (or {@code vae/}), an umT5 encoder directory and a tokenizer directory;</li>
  *   <li>Wan 2.1 Diffusers: {@code model_index.json} with {@code transformer/}, {@code vae/}, {@code text_encoder/},
@@ -32,7 +36,14 @@ import dev.zoetrope.models.nn.ModelLoadException;
  * @param resolution the resolution the checkpoint was made for (from Linum's file name), or the family default
  */
 public record ModelDirectory(Path root, ModelFamily family, Layout layout, String resolution, Path ditWeights,
-                             Path ditConfig, Path vaeWeights, Path vaeConfig, Path textEncoder, Path tokenizer) {
+                             Path ditConfig, Path vaeWeights, Path vaeConfig, Path textEncoder, Path tokenizer,
+                             Path zoetropeConfig) {
+    /**
+     * A zoetrope model's own settings, overriding the family's: {@code resolutions} (name → [width, height]),
+     * {@code default_resolution}, {@code fps}, {@code min_seconds}, {@code max_seconds}, {@code default_seconds},
+     * {@code default_steps}, {@code default_guidance}, {@code default_seed}, {@code default_negative_prompt}.
+     */
+    public static final String ZOETROPE_CONFIG = "zoetrope.json";
 
     public enum Layout {
         LINUM("Linum v2 layout (dit/, vae/, t5/)"),
@@ -52,7 +63,29 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
     }
 
     public ModelCapabilities capabilities() {
-        return family.capabilities(resolution);
+        if (zoetropeConfig == null) return family.capabilities(resolution);
+        JsonNode n = Json.readTree(zoetropeConfig);
+        Map<String, int[]> res = new LinkedHashMap<>();
+        JsonNode r = n.path("resolutions");
+        r.fieldNames().forEachRemaining(name -> {
+            JsonNode wh = r.get(name);
+            if (!wh.isArray() || wh.size() != 2 || !wh.get(0).canConvertToInt() || !wh.get(1).canConvertToInt())
+                throw new ConfigException(zoetropeConfig + ": resolutions." + name + " must be [width, height], not " + wh);
+            res.put(name, new int[]{wh.get(0).asInt(), wh.get(1).asInt()});
+        });
+        ModelCapabilities base = res.isEmpty() ? family.capabilities(resolution)
+                : family.capabilities(family.resolutions().keySet().iterator().next());
+        if (res.isEmpty()) res.putAll(base.resolutions());
+        String def = n.path("default_resolution").asText(res.containsKey(resolution) ? resolution : res.keySet().iterator().next());
+        if (!res.containsKey(def))
+            throw new ConfigException(zoetropeConfig + ": default_resolution '" + def + "' is not among " + res.keySet());
+        return new ModelCapabilities(family.displayName() + " (zoetrope)", res, def,
+                n.path("min_seconds").asDouble(base.minSeconds()), n.path("max_seconds").asDouble(base.maxSeconds()),
+                n.path("default_seconds").asDouble(base.defaultSeconds()), n.path("fps").asInt(base.fps()),
+                base.minSteps(), base.maxSteps(), n.path("default_steps").asInt(base.defaultSteps()),
+                n.path("default_guidance").asDouble(base.defaultGuidance()),
+                n.path("default_negative_prompt").asText(base.defaultNegativePrompt()),
+                n.path("default_seed").asLong(base.defaultSeed()), base.maxPromptTokens());
     }
 
     /** One line per part, for {@code zoetrope info}. */
@@ -88,26 +121,31 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
 
     private static ModelDirectory linum(Path dir) throws IOException {
         Path ditDir = dir.resolve("dit");
+        Path zoetrope = optionalFile(dir.resolve(ZOETROPE_CONFIG));
         Path dit = null;
         String resolution = null;
-        for (String r : List.of("360p", "720p")) {
+        List<String> names = new ArrayList<>(List.of("360p", "720p"));
+        if (zoetrope != null) Json.readTree(zoetrope).path("resolutions").fieldNames().forEachRemaining(names::add);
+        for (String r : names) {
             Path p = ditDir.resolve(r + ".safetensors");
             if (Files.isRegularFile(p)) {
                 if (dit != null)
-                    throw new ModelLoadException(ditDir + ": holds both 360p.safetensors and 720p.safetensors; keep one per directory");
+                    throw new ModelLoadException(ditDir + ": holds both " + dit.getFileName() + " and " + p.getFileName()
+                            + "; keep one resolution per directory");
                 dit = p;
                 resolution = r;
             }
         }
         if (dit == null)
-            throw new ModelLoadException(ditDir + ": missing the DiT weights: expected 360p.safetensors or 720p.safetensors");
+            throw new ModelLoadException(ditDir + ": missing the DiT weights: expected "
+                    + String.join(" or ", names.stream().distinct().map(n -> n + ".safetensors").toList()));
         Path vae = require(dir.resolve("vae/vae.safetensors"), "the VAE weights");
         Path text = requireDir(dir.resolve("t5/text_encoder"), "the T5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("t5/tokenizer"));
         Path ditConfig = optionalFile(ditDir.resolve("config.json"));
         Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
-        Layout layout = ditConfig != null ? Layout.ZOETROPE : Layout.LINUM;
-        return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok);
+        Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
+        return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope);
     }
 
     private static ModelDirectory wanDiffusers(Path dir) {
@@ -122,7 +160,7 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path text = requireDir(dir.resolve("text_encoder"), "the umT5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("tokenizer"));
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_DIFFUSERS, wanResolution(), transformer,
-                transformer.resolve("config.json"), vae, optionalFile(vae.resolve("config.json")), text, tok);
+                transformer.resolve("config.json"), vae, optionalFile(vae.resolve("config.json")), text, tok, null);
     }
 
     private static ModelDirectory wanOriginal(Path dir) throws IOException {
@@ -142,7 +180,7 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path tok = findSubdir(dir, "the tokenizer (a directory with spiece.model or tokenizer.json, e.g. google/umt5-xxl)",
                 p -> Files.isRegularFile(p.resolve("spiece.model")) || Files.isRegularFile(p.resolve("tokenizer.json")));
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_ORIGINAL, wanResolution(), dit, config, vae,
-                null, text, tok);
+                null, text, tok, null);
     }
 
     private static String wanResolution() {

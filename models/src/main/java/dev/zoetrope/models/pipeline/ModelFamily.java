@@ -67,11 +67,16 @@ public enum ModelFamily {
         return textLength;
     }
 
+    /** {@link #frames(double, int)} at the family's frame rate. */
+    public int frames(double seconds) {
+        return frames(seconds, fps);
+    }
+
     /**
      * Frames for a clip of {@code seconds}: Linum takes fps·⌊seconds⌋+1; Wan rounds fps·seconds to the nearest
      * 4n+1 (5 s at 16 fps is Wan's 81 frames).
      */
-    public int frames(double seconds) {
+    public int frames(double seconds, int fps) {
         return switch (this) {
             case LINUM -> fps * (int) Math.floor(seconds) + 1;
             case WAN -> 4 * (int) Math.round(fps * seconds / 4.0) + 1;

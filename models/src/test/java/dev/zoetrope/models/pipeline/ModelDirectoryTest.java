@@ -50,6 +50,30 @@ class ModelDirectoryTest {
     }
 
     @Test
+    void zoetropeConfigSetsItsOwnResolutionsAndDefaults() throws IOException {
+        Path z = tmp.resolve("tiny");
+        touch(z.resolve("dit/96p.safetensors"), "");
+        touch(z.resolve("vae/vae.safetensors"), "");
+        touch(z.resolve("t5/text_encoder/config.json"), "{}");
+        touch(z.resolve("t5/tokenizer/tokenizer.json"), "{}");
+        touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160, 96]}, \"fps\": 8, \"default_steps\": 20}");
+        ModelDirectory d = ModelDirectory.detect(z);
+        assertEquals(ModelDirectory.Layout.ZOETROPE, d.layout());
+        assertEquals("96p", d.resolution());
+        ModelCapabilities c = d.capabilities();
+        assertArrayEquals(new int[]{160, 96}, c.resolutions().get("96p"));
+        assertEquals("96p", c.defaultResolution());
+        assertEquals(8, c.fps());
+        assertEquals(20, c.defaultSteps());
+        assertEquals(10.0, c.defaultGuidance());
+        GenerationPlan plan = GenerationPlan.resolve(GenerationRequest.of("x"), c, d.family());
+        assertEquals(17, plan.frames(), "8 fps · 2 s + 1");
+
+        touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160]}}");
+        assertThrows(dev.zoetrope.core.config.ConfigException.class, d::capabilities);
+    }
+
+    @Test
     void linumMissingPartsAreNamed() throws IOException {
         Path root = linumLayout(tmp.resolve("l"), "360p");
         Files.delete(root.resolve("vae/vae.safetensors"));
