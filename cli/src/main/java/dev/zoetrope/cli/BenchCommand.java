@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure engine and model throughput.",
-        subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class})
+        subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -65,6 +65,29 @@ final class BenchCommand implements Runnable {
             print(KernelBench.manualAttention(DType.F32, heads, len, headDim, chunk, runs));
             print(KernelBench.sdpa(DType.BF16, heads, len, headDim, runs));
             print(KernelBench.manualAttention(DType.BF16, heads, len, headDim, chunk, runs));
+            return 0;
+        }
+    }
+
+    @Command(name = "t5", mixinStandardHelpOptions = true,
+            description = "T5-XXL encoder blocks with random weights: seconds, TFLOP/s, and the ratio to the matmul peak.")
+    static final class T5 implements Callable<Integer> {
+        @Option(names = "--blocks", description = "Encoder blocks (default ${DEFAULT-VALUE}; one XXL block is ~0.4 GB in bf16).")
+        int blocks = 1;
+        @Option(names = "--tokens", description = "Sequence length (default ${DEFAULT-VALUE}).")
+        int tokens = 256;
+        @Option(names = "--dtype", description = "Weight and matmul dtype: bf16 or f32 (default ${DEFAULT-VALUE}).")
+        String dtype = "bf16";
+        @Option(names = "--runs", description = "Timed runs after one warm-up; the best is reported (default ${DEFAULT-VALUE}).")
+        int runs = 2;
+
+        @Override
+        public Integer call() {
+            DType d = DType.parse(dtype);
+            if (d != DType.BF16 && d != DType.F32) throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
+            if (blocks < 1 || tokens < 1 || runs < 1) throw new IllegalArgumentException("--blocks, --tokens and --runs must be positive");
+            System.out.println(Engine.init().describe());
+            System.out.println(dev.zoetrope.models.text.T5Bench.run(d, blocks, tokens, runs).describe());
             return 0;
         }
     }

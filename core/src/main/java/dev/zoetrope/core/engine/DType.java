@@ -70,8 +70,9 @@ public enum DType {
         };
     }
 
+    /** JavaCPP may hand back a fresh enum object for a native value, so match on the value, not identity. */
     public static DType of(ScalarType t) {
-        for (DType d : values()) if (d.scalarType == t) return d;
+        for (DType d : values()) if (d.scalarType.value == t.value) return d;
         throw new IllegalArgumentException("no safetensors dtype for engine type " + t);
     }
 }

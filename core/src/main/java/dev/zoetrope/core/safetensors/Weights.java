@@ -30,7 +30,7 @@ public sealed interface Weights extends AutoCloseable permits SafetensorsFile, S
     /** Loads one tensor, cast to {@code dtype} when it differs. */
     default Tensor load(String name, DType dtype) {
         Tensor t = load(name);
-        if (t.scalar_type() == dtype.scalarType()) return t;
+        if (t.scalar_type().value == dtype.scalarType().value) return t;
         return t.to(dtype.scalarType());
     }
 

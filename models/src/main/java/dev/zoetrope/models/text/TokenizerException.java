@@ -1,0 +1,12 @@
+package dev.zoetrope.models.text;
+
+/** A tokenizer file is missing, malformed, or asks for a feature this tokenizer does not have. */
+public class TokenizerException extends RuntimeException {
+    public TokenizerException(String message) {
+        super(message);
+    }
+
+    public TokenizerException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
