@@ -42,9 +42,11 @@ public final class FixtureVerifier {
             if (root.has("pipeline")) linumSchedule(dir, root.get("pipeline"), checks);
             if (root.has("sampler")) wanSchedule(dir, root.get("sampler"), checks);
         }
+        TextFixtures.discover(dir, checks);
         if (checks.isEmpty())
             throw new ConfigException(dir + ": found nothing to verify; expected a README.json naming the parts "
-                    + "(dit, vae, pipeline, sampler)");
+                    + "(dit, vae, pipeline, sampler), or T5 fixtures (NAME_config.json + NAME_encoder.safetensors + "
+                    + "NAME_io.safetensors) or tokenizer_cases.json with spiece.model/tokenizer.json");
         return checks;
     }
 
