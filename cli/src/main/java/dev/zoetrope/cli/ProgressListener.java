@@ -10,6 +10,7 @@ final class ProgressListener implements GenerationListener {
     private final PrintStream out;
     private String stage;
     private ProgressBar bar;
+    private volatile boolean cancelled;
 
     ProgressListener(PrintStream out) {
         this.out = out;
@@ -23,9 +24,19 @@ final class ProgressListener implements GenerationListener {
         if (!stage.equals(this.stage)) {
             close();
             this.stage = stage;
-            bar = new ProgressBar(stage, total, stage.startsWith("decod") ? "frame" : "step", out, null);
+            bar = new ProgressBar(stage, total, stage.startsWith("decod") ? "frame" : stage.startsWith("encod") ? "prompt" : "step", out, null);
         }
         bar.stepTo(done);
+    }
+
+    /** Asks the generation to stop between steps. */
+    void cancel() {
+        cancelled = true;
+    }
+
+    @Override
+    public boolean cancelled() {
+        return cancelled;
     }
 
     synchronized void close() {

@@ -91,10 +91,14 @@ public final class TextToVideo implements VideoGenerator {
     private Prompts encodePrompts(GenerationPlan plan, GenerationListener listener) {
         listener.progress(STAGE_TEXT, 0, Double.NaN);
         checkCancelled(listener);
+        listener.stageStep(STAGE_TEXT, 0, 2);
         try (PromptEncoder encoder = parts.text().get()) {
             Tensor cond = encoder.encode(plan.prompt());
+            listener.progress(STAGE_TEXT, TEXT_SHARE / 2, Double.NaN);
+            listener.stageStep(STAGE_TEXT, 1, 2);
             Tensor uncond = encoder.encode(plan.negativePrompt());
             listener.progress(STAGE_TEXT, TEXT_SHARE, Double.NaN);
+            listener.stageStep(STAGE_TEXT, 2, 2);
             return new Prompts(cond, uncond);
         }
     }
@@ -122,6 +126,7 @@ public final class TextToVideo implements VideoGenerator {
                 return listener.cancelled();
             }
         };
+        listener.stageStep(STAGE_DENOISE, 0, schedule.steps());
         try (FlowScheduler scheduler = solver.create(schedule);
              Guidance guidance = family().guidance().create(plan.guidanceScale())) {
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise,
@@ -160,6 +165,7 @@ public final class TextToVideo implements VideoGenerator {
         Tensor z = parts.latentScale().toVae(latent);
         listener.progress(STAGE_DECODE, 1 - DECODE_SHARE, Double.NaN);
         ClipWriter writer = output.open(outputMp4, plan.width(), plan.height(), plan.fps());
+        listener.stageStep(STAGE_DECODE, 0, plan.frames());
         long start = System.nanoTime();
         int[] written = {0};
         try {
