@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DoctorCommand.class,
                 InfoCommand.class,
                 BenchCommand.class,
+                SynthCommand.class,
                 VerifyCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -35,7 +35,8 @@ final class ModelDirectories {
     static Layout detect(Path dir) throws IOException {
         List<Part> parts = new ArrayList<>();
         if (Files.isDirectory(dir.resolve("dit")) && (Files.isDirectory(dir.resolve("vae")) || Files.isDirectory(dir.resolve("t5")))) {
-            addIfWeights(parts, "dit", dir.resolve("dit"));
+            // dit/ may hold one file per resolution (360p, 720p): each is a whole model.
+            addEachFile(parts, "dit", dir.resolve("dit"));
             addIfWeights(parts, "vae", dir.resolve("vae"));
             addHfText(parts, "t5 text encoder", dir.resolve("t5/text_encoder"));
             addTokenizer(parts, dir.resolve("t5/tokenizer"));
@@ -77,6 +78,27 @@ final class ModelDirectories {
     private static void addIfWeights(List<Part> parts, String role, Path dir) throws IOException {
         if (InfoCommand.hasSafetensors(dir)) parts.add(new Part(role, dir, dir, List.of()));
         else parts.add(new Part(role, dir, null, List.of("missing: no .safetensors here")));
+    }
+
+    private static void addEachFile(List<Part> parts, String role, Path dir) throws IOException {
+        List<Path> files = List.of();
+        boolean sharded = false;
+        if (Files.isDirectory(dir)) {
+            try (var s = Files.list(dir)) {
+                List<Path> all = s.sorted().toList();
+                files = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList();
+                sharded = all.stream().anyMatch(p -> p.getFileName().toString().endsWith(".safetensors.index.json"));
+            }
+        }
+        if (sharded) {
+            addIfWeights(parts, role, dir);
+            return;
+        }
+        if (files.isEmpty()) parts.add(new Part(role, dir, null, List.of("missing: no .safetensors here")));
+        for (Path f : files) {
+            String variant = f.getFileName().toString().replaceFirst("\\.safetensors$", "");
+            parts.add(new Part(files.size() == 1 ? role : role + " " + variant, f, f, List.of()));
+        }
     }
 
     private static void addHfText(List<Part> parts, String role, Path dir) throws IOException {

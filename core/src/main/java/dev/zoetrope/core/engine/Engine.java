@@ -35,6 +35,7 @@ public final class Engine {
 
     private static EngineInfo load() {
         long t0 = System.nanoTime();
+        int threads = requestedThreads();
         String flavour = "cpu";
         try {
             String platform = Loader.getPlatform();
@@ -52,24 +53,33 @@ public final class Engine {
             throw new EngineException("could not load libtorch natives (" + Loader.getPlatform() + "): " + e.getMessage()
                     + "; the JavaCPP cache is " + cacheDir(), e);
         }
-        int threads = requestedThreads();
         torch.set_num_threads(threads);
         boolean cuda = "cuda".equals(flavour) && torch.cuda_is_available();
         return new EngineInfo("2.10.0", flavour, cuda, torch.get_num_threads(),
                 (System.nanoTime() - t0) / 1_000_000, cacheDir());
     }
 
-    static int requestedThreads() {
-        String s = System.getProperty("zoetrope.threads", System.getenv("ZOETROPE_THREADS"));
-        int cores = Runtime.getRuntime().availableProcessors();
-        if (s == null || s.isBlank()) return cores;
+    /** The thread count asked for by {@code -Dzoetrope.threads}, else {@code ZOETROPE_THREADS}, else the cores. */
+    public static int requestedThreads() {
+        String property = System.getProperty("zoetrope.threads");
+        if (property != null) return parseThreads("-Dzoetrope.threads", property, cores());
+        return parseThreads("ZOETROPE_THREADS", System.getenv("ZOETROPE_THREADS"), cores());
+    }
+
+    static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** {@code value} unset or blank means one thread per core; otherwise it must be a whole number from 1 to 4096. */
+    static int parseThreads(String source, String value, int cores) {
+        if (value == null || value.isBlank()) return cores;
         try {
-            int n = Integer.parseInt(s.trim());
-            if (n < 1) throw new NumberFormatException();
-            return n;
+            int n = Integer.parseInt(value.trim());
+            if (n >= 1 && n <= 4096) return n;
         } catch (NumberFormatException e) {
-            throw new EngineException("ZOETROPE_THREADS must be a positive whole number, not '" + s + "'", e);
+            // reported below
         }
+        throw new EngineException(source + " must be a whole number of threads from 1 to 4096, not '" + value + "'");
     }
 
     private static Path cacheDir() {

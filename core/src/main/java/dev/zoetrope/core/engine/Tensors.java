@@ -12,7 +12,10 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Moving data between Java arrays and engine tensors, and small facts about tensors. */
+/**
+ * Moving data between Java arrays and engine tensors, and small facts about tensors. The factories start the
+ * engine if nothing has yet, so the natives are always loaded the safe way ({@link Engine#init()}).
+ */
 public final class Tensors {
     private Tensors() {}
 
@@ -40,6 +43,7 @@ public final class Tensors {
     /** A new float32 tensor holding a copy of {@code data}. */
     public static Tensor fromFloats(float[] data, long... shape) {
         check(data.length, shape);
+        Engine.init();
         Tensor t = torch.empty(shape, new TensorOptions(ScalarType.Float), new MemoryFormatOptional());
         new FloatPointer(t.data_ptr()).put(data);
         return t;
@@ -47,6 +51,7 @@ public final class Tensors {
 
     public static Tensor fromDoubles(double[] data, long... shape) {
         check(data.length, shape);
+        Engine.init();
         Tensor t = torch.empty(shape, new TensorOptions(ScalarType.Double), new MemoryFormatOptional());
         new DoublePointer(t.data_ptr()).put(data);
         return t;
@@ -54,6 +59,7 @@ public final class Tensors {
 
     public static Tensor fromLongs(long[] data, long... shape) {
         check(data.length, shape);
+        Engine.init();
         Tensor t = torch.empty(shape, new TensorOptions(ScalarType.Long), new MemoryFormatOptional());
         new LongPointer(t.data_ptr()).put(data);
         return t;
@@ -63,6 +69,7 @@ public final class Tensors {
     public static Tensor fromBytes(byte[] data, DType dtype, long... shape) {
         if (numel(shape) * dtype.size() != data.length)
             throw new IllegalArgumentException(data.length + " bytes do not hold " + dtype + " " + Arrays.toString(shape));
+        Engine.init();
         Tensor t = torch.empty(shape, new TensorOptions(dtype.scalarType()), new MemoryFormatOptional());
         new BytePointer(t.data_ptr()).put(data);
         return t;

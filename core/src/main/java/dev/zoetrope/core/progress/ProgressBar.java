@@ -22,6 +22,9 @@ public final class ProgressBar implements AutoCloseable {
     private final Listener listener;
     private final long start = System.nanoTime();
     private long done;
+    private boolean started;
+    private long baseDone;
+    private long baseTime = start;
     private long lastPrint;
     private String extra = "";
     private boolean closed;
@@ -53,16 +56,30 @@ public final class ProgressBar implements AutoCloseable {
         this.extra = text;
     }
 
+    /**
+     * Sets the count of finished units. A first update that jumps past 1 marks a resumed run: the rate and
+     * ETA then count only the units finished since, not those done before the resume.
+     */
     public synchronized void stepTo(long n) {
-        done = Math.min(n, total);
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        double eta = done == 0 ? Double.NaN : elapsed / done * (total - done);
-        if (listener != null) listener.update(done, total, elapsed, eta);
         long now = System.nanoTime();
+        done = Math.clamp(n, 0, Math.max(total, 0));
+        if (!started) {
+            started = true;
+            if (done > 1) {
+                baseDone = done;
+                baseTime = now;
+            }
+        }
+        double elapsed = (now - start) / 1e9;
+        double sinceBase = (now - baseTime) / 1e9;
+        long progressed = done - baseDone;
+        double eta = progressed <= 0 || sinceBase <= 0 ? Double.NaN : sinceBase / progressed * (total - done);
+        if (done == total) eta = 0;
+        if (listener != null) listener.update(done, total, elapsed, eta);
         long every = terminal ? 100_000_000L : 5_000_000_000L;
         if (out != null && (done == total || now - lastPrint > every)) {
             lastPrint = now;
-            draw(elapsed, eta);
+            draw(elapsed, sinceBase, progressed, eta);
         }
     }
 
@@ -70,11 +87,11 @@ public final class ProgressBar implements AutoCloseable {
         return done;
     }
 
-    private void draw(double elapsed, double eta) {
+    private void draw(double elapsed, double sinceBase, long progressed, double eta) {
         int width = 30;
-        int filled = total == 0 ? width : (int) (width * done / total);
+        int filled = total <= 0 ? width : (int) (width * done / total);
         String bar = "#".repeat(filled) + "-".repeat(width - filled);
-        double rate = elapsed > 0 ? done / elapsed : 0;
+        double rate = sinceBase > 0 && progressed > 0 ? progressed / sinceBase : 0;
         String rateText = rate >= 1 || rate == 0 ? String.format(Locale.ROOT, "%.2f %s/s", rate, unit)
                 : String.format(Locale.ROOT, "%.2f s/%s", 1 / rate, unit);
         String line = String.format(Locale.ROOT, "%s [%s] %d/%d %s, %s elapsed, ETA %s%s", label, bar, done, total,

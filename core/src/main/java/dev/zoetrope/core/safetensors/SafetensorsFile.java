@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,10 +30,12 @@ import org.bytedeco.pytorch.global.torch;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
 
 /**
  * One safetensors file, memory-mapped. The header is validated strictly when the file is opened; tensor
@@ -45,7 +46,11 @@ public final class SafetensorsFile implements Weights {
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private static final String SUPPORTED_DTYPES = String.join(", ",
+            java.util.Arrays.stream(DType.values()).map(DType::code).toList());
 
     private final Path path;
     private final Arena arena;
@@ -70,10 +75,11 @@ public final class SafetensorsFile implements Weights {
             if (size < 8) throw new SafetensorsException(path, "truncated: " + size + " bytes, less than the 8-byte header length");
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0, path);
+            // The length is an unsigned 64-bit integer: a "negative" long is a huge length.
             long headerLen = lenBuf.getLong(0);
             if (headerLen < 0 || headerLen > MAX_HEADER_BYTES)
                 throw new SafetensorsException(path, "header length " + Long.toUnsignedString(headerLen)
-                        + " is over the limit of " + MAX_HEADER_BYTES + " bytes");
+                        + " is over the limit of " + MAX_HEADER_BYTES + " bytes (not a safetensors file, or corrupt)");
             if (headerLen < 2) throw new SafetensorsException(path, "header length " + headerLen + " is too small for JSON");
             if (8 + headerLen > size)
                 throw new SafetensorsException(path, "truncated: header says " + headerLen + " bytes but the file has only "
@@ -121,21 +127,22 @@ public final class SafetensorsFile implements Weights {
         try {
             root = JSON.readTree(header);
         } catch (JsonProcessingException e) {
-            throw new SafetensorsException(path, "header is not well-formed JSON: " + e.getOriginalMessage(), e);
+            String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + " of the header)";
+            throw new SafetensorsException(path, "header is not well-formed JSON: " + e.getOriginalMessage() + where, e);
         }
         if (root == null || !root.isObject()) throw new SafetensorsException(path, "header is not a JSON object");
         Map<String, TensorInfo> out = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             String name = e.getKey();
             JsonNode v = e.getValue();
             if (name.equals("__metadata__")) {
                 if (!v.isObject()) throw new SafetensorsException(path, "__metadata__ is not an object");
-                v.fields().forEachRemaining(m -> {
+                for (Map.Entry<String, JsonNode> m : v.properties()) {
                     if (!m.getValue().isTextual())
                         throw new SafetensorsException(path, "__metadata__ value for '" + m.getKey() + "' is not a string");
                     meta.put(m.getKey(), m.getValue().textValue());
-                });
+                }
                 continue;
             }
             out.put(name, parseEntry(name, v, dataSize, path));
@@ -149,13 +156,14 @@ public final class SafetensorsFile implements Weights {
         JsonNode dt = v.get("dtype"), sh = v.get("shape"), off = v.get("data_offsets");
         if (dt == null || !dt.isTextual()) throw new SafetensorsException(path, "tensor '" + name + "': missing dtype");
         DType dtype = DType.fromCode(dt.textValue()).orElseThrow(() ->
-                new SafetensorsException(path, "tensor '" + name + "': unknown dtype '" + dt.textValue() + "'"));
+                new SafetensorsException(path, "tensor '" + name + "': unknown or unsupported dtype '" + dt.textValue()
+                        + "' (supported: " + SUPPORTED_DTYPES + ")"));
         if (sh == null || !sh.isArray()) throw new SafetensorsException(path, "tensor '" + name + "': missing shape");
         long[] shape = new long[sh.size()];
         long numel = 1;
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = sh.get(i);
-            if (!d.canConvertToExactIntegral() || !d.canConvertToLong() || d.longValue() < 0)
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0)
                 throw new SafetensorsException(path, "tensor '" + name + "': shape entry " + d + " is not a non-negative integer");
             shape[i] = d.longValue();
             try {
@@ -167,7 +175,7 @@ public final class SafetensorsFile implements Weights {
         if (off == null || !off.isArray() || off.size() != 2)
             throw new SafetensorsException(path, "tensor '" + name + "': data_offsets must be [begin, end]");
         for (JsonNode o : off)
-            if (!o.canConvertToExactIntegral() || !o.canConvertToLong())
+            if (!o.isIntegralNumber() || !o.canConvertToLong())
                 throw new SafetensorsException(path, "tensor '" + name + "': data_offsets entry " + o + " is not an integer");
         long begin = off.get(0).longValue(), end = off.get(1).longValue();
         if (begin < 0 || end < 0) throw new SafetensorsException(path, "tensor '" + name + "': negative data offset");
@@ -235,6 +243,7 @@ public final class SafetensorsFile implements Weights {
     @Override
     public Tensor load(String name) {
         TensorInfo t = require(name);
+        Engine.init();
         Tensor out = torch.empty(t.shape(), new TensorOptions(t.dtype().scalarType()), new MemoryFormatOptional());
         if (t.byteLength() > 0) {
             MemorySegment dst = MemorySegment.ofAddress(out.data_ptr().address()).reinterpret(t.byteLength());

@@ -35,7 +35,8 @@ public final class SafetensorsWriter {
     /** A tensor's bytes to write: raw little-endian data of the given dtype and shape. */
     public record Entry(String name, DType dtype, long[] shape, MemorySegment data) {
         public Entry {
-            long expected = Tensors.numel(shape) * dtype.size();
+            shape = shape.clone();
+            long expected = Math.multiplyExact(Tensors.numel(shape), dtype.size());
             if (data.byteSize() != expected)
                 throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes for "
                         + dtype.code() + " " + java.util.Arrays.toString(shape) + " (needs " + expected + ")");
@@ -48,10 +49,24 @@ public final class SafetensorsWriter {
 
     /** Writes engine tensors (any dtype, any strides) in their own dtype. */
     public static void write(Path target, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        write(target, tensors, metadata, null);
+    }
+
+    /**
+     * Writes engine tensors, casting the floating-point ones to {@code floatsAs} (for example to store a
+     * bf16 checkpoint); integer and bool tensors keep their dtype. A null {@code floatsAs} casts nothing.
+     */
+    public static void write(Path target, Map<String, Tensor> tensors, Map<String, String> metadata, DType floatsAs)
+            throws IOException {
+        if (floatsAs != null && !floatsAs.isFloating())
+            throw new IllegalArgumentException("can only cast floating-point tensors to a floating-point dtype, not " + floatsAs);
         try (PointerScope scope = new PointerScope()) {
             List<Entry> entries = new ArrayList<>();
             for (Map.Entry<String, Tensor> e : new TreeMap<>(tensors).entrySet()) {
-                Tensor c = e.getValue().contiguous();
+                Tensor t = e.getValue();
+                if (floatsAs != null && Tensors.dtype(t).isFloating() && Tensors.dtype(t) != floatsAs)
+                    t = t.to(floatsAs.scalarType());
+                Tensor c = t.contiguous();
                 long n = c.nbytes();
                 MemorySegment seg = n == 0 ? MemorySegment.ofArray(new byte[0])
                         : MemorySegment.ofAddress(c.data_ptr().address()).reinterpret(n);

@@ -2,10 +2,10 @@ package dev.zoetrope.core.safetensors;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +14,8 @@ import java.util.TreeMap;
 
 import org.bytedeco.pytorch.Tensor;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -23,20 +25,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Shards are opened on first use.
  */
 public final class ShardedWeights implements Weights {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
     private final Path source;
     private final Map<String, Path> shardOf;
     private final Map<Path, SafetensorsFile> open = new LinkedHashMap<>();
 
+    /** {@code shardOf} is viewed, not copied: the factories fill it before handing the object out. */
     private ShardedWeights(Path source, Map<String, Path> shardOf) {
         this.source = source;
         this.shardOf = Collections.unmodifiableMap(shardOf);
     }
 
-    /** Reads a {@code *.safetensors.index.json}; every shard it names must exist. */
+    /** Reads a {@code *.safetensors.index.json}; every shard it names must exist and hold its tensors. */
     public static ShardedWeights fromIndex(Path index) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(index));
+            root = JSON.readTree(Files.readAllBytes(index));
+        } catch (NoSuchFileException e) {
+            throw new SafetensorsException(index, "no such shard index", e);
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsException(index, "shard index is not well-formed JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new SafetensorsException(index, "cannot read shard index: " + e.getMessage(), e);
         }
@@ -44,8 +53,7 @@ public final class ShardedWeights implements Weights {
         if (map == null || !map.isObject()) throw new SafetensorsException(index, "shard index has no weight_map object");
         Path dir = index.toAbsolutePath().getParent();
         Map<String, Path> shardOf = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual())
                 throw new SafetensorsException(index, "weight_map entry for '" + e.getKey() + "' is not a file name");
             Path shard = dir.resolve(e.getValue().textValue()).normalize();
@@ -57,30 +65,36 @@ public final class ShardedWeights implements Weights {
             shardOf.put(e.getKey(), shard);
         }
         ShardedWeights w = new ShardedWeights(index, shardOf);
-        // Every tensor the index names must be in its shard.
-        for (Map.Entry<String, Path> e : shardOf.entrySet())
-            if (!w.shard(e.getValue()).contains(e.getKey()))
-                throw new SafetensorsException(e.getValue(), "does not hold tensor '" + e.getKey() + "' that the index "
-                        + index.getFileName() + " places there");
-        return w;
+        try {
+            // Every tensor the index names must be in its shard.
+            for (Map.Entry<String, Path> e : shardOf.entrySet())
+                if (!w.shard(e.getValue()).contains(e.getKey()))
+                    throw new SafetensorsException(e.getValue(), "does not hold tensor '" + e.getKey() + "' that the index "
+                            + index.getFileName() + " places there");
+            return w;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
     }
 
     /** All tensors of several files; a name in two files is an error. */
     public static ShardedWeights fromFiles(Path dir, List<Path> files) {
         Map<String, Path> shardOf = new TreeMap<>();
         ShardedWeights w = new ShardedWeights(dir, shardOf);
-        Map<String, Path> building = new TreeMap<>();
-        for (Path f : files)
-            for (String name : w.shard(f).names()) {
-                Path prev = building.put(name, f);
-                if (prev != null) {
-                    w.close();
-                    throw new SafetensorsException(dir, "tensor '" + name + "' is in both " + prev.getFileName() + " and " + f.getFileName());
+        try {
+            for (Path f : files)
+                for (String name : w.shard(f).names()) {
+                    Path prev = shardOf.put(name, f);
+                    if (prev != null)
+                        throw new SafetensorsException(dir, "tensor '" + name + "' is in both " + prev.getFileName()
+                                + " and " + f.getFileName());
                 }
-            }
-        ShardedWeights result = new ShardedWeights(dir, building);
-        result.open.putAll(w.open);
-        return result;
+            return w;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
     }
 
     private synchronized SafetensorsFile shard(Path p) {

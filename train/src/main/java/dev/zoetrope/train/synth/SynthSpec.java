@@ -1,0 +1,175 @@
+package dev.zoetrope.train.synth;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The synthetic world's vocabulary: one object (colour, shape) moving in a straight line (direction)
+ * over a plain background, described by caption templates; and the rule that holds combinations out of
+ * training to measure generalisation.
+ */
+public final class SynthSpec {
+    private SynthSpec() {}
+
+    /** A named colour. */
+    public record Rgb(String name, int r, int g, int b) {
+        public int packed() {
+            return r << 16 | g << 8 | b;
+        }
+
+        /** Squared Euclidean distance to (r, g, b). */
+        public double distance2(double r2, double g2, double b2) {
+            return (r - r2) * (r - r2) + (g - g2) * (g - g2) + (b - b2) * (b - b2);
+        }
+    }
+
+    public enum Shape {
+        CIRCLE, SQUARE, TRIANGLE;
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Directions in image coordinates (y grows downwards). */
+    public enum Direction {
+        LEFT(-1, 0), RIGHT(1, 0), UP(0, -1), DOWN(0, 1);
+
+        public final int dx, dy;
+
+        Direction(int dx, int dy) {
+            this.dx = dx;
+            this.dy = dy;
+        }
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public boolean horizontal() {
+            return dx != 0;
+        }
+    }
+
+    /** Object colours, in index order 0–6. */
+    public static final List<Rgb> COLORS = List.of(
+            new Rgb("red", 230, 40, 40), new Rgb("orange", 245, 150, 30), new Rgb("yellow", 240, 220, 40),
+            new Rgb("green", 40, 180, 60), new Rgb("blue", 40, 90, 230), new Rgb("purple", 150, 60, 200),
+            new Rgb("white", 240, 240, 240));
+    public static final List<Shape> SHAPES = List.of(Shape.values());
+    public static final List<Direction> DIRECTIONS = List.of(Direction.values());
+    public static final List<Rgb> BACKGROUNDS = List.of(new Rgb("black", 0, 0, 0), new Rgb("gray", 110, 110, 110));
+
+    /** Caption templates; the first is the canonical one used for evaluation prompts. */
+    public static final List<String> TEMPLATES = List.of(
+            "a {color} {shape} moving {direction} on a {background} background",
+            "a {shape} colored {color} slides {direction} across a {background} background",
+            "{background} background with a {color} {shape} traveling {direction}",
+            "the {color} {shape} moves {direction} over a plain {background} backdrop");
+    public static final int CANONICAL_TEMPLATE = 0;
+
+    /** A colour × shape × direction triple, by index. */
+    public record Combination(int color, int shape, int direction) {
+        public Combination {
+            if (color < 0 || color >= COLORS.size() || shape < 0 || shape >= SHAPES.size() || direction < 0
+                    || direction >= DIRECTIONS.size())
+                throw new IllegalArgumentException("no such combination: " + color + "/" + shape + "/" + direction);
+        }
+
+        public boolean heldOut() {
+            return isHeldOut(color, shape, direction);
+        }
+
+        public String describe() {
+            return COLORS.get(color).name() + " " + SHAPES.get(shape).word() + " " + DIRECTIONS.get(direction).word();
+        }
+    }
+
+    /** The held-out rule: {@code (color + 2*shape + 3*direction) % 7 == 3}. */
+    public static boolean isHeldOut(int color, int shape, int direction) {
+        return (color + 2 * shape + 3 * direction) % 7 == 3;
+    }
+
+    /** All 84 combinations in index order (colour slowest... direction fastest). */
+    public static List<Combination> combinations() {
+        List<Combination> all = new ArrayList<>();
+        for (int c = 0; c < COLORS.size(); c++)
+            for (int s = 0; s < SHAPES.size(); s++)
+                for (int d = 0; d < DIRECTIONS.size(); d++) all.add(new Combination(c, s, d));
+        return List.copyOf(all);
+    }
+
+    /** The 12 held-out combinations. */
+    public static List<Combination> heldOutCombinations() {
+        return combinations().stream().filter(Combination::heldOut).toList();
+    }
+
+    /** The 72 combinations training may use. */
+    public static List<Combination> seenCombinations() {
+        return combinations().stream().filter(c -> !c.heldOut()).toList();
+    }
+
+    public static String caption(int template, Combination c, int background) {
+        return TEMPLATES.get(template)
+                .replace("{color}", COLORS.get(c.color()).name())
+                .replace("{shape}", SHAPES.get(c.shape()).word())
+                .replace("{direction}", DIRECTIONS.get(c.direction()).word())
+                .replace("{background}", BACKGROUNDS.get(background).name());
+    }
+
+    /** {@code a {color} {shape} moving {direction} on a {background} background}. */
+    public static String canonicalCaption(Combination c, int background) {
+        return caption(CANONICAL_TEMPLATE, c, background);
+    }
+
+    /** What a caption in any template says. */
+    public record Parsed(Combination combination, int background, int template) {}
+
+    /** Recognises a caption written from one of the {@link #TEMPLATES}; empty for anything else. */
+    public static Optional<Parsed> parse(String caption) {
+        String text = caption.strip().toLowerCase(Locale.ROOT);
+        for (int t = 0; t < TEMPLATES.size(); t++) {
+            Matcher m = templatePattern(TEMPLATES.get(t)).matcher(text);
+            if (!m.matches()) continue;
+            int c = indexOf(COLORS.stream().map(Rgb::name).toList(), m.group("color"));
+            int s = indexOf(SHAPES.stream().map(Shape::word).toList(), m.group("shape"));
+            int d = indexOf(DIRECTIONS.stream().map(Direction::word).toList(), m.group("direction"));
+            int b = indexOf(BACKGROUNDS.stream().map(Rgb::name).toList(), m.group("background"));
+            if (c >= 0 && s >= 0 && d >= 0 && b >= 0) return Optional.of(new Parsed(new Combination(c, s, d), b, t));
+        }
+        return Optional.empty();
+    }
+
+    private static Pattern templatePattern(String template) {
+        String regex = Pattern.quote(template)
+                .replace("{color}", "\\E(?<color>[a-z]+)\\Q").replace("{shape}", "\\E(?<shape>[a-z]+)\\Q")
+                .replace("{direction}", "\\E(?<direction>[a-z]+)\\Q").replace("{background}", "\\E(?<background>[a-z]+)\\Q");
+        return Pattern.compile(regex);
+    }
+
+    private static int indexOf(List<String> names, String name) {
+        return names.indexOf(name);
+    }
+
+    /** Index of the palette colour nearest to (r, g, b). */
+    public static int nearestColor(double r, double g, double b) {
+        return nearest(COLORS, r, g, b);
+    }
+
+    /** Index of the background nearest to (r, g, b). */
+    public static int nearestBackground(double r, double g, double b) {
+        return nearest(BACKGROUNDS, r, g, b);
+    }
+
+    private static int nearest(List<Rgb> colors, double r, double g, double b) {
+        int best = 0;
+        for (int i = 1; i < colors.size(); i++) {
+            if (colors.get(i).distance2(r, g, b) < colors.get(best).distance2(r, g, b)) best = i;
+        }
+        return best;
+    }
+}

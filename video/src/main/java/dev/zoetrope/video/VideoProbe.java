@@ -1,0 +1,15 @@
+package dev.zoetrope.video;
+
+import java.nio.file.Path;
+
+/** Reads a video file's metadata without decoding it. */
+public final class VideoProbe {
+    private VideoProbe() {}
+
+    /** The file's best video stream; {@link VideoException} naming the file if it is missing, broken or not a video. */
+    public static VideoInfo probe(Path file) {
+        try (InputFile in = InputFile.open(file)) {
+            return in.info;
+        }
+    }
+}
