@@ -105,7 +105,9 @@ public enum ModelFamily {
         if (!res.containsKey(nativeResolution))
             throw new IllegalArgumentException(displayName + " has no resolution " + nativeResolution + "; it has " + res.keySet());
         return switch (this) {
-            case LINUM -> new ModelCapabilities(displayName, res, nativeResolution, 2, 5, 2, fps, 1, 1000,
+            // one Linum checkpoint per resolution: offer only the one this checkpoint was trained for
+            case LINUM -> new ModelCapabilities(displayName, Map.of(nativeResolution, res.get(nativeResolution)),
+                    nativeResolution, 2, 5, 2, fps, 1, 1000,
                     DEFAULT_STEPS, defaultGuidance, defaultNegativePrompt, defaultSeed, textLength);
             case WAN -> new ModelCapabilities(displayName, res, nativeResolution, 1, 10,
                     (WAN_DEFAULT_FRAMES - 1) / (double) fps, fps, 1, 1000, DEFAULT_STEPS, defaultGuidance,

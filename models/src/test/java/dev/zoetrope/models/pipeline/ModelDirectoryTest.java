@@ -40,6 +40,10 @@ class ModelDirectoryTest {
         assertEquals(20, d.capabilities().defaultSeed());
         assertEquals(50, d.capabilities().defaultSteps());
         assertNull(d.ditConfig());
+        assertEquals(java.util.Set.of("720p"), d.capabilities().resolutions().keySet(), "a 720p checkpoint offers 720p only");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenerationPlan.resolve(
+                new GenerationRequest("x", null, "360p", null, null, null, null), d.capabilities(), d.family()));
+        assertTrue(e.getMessage().contains("360p") && e.getMessage().contains("720p"), e.getMessage());
 
         Path z = linumLayout(tmp.resolve("zoe"), "360p");
         touch(z.resolve("dit/config.json"), "{}");
