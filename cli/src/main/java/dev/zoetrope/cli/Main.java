@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
+                CurateCommand.class,
+                LabelCommand.class,
                 VerifyCommand.class,
                 CommandLine.HelpCommand.class,
         })
