@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 CurateCommand.class,
                 LabelCommand.class,
                 VerifyCommand.class,
+                GenerateCommand.class,
+                RandomModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -8,6 +8,9 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.ConfigException;
@@ -15,7 +18,17 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.sampling.ApgGuidance;
+import dev.zoetrope.models.sampling.CfgGuidance;
+import dev.zoetrope.models.sampling.FlowMatchEulerScheduler;
+import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
+import dev.zoetrope.models.sampling.FlowScheduler;
+import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.vae.WanVae;
 
 /**
  * Finds the checks a golden-tensor directory holds and runs them. The directory is laid out like the project's
@@ -39,8 +52,17 @@ public final class FixtureVerifier {
         Path readme = dir.resolve("README.json");
         if (Files.isRegularFile(readme)) {
             JsonNode root = Json.readTree(readme);
-            if (root.has("pipeline")) linumSchedule(dir, root.get("pipeline"), checks);
-            if (root.has("sampler")) wanSchedule(dir, root.get("sampler"), checks);
+            JsonNode dit = root.get("dit");
+            if (dit != null) checks.add(ditForward(dir, dit));
+            if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae")));
+            if (root.has("pipeline")) {
+                linumSchedule(dir, root.get("pipeline"), checks);
+                checks.add(linumPipeline(dir, root));
+            }
+            if (root.has("sampler")) {
+                wanSchedule(dir, root.get("sampler"), checks);
+                checks.add(wanTrajectory(dir, root));
+            }
         }
         TextFixtures.discover(dir, checks);
         if (checks.isEmpty())
@@ -48,6 +70,117 @@ public final class FixtureVerifier {
                     + "(dit, vae, pipeline, sampler), or T5 fixtures (NAME_config.json + NAME_encoder.safetensors + "
                     + "NAME_io.safetensors) or tokenizer_cases.json with spiece.model/tokenizer.json");
         return checks;
+    }
+
+
+    /**
+     * The DiT forward: Linum's io has a batch {@code x} with per-sample {@code text_i} and {@code frame_lens};
+     * Wan's has one sample {@code x} [C,F,H,W] with {@code context}. Dims come from README.json's dit section.
+     */
+    private static Check ditForward(Path dir, JsonNode cfg) {
+        Path weights = dir.resolve(cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
+        Path io = cfg.has("io") ? dir.resolve(cfg.get("io").asText()) : wanIo(dir, cfg);
+        return new Check("dit forward", () -> {
+            try (PointerScope scope = new PointerScope();
+                 DiffusionTransformer dit = DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(cfg));
+                 Weights w = Weights.open(io)) {
+                Tensor x = w.load("x", DType.F32);
+                boolean single = x.dim() == 4;
+                if (single) x = x.unsqueeze(0);
+                List<Tensor> text = new ArrayList<>();
+                if (w.contains("context")) text.add(w.load("context", DType.F32));
+                for (int b = 0; w.contains("text_" + b); b++) text.add(w.load("text_" + b, DType.F32));
+                Tensor t = w.load("t", DType.F64);
+                long[] frameLens = w.contains("frame_lens") ? Tensors.toLongs(w.load("frame_lens")) : null;
+                Tensor v = dit.forward(x, t, text, frameLens);
+                if (single) v = v.squeeze(0);
+                return List.of(Comparison.of("expected_velocity", v, w.load("expected_velocity", DType.F32)));
+            }
+        });
+    }
+
+    /** VAE encoder mean and decoder (chunked, as generation runs them). */
+    private static Check vaeRoundTrip(Path dir, JsonNode cfg) {
+        Path weights = dir.resolve(text(cfg, "weights", dir));
+        Path io = dir.resolve(text(cfg, "io", dir));
+        return new Check("vae encode/decode", () -> {
+            try (PointerScope scope = new PointerScope(); WanVae vae = WanVae.load(weights); Weights w = Weights.open(io)) {
+                List<Comparison> out = new ArrayList<>();
+                if (w.contains("video") && w.contains("expected_mu"))
+                    out.add(Comparison.of("expected_mu", vae.encode(w.load("video", DType.F32)), w.load("expected_mu", DType.F32)));
+                if (w.contains("z") && w.contains("expected_decoded"))
+                    out.add(Comparison.of("expected_decoded", vae.decode(w.load("z", DType.F32)), w.load("expected_decoded", DType.F32)));
+                return out;
+            }
+        });
+    }
+
+    /** Linum's whole sampling path: noise → Euler + APG over cond/null → latents → denormalise → VAE → pixels. */
+    private static Check linumPipeline(Path dir, JsonNode root) {
+        JsonNode cfg = root.get("pipeline"), ditCfg = root.path("dit"), vaeCfg = root.path("vae");
+        Path io = dir.resolve(text(cfg, "io", dir));
+        Path ditWeights = dir.resolve(text(ditCfg, "weights", dir));
+        int steps = cfg.path("steps").asInt();
+        double shift = cfg.path("shift").asDouble(3.0), scale = cfg.path("guide_scale").asDouble();
+        return new Check("pipeline (" + steps + " Euler steps, APG " + scale + ")", () -> {
+            try (PointerScope scope = new PointerScope(); Weights w = Weights.open(io)) {
+                List<Comparison> out = new ArrayList<>();
+                Tensor latents;
+                LatentScale latentScale;
+                try (DitVelocity dit = new DitVelocity(DiffusionTransformer.load(ditWeights,
+                        DitLoadOptions.defaults().withOverrides(ditCfg)));
+                     Weights ditFile = Weights.open(ditWeights);
+                     FlowMatchEulerScheduler euler = new FlowMatchEulerScheduler(
+                             FlowSchedule.shiftedEuler(steps, shift, cfg.path("num_train_timesteps").asInt(1000)));
+                     ApgGuidance apg = new ApgGuidance(scale, cfg.path("apg_momentum").asDouble(ApgGuidance.LINUM_MOMENTUM),
+                             cfg.path("apg_rescale").asDouble(ApgGuidance.LINUM_RESCALE), cfg.path("apg_eta").asDouble(0))) {
+                    Tensor noise = w.load("noise", DType.F32);
+                    latentScale = LatentScale.fromDit(ditFile, (int) noise.size(1));
+                    GuidedVelocity model = TextToVideo.guided(dit, w.load("cond", DType.F32), w.load("null", DType.F32), false);
+                    latents = new FlowSampler(euler, apg).sample(noise, model, FlowSampler.StepListener.NONE);
+                }
+                out.add(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
+                if (w.contains("expected_pixels") && vaeCfg.has("weights")) {
+                    try (WanVae vae = WanVae.load(dir.resolve(vaeCfg.get("weights").asText()))) {
+                        Tensor pixels = Pixels.fromVae(vae.decode(latentScale.toVae(latents)));
+                        out.add(Comparison.of("expected_pixels", pixels, w.load("expected_pixels", DType.F32)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Wan's sampler run: noise → FlowUniPC with CFG over context/null_context → latents. */
+    private static Check wanTrajectory(Path dir, JsonNode root) {
+        JsonNode cfg = root.get("sampler"), ditCfg = root.path("dit");
+        Path io = wanIo(dir, cfg);
+        Path weights = dir.resolve(ditCfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
+        int steps = cfg.path("steps").asInt();
+        double shift = cfg.path("shift").asDouble(5.0), scale = cfg.path("guide_scale").asDouble(5.0);
+        boolean euler = cfg.path("solver").asText("unipc").toLowerCase(java.util.Locale.ROOT).contains("euler");
+        return new Check("sampler run (" + steps + " " + (euler ? "Euler" : "UniPC") + " steps, CFG " + scale + ")", () -> {
+            try (PointerScope scope = new PointerScope(); Weights w = Weights.open(io);
+                 DitVelocity dit = new DitVelocity(DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(ditCfg)));
+                 FlowScheduler solver = (euler ? FlowScheduler.Kind.EULER : FlowScheduler.Kind.UNIPC)
+                         .create(FlowSchedule.wan(steps, shift, 1000));
+                 CfgGuidance cfgGuidance = new CfgGuidance(scale)) {
+                Tensor noise = w.load("noise", DType.F32).unsqueeze(0);
+                GuidedVelocity model = TextToVideo.guided(dit, w.load("context", DType.F32), w.load("null_context", DType.F32), false);
+                Tensor latents = new FlowSampler(solver, cfgGuidance).sample(noise, model, FlowSampler.StepListener.NONE).squeeze(0);
+                return List.of(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
+            }
+        });
+    }
+
+    /** The one file in {@code dir} whose name ends with {@code suffix}. */
+    static String firstMatching(Path dir, String suffix) {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix)).sorted().findFirst()
+                    .orElseThrow(() -> new ConfigException(dir + ": no *" + suffix + " file and README.json names none"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Linum's pipeline file holds the diffusers schedule for its step count and for others (timesteps_N). */
