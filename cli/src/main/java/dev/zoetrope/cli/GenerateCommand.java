@@ -56,9 +56,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--frames-png", paramLabel = "DIR", description = "Also write every frame as a PNG into DIR.")
     Path framesPng;
 
-    @Option(names = "--gif", arity = "0..1", paramLabel = "FILE.gif", fallbackValue = "",
-            description = "Also write an animated GIF (default name: the output's, with .gif).")
-    String gif;
+    @Option(names = "--gif", description = "Also write an animated GIF beside the mp4 (same name, .gif).")
+    boolean gif;
 
     @Option(names = "--sampler", paramLabel = "euler|unipc", description = "ODE solver (default: Euler for Linum, UniPC for Wan).")
     String sampler;
@@ -82,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
         Path dir = modelDirectory();
         ModelDirectory model = ModelDirectory.detect(dir);
         FlowScheduler.Kind solver = sampler == null ? null : FlowScheduler.Kind.parse(sampler);
-        Path gifPath = gif == null ? null : gif.isEmpty() ? withExtension(output, ".gif") : Path.of(gif);
+        Path gifPath = gif ? withExtension(output, ".gif") : null;
         GenerationRequest request = new GenerationRequest(text, negativePrompt, resolution, duration, seed, cfg, steps);
         TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver, shift == null ? Double.NaN : shift);
 

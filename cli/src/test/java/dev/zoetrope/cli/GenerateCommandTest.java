@@ -66,8 +66,13 @@ class GenerateCommandTest {
     void generatesAnMp4WithTheModelsDefaults() throws IOException {
         Path model = tinyModel();
         Path mp4 = tmp.resolve("fox.mp4");
-        Run r = run("generate", "--model-dir", model.toString(), "a red fox", "-o", mp4.toString(), "--seed", "4");
+        Run r = run("generate", "--model-dir", model.toString(), "--gif", "a red fox", "-o", mp4.toString(), "--seed", "4",
+                "--frames-png", tmp.resolve("frames").toString());
         assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.size(tmp.resolve("fox.gif")) > 0);
+        try (var s = Files.list(tmp.resolve("frames"))) {
+            assertEquals(9, s.count());
+        }
         assertTrue(r.out().contains("9 frames at 8 fps") && r.out().contains("seed 4"), r.out());
         assertTrue(r.err().contains("denoising") && r.err().contains("ETA"), "progress with ETA: " + r.err());
         VideoInfo info = VideoProbe.probe(mp4);
