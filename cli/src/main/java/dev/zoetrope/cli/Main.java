@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CurateCommand.class,
                 LabelCommand.class,
+                TrainCommand.class,
                 VerifyCommand.class,
                 GenerateCommand.class,
                 RandomModelCommand.class,

@@ -144,6 +144,22 @@ public final class DiffusionTransformer implements AutoCloseable {
         }
     }
 
+    /**
+     * Fresh float32 weights (as {@link #random}) that require grad, for training from scratch. The
+     * gradients reach {@link #parameters()}: they require grad before any view of them is taken.
+     */
+    public static DiffusionTransformer trainable(DitConfig config, long seed, Attention.Options attention) {
+        Engine.init();
+        Params p = Params.empty();
+        try {
+            DitCheckpoints.randomTensors(config, DType.F32, seed, (k, t) -> p.put(k, t.detach().requires_grad_(true)));
+            return Scopes.value(() -> new DiffusionTransformer(config, p, null, null, DType.F32, attention, null, null));
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
     private static Path weightsPath(Path path) {
         if (Files.isDirectory(path) && Files.isDirectory(path.resolve("transformer"))) return path.resolve("transformer");
         return path;

@@ -163,6 +163,25 @@ public final class WanVae implements AutoCloseable {
         return Scopes.keep(() -> mean(encoder.forward(video.to(ScalarType.Float), null)));
     }
 
+    /** The posterior of a VAE: mean and log-variance of the latent, each (B, z, F', H', W'). */
+    public record Posterior(Tensor mean, Tensor logVariance) {}
+
+    /**
+     * The whole-clip posterior (μ, log σ²) in one differentiable pass: what training needs (the KL term
+     * uses log σ²); inference uses {@link #encode}.
+     */
+    public Posterior posterior(Tensor video) {
+        checkVideo(video);
+        Tensor h = conv1.forward(encoder.forward(video.to(ScalarType.Float), null), null);
+        return new Posterior(h.narrow(1, 0, config.zDim()), h.narrow(1, config.zDim(), config.zDim()));
+    }
+
+    /** Decodes in one differentiable pass (no caching, no streaming): for training. */
+    public Tensor reconstruct(Tensor z) {
+        checkLatent(z);
+        return decoder.forward(conv2.forward(z, null), null);
+    }
+
     private Tensor mean(Tensor h) {
         return conv1.forward(h, null).narrow(1, 0, config.zDim()).contiguous();
     }
