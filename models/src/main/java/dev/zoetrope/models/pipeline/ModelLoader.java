@@ -3,6 +3,10 @@ package dev.zoetrope.models.pipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.vae.LatentNormalization;
@@ -30,7 +34,7 @@ public final class ModelLoader {
     public static TextToVideo.Parts parts(ModelDirectory dir) {
         ModelFamily family = dir.family();
         return new TextToVideo.Parts(family, dir.capabilities(),
-                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family),
+                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, textLength(dir)),
                 () -> DitVelocity.load(dir.ditWeights()),
                 () -> VaeDecoder.load(dir.vaeWeights()),
                 latentScale(dir));
@@ -39,6 +43,17 @@ public final class ModelLoader {
     /** What {@link #open} writes besides the mp4. */
     public static ClipFiles.Extras outputs(Path framesPng, Path gif) {
         return new ClipFiles.Extras(framesPng, gif);
+    }
+
+    /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
+    static int textLength(ModelDirectory dir) {
+        int family = dir.family().textLength();
+        if (dir.ditConfig() == null) return family;
+        JsonNode len = Json.readTree(dir.ditConfig()).get("text_len");
+        if (len == null) return family;
+        if (!len.canConvertToInt() || len.asInt() < 2)
+            throw new ConfigException(dir.ditConfig() + ": text_len must be a whole number of at least 2, not " + len);
+        return len.asInt();
     }
 
     /**

@@ -11,7 +11,7 @@ import dev.zoetrope.models.text.Tokenizers;
 
 /**
  * Tokenizer → T5 encoder: the prompt's hidden states trimmed to its real token count ({@code </s>} included),
- * truncated at the family's text length. Wan's prompts are cleaned first (HTML unescape twice, whitespace collapse).
+ * truncated at the DiT's text length. Wan's prompts are cleaned first (HTML unescape twice, whitespace collapse).
  */
 public final class T5PromptEncoder implements PromptEncoder {
     private final Tokenizer tokenizer;
@@ -24,8 +24,9 @@ public final class T5PromptEncoder implements PromptEncoder {
         this.wanCleaning = wanCleaning;
     }
 
-    public static T5PromptEncoder load(Path encoderDir, Path tokenizerDir, ModelFamily family) {
-        Tokenizer tokenizer = Tokenizers.load(tokenizerDir, family.textLength());
+    /** @param maxTokens truncation length, {@code </s>} included: the DiT's text length */
+    public static T5PromptEncoder load(Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {
+        Tokenizer tokenizer = Tokenizers.load(tokenizerDir, maxTokens);
         return new T5PromptEncoder(tokenizer, T5Encoder.load(encoderDir), family == ModelFamily.WAN);
     }
 

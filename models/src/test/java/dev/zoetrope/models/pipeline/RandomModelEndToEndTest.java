@@ -80,7 +80,9 @@ class RandomModelEndToEndTest {
         Path mp4 = tmp.resolve("out/clip.mp4"), png = tmp.resolve("out/frames"), gif = tmp.resolve("out/clip.gif");
         GenerationResult r;
         try (TextToVideo g = ModelLoader.open(model, TextToVideo.Options.DEFAULT, new ClipFiles.Extras(png, gif))) {
-            r = g.generate(GenerationRequest.of("a small red cube"), mp4, GenerationListener.NONE);
+            // longer than the DiT's 16 text tokens: cut to what it attends to
+            r = g.generate(GenerationRequest.of("a small red cube rolls slowly across a wide wooden table towards the "
+                    + "open window while the evening light fades and a cat watches from the shelf"), mp4, GenerationListener.NONE);
         }
         assertEquals(9, r.frames());
         VideoInfo info = VideoProbe.probe(mp4);
