@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 
+import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.ApiKeys;
 import dev.zoetrope.serve.GeneratorFactory;
@@ -102,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir))
             throw new IllegalArgumentException(dir + ": no model directory here; pass --model-dir DIR with a zoetrope, "
                     + "Linum v2 or Wan 2.1 checkpoint");
-        throw new IllegalStateException(dir + ": this build has no text-to-video pipeline to load it with");
+        return ModelLoader.openForService(dir);
     }
 
     @Command(name = "keys", mixinStandardHelpOptions = true, description = "Manage API keys (stored hashed in --data).",
