@@ -47,23 +47,29 @@ public final class LatentSet implements AutoCloseable {
      */
     public static void writeShards(ClipSet clips, WanVae vae, Tokenizer tokenizer, Path out, int clipsPerShard) throws IOException {
         int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
+        int batch = 16;
         try (ShardWriter writer = ShardWriter.open(out, clipsPerShard);
              ProgressBar bar = new ProgressBar("latents", clips.size(), "clip")) {
-            for (int i = 0; i < clips.size(); i++) {
-                String id = clips.ids().get(i);
-                if (!writer.contains(id)) {
-                    float[] z;
-                    long[] shape;
+            for (int start = 0; start < clips.size(); start += batch) {
+                List<Integer> todo = new ArrayList<>();
+                for (int i = start; i < Math.min(clips.size(), start + batch); i++)
+                    if (!writer.contains(clips.ids().get(i))) todo.add(i);
+                if (!todo.isEmpty()) {
+                    long[] idx = todo.stream().mapToLong(Integer::longValue).toArray();
                     try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                        Tensor mu = vae.encode(clips.batch(new long[]{i}, 0, frames)).squeeze(0);
-                        z = Tensors.toFloats(mu);
-                        shape = Tensors.shape(mu);
+                        // Short clips encode whole, a batch at a time: equal to the chunked encode, with far fewer calls.
+                        Tensor mu = vae.encodeWhole(clips.batch(idx, 0, frames));
+                        for (int j = 0; j < idx.length; j++) {
+                            Tensor one = mu.select(0, j);
+                            int i = (int) idx[j];
+                            String id = clips.ids().get(i), caption = clips.captions().get(i);
+                            ClipRecord record = ClipRecord.of(id, caption, id, 0, 0, 0, clips.width(), clips.height(), frames, Map.of());
+                            writer.add(record, List.of(ShardTensor.f32(ShardTensor.LATENTS, Tensors.shape(one), Tensors.toFloats(one)),
+                                    ShardTensor.textIds(tokenizer.encode(caption))));
+                        }
                     }
-                    String caption = clips.captions().get(i);
-                    ClipRecord record = ClipRecord.of(id, caption, id, 0, 0, 0, clips.width(), clips.height(), frames, Map.of());
-                    writer.add(record, List.of(ShardTensor.f32(ShardTensor.LATENTS, shape, z), ShardTensor.textIds(tokenizer.encode(caption))));
                 }
-                bar.step();
+                bar.stepTo(Math.min(clips.size(), start + batch));
             }
         }
     }

@@ -21,7 +21,7 @@ import dev.zoetrope.train.vae.VaeTraining;
  * A training recipe: the whole definition of a model trained from nothing, as JSON data (see
  * {@code recipes/tiny.json}): synthetic data, VAE, text encoder, DiT, and the generation defaults.
  */
-public record Recipe(String name, String resolution, Synth synth, VaeTraining.Options vae, T5Config text, DitTraining.Options dit,
+public record Recipe(String name, String resolution, Synth synth, int latentClips, VaeTraining.Options vae, T5Config text, DitTraining.Options dit,
                      JsonNode generation, JsonNode source) {
 
     /** The synthetic-world part: clip geometry, clip counts and seed. */
@@ -57,7 +57,8 @@ public record Recipe(String name, String resolution, Synth synth, VaeTraining.Op
                 throw new ConfigException(source + ": the VAE's z_dim " + vaeModel.zDim() + " differs from the DiT's in_dim " + ditModel.inDim());
             if (text.dModel() != ditModel.textDim())
                 throw new ConfigException(source + ": the text encoder's d_model " + text.dModel() + " differs from the DiT's text_dim " + ditModel.textDim());
-            return new Recipe(n.path("name").asText("recipe"), n.path("resolution").asText(synth.size() + "p"), synth, vae, text, dit,
+            return new Recipe(n.path("name").asText("recipe"), n.path("resolution").asText(synth.size() + "p"), synth,
+                    d.path("max_clips").asInt(Integer.MAX_VALUE), vae, text, dit,
                     n.path("generation"), n);
         } catch (IOException | IllegalArgumentException e) {
             throw new ConfigException(source + ": " + e.getMessage(), e);

@@ -97,7 +97,7 @@ public final class RecipeRunner {
 
     private void latents() throws IOException {
         try (WanVae vae = WanVae.load(work.resolve("vae/export"));
-             ClipSet clips = ClipSet.readSynth(trainClips(), Integer.MAX_VALUE)) {
+             ClipSet clips = ClipSet.readSynth(trainClips(), recipe.latentClips())) {
             LatentSet.writeShards(clips, vae, Tokenizers.load(tokenizerDir(), recipe.dit().dit().textLen()), work.resolve("latents"), 1000);
         }
     }
