@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.progress.ProgressBar;
@@ -101,6 +102,7 @@ public final class AdherenceEval {
         Path clipsDir = dir.resolve(CLIPS);
         Files.createDirectories(clipsDir);
         checkManifest(dir, new Manifest(generatorName, plan.seed(), sampling.steps(), sampling.guidance()));
+        removeStaleTemporaries(clipsDir);
         List<EvalClip> todo = plan.clips().stream().filter(c -> !Files.isRegularFile(mp4(clipsDir, c))).toList();
         int skipped = plan.clips().size() - todo.size();
         if (!todo.isEmpty()) {
@@ -112,7 +114,12 @@ public final class AdherenceEval {
                     bar.note(clip.id());
                     GenerationRequest request = new GenerationRequest(clip.prompt().caption(), null, null, null, clip.seed(),
                             sampling.guidance(), sampling.steps());
-                    generator.generate(request, mp4(clipsDir, clip), GenerationListener.NONE);
+                    // Slow models take minutes per clip: show where the current one is.
+                    GenerationListener within = (stage, fraction, eta) -> {
+                        bar.note(String.format(Locale.ROOT, "%s: %s %.0f%%", clip.id(), stage, 100 * fraction));
+                        bar.stepTo(bar.done());
+                    };
+                    generator.generate(request, mp4(clipsDir, clip), within);
                     if (!Files.isRegularFile(mp4(clipsDir, clip)))
                         throw new IllegalStateException(generatorName + " wrote no video to " + mp4(clipsDir, clip));
                     bar.step();
@@ -142,6 +149,16 @@ public final class AdherenceEval {
         String describe() {
             return String.format(Locale.ROOT, "generator %s, seed %d, steps %s, guidance %s", generator, seed,
                     steps == null ? "default" : steps, guidance == null ? "default" : guidance);
+        }
+    }
+
+    /** Deletes the hidden temporary files of clips a killed run left half-written. */
+    private static void removeStaleTemporaries(Path clipsDir) throws IOException {
+        try (Stream<Path> files = Files.list(clipsDir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") && name.contains(".mp4.") && name.endsWith(".part")) Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.zoetrope.train.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,6 +70,8 @@ class AdherenceEvalTest {
         AtomicInteger opened = new AtomicInteger();
         RenderingTestDouble model = RenderingTestDouble.faithful();
         AdherenceEval.run(dir, "double", () -> { opened.incrementAndGet(); return model; }, PLAN, AdherenceEval.Sampling.DEFAULTS, null);
+        Path stale = dir.resolve("clips").resolve("." + PLAN.clips().getLast().id() + ".mp4.123.part");
+        Files.writeString(stale, "half a clip from a killed run");
         long firstModified = Files.getLastModifiedTime(dir.resolve("clips").resolve(PLAN.clips().getFirst().id() + ".mp4")).toMillis();
         AdherenceEval.Run again = AdherenceEval.run(dir, "double", () -> { opened.incrementAndGet(); return model; }, PLAN,
                 AdherenceEval.Sampling.DEFAULTS, null);
@@ -77,6 +80,7 @@ class AdherenceEvalTest {
         assertEquals(0, again.generated());
         assertEquals(28, again.skipped());
         assertEquals(1.0, again.all().jointRate());
+        assertFalse(Files.exists(stale), "a killed run's temporary file is cleaned up");
         assertEquals(firstModified, Files.getLastModifiedTime(dir.resolve("clips").resolve(PLAN.clips().getFirst().id() + ".mp4")).toMillis());
 
         AdherenceEval.Run more = AdherenceEval.run(dir, "double", () -> model, AdherencePlan.of(2, 2, 3),
