@@ -24,6 +24,7 @@ class EvalAdherenceCommandTest {
         assertTrue(r.out().contains("held-out       24     24  100.0%"), r.toString());
         for (String f : new String[]{"adherence.json", "adherence.md", "contact-sheet.png"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
         assertEquals(26, Files.list(out.resolve("ground-truth/clips")).count());
+        assertTrue(Files.readString(out.resolve("adherence.json")).contains("\"video\" : \"ground-truth/clips/heldout-"));
         CliRun again = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
         assertTrue(again.out().contains("0 clips generated now, 26 already there"), again.toString());
     }

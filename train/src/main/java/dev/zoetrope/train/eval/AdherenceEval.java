@@ -52,8 +52,8 @@ public final class AdherenceEval {
         public static final Sampling DEFAULTS = new Sampling(null, null);
     }
 
-    /** A scored run: one score and one contact-sheet strip per planned clip, in plan order. */
-    public record Run(String generator, AdherencePlan plan, Sampling sampling, List<ClipScore> scores,
+    /** A scored run: one score and one contact-sheet strip per planned clip, in plan order; videos in {@code clipsDir}. */
+    public record Run(String generator, AdherencePlan plan, Sampling sampling, Path clipsDir, List<ClipScore> scores,
                       List<BufferedImage> strips, int generated, int skipped) {
         public Accuracy heldOut() {
             return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut()).toList());
@@ -138,10 +138,10 @@ public final class AdherenceEval {
                 bar.step();
             }
         }
-        return new Run(generatorName, plan, sampling, List.copyOf(scores), List.copyOf(strips), todo.size(), skipped);
+        return new Run(generatorName, plan, sampling, clipsDir, List.copyOf(scores), List.copyOf(strips), todo.size(), skipped);
     }
 
-    static Path mp4(Path clipsDir, EvalClip clip) {
+    public static Path mp4(Path clipsDir, EvalClip clip) {
         return clipsDir.resolve(clip.id() + ".mp4");
     }
 

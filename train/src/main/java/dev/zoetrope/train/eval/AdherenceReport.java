@@ -81,7 +81,8 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         return ok ? "ok" : "**wrong**";
     }
 
-    public ObjectNode json() {
+    /** The report as JSON; clip videos are named relative to {@code reportDir}, where the report is written. */
+    public ObjectNode json(Path reportDir) {
         ObjectNode root = Json.PLAIN.createObjectNode();
         AdherencePlan p = run.plan();
         root.put("generator", run.generator()).put("seed", p.seed()).put("k", p.k()).put("seen_sample", p.seenSample());
@@ -97,7 +98,8 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         ArrayNode clips = root.putArray("clips");
         for (ClipScore s : run.scores()) {
             ObjectNode c = clips.addObject();
-            c.put("id", s.clip().id()).put("video", AdherenceEval.CLIPS + "/" + s.clip().id() + ".mp4")
+            c.put("id", s.clip().id())
+                    .put("video", relative(reportDir, AdherenceEval.mp4(run.clipsDir(), s.clip())))
                     .put("split", s.clip().prompt().split()).put("prompt", s.clip().prompt().caption())
                     .put("replica", s.clip().replica()).put("seed", s.clip().seed());
             var want = s.clip().prompt().combination();
@@ -113,6 +115,11 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         return root;
     }
 
+    private static String relative(Path from, Path file) {
+        Path base = from.toAbsolutePath().normalize(), target = file.toAbsolutePath().normalize();
+        return (target.startsWith(base) ? base.relativize(target) : target).toString().replace('\\', '/');
+    }
+
     private static ObjectNode accuracy(ObjectNode node, Accuracy a) {
         node.put("clips", a.clips()).put("color", a.colorRate()).put("shape", a.shapeRate())
                 .put("direction", a.directionRate()).put("all_three", a.jointRate());
@@ -121,7 +128,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
 
     /** Writes {@value #JSON}, {@value #MARKDOWN} and {@value #SHEET} into {@code dir}, each atomically. */
     public void write(Path dir) throws IOException {
-        AtomicFiles.writeString(dir.resolve(JSON), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(json()) + "\n");
+        AtomicFiles.writeString(dir.resolve(JSON), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(json(dir)) + "\n");
         AtomicFiles.writeString(dir.resolve(MARKDOWN), markdown());
         ContactSheet.write(dir.resolve(SHEET), run);
     }

@@ -45,6 +45,7 @@ class AdherenceEvalTest {
         assertEquals(1.0, json.path("heldout").path("color").asDouble());
         assertEquals(24, json.path("heldout").path("clips").asInt());
         assertEquals(28, json.path("clips").size());
+        assertEquals("clips/" + PLAN.clips().getFirst().id() + ".mp4", json.path("clips").get(0).path("video").asText());
         assertTrue(json.path("detector_validation").path("passed").asBoolean());
         assertTrue(Files.readString(dir.resolve(AdherenceReport.MARKDOWN)).contains("| held-out | 24 | 24 | 100.0% |"));
         var sheet = ImageIO.read(dir.resolve(AdherenceReport.SHEET).toFile());
