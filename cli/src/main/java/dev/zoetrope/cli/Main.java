@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
+                CurateCommand.class,
+                LabelCommand.class,
                 EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })

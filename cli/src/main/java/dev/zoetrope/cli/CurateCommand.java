@@ -1,0 +1,151 @@
+package dev.zoetrope.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.curate.filter.FilterConfig;
+import dev.zoetrope.curate.pipeline.CurateOptions;
+import dev.zoetrope.curate.pipeline.CuratePipeline;
+import dev.zoetrope.curate.pipeline.Finalizer;
+import dev.zoetrope.curate.pipeline.ShardExtras;
+import dev.zoetrope.curate.testset.Scorer;
+import dev.zoetrope.curate.testset.TestSetMaker;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "curate", mixinStandardHelpOptions = true,
+        description = {"Curate videos into training shards: ingest, shot split, clip windows, quality signals, "
+                + "near-duplicates, learned filter, optional VLM captions; writes manifest.jsonl, shards/, report.html."},
+        subcommands = {CurateCommand.MakeTestSet.class, CurateCommand.Score.class})
+final class CurateCommand implements Callable<Integer> {
+    @Option(names = "--in", split = ",", paramLabel = "SOURCE",
+            description = "Video files, directories (searched for mp4/mov/mkv/webm) or .txt file lists; repeat or comma-separate.")
+    List<String> inputs;
+
+    @Option(names = "--out", description = "Output directory.")
+    Path out;
+
+    @Option(names = "--runner", defaultValue = "direct", description = "Beam runner: direct (embedded), flink or spark (when their runner is on the classpath).")
+    String runner;
+
+    @Option(names = "--resolution", defaultValue = "360p", description = "Output size: 360p, 720p or WxH (e.g. 64x64).")
+    String resolution;
+
+    @Option(names = "--min-seconds", defaultValue = "2") double minSeconds;
+    @Option(names = "--max-seconds", defaultValue = "5") double maxSeconds;
+    @Option(names = "--fps", defaultValue = "24") double fps;
+    @Option(names = "--trim-frames", defaultValue = "2", description = "Source frames left out at each shot edge.") int trimFrames;
+    @Option(names = "--clips-per-shard", defaultValue = "64") int clipsPerShard;
+
+    @Option(names = "--filter-config", description = "JSON with rule thresholds (snake_case names of FilterConfig).")
+    Path filterConfig;
+
+    @Option(names = "--model", description = "Learned filter model JSON from `zoetrope label train`.")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "Text-encoder tokenizer (spiece.model, tokenizer.json or its directory): stores caption token ids in the shards.")
+    Path tokenizer;
+
+    @Option(names = "--text-encoder", description = "T5 encoder directory (config.json + weights): with --tokenizer, stores text_states in the shards.")
+    Path textEncoder;
+
+    @Option(names = "--vlm-url", description = "OpenAI-compatible base URL (…/v1) for the VLM stage; omitted: no VLM stage.")
+    String vlmUrl;
+    @Option(names = "--vlm-model", defaultValue = "gpt-4o-mini") String vlmModel;
+    @Option(names = "--vlm-key-env", defaultValue = "OPENAI_API_KEY", description = "Environment variable holding the API key.")
+    String vlmKeyEnv;
+    @Option(names = "--vlm-rate", defaultValue = "2", description = "Requests per second at most.") double vlmRate;
+    @Option(names = "--vlm-frames", defaultValue = "4") int vlmFrames;
+
+    @Override
+    public Integer call() throws Exception {
+        if (inputs == null || inputs.isEmpty() || out == null)
+            throw new IllegalArgumentException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
+        CurateOptions o = options(inputs, out.toString(), resolution, minSeconds, maxSeconds, fps, clipsPerShard);
+        o = new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(),
+                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
+        if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
+        if (model != null) o = o.withModel(model.toString());
+        if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
+        if (textEncoder != null && tokenizer == null) throw new IllegalArgumentException("--text-encoder needs --tokenizer");
+        var tok = tokenizer == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizer, 512);
+        var encoder = textEncoder == null ? null : dev.zoetrope.models.text.T5Encoder.load(textEncoder);
+        ShardExtras extras = tok == null ? ShardExtras.NONE
+                : encoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tok)
+                : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
+        Finalizer.Summary s;
+        try {
+            s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, System.err);
+        } finally {
+            if (encoder != null) encoder.close();
+        }
+        System.out.printf(Locale.ROOT, "%d sources (%d usable, skipped %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
+                s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());
+        System.out.println("wrote " + out.resolve("manifest.jsonl") + ", " + out.resolve("shards") + ", " + out.resolve("report.html"));
+        return 0;
+    }
+
+    static CurateOptions options(List<String> inputs, String out, String resolution, double min, double max, double fps, int perShard) {
+        int[] wh = switch (resolution.toLowerCase(Locale.ROOT)) {
+            case "360p" -> new int[]{640, 360};
+            case "720p" -> new int[]{1280, 720};
+            default -> {
+                String[] p = resolution.toLowerCase(Locale.ROOT).split("x");
+                if (p.length != 2) throw new IllegalArgumentException("--resolution must be 360p, 720p or WxH, not '" + resolution + "'");
+                yield new int[]{Integer.parseInt(p[0]), Integer.parseInt(p[1])};
+            }
+        };
+        CurateOptions o = CurateOptions.defaults(inputs, out).withSize(wh[0], wh[1]).withClipSeconds(min, max).withClipsPerShard(perShard);
+        return new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), fps, o.width(), o.height(),
+                o.trimFrames(), o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
+    }
+
+    /** Beam runner class names; a runner whose artifact is absent fails with Beam's own clear message. */
+    static String runnerClass(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "direct" -> "DirectRunner";
+            case "flink" -> "FlinkRunner";
+            case "spark" -> "SparkRunner";
+            default -> name;
+        };
+    }
+
+    @Command(name = "make-testset", mixinStandardHelpOptions = true,
+            description = "Build the validation corpus (cuts, fades, static, blurred, dark, letterboxed, text, duplicates) with truth.json.")
+    static final class MakeTestSet implements Callable<Integer> {
+        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--small", description = "A tiny corpus (for quick checks).") boolean small;
+
+        @Override
+        public Integer call() throws Exception {
+            var truth = new TestSetMaker(out, small ? TestSetMaker.Size.SMALL : TestSetMaker.Size.FULL, System.err).make();
+            System.out.println("wrote " + truth.cutVideos().size() + " cut videos and " + truth.clips().size()
+                    + " category clips (+ broken and too-short files) to " + out.resolve("videos") + "; truth in " + out.resolve("truth.json"));
+            return 0;
+        }
+    }
+
+    @Command(name = "score", mixinStandardHelpOptions = true,
+            description = "Curate the validation corpus and report each detector's precision and recall against truth.json.")
+    static final class Score implements Callable<Integer> {
+        @Option(names = "--testset", required = true) Path testset;
+        @Option(names = "--out", required = true, description = "Where the curation run goes (re-used when done).") Path out;
+        @Option(names = "--resolution", defaultValue = "128x72") String resolution;
+        @Option(names = "--runner", defaultValue = "direct") String runner;
+        @Option(names = "--tolerance", defaultValue = "2", description = "Boundary tolerance in frames.") int tolerance;
+
+        @Override
+        public Integer call() throws Exception {
+            CurateOptions o = options(List.of(testset.resolve("videos").toString()), out.toString(), resolution, 2, 5, 24, 64);
+            CuratePipeline.run(o, runnerClass(runner), new ArrayList<>(), ShardExtras.NONE, System.err);
+            Scorer.Score s = Scorer.score(testset, out, tolerance);
+            System.out.print(s.table());
+            Json.write(out.resolve("score.json"), s);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.zoetrope.curate.filter;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.zoetrope.curate.signals.ClipSignals;
+
+/**
+ * The signal thresholds applied to one clip. Duplicates, the learned score and the VLM verdict are added later.
+ * A clip rejected for exposure is not also judged static, blurry or bordered: on a near-black (or blown-out) picture
+ * frame differences, Laplacian and dark bars all collapse, so those signals say nothing more.
+ */
+public final class RuleFilter {
+    private final FilterConfig config;
+
+    public RuleFilter(FilterConfig config) {
+        this.config = config;
+    }
+
+    public List<Reason> reasons(ClipSignals s) {
+        List<Reason> out = new ArrayList<>();
+        if (s.brightness() < config.minBrightness()) out.add(Reason.TOO_DARK);
+        if (s.brightness() > config.maxBrightness()) out.add(Reason.TOO_BRIGHT);
+        if (out.isEmpty()) {
+            if (s.motion() < config.staticMotion()) out.add(Reason.STATIC);
+            if (s.sharpness() < config.minSharpness()) out.add(Reason.BLURRY);
+            if (s.border() > config.maxBorder()) out.add(Reason.BORDERS);
+        }
+        if (s.text() > config.maxText()) out.add(Reason.TEXT);
+        return out;
+    }
+}

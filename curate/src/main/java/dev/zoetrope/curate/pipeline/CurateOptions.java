@@ -1,0 +1,75 @@
+package dev.zoetrope.curate.pipeline;
+
+import java.io.Serializable;
+import java.util.List;
+
+import dev.zoetrope.curate.filter.FilterConfig;
+import dev.zoetrope.curate.vlm.ChatClient;
+
+/**
+ * Everything a curation run needs. Serializable, because the Beam workers receive it with their functions.
+ *
+ * @param inputs          video files, directories (searched recursively) or text files listing paths
+ * @param out             output directory (clips, shards, manifest, report, done markers)
+ * @param minClipSeconds  shortest clip window; shots shorter than this give no clip
+ * @param maxClipSeconds  longest clip window; longer shots are tiled
+ * @param fps             output frame rate (clips are resampled to it)
+ * @param width           output width (frames are scaled to cover it and centre-cropped)
+ * @param height          output height
+ * @param trimFrames      source frames left out at each shot edge, so transition frames stay out of clips
+ * @param filter          rule thresholds
+ * @param modelPath       learned filter model JSON, or null
+ * @param vlm             VLM endpoint settings, or null to skip that stage
+ * @param clipsPerShard   clips per training shard
+ * @param crf             x264 quality of the stored clip previews (lower is closer to lossless)
+ */
+public record CurateOptions(List<String> inputs, String out, double minClipSeconds, double maxClipSeconds, double fps,
+                            int width, int height, int trimFrames, FilterConfig filter, String modelPath,
+                            VlmSettings vlm, int clipsPerShard, int crf) implements Serializable {
+    public CurateOptions {
+        if (inputs == null || inputs.isEmpty()) throw new IllegalArgumentException("no inputs given");
+        if (minClipSeconds <= 0 || maxClipSeconds < minClipSeconds)
+            throw new IllegalArgumentException("clip length range " + minClipSeconds + ".." + maxClipSeconds + " s is not valid");
+        if (width < 16 || height < 16 || width % 2 != 0 || height % 2 != 0)
+            throw new IllegalArgumentException("output size " + width + "x" + height + " must be even and at least 16x16");
+        inputs = List.copyOf(inputs);
+    }
+
+    public static CurateOptions defaults(List<String> inputs, String out) {
+        return new CurateOptions(inputs, out, 2.0, 5.0, 24.0, 640, 360, 2, FilterConfig.DEFAULT, null, null, 64, 12);
+    }
+
+    public CurateOptions withSize(int w, int h) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, w, h, trimFrames, filter, modelPath, vlm, clipsPerShard, crf);
+    }
+
+    public CurateOptions withClipSeconds(double min, double max) {
+        return new CurateOptions(inputs, out, min, max, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf);
+    }
+
+    public CurateOptions withFilter(FilterConfig f) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, f, modelPath, vlm, clipsPerShard, crf);
+    }
+
+    public CurateOptions withModel(String path) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, path, vlm, clipsPerShard, crf);
+    }
+
+    public CurateOptions withVlm(VlmSettings v) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, v, clipsPerShard, crf);
+    }
+
+    public CurateOptions withClipsPerShard(int n) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, n, crf);
+    }
+
+    /** The VLM endpoint, in plain serializable fields. */
+    public record VlmSettings(String baseUrl, String model, String apiKeyEnv, double requestsPerSecond, int timeoutSeconds,
+                              int maxRetries, int frames) implements Serializable {
+        public ChatClient.Settings toSettings() {
+            String key = apiKeyEnv == null ? null : System.getenv(apiKeyEnv);
+            return ChatClient.Settings.of(java.net.URI.create(baseUrl), model).withApiKey(key).withRate(requestsPerSecond)
+                    .withRetry(maxRetries, java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(timeoutSeconds));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package dev.zoetrope.curate.shots;
+
+/** Frames [start, end) of one shot. */
+public record Shot(int start, int end) {
+    public int length() {
+        return end - start;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.zoetrope.curate.signals;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.zoetrope.curate.image.Picture;
+
+/**
+ * Measures one clip from its frames as they stream past. Motion is accumulated frame by frame; every
+ * {@code sampleEvery}-th frame's luma plane is kept (a few dozen small planes per clip) for the signals that need
+ * several frames at once (borders, text) or the picture area (sharpness, exposure).
+ */
+public final class SignalExtractor {
+    private final int frames;
+    private final int sampleEvery;
+    private final List<Luma> samples = new ArrayList<>();
+    private final long[] hashes = new long[3];
+    private final double[] colors = new double[64];
+    private Luma previous;
+    private double motionSum;
+    private int motionPairs;
+    private int seen;
+
+    /** {@code frames} is the clip's frame count, so the middle and last keyframes are known in advance. */
+    public SignalExtractor(int frames, int sampleEvery) {
+        if (frames < 1) throw new IllegalArgumentException("a clip needs at least one frame");
+        this.frames = frames;
+        this.sampleEvery = Math.max(1, sampleEvery);
+    }
+
+    public SignalExtractor(int frames) {
+        this(frames, 4);
+    }
+
+    public void accept(Picture p) {
+        Luma y = Luma.of(p);
+        if (previous != null) {
+            long sum = 0;
+            byte[] a = previous.y(), b = y.y();
+            for (int i = 0; i < a.length; i++) sum += Math.abs((a[i] & 0xff) - (b[i] & 0xff));
+            motionSum += (double) sum / a.length;
+            motionPairs++;
+        }
+        if (seen == 0) hashes[0] = PerceptualHash.of(y);
+        if (seen == frames / 2) hashes[1] = PerceptualHash.of(y);
+        if (seen == frames - 1) hashes[2] = PerceptualHash.of(y);
+        if (seen % sampleEvery == 0 || seen == frames - 1) {
+            samples.add(y);
+            byte[] rgb = p.rgb();
+            for (int q = 0; q < rgb.length; q += 3)
+                colors[((rgb[q] & 0xff) >> 6) * 16 + ((rgb[q + 1] & 0xff) >> 6) * 4 + ((rgb[q + 2] & 0xff) >> 6)]++;
+        }
+        previous = y;
+        seen++;
+    }
+
+    public ClipSignals finish() {
+        if (seen == 0) throw new IllegalStateException("no frames were given");
+        if (seen < frames) {
+            // The clip ended early (a short decode): the last frame seen stands in for the missing keyframes.
+            hashes[2] = PerceptualHash.of(previous);
+            if (seen <= frames / 2) hashes[1] = hashes[2];
+        }
+        Borders.Result borders = Borders.measure(samples);
+        Region area = borders.content();
+        double sharp = 0, bright = 0, darkFrac = 0, brightFrac = 0;
+        for (Luma s : samples) {
+            sharp += Sharpness.laplacianVariance(s, area);
+            Exposure e = Exposure.of(s, area);
+            bright += e.brightness();
+            darkFrac += e.dark();
+            brightFrac += e.bright();
+        }
+        int n = samples.size();
+        double text = TextOverlay.score(samples, area);
+        double total = 0;
+        for (double c : colors) total += c;
+        float[] hist = new float[64];
+        for (int i = 0; i < 64; i++) hist[i] = (float) (colors[i] / total);
+        double motion = motionPairs == 0 ? 0 : motionSum / motionPairs;
+        return new ClipSignals(motion, sharp / n, bright / n, darkFrac / n, brightFrac / n, borders.fraction(), text,
+                hashes.clone(), hist);
+    }
+}
