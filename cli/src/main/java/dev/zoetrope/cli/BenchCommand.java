@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure engine and model throughput.",
-        subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class})
+        subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class,
+                BenchCommand.VaeDecode.class, BenchDitCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -65,6 +66,34 @@ final class BenchCommand implements Runnable {
             print(KernelBench.manualAttention(DType.F32, heads, len, headDim, chunk, runs));
             print(KernelBench.sdpa(DType.BF16, heads, len, headDim, runs));
             print(KernelBench.manualAttention(DType.BF16, heads, len, headDim, chunk, runs));
+            return 0;
+        }
+    }
+
+    @Command(name = "vae-decode", mixinStandardHelpOptions = true,
+            description = "Wan VAE decode, one latent frame at a time, random weights at real dims (default 360p 2 s).")
+    static final class VaeDecode implements Callable<Integer> {
+        @Option(names = "--latent-frames", description = "Latent frames (default ${DEFAULT-VALUE}: 49 video frames).")
+        int frames = 13;
+        @Option(names = "--latent-height", description = "Latent height (default ${DEFAULT-VALUE}: 360 px).")
+        int height = 45;
+        @Option(names = "--latent-width", description = "Latent width (default ${DEFAULT-VALUE}: 640 px).")
+        int width = 80;
+        @Option(names = "--base-dim", description = "VAE base channels (default ${DEFAULT-VALUE}, the released model).")
+        int baseDim = 96;
+        @Option(names = "--tile", description = "Decode in spatial tiles of this many latent pixels (default: no tiling).")
+        Integer tile;
+        @Option(names = "--tile-overlap", description = "Tile overlap in latent pixels (default ${DEFAULT-VALUE}).")
+        int overlap = 8;
+        @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
+        int n = 2048;
+
+        @Override
+        public Integer call() {
+            System.out.println(Engine.init().describe());
+            var tiling = tile == null ? null : new dev.zoetrope.models.vae.SpatialTiling(tile, tile, overlap);
+            var setup = new dev.zoetrope.models.vae.VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3);
+            System.out.println(dev.zoetrope.models.vae.VaeDecodeBench.run(setup, true).report());
             return 0;
         }
     }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CurateCommand.class,
                 LabelCommand.class,
+                TrainCommand.class,
                 EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -83,8 +83,8 @@ public final class T5Bench {
         }
     }
 
-    /** Weights of the right shapes: normal(0, 0.02) matrices, unit norms, normal(0, 0.5) bias tables. */
-    static Params randomParams(T5Config c, DType dtype) {
+    /** Weights of the right shapes: normal(0, 0.02) matrices, unit norms, normal(0, 0.5) bias tables; also the initialisation of a text encoder trained from scratch. */
+    public static Params randomParams(T5Config c, DType dtype) {
         Params p = Params.empty();
         torch.manual_seed(7);
         int d = c.dModel(), inner = c.innerDim(), ff = c.dFf();

@@ -1,0 +1,111 @@
+package dev.zoetrope.models.dit;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import dev.zoetrope.models.nn.LayerNorm;
+import dev.zoetrope.models.nn.Linear;
+import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.models.nn.Params;
+
+/**
+ * One transformer block: adaLN-modulated self-attention with 3D RoPE, cross-attention over the text, and a
+ * GELU(tanh) FFN. The residual stream x is float32; Linears compute in the weights' dtype.
+ */
+final class DitBlock {
+    private final DitConfig config;
+    private final LayerNorm norm1, norm2, norm3;
+    private final Tensor modulation;
+    private final Linear selfQ, selfK, selfV, selfO, crossQ, crossK, crossV, crossO, ffnIn, ffnOut;
+    private final Tensor selfNormQ, selfNormK, crossNormQ, crossNormK;
+
+    DitBlock(Params p, DitConfig c, int index) {
+        this.config = c;
+        String b = "blocks." + index + ".";
+        long dim = c.dim();
+        norm1 = LayerNorm.load(p, b + "norm1", dim, c.affineModulatedNorms(), c.layerNormEps());
+        norm2 = LayerNorm.load(p, b + "norm2", dim, c.affineModulatedNorms(), c.layerNormEps());
+        norm3 = c.crossAttnNorm() ? LayerNorm.load(p, b + "norm3", dim, true, c.layerNormEps()) : null;
+        modulation = LayerNorm.float32(p, b + "modulation", 1, 6, dim);
+        selfQ = Linear.load(p, b + "self_attn.q", dim, dim, true);
+        selfK = Linear.load(p, b + "self_attn.k", dim, dim, true);
+        selfV = Linear.load(p, b + "self_attn.v", dim, dim, true);
+        selfO = Linear.load(p, b + "self_attn.o", dim, dim, true);
+        crossQ = Linear.load(p, b + "cross_attn.q", dim, dim, true);
+        crossK = Linear.load(p, b + "cross_attn.k", dim, dim, c.crossAttnKvBias());
+        crossV = Linear.load(p, b + "cross_attn.v", dim, dim, c.crossAttnKvBias());
+        crossO = Linear.load(p, b + "cross_attn.o", dim, dim, true);
+        selfNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_q.weight", dim) : null;
+        selfNormK = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_k.weight", dim) : null;
+        crossNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_q.weight", dim) : null;
+        crossNormK = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_k.weight", dim) : null;
+        ffnIn = Linear.load(p, b + "ffn.0", c.ffnDim(), dim, true);
+        ffnOut = Linear.load(p, b + "ffn.2", dim, c.ffnDim(), true);
+    }
+
+    /** x (B, N, dim) float32 → x after this block. */
+    Tensor forward(Tensor x, DitTokens ctx) {
+        // m = modulation + e0, split into m0..m5, each (B, 1, dim)
+        Tensor m = modulation.add(ctx.e0());
+        Tensor m0 = m.narrow(1, 0, 1), m1 = m.narrow(1, 1, 1), m2 = m.narrow(1, 2, 1);
+        Tensor m3 = m.narrow(1, 3, 1), m4 = m.narrow(1, 4, 1), m5 = m.narrow(1, 5, 1);
+
+        // 1. h = LN(x)·(1+m1) + m0
+        Tensor h = ctx.toCompute(modulate(norm1.apply(x), m1, m0));
+        // 2-3. self-attention, gated residual
+        x = x.add(selfAttention(h, ctx).mul(m2));
+        // 4. cross-attention on LN3(x), plain residual
+        x = x.add(crossAttention(ctx.toCompute(norm3 == null ? x : norm3.apply(x)), ctx));
+        // 5-6. y = FFN(LN(x)·(1+m4) + m3), masked, gated residual
+        Tensor y = ctx.maskTokens(ffn(ctx.toCompute(modulate(norm2.apply(x), m4, m3)), ctx));
+        return x.add(y.mul(m5));
+    }
+
+    /**
+     * q, k, v are Linears with bias; RMSNorm on q and k; 3D RoPE on q and k; attention over valid(q) ∧ valid(k),
+     * which the attention kernel applies by attending within each sample's valid tokens only (the same as
+     * masking q, k and v); o is a Linear; the output is masked.
+     */
+    private Tensor selfAttention(Tensor h, DitTokens ctx) {
+        Tensor q = ctx.rope(qkNorm(selfQ.apply(h), selfNormQ));
+        Tensor k = ctx.rope(qkNorm(selfK.apply(h), selfNormK));
+        Tensor v = selfV.apply(h);
+        Tensor attn = ctx.attention().apply(heads(q, ctx), heads(k, ctx), heads(v, ctx), ctx.validTokens());
+        return ctx.maskTokens(selfO.apply(mergeHeads(attn)));
+    }
+
+    /** q from the video tokens, k and v from the text tokens (no key mask: padded text rows are attended). */
+    private Tensor crossAttention(Tensor h, DitTokens ctx) {
+        Tensor q = qkNorm(crossQ.apply(h), crossNormQ);
+        Tensor k = qkNorm(crossK.apply(ctx.text()), crossNormK);
+        Tensor v = crossV.apply(ctx.text());
+        Tensor attn = ctx.attention().apply(heads(q, ctx), heads(k, ctx), heads(v, ctx), null);
+        return ctx.maskTokens(crossO.apply(mergeHeads(attn)));
+    }
+
+    private Tensor ffn(Tensor h, DitTokens ctx) {
+        return ctx.tokenChunked(h, config.ffnDim(), part -> ffnOut.apply(Ops.geluTanh(ffnIn.apply(part))));
+    }
+
+    /** {@code LN(x)·(1+scale) + shift}, in float32. */
+    static Tensor modulate(Tensor normed, Tensor scale, Tensor shift) {
+        return normed.mul(scale.add(new Scalar(1.0))).add(shift);
+    }
+
+    /** RMSNorm over the whole dim (all heads together), in float32; identity when the model has no qk norm. */
+    private Tensor qkNorm(Tensor x, Tensor weight) {
+        Tensor xf = x.to(ScalarType.Float);
+        return weight == null ? xf : Ops.rmsNorm(xf, weight, config.rmsNormEps());
+    }
+
+    /** (B, L, dim) → (B, L, H, D) in the compute dtype. */
+    private Tensor heads(Tensor x, DitTokens ctx) {
+        Tensor t = ctx.toCompute(x);
+        return t.view(t.size(0), t.size(1), config.numHeads(), config.headDim());
+    }
+
+    private static Tensor mergeHeads(Tensor x) {
+        return x.reshape(x.size(0), x.size(1), x.size(2) * x.size(3));
+    }
+}

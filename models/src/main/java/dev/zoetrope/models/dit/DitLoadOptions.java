@@ -1,0 +1,42 @@
+package dev.zoetrope.models.dit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.models.nn.Attention;
+
+/**
+ * How to load a DiT checkpoint.
+ *
+ * @param config    the whole config; null to infer it from the weights
+ * @param overrides config fields applied over the inferred config (as in {@link DitConfig#withOverrides});
+ *                  null to use a {@code config.json} beside the weights if there is one
+ * @param cast      cast every floating weight to this dtype on load (which also allows mixed checkpoints);
+ *                  null keeps the stored dtype
+ * @param attention attention kernel and workspace bound
+ */
+public record DitLoadOptions(DitConfig config, JsonNode overrides, DType cast, Attention.Options attention) {
+    public DitLoadOptions {
+        if (attention == null) attention = Attention.Options.defaults();
+    }
+
+    public static DitLoadOptions defaults() {
+        return new DitLoadOptions(null, null, null, Attention.Options.defaults());
+    }
+
+    public DitLoadOptions withConfig(DitConfig c) {
+        return new DitLoadOptions(c, overrides, cast, attention);
+    }
+
+    public DitLoadOptions withOverrides(JsonNode o) {
+        return new DitLoadOptions(config, o, cast, attention);
+    }
+
+    public DitLoadOptions withCast(DType d) {
+        return new DitLoadOptions(config, overrides, d, attention);
+    }
+
+    public DitLoadOptions withAttention(Attention.Options a) {
+        return new DitLoadOptions(config, overrides, cast, a);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.zoetrope.models.vae;
+
+import java.util.Locale;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.core.progress.ProgressBar;
+
+/**
+ * Throughput of the chunked VAE decode at real dims with random weights, next to the matmul peak
+ * measured in the same run. FLOPs are the convolutions' multiply-adds (×2), counted from layer shapes.
+ */
+public final class VaeDecodeBench {
+    private VaeDecodeBench() {}
+
+    /** What to decode: 360p 2 s is a 16 × 13 × 45 × 80 latent at base dim 96; {@code tiling} may be null. */
+    public record Setup(int baseDim, int latentFrames, int latentHeight, int latentWidth, SpatialTiling tiling,
+                        int matmulSize, int matmulRuns) {
+        public Setup {
+            if (baseDim < 1 || latentFrames < 1 || latentHeight < 1 || latentWidth < 1 || matmulSize < 1 || matmulRuns < 1)
+                throw new IllegalArgumentException("all bench sizes must be positive");
+        }
+
+        public static Setup p360TwoSeconds() {
+            return new Setup(96, 13, 45, 80, null, 2048, 3);
+        }
+    }
+
+    /** @param peakResidentBytes the process's peak resident memory after the run (Linux), or -1 */
+    public record Result(Setup setup, int videoFrames, double seconds, double convFlops,
+                         KernelBench.Result matmulF32, KernelBench.Result matmulBf16, long peakResidentBytes) {
+        public double tflops() {
+            return convFlops / seconds / 1e12;
+        }
+
+        /** Achieved rate over a measured matmul rate. */
+        public double ratioTo(KernelBench.Result peak) {
+            return tflops() * 1e3 / peak.gflops();
+        }
+
+        public String report() {
+            Setup s = setup;
+            return String.format(Locale.ROOT, """
+                    vae-decode: base dim %d, latent 16x%dx%dx%d -> %d frames of %dx%d, float32, one latent frame at a time%s
+                      time           %.2f s (%.2f s per output frame)
+                      conv FLOPs     %.3f TFLOP
+                      achieved       %.4f TFLOP/s
+                      matmul f32     %.4f TFLOP/s  -> decode at %.0f%% of it
+                      matmul bf16    %.4f TFLOP/s  -> decode at %.0f%% of it
+                      peak memory    %s (process resident set)""",
+                    s.baseDim, s.latentFrames, s.latentHeight, s.latentWidth, videoFrames, s.latentHeight * 8, s.latentWidth * 8,
+                    s.tiling == null ? "" : String.format(Locale.ROOT, ", tiles %dx%d overlap %d (latent px)",
+                            s.tiling.tileHeight(), s.tiling.tileWidth(), s.tiling.overlap()),
+                    seconds, seconds / videoFrames, convFlops / 1e12, tflops(),
+                    matmulF32.gflops() / 1e3, 100 * ratioTo(matmulF32), matmulBf16.gflops() / 1e3, 100 * ratioTo(matmulBf16),
+                    peakResidentBytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f GB", peakResidentBytes / 1e9));
+        }
+    }
+
+    /** VmHWM of /proc/self/status: the high-water mark of resident memory, native tensors included. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return -1;
+    }
+
+    public static Result run(Setup s, boolean progress) {
+        Engine.init();
+        KernelBench.Result f32 = KernelBench.matmul(DType.F32, s.matmulSize(), s.matmulRuns());
+        KernelBench.Result bf16 = KernelBench.matmul(DType.BF16, s.matmulSize(), s.matmulRuns());
+        WanVaeConfig config = WanVaeConfig.wan21().withBaseDim(s.baseDim());
+        try (WanVae vae = WanVae.random(config, 1); PointerScope scope = new PointerScope()) {
+            torch.manual_seed(2);
+            Tensor z = torch.randn(1, config.zDim(), s.latentFrames(), s.latentHeight(), s.latentWidth());
+            int frames = 1 + config.temporalFactor() * (s.latentFrames() - 1);
+            vae.meter().reset();
+            long t0 = System.nanoTime();
+            try (ProgressBar bar = progress ? new ProgressBar("vae decode", s.latentFrames(), "latent frames")
+                    : ProgressBar.silent(s.latentFrames(), null)) {
+                vae.decode(z, s.tiling(), (chunk, first) -> bar.step());
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16, peakResidentBytes());
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package dev.zoetrope.models.vae;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.safetensors.TensorInfo;
+import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.nn.Params;
+
+/**
+ * The Wan 2.1 causal 3D VAE: video (B, 3, 4n+1, H, W) in [−1, 1] ↔ latent (B, z, n+1, H/8, W/8).
+ *
+ * <p>Encoding runs the first frame alone, then chunks of 4; decoding runs one latent frame at a time.
+ * Every causal conv carries the last two frames of its input from chunk to chunk, which makes the
+ * chunked result equal to a whole-clip pass ({@link #encodeWhole}, {@link #decodeWhole}) while only one
+ * chunk's activations are alive. Weights are float32; inputs of other dtypes are converted.
+ */
+public final class WanVae implements AutoCloseable {
+    private final WanVaeConfig config;
+    private final VaeLayout layout;
+    private final LatentNormalization latentNormalization;
+    private final Params params;
+    private final Weights weights;
+    private final ConvMeter meter = new ConvMeter();
+    private final Encoder3d encoder;
+    private final CausalConv3d conv1;
+    private final CausalConv3d conv2;
+    private final Decoder3d decoder;
+
+    private WanVae(WanVaeConfig config, VaeLayout layout, LatentNormalization norm, Params params, Weights weights) {
+        this.config = config;
+        this.layout = layout;
+        this.latentNormalization = norm;
+        this.params = params;
+        this.weights = weights;
+        TimeCache.Slots none = new TimeCache.Slots();
+        int z = config.zDim();
+        this.encoder = new Encoder3d(params, config, meter);
+        this.conv1 = CausalConv3d.k1(params, "conv1", 2 * z, 2 * z, none, meter);
+        this.conv2 = CausalConv3d.k1(params, "conv2", z, z, none, meter);
+        this.decoder = new Decoder3d(params, config, meter);
+    }
+
+    /**
+     * Loads a VAE from a safetensors file, a directory holding one (plus an optional {@code config.json}),
+     * or a model directory with a {@code vae/} folder. The key layout (original Wan or Diffusers) is
+     * detected; without a config the dims are inferred from the weight shapes.
+     */
+    public static WanVae load(Path path) {
+        Engine.init();
+        Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
+        Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
+        Weights w = Weights.open(p);
+        try {
+            VaeLayout layout = VaeLayout.detect(w);
+            Function<String, String> probe = layout.keyMap(WanVaeConfig.wan21());
+            WanVaeConfig config = configJson != null ? WanVaeConfig.read(configJson)
+                    : WanVaeConfig.infer(k -> w.info(probe.apply(k)).map(TensorInfo::shape).orElse(null));
+            LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
+            if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
+            if (norm != null && norm.channels() != config.zDim())
+                throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
+                        + " values, the VAE has " + config.zDim() + " latent channels");
+            WanVae vae = new WanVae(config, layout, norm, Params.from(w, "", layout.keyMap(config), DType.F32), w);
+            vae.rejectUnusedTensors();
+            return vae;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    /** A VAE over given parameters (original key names), e.g. random weights for tests and benchmarks. */
+    public static WanVae of(WanVaeConfig config, Params params) {
+        Engine.init();
+        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
+        return new WanVae(config, VaeLayout.ORIGINAL, norm, params, null);
+    }
+
+    /** Random float32 weights at {@code config}'s dims (see {@link VaeCheckpoints#random}). */
+    public static WanVae random(WanVaeConfig config, long seed) {
+        Params p = VaeCheckpoints.random(config, seed);
+        try {
+            return of(config, p);
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    public WanVaeConfig config() {
+        return config;
+    }
+
+    public VaeLayout layout() {
+        return layout;
+    }
+
+    /**
+     * Wan's latent mean/std: from the Diffusers config when present, else the published Wan 2.1 values
+     * (empty when the latent is not 16 channels and no config gives them).
+     */
+    public Optional<LatentNormalization> latentNormalization() {
+        return Optional.ofNullable(latentNormalization);
+    }
+
+    /** The parameters by original key name (for conversion and inspection). */
+    public Params params() {
+        return params;
+    }
+
+    /** Video frames a latent of {@code latentFrames} frames decodes to: 4(n−1)+1. */
+    public int videoFrames(int latentFrames) {
+        return firstFrame(latentFrames);
+    }
+
+    /** Latent shape for a video of {@code frames} (4n+1) × {@code height} × {@code width}. */
+    public long[] latentShape(long batch, long frames, long height, long width) {
+        int s = config.spatialFactor(), t = config.temporalFactor();
+        return new long[]{batch, config.zDim(), (frames - 1) / t + 1, height / s, width / s};
+    }
+
+    // ---- encode ------------------------------------------------------------------------------------
+
+    /** The posterior mean μ of {@code video} (B, 3, 4n+1, H, W), chunked: frame 0, then 4 at a time. */
+    public Tensor encode(Tensor video) {
+        checkVideo(video);
+        return Scopes.keep(() -> {
+            Tensor x = video.to(ScalarType.Float);
+            long frames = x.size(2);
+            int step = config.temporalFactor();
+            List<Tensor> parts = new ArrayList<>();
+            try (TimeCache cache = new TimeCache(encoder.cacheSlots())) {
+                for (long start = 0; start < frames; start += start == 0 ? 1 : step) {
+                    long s = start, n = start == 0 ? 1 : step;
+                    parts.add(Scopes.keep(() -> encoder.forward(x.narrow(2, s, n), cache)));
+                }
+            }
+            return mean(torch.cat(new TensorVector(parts.toArray(Tensor[]::new)), 2));
+        });
+    }
+
+    /** The same as {@link #encode} in one pass over the whole clip (all activations at once). */
+    public Tensor encodeWhole(Tensor video) {
+        checkVideo(video);
+        return Scopes.keep(() -> mean(encoder.forward(video.to(ScalarType.Float), null)));
+    }
+
+    /** The posterior of a VAE: mean and log-variance of the latent, each (B, z, F', H', W'). */
+    public record Posterior(Tensor mean, Tensor logVariance) {}
+
+    /**
+     * The whole-clip posterior (μ, log σ²) in one differentiable pass: what training needs (the KL term
+     * uses log σ²); inference uses {@link #encode}.
+     */
+    public Posterior posterior(Tensor video) {
+        checkVideo(video);
+        Tensor h = conv1.forward(encoder.forward(video.to(ScalarType.Float), null), null);
+        return new Posterior(h.narrow(1, 0, config.zDim()), h.narrow(1, config.zDim(), config.zDim()));
+    }
+
+    /** Decodes in one differentiable pass (no caching, no streaming): for training. */
+    public Tensor reconstruct(Tensor z) {
+        checkLatent(z);
+        return decoder.forward(conv2.forward(z, null), null);
+    }
+
+    private Tensor mean(Tensor h) {
+        return conv1.forward(h, null).narrow(1, 0, config.zDim()).contiguous();
+    }
+
+    // ---- decode ------------------------------------------------------------------------------------
+
+    /**
+     * Decodes latent frame by latent frame, handing each piece of video to {@code sink} as soon as it is
+     * ready (1 frame, then {@code temporalFactor} frames per latent frame). Only one latent frame's
+     * activations and the small time caches are alive at any moment.
+     */
+    public void decode(Tensor z, FrameSink sink) {
+        checkLatent(z);
+        try (PointerScope scope = new PointerScope(); TimeCache cache = new TimeCache(decoder.cacheSlots())) {
+            Tensor x = conv2.forward(z.to(ScalarType.Float), null);
+            for (int i = 0; i < x.size(2); i++) {
+                int frame = i;
+                Scopes.run(() -> sink.accept(decoder.forward(x.narrow(2, frame, 1), cache), firstFrame(frame)));
+            }
+        }
+    }
+
+    /** Decodes the whole clip frame by frame into one (B, 3, T, H, W) tensor. */
+    public Tensor decode(Tensor z) {
+        return decode(z, (SpatialTiling) null);
+    }
+
+    /** Decodes into one tensor; with {@code tiling} (may be null) in overlapping spatial tiles. */
+    public Tensor decode(Tensor z, SpatialTiling tiling) {
+        checkLatent(z);
+        long[] shape = videoShape(z);
+        return Scopes.keep(() -> {
+            Tensor out = torch.empty(shape, new org.bytedeco.pytorch.TensorOptions(ScalarType.Float),
+                    new org.bytedeco.pytorch.MemoryFormatOptional());
+            decode(z, tiling, (frames, first) -> out.narrow(2, first, frames.size(2)).copy_(frames));
+            return out;
+        });
+    }
+
+    /**
+     * Like {@link #decode(Tensor, FrameSink)}, but in overlapping spatial tiles blended with linear ramps:
+     * activations and time caches are bounded by the tile size, not the frame size, at the price of one
+     * float32 buffer for the whole clip (the sink is called once all tiles are done). {@code tiling} null,
+     * or a latent no larger than one tile: the plain streaming decode.
+     */
+    public void decode(Tensor z, SpatialTiling tiling, FrameSink sink) {
+        checkLatent(z);
+        if (tiling == null || !tiling.splits(z.size(3), z.size(4))) {
+            decode(z, sink);
+            return;
+        }
+        new TiledDecode(z, tiling).run(sink);
+    }
+
+    /** One pass over the whole latent (all activations at once); equal to {@link #decode}. */
+    public Tensor decodeWhole(Tensor z) {
+        checkLatent(z);
+        return Scopes.keep(() -> decoder.forward(conv2.forward(z.to(ScalarType.Float), null), null));
+    }
+
+    private int firstFrame(int latentFrame) {
+        return latentFrame == 0 ? 0 : 1 + config.temporalFactor() * (latentFrame - 1);
+    }
+
+    private long[] videoShape(Tensor z) {
+        int s = config.spatialFactor();
+        return new long[]{z.size(0), 3, firstFrame((int) z.size(2)), z.size(3) * s, z.size(4) * s};
+    }
+
+    /** Per-tile caches and blend weights over a decode in tiles. */
+    private final class TiledDecode {
+        private final Tensor z;
+        private final List<int[]> tiles = new ArrayList<>();
+        private final int tileH, tileW, ramp;
+
+        TiledDecode(Tensor z, SpatialTiling tiling) {
+            this.z = z;
+            SpatialTiling.Axis rows = SpatialTiling.axis((int) z.size(3), tiling.tileHeight(), tiling.overlap());
+            SpatialTiling.Axis cols = SpatialTiling.axis((int) z.size(4), tiling.tileWidth(), tiling.overlap());
+            tileH = rows.length();
+            tileW = cols.length();
+            ramp = tiling.overlap() * config.spatialFactor();
+            for (int y : rows.starts())
+                for (int x : cols.starts()) tiles.add(new int[]{y, x});
+        }
+
+        /**
+         * Tile-major: each tile runs over all latent frames with its own time cache, which is freed before
+         * the next tile starts, and is blended into one clip buffer. Time caches at 720p are gigabytes for a
+         * whole frame, so keeping every tile's cache alive for a frame-major order would defeat tiling.
+         */
+        void run(FrameSink sink) {
+            int s = config.spatialFactor();
+            long[] shape = videoShape(z);
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x = conv2.forward(z.to(ScalarType.Float), null);
+                Tensor out = torch.zeros(shape);
+                Tensor weightSum = torch.zeros(1, 1, 1, shape[3], shape[4]);
+                for (int[] t : tiles) {
+                    Tensor wy = Tensors.fromFloats(SpatialTiling.ramp(tileH * s, ramp, t[0] > 0, t[0] + tileH < z.size(3)),
+                            1, 1, 1, (long) tileH * s, 1);
+                    Tensor wx = Tensors.fromFloats(SpatialTiling.ramp(tileW * s, ramp, t[1] > 0, t[1] + tileW < z.size(4)),
+                            1, 1, 1, 1, (long) tileW * s);
+                    Tensor wt = wy.mul(wx);
+                    region(weightSum, t).add_(wt);
+                    Tensor latent = x.narrow(3, t[0], tileH).narrow(4, t[1], tileW);
+                    try (TimeCache cache = new TimeCache(decoder.cacheSlots())) {
+                        for (int i = 0; i < x.size(2); i++) {
+                            int frame = i;
+                            Scopes.run(() -> {
+                                Tensor piece = decoder.forward(latent.narrow(2, frame, 1), cache);
+                                region(out.narrow(2, firstFrame(frame), piece.size(2)), t).add_(piece.mul_(wt));
+                            });
+                        }
+                    }
+                }
+                out.div_(weightSum);
+                for (int i = 0; i < x.size(2); i++) {
+                    int first = firstFrame(i), n = i == 0 ? 1 : config.temporalFactor();
+                    Scopes.run(() -> sink.accept(out.narrow(2, first, n), first));
+                }
+            }
+        }
+
+        private Tensor region(Tensor full, int[] t) {
+            int s = config.spatialFactor();
+            return full.narrow(3, (long) t[0] * s, (long) tileH * s).narrow(4, (long) t[1] * s, (long) tileW * s);
+        }
+    }
+
+    // ---- checks ------------------------------------------------------------------------------------
+
+    private void checkVideo(Tensor v) {
+        long[] s = Tensors.shape(v);
+        int sf = config.spatialFactor(), tf = config.temporalFactor();
+        if (s.length != 5)
+            throw new IllegalArgumentException("VAE encode needs a (B, 3, T, H, W) video, got shape " + Arrays.toString(s));
+        if (s[1] != 3)
+            throw new IllegalArgumentException("VAE encode needs 3 colour channels, got " + s[1] + " (shape " + Arrays.toString(s) + ")");
+        if (s[2] < 1 || (s[2] - 1) % tf != 0)
+            throw new IllegalArgumentException("VAE encode needs " + tf + "n+1 frames (1, " + (tf + 1) + ", " + (2 * tf + 1)
+                    + ", ...), got " + s[2]);
+        if (s[3] < sf || s[4] < sf || s[3] % sf != 0 || s[4] % sf != 0)
+            throw new IllegalArgumentException("VAE encode needs height and width that are multiples of " + sf + ", got "
+                    + s[3] + "x" + s[4]);
+    }
+
+    private void checkLatent(Tensor z) {
+        long[] s = Tensors.shape(z);
+        if (s.length != 5 || s[1] != config.zDim() || s[2] < 1 || s[3] < 1 || s[4] < 1)
+            throw new IllegalArgumentException("VAE decode needs a (B, " + config.zDim() + ", T, h, w) latent, got shape "
+                    + Arrays.toString(s));
+    }
+
+    private void rejectUnusedTensors() {
+        Set<String> unused = params.unusedSourceKeys();
+        if (!unused.isEmpty())
+            throw new ModelLoadException(weights.source() + " holds " + unused.size() + " tensors this VAE config ("
+                    + config + ") does not use, e.g. " + unused.stream().limit(5).toList());
+    }
+
+    int decoderCacheSlots() {
+        return decoder.cacheSlots();
+    }
+
+    ConvMeter meter() {
+        return meter;
+    }
+
+    @Override
+    public void close() {
+        params.close();
+        if (weights != null) weights.close();
+    }
+}

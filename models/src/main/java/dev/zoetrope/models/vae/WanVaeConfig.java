@@ -1,0 +1,161 @@
+package dev.zoetrope.models.vae;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.nn.ModelLoadException;
+
+/**
+ * The shape of a Wan 2.1 VAE.
+ *
+ * @param baseDim            channels of the first level (96 for the released model)
+ * @param zDim               latent channels (16)
+ * @param dimMult            channel multiplier per level ({@code [1,2,4,4]})
+ * @param numResBlocks       residual blocks per encoder level; the decoder has one more per level
+ * @param attnScales         spatial scales (1, 0.5, ...) whose encoder levels get attention blocks
+ * @param temperalDownsample per encoder level transition, whether time is halved too ({@code [false,true,true]})
+ */
+public record WanVaeConfig(int baseDim, int zDim, List<Integer> dimMult, int numResBlocks, List<Double> attnScales,
+                           List<Boolean> temperalDownsample) {
+
+    public WanVaeConfig {
+        dimMult = List.copyOf(dimMult);
+        attnScales = List.copyOf(attnScales);
+        temperalDownsample = List.copyOf(temperalDownsample);
+        if (baseDim < 1 || zDim < 1 || numResBlocks < 1)
+            throw new IllegalArgumentException("VAE base_dim, z_dim and num_res_blocks must be positive");
+        if (dimMult.isEmpty() || dimMult.stream().anyMatch(m -> m < 1))
+            throw new IllegalArgumentException("VAE dim_mult must be a non-empty list of positive numbers");
+        if (temperalDownsample.size() != dimMult.size() - 1)
+            throw new IllegalArgumentException("VAE temperal_downsample needs " + (dimMult.size() - 1)
+                    + " entries (one per level transition), not " + temperalDownsample.size());
+    }
+
+    /** The released Wan 2.1 VAE. */
+    public static WanVaeConfig wan21() {
+        return new WanVaeConfig(96, 16, List.of(1, 2, 4, 4), 2, List.of(), List.of(false, true, true));
+    }
+
+    /** The same architecture with another base width (tests, benchmarks). */
+    public WanVaeConfig withBaseDim(int dim) {
+        return new WanVaeConfig(dim, zDim, dimMult, numResBlocks, attnScales, temperalDownsample);
+    }
+
+    /** Channels per level: {@code baseDim·[1, dimMult...]}. */
+    int[] encoderDims() {
+        int[] d = new int[dimMult.size() + 1];
+        d[0] = baseDim;
+        for (int i = 0; i < dimMult.size(); i++) d[i + 1] = baseDim * dimMult.get(i);
+        return d;
+    }
+
+    /** Channels per decoder level: {@code baseDim·[last mult, dimMult reversed...]}. */
+    int[] decoderDims() {
+        int n = dimMult.size();
+        int[] d = new int[n + 1];
+        d[0] = baseDim * dimMult.get(n - 1);
+        for (int i = 0; i < n; i++) d[i + 1] = baseDim * dimMult.get(n - 1 - i);
+        return d;
+    }
+
+    /** The decoder's time upsampling per level: the encoder's downsampling reversed. */
+    List<Boolean> temperalUpsample() {
+        return temperalDownsample.reversed();
+    }
+
+    /** Pixels per latent pixel along H and W. */
+    public int spatialFactor() {
+        return 1 << temperalDownsample.size();
+    }
+
+    /** Frames per latent frame after the first. */
+    public int temporalFactor() {
+        return 1 << temperalDownsample.stream().filter(b -> b).count();
+    }
+
+    /**
+     * Reads a JSON config: Diffusers' {@code vae/config.json} ({@code base_dim}) or the original names
+     * ({@code dim}). Absent fields take the Wan 2.1 defaults.
+     */
+    public static WanVaeConfig read(Path file) {
+        JsonNode n = Json.readTree(file);
+        WanVaeConfig d = wan21();
+        try {
+            int base = n.has("base_dim") ? intField(n, "base_dim") : n.has("dim") ? intField(n, "dim") : d.baseDim;
+            return new WanVaeConfig(base,
+                    n.has("z_dim") ? intField(n, "z_dim") : d.zDim,
+                    n.has("dim_mult") ? list(n, "dim_mult", JsonNode::isInt, JsonNode::asInt) : d.dimMult,
+                    n.has("num_res_blocks") ? intField(n, "num_res_blocks") : d.numResBlocks,
+                    n.has("attn_scales") ? list(n, "attn_scales", JsonNode::isNumber, JsonNode::asDouble) : d.attnScales,
+                    n.has("temperal_downsample")
+                            ? list(n, "temperal_downsample", JsonNode::isBoolean, JsonNode::asBoolean)
+                            : d.temperalDownsample);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int intField(JsonNode n, String name) {
+        if (!n.get(name).isInt()) throw new IllegalArgumentException("field '" + name + "' must be a whole number");
+        return n.get(name).asInt();
+    }
+
+    private static <T> List<T> list(JsonNode n, String name, java.util.function.Predicate<JsonNode> ok,
+                                    Function<JsonNode, T> read) {
+        JsonNode a = n.get(name);
+        if (!a.isArray()) throw new IllegalArgumentException("field '" + name + "' must be a list");
+        List<T> out = new ArrayList<>();
+        for (JsonNode e : a) {
+            if (!ok.test(e)) throw new IllegalArgumentException("field '" + name + "' holds a bad entry: " + e);
+            out.add(read.apply(e));
+        }
+        return out;
+    }
+
+    /**
+     * Infers the config from tensor shapes, addressed by original Wan key names ({@code shapeOf} returns
+     * null for an absent key).
+     */
+    public static WanVaeConfig infer(Function<String, long[]> shapeOf) {
+        long[] in = shapeOf.apply("encoder.conv1.weight");
+        long[] post = shapeOf.apply("conv2.weight");
+        if (in == null || post == null)
+            throw new ModelLoadException("cannot infer the VAE config: tensors 'encoder.conv1.weight' and 'conv2.weight' are needed");
+        int base = (int) in[0];
+        int z = (int) post[0];
+        List<Integer> mult = new ArrayList<>();
+        List<Boolean> temporal = new ArrayList<>();
+        List<Double> attn = new ArrayList<>();
+        int resBlocks = -1;
+        int i = 0;
+        double scale = 1.0;
+        int inLevel = 0;
+        while (true) {
+            String k = "encoder.downsamples." + i + ".";
+            if (shapeOf.apply(k + "residual.2.weight") != null) {
+                long[] s = shapeOf.apply(k + "residual.2.weight");
+                if (inLevel == 0) mult.add((int) (s[0] / base));
+                inLevel++;
+            } else if (shapeOf.apply(k + "to_qkv.weight") != null) {
+                if (!attn.contains(scale)) attn.add(scale);
+            } else if (shapeOf.apply(k + "resample.1.weight") != null) {
+                temporal.add(shapeOf.apply(k + "time_conv.weight") != null);
+                if (resBlocks < 0) resBlocks = inLevel;
+                inLevel = 0;
+                scale /= 2;
+            } else {
+                break;
+            }
+            i++;
+        }
+        if (mult.isEmpty() || resBlocks < 0)
+            throw new ModelLoadException("cannot infer the VAE config: no encoder.downsamples blocks found");
+        return new WanVaeConfig(base, z, mult, resBlocks, attn, temporal);
+    }
+}

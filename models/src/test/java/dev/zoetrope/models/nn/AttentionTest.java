@@ -1,0 +1,119 @@
+package dev.zoetrope.models.nn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.core.engine.Tensors;
+
+class AttentionTest {
+    static final int B = 2, L = 480, H = 2, D = 16;
+    static final long SMALL = 1L << 20;
+
+    @BeforeAll
+    static void engine() {
+        Engine.init();
+    }
+
+    /** Textbook masked attention in float64 with an explicit L×L mask; fully masked rows are 0. */
+    static Tensor reference(Tensor q, Tensor k, Tensor v, long[] valid) {
+        Tensor qh = q.to(ScalarType.Double).transpose(1, 2), kh = k.to(ScalarType.Double).transpose(1, 2);
+        Tensor vh = v.to(ScalarType.Double).transpose(1, 2);
+        Tensor scores = torch.matmul(qh, kh.transpose(-1, -2)).mul(new Scalar(1.0 / Math.sqrt(D)));
+        double[] add = new double[B * L * L], rows = new double[B * L];
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < L; i++) {
+                boolean qValid = valid == null || i < valid[b];
+                rows[b * L + i] = qValid ? 1 : 0;
+                for (int j = 0; j < L; j++) {
+                    boolean ok = qValid && (valid == null || j < valid[b]);
+                    add[(b * L + i) * L + j] = ok ? 0 : -1e30;
+                }
+            }
+        Tensor p = torch.softmax(scores.add(Tensors.fromDoubles(add, B, 1, L, L)), -1);
+        Tensor out = torch.matmul(p, vh).mul(Tensors.fromDoubles(rows, B, 1, L, 1));
+        return out.transpose(1, 2);
+    }
+
+    static void assertNear(Tensor expected, Tensor actual, String what) {
+        double diff = Tensors.maxAbsDiff(expected, actual), scale = Tensors.maxAbs(expected);
+        assertTrue(diff <= 1e-5 * scale, what + ": max|Δ| " + diff + " vs scale " + scale);
+    }
+
+    @Test
+    void chunkedEqualsUnchunkedEqualsFusedWithPaddingMasks() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(7);
+            Tensor q = torch.randn(B, L, H, D), k = torch.randn(B, L, H, D), v = torch.randn(B, L, H, D);
+            Attention chunkedSmall = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, SMALL));
+            assertTrue(chunkedSmall.queryBlock(B * H, L, DType.F32) < L / 4, "the small workspace must force many query blocks");
+            Attention[] kernels = {
+                    new Attention(new Attention.Options(Attention.Kernel.FUSED, Attention.Options.DEFAULT_WORKSPACE)),
+                    new Attention(new Attention.Options(Attention.Kernel.CHUNKED, Attention.Options.DEFAULT_WORKSPACE)),
+                    chunkedSmall,
+                    new Attention(new Attention.Options(Attention.Kernel.FUSED, SMALL)),
+                    new Attention(new Attention.Options(Attention.Kernel.AUTO, SMALL))};
+            for (long[] valid : new long[][]{null, {L, 250}, {300, 300}, {0, 17}}) {
+                Tensor expected = reference(q, k, v, valid);
+                for (Attention a : kernels) {
+                    Tensor out = a.apply(q, k, v, valid);
+                    assertArrayEquals(new long[]{B, L, H, D}, Tensors.shape(out));
+                    assertNear(expected, out, a.options() + " valid " + java.util.Arrays.toString(valid));
+                    if (valid != null && valid[1] < L)
+                        assertEquals(0.0, Tensors.maxAbs(out.narrow(0, 1, 1).narrow(1, valid[1], L - valid[1])), "masked rows are 0");
+                }
+            }
+            assertFalse(Attention.calibrated().isEmpty(), "AUTO records its measured choice");
+        }
+    }
+
+    @Test
+    void crossAttentionWithFewerKeys() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(8);
+            Tensor q = torch.randn(B, 333, H, D), k = torch.randn(B, 12, H, D), v = torch.randn(B, 12, H, D);
+            Tensor expected = torch.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2);
+            Tensor out = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, SMALL)).apply(q, k, v, null);
+            assertNear(expected, out, "chunked cross-attention");
+        }
+    }
+
+    @Test
+    void workspaceBoundHoldsAt720pFiveSeconds() {
+        // 720p 5 s: 31 latent frames × 45 × 80 patches = 111,600 tokens, 13 heads
+        Attention a = new Attention(Attention.Options.defaults().withKernel(Attention.Kernel.CHUNKED));
+        for (DType d : new DType[]{DType.BF16, DType.F32}) {
+            long block = a.queryBlock(13, 111_600, d);
+            long bytes = block * 13L * 111_600 * 2 * d.size();
+            assertTrue(block >= 1 && bytes <= a.options().workspaceBytes(), d + ": " + block + " rows need " + bytes + " bytes");
+        }
+    }
+
+    @Test
+    void bf16SoftmaxIsWithinOneBf16UlpOfExact() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(9);
+            Tensor scores = torch.randn(8, 64, 3000).mul(new Scalar(4.0)).to(ScalarType.BFloat16);
+            Tensor direct = torch.softmax(scores, -1).to(ScalarType.Double);
+            Tensor exact = torch.softmax(scores.to(ScalarType.Double), -1);
+            // relative error per element; a bf16-accumulated sum over 3000 keys would be far off
+            double worst = direct.sub(exact).abs().div(exact.add(new Scalar(1e-30))).max().item_double();
+            assertTrue(worst <= 1.0 / 256, "bf16 softmax is " + worst + " off in relative terms");
+        }
+    }
+
+    @Test
+    void rejectsBadOptions() {
+        assertThrows(IllegalArgumentException.class, () -> new Attention.Options(Attention.Kernel.AUTO, 1000));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Attention.Kernel.parse("flash"));
+        assertTrue(e.getMessage().contains("flash"));
+    }
+}

@@ -1,0 +1,138 @@
+package dev.zoetrope.train.dit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.bytedeco.pytorch.Tensor;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.core.safetensors.SafetensorsWriter;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.text.T5Bench;
+import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.text.T5Encoder;
+import dev.zoetrope.models.text.Tokenizer;
+import dev.zoetrope.models.text.Tokenizers;
+import dev.zoetrope.train.loop.Checkpoints;
+import dev.zoetrope.train.loop.TrainConfig;
+import dev.zoetrope.train.loop.Trainer;
+
+/**
+ * {@code zoetrope train dit}: trains a DiT and its T5-style text encoder from scratch on latent shards
+ * with flow matching, then exports them (EMA weights) in the Linum layout the generator loads:
+ * {@code dit/<resolution>.safetensors} with {@code model.*} keys and the latent {@code video_data_scale}/
+ * {@code video_data_bias}, {@code dit/config.json}, and {@code t5/text_encoder/} in Hugging Face T5 names.
+ */
+public final class DitTraining {
+    /**
+     * @param captionDropout probability of training a sample on the empty prompt
+     * @param logitMean      mean of the logit-normal sigma distribution
+     * @param logitStd       its std
+     * @param shift          sigma shift, the same as the sampler's
+     */
+    public record Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
+                          double shift) {}
+
+    private DitTraining() {}
+
+    /** Trains until step {@code until} (see {@link Trainer#run(boolean, int)}). */
+    public static Trainer.Outcome run(Path shards, Path tokenizerDir, Path runDir, Options o, boolean resume, int until,
+                                      TextToVideoTask.Sampler sampler) throws IOException {
+        Files.createDirectories(runDir);
+        Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
+        Json.write(runDir.resolve("text_model.json"), o.text());
+        Tokenizer tokenizer = Tokenizers.load(tokenizerDir, o.dit().textLen());
+        Params textParams = T5Bench.randomParams(o.text(), dev.zoetrope.core.engine.DType.F32);
+        textParams.loaded().values().forEach(t -> t.requires_grad_(true));
+        try (LatentSet data = LatentSet.read(shards);
+             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults());
+             T5Encoder text = T5Encoder.fromParams(o.text(), textParams)) {
+            float[][] stats = data.channelStats();
+            float[] scale = new float[stats[0].length], bias = new float[stats[0].length];
+            for (int c = 0; c < scale.length; c++) {
+                scale[c] = 0.5f / Math.max(stats[1][c], 1e-6f);
+                bias[c] = -stats[0][c] * scale[c];
+            }
+            Map<String, Object> latent = new LinkedHashMap<>();
+            latent.put("video_data_scale", scale);
+            latent.put("video_data_bias", bias);
+            Json.write(runDir.resolve("latent_scale.json"), latent);
+            TextToVideoTask task = new TextToVideoTask(dit, text, data, new FlowMatching(o.logitMean(), o.logitStd(), o.shift()),
+                    o.captionDropout(), tokenizer.encode(""), scale, bias, sampler);
+            try {
+                return new Trainer(task, o.train(), runDir, "dit").run(resume, until);
+            } finally {
+                task.close();
+            }
+        }
+    }
+
+    /**
+     * Writes the newest checkpoint's EMA weights into a model directory {@code out}: {@code dit/<resolution>.safetensors},
+     * {@code dit/config.json}, {@code t5/text_encoder/{config.json,model.safetensors}}, {@code t5/tokenizer/tokenizer.json}.
+     */
+    public static void export(Path runDir, Path tokenizerDir, Options o, String resolution, Path out) throws IOException {
+        Map<String, Object> latent = Json.PLAIN.convertValue(Json.readTree(runDir.resolve("latent_scale.json")), Map.class);
+        float[] scale = floats(latent.get("video_data_scale")), bias = floats(latent.get("video_data_bias"));
+        try (Checkpoints.Loaded last = new Checkpoints(runDir).latest()
+                .orElseThrow(() -> new IllegalStateException(runDir + " holds no DiT checkpoint to export"))) {
+            Map<String, Tensor> weights = last.ema().isEmpty() ? last.params() : last.ema();
+            Map<String, Tensor> dit = new TreeMap<>(), text = new TreeMap<>();
+            weights.forEach((k, t) -> {
+                if (k.startsWith("dit.")) dit.put("model." + k.substring(4), t);
+                else if (k.startsWith("text.")) text.put(k.substring(5), t);
+            });
+            dit.put("video_data_scale", Tensors.fromFloats(scale, scale.length));
+            dit.put("video_data_bias", Tensors.fromFloats(bias, bias.length));
+            Files.createDirectories(out.resolve("dit"));
+            SafetensorsWriter.write(out.resolve("dit").resolve(resolution + ".safetensors"), dit, Map.of("format", "pt"));
+            Json.write(out.resolve("dit/config.json"), o.dit().toJson());
+            Path textDir = out.resolve("t5/text_encoder");
+            Files.createDirectories(textDir);
+            SafetensorsWriter.write(textDir.resolve("model.safetensors"), text, Map.of("format", "pt"));
+            AtomicFiles.writeString(textDir.resolve("config.json"), huggingFaceConfig(o.text()));
+        }
+        Path tokDir = out.resolve("t5/tokenizer");
+        Files.createDirectories(tokDir);
+        Files.copy(tokenizerDir.resolve("tokenizer.json"), tokDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The text encoder's config in Hugging Face {@code T5Config} names. */
+    static String huggingFaceConfig(T5Config c) throws IOException {
+        ObjectNode n = Json.PLAIN.createObjectNode();
+        n.putArray("architectures").add("T5EncoderModel");
+        n.put("model_type", c.perLayerBias() ? "umt5" : "t5");
+        n.put("d_model", c.dModel());
+        n.put("d_kv", c.dKv());
+        n.put("d_ff", c.dFf());
+        n.put("num_heads", c.numHeads());
+        n.put("num_layers", c.numLayers());
+        n.put("relative_attention_num_buckets", c.numBuckets());
+        n.put("relative_attention_max_distance", c.maxDistance());
+        n.put("feed_forward_proj", c.feedForwardProj());
+        n.put("layer_norm_epsilon", c.layerNormEpsilon());
+        n.put("vocab_size", c.vocabSize());
+        n.put("is_encoder_decoder", false);
+        n.put("torch_dtype", "float32");
+        return Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
+    }
+
+    private static float[] floats(Object list) {
+        java.util.List<?> l = (java.util.List<?>) list;
+        float[] out = new float[l.size()];
+        for (int i = 0; i < out.length; i++) out[i] = ((Number) l.get(i)).floatValue();
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.zoetrope.train.dit;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.progress.ProgressBar;
+import dev.zoetrope.models.text.Tokenizer;
+import dev.zoetrope.models.vae.WanVae;
+import dev.zoetrope.train.data.ClipSet;
+import dev.zoetrope.train.shards.ClipRecord;
+import dev.zoetrope.train.shards.ShardClip;
+import dev.zoetrope.train.shards.ShardReader;
+import dev.zoetrope.train.shards.ShardTensor;
+import dev.zoetrope.train.shards.ShardWriter;
+
+/**
+ * The DiT's training data in memory: VAE latents (N, C, F, H, W) and caption token ids, read from shards
+ * (the format curation writes too), plus per-channel latent statistics for Linum's
+ * {@code video_data_scale}/{@code video_data_bias}.
+ */
+public final class LatentSet implements AutoCloseable {
+    private final Tensor latents;
+    private final List<int[]> textIds;
+    private final List<String> captions;
+
+    private LatentSet(Tensor latents, List<int[]> textIds, List<String> captions) {
+        this.latents = latents;
+        this.textIds = textIds;
+        this.captions = captions;
+    }
+
+    /**
+     * Encodes every clip of {@code clips} with the VAE mean and tokenizes its caption into shards at
+     * {@code out}. Clips already in the shards are skipped, so an interrupted run resumes.
+     */
+    public static void writeShards(ClipSet clips, WanVae vae, Tokenizer tokenizer, Path out, int clipsPerShard) throws IOException {
+        int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
+        try (ShardWriter writer = ShardWriter.open(out, clipsPerShard);
+             ProgressBar bar = new ProgressBar("latents", clips.size(), "clip")) {
+            for (int i = 0; i < clips.size(); i++) {
+                String id = clips.ids().get(i);
+                if (!writer.contains(id)) {
+                    float[] z;
+                    long[] shape;
+                    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+                        Tensor mu = vae.encode(clips.batch(new long[]{i}, 0, frames)).squeeze(0);
+                        z = Tensors.toFloats(mu);
+                        shape = Tensors.shape(mu);
+                    }
+                    String caption = clips.captions().get(i);
+                    ClipRecord record = ClipRecord.of(id, caption, id, 0, 0, 0, clips.width(), clips.height(), frames, Map.of());
+                    writer.add(record, List.of(ShardTensor.f32(ShardTensor.LATENTS, shape, z), ShardTensor.textIds(tokenizer.encode(caption))));
+                }
+                bar.step();
+            }
+        }
+    }
+
+    /** Reads latents and token ids of every clip in the shards at {@code dir}. */
+    public static LatentSet read(Path dir) {
+        List<Tensor> parts = new ArrayList<>();
+        List<int[]> ids = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        try (PointerScope scope = new PointerScope(); ShardReader reader = ShardReader.open(dir)) {
+            for (ShardClip c : reader) {
+                if (!c.has(ShardTensor.LATENTS) || !c.has(ShardTensor.TEXT_IDS))
+                    throw new IllegalArgumentException(dir + ": clip " + c.record().clipId() + " has no latents or text ids; "
+                            + "build the shards with `zoetrope train latents`");
+                parts.add(c.load(ShardTensor.LATENTS).to(DType.F32.scalarType()));
+                long[] l = Tensors.toLongs(c.load(ShardTensor.TEXT_IDS));
+                int[] t = new int[l.length];
+                for (int i = 0; i < l.length; i++) t[i] = (int) l[i];
+                ids.add(t);
+                captions.add(c.record().caption());
+            }
+            if (parts.isEmpty()) throw new IllegalArgumentException(dir + " holds no clips");
+            Tensor all = Scopes.pin(torch.stack(new TensorVector(parts.toArray(Tensor[]::new)), 0));
+            return new LatentSet(all, List.copyOf(ids), List.copyOf(captions));
+        }
+    }
+
+    public int size() {
+        return textIds.size();
+    }
+
+    public Tensor latents() {
+        return latents;
+    }
+
+    public List<int[]> textIds() {
+        return textIds;
+    }
+
+    public List<String> captions() {
+        return captions;
+    }
+
+    /** Per-channel mean and std over all clips and positions, as {mean[], std[]}. */
+    public float[][] channelStats() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor perChannel = latents.transpose(0, 1).reshape(latents.size(1), -1);
+            Tensor mean = perChannel.mean(new long[]{1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+            Tensor std = perChannel.std(new long[]{1}, true, false);
+            return new float[][]{Tensors.toFloats(mean), Tensors.toFloats(std)};
+        }
+    }
+
+    @Override
+    public void close() {
+        Scopes.release(latents);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.zoetrope.train.dit;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.text.T5Encoder;
+import dev.zoetrope.train.loop.TrainingTask;
+
+/**
+ * Flow-matching training of a DiT together with its text encoder (the tiny model trains both from
+ * scratch). A micro-batch: B random clips' normalised latents, their captions' token ids (replaced by the
+ * empty prompt with probability {@code captionDropout}, so unconditional guidance works), noised at
+ * shifted logit-normal sigmas; the loss is the MSE between the DiT's velocity and {@code noise − data}.
+ */
+public final class TextToVideoTask implements TrainingTask {
+    private final DiffusionTransformer dit;
+    private final T5Encoder text;
+    private final LatentSet data;
+    private final FlowMatching objective;
+    private final double captionDropout;
+    private final int[] emptyPrompt;
+    private final Tensor scale, bias;
+    private final Sampler sampler;
+
+    /** Draws sample strips mid-run; may be null. */
+    @FunctionalInterface
+    public interface Sampler {
+        void sample(int step, Path dir);
+    }
+
+    /**
+     * @param scale       per-channel latent scale (C), as Linum's {@code video_data_scale}
+     * @param bias        per-channel latent bias (C): the DiT sees {@code latent·scale + bias}
+     * @param emptyPrompt the token ids of "" (just {@code </s>}), used for dropped captions
+     */
+    public TextToVideoTask(DiffusionTransformer dit, T5Encoder text, LatentSet data, FlowMatching objective, double captionDropout,
+                           int[] emptyPrompt, float[] scale, float[] bias, Sampler sampler) {
+        this.dit = dit;
+        this.text = text;
+        this.data = data;
+        this.objective = objective;
+        this.captionDropout = captionDropout;
+        this.emptyPrompt = emptyPrompt.clone();
+        long c = data.latents().size(1);
+        this.scale = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(scale, 1, c, 1, 1, 1));
+        this.bias = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(bias, 1, c, 1, 1, 1));
+        this.sampler = sampler;
+    }
+
+    /** DiT parameters as {@code dit.<key>}, text encoder parameters as {@code text.<key>}. */
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        dit.parameters().forEach((k, t) -> all.put("dit." + k, t));
+        text.parameters().forEach((k, t) -> all.put("text." + k, t));
+        return all;
+    }
+
+    @Override
+    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
+        long[] idx = Tensors.toLongs(torch.randint(data.size(), new long[]{batchSize}, new GeneratorOptional(rng),
+                new TensorOptions(ScalarType.Long)));
+        float[] drop = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
+        int[][] ids = new int[batchSize][];
+        for (int b = 0; b < batchSize; b++) ids[b] = drop[b] < captionDropout ? emptyPrompt : data.textIds().get((int) idx[b]);
+        Tensor latents = data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias);
+        FlowMatching.Noised n = objective.noise(latents, rng);
+        List<Tensor> states = new ArrayList<>(text.encode(ids));
+        Tensor velocity = dit.forward(n.input(), n.timesteps(), states, null);
+        return FlowMatching.loss(velocity, n.target());
+    }
+
+    @Override
+    public void sample(int step, Map<String, Tensor> weights, Path dir) {
+        if (sampler != null) sampler.sample(step, dir);
+    }
+
+    public void close() {
+        dev.zoetrope.core.engine.Scopes.release(scale);
+        dev.zoetrope.core.engine.Scopes.release(bias);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.zoetrope.train.loop;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.progress.ProgressBar;
+
+/**
+ * The optimisation loop shared by the DiT, VAE and text trainers: gradient accumulation, global-norm
+ * clipping, AdamW with warm-up + cosine, EMA, periodic atomic checkpoints, JSONL metrics, a loss-curve PNG,
+ * sample strips and a progress bar.
+ *
+ * <p>Every micro-batch draws its randomness from a generator seeded by (seed, step, micro), and every
+ * checkpoint holds parameters, EMA and optimizer state, so {@code resume} after any interruption, even a
+ * kill -9, repeats exactly the losses an uninterrupted run would have had. Ctrl-C writes a checkpoint
+ * before exiting.
+ */
+public final class Trainer {
+    /** How a run ended. */
+    public record Outcome(int startStep, int endStep, boolean interrupted, double lastLoss, double samplesPerSecond) {}
+
+    private final TrainingTask task;
+    private final TrainConfig cfg;
+    private final Path runDir;
+    private final String label;
+    private volatile boolean stopRequested;
+
+    public Trainer(TrainingTask task, TrainConfig cfg, Path runDir, String label) {
+        this.task = task;
+        this.cfg = cfg;
+        this.runDir = runDir;
+        this.label = label;
+    }
+
+    /** Asks the loop to stop after the current step, writing a checkpoint first. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Runs to {@code cfg.steps()}; with {@code resume}, continues from the newest checkpoint in the run dir. */
+    public Outcome run(boolean resume) throws IOException {
+        return run(resume, cfg.steps());
+    }
+
+    /**
+     * Runs until step {@code until} (at most {@code cfg.steps()}) and checkpoints there, keeping the
+     * learning-rate schedule of the whole run: long trainings can be done in several sittings.
+     */
+    public Outcome run(boolean resume, int until) throws IOException {
+        if (until < 1 || until > cfg.steps())
+            throw new IllegalArgumentException("--until must be within 1.." + cfg.steps() + ", not " + until);
+        Files.createDirectories(runDir);
+        Checkpoints ckpts = new Checkpoints(runDir);
+        if (!resume && !ckpts.list().isEmpty())
+            throw new IllegalStateException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
+        Json.write(runDir.resolve("train_config.json"), cfg);
+        Map<String, Tensor> params = task.parameters();
+        for (var e : params.entrySet())
+            if (!e.getValue().requires_grad()) throw new IllegalStateException("parameter '" + e.getKey() + "' does not require grad");
+        List<Tensor> paramList = new ArrayList<>(params.values());
+        int start = 0;
+        try (AdamW opt = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
+             Ema ema = cfg.emaDecay() > 0 ? new Ema(params, cfg.emaDecay()) : null) {
+            if (resume) {
+                Optional<Checkpoints.Loaded> latest = ckpts.latest();
+                if (latest.isPresent()) {
+                    try (Checkpoints.Loaded l = latest.get()) {
+                        restore(params, l.params());
+                        if (ema != null) ema.load(l.ema());
+                        opt.load(l.optimizer(), Long.parseLong(l.metadata().getOrDefault("optimizer_step", Integer.toString(l.step()))));
+                        start = l.step();
+                    }
+                    System.err.printf(Locale.ROOT, "%s: resuming at step %d%n", label, start);
+                }
+            }
+            if (start >= until) return new Outcome(start, start, false, Double.NaN, 0);
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                stopRequested = true;
+                try {
+                    finished.await();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"), start);
+                 ProgressBar bar = new ProgressBar(label, cfg.steps(), "step")) {
+                bar.stepTo(start);
+                return loop(start, until, params, paramList, opt, ema, ckpts, metrics, bar);
+            } finally {
+                finished.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the JVM is exiting because of Ctrl-C; the hook is what waits for us
+                }
+            }
+        }
+    }
+
+    private Outcome loop(int start, int until, Map<String, Tensor> params, List<Tensor> paramList, AdamW opt, Ema ema, Checkpoints ckpts,
+                         MetricsLog metrics, ProgressBar bar) throws IOException {
+        long t0 = System.nanoTime();
+        double lastLoss = Double.NaN;
+        int step = start;
+        long samples = 0;
+        while (step < until) {
+            double lossSum = 0;
+            for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
+                try (PointerScope scope = new PointerScope()) {
+                    Generator rng = torch.make_generator_cpu(seedFor(cfg.seed(), step, micro));
+                    Tensor loss = task.loss(step, micro, cfg.batchSize(), rng);
+                    double value = loss.item_double();
+                    if (!Double.isFinite(value))
+                        throw new IllegalStateException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
+                    lossSum += value;
+                    loss.div(new Scalar(cfg.gradAccumulation())).backward();
+                }
+                samples += cfg.batchSize();
+            }
+            double lr = cfg.lrAt(step);
+            double gradNorm = Gradients.clip(paramList, cfg.clipNorm());
+            opt.step(lr);
+            Gradients.zero(paramList);
+            if (ema != null) ema.update(step);
+            step++;
+            lastLoss = lossSum / cfg.gradAccumulation();
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            double sps = samples / Math.max(elapsed, 1e-9);
+            bar.note(String.format(Locale.ROOT, "loss %.4f  %.1f samples/s", lastLoss, sps));
+            bar.stepTo(step);
+            if (step % cfg.logEvery() == 0 || step == cfg.steps()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", step);
+                row.put("loss", lastLoss);
+                row.put("lr", lr);
+                row.put("grad_norm", gradNorm);
+                row.put("samples_per_s", sps);
+                row.put("elapsed_s", elapsed);
+                metrics.log(row);
+            }
+            boolean stopping = stopRequested;
+            if (step % cfg.checkpointEvery() == 0 || step == until || stopping) {
+                checkpoint(step, params, opt, ema, ckpts);
+                plot();
+            }
+            if (cfg.sampleEvery() > 0 && (step % cfg.sampleEvery() == 0 || step == cfg.steps()))
+                task.sample(step, ema != null ? ema.weights() : params, runDir.resolve("samples"));
+            if (stopping) {
+                System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; continue with --resume%n", label, step);
+                return new Outcome(start, step, true, lastLoss, sps);
+            }
+        }
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        return new Outcome(start, step, false, lastLoss, (step - start) * (double) cfg.batchSize() * cfg.gradAccumulation() / elapsed);
+    }
+
+    private void checkpoint(int step, Map<String, Tensor> params, AdamW opt, Ema ema, Checkpoints ckpts) throws IOException {
+        Map<String, String> meta = new HashMap<>(task.metadata());
+        meta.put("optimizer_step", Long.toString(opt.stepCount()));
+        meta.put("train_config", Json.PLAIN.writeValueAsString(cfg));
+        ckpts.save(step, params, ema != null ? ema.weights() : null, opt.state(), meta, cfg.keepCheckpoints());
+    }
+
+    /** Redraws {@code loss.png} from the metrics log. */
+    public void plot() throws IOException {
+        List<JsonNode> rows = MetricsLog.read(runDir.resolve("metrics.jsonl"));
+        double[] x = new double[rows.size()], y = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            x[i] = rows.get(i).path("step").asDouble();
+            y[i] = rows.get(i).path("loss").asDouble();
+        }
+        new CurvePlot(label + " loss", "step", true).add("loss", x, y, new Color(40, 90, 200)).write(runDir.resolve("loss.png"));
+    }
+
+    static void restore(Map<String, Tensor> params, Map<String, Tensor> saved) {
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (var e : params.entrySet()) {
+                Tensor t = saved.get(e.getKey());
+                if (t == null) throw new IllegalStateException("checkpoint lacks parameter '" + e.getKey() + "'");
+                e.getValue().copy_(t);
+            }
+        }
+    }
+
+    /** A 64-bit seed per (run seed, step, micro-batch): SplitMix64 finalisation of their mix. */
+    static long seedFor(long seed, int step, int micro) {
+        long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL + 0x2545F4914F6CDD1DL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (z ^ (z >>> 31)) & Long.MAX_VALUE;
+    }
+}

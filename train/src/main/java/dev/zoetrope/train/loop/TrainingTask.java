@@ -1,0 +1,29 @@
+package dev.zoetrope.train.loop;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What a {@link Trainer} optimises: a model's parameters and the loss of one micro-batch.
+ *
+ * <p>All randomness of a micro-batch (which samples, noise, dropout) must come from its arguments, so
+ * that a resumed run repeats the same losses exactly.
+ */
+public interface TrainingTask {
+    /** The trainable leaf tensors, by stable name. They must require grad. */
+    Map<String, Tensor> parameters();
+
+    /** The scalar loss of micro-batch {@code micro} of optimizer step {@code step}, drawn with {@code rng}. */
+    Tensor loss(int step, int micro, int batchSize, Generator rng);
+
+    /** Writes sample strips for the current weights (EMA weights when the trainer has them); optional. */
+    default void sample(int step, Map<String, Tensor> weights, Path dir) {}
+
+    /** Facts stored in checkpoint metadata, e.g. the model config as JSON. */
+    default Map<String, String> metadata() {
+        return Map.of();
+    }
+}

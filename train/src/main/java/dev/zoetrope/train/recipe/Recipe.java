@@ -1,0 +1,71 @@
+package dev.zoetrope.train.recipe;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.vae.WanVaeConfig;
+import dev.zoetrope.train.dit.DitTraining;
+import dev.zoetrope.train.loop.TrainConfig;
+import dev.zoetrope.train.vae.VaeTraining;
+
+/**
+ * A training recipe: the whole definition of a model trained from nothing, as JSON data (see
+ * {@code recipes/tiny.json}): synthetic data, VAE, text encoder, DiT, and the generation defaults.
+ */
+public record Recipe(String name, String resolution, Synth synth, VaeTraining.Options vae, T5Config text, DitTraining.Options dit,
+                     JsonNode generation, JsonNode source) {
+
+    /** The synthetic-world part: clip geometry, clip counts and seed. */
+    public record Synth(int size, int frames, double fps, int trainClips, int heldoutClips, long seed) {}
+
+    /** A built-in recipe ({@code tiny}, {@code micro}) or a JSON file. */
+    public static Recipe load(String nameOrFile) {
+        Path file = Path.of(nameOrFile);
+        if (Files.isRegularFile(file)) return parse(Json.readTree(file), file.toString());
+        try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
+            if (in == null) throw new IllegalArgumentException("unknown recipe '" + nameOrFile + "': use tiny, micro, or a recipe JSON file");
+            return parse(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
+        } catch (IOException e) {
+            throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Recipe parse(JsonNode n, String source) {
+        try {
+            JsonNode s = n.path("synth");
+            Synth synth = new Synth(s.path("size").asInt(64), s.path("frames").asInt(17), s.path("fps").asDouble(8),
+                    s.path("train_clips").asInt(), s.path("heldout_clips").asInt(), s.path("seed").asLong(1));
+            JsonNode v = n.path("vae");
+            WanVaeConfig vaeModel = Json.SNAKE.treeToValue(v.path("model"), WanVaeConfig.class);
+            VaeTraining.Options vae = new VaeTraining.Options(vaeModel, v.path("window_frames").asInt(5), v.path("kl_weight").asDouble(1e-4),
+                    v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
+            T5Config text = T5Config.fromJson(n.path("text"), source + " text");
+            JsonNode d = n.path("dit");
+            DitConfig ditModel = DitConfig.fromJson(d.path("model"), DitFamily.LINUM);
+            DitTraining.Options dit = new DitTraining.Options(ditModel, text, train(d.path("train")), d.path("caption_dropout").asDouble(0.1),
+                    d.path("logit_mean").asDouble(0), d.path("logit_std").asDouble(1), d.path("shift").asDouble(3));
+            if (vaeModel.zDim() != ditModel.inDim())
+                throw new ConfigException(source + ": the VAE's z_dim " + vaeModel.zDim() + " differs from the DiT's in_dim " + ditModel.inDim());
+            if (text.dModel() != ditModel.textDim())
+                throw new ConfigException(source + ": the text encoder's d_model " + text.dModel() + " differs from the DiT's text_dim " + ditModel.textDim());
+            return new Recipe(n.path("name").asText("recipe"), n.path("resolution").asText(synth.size() + "p"), synth, vae, text, dit,
+                    n.path("generation"), n);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static TrainConfig train(JsonNode t) throws IOException {
+        if (t.isMissingNode()) throw new IllegalArgumentException("missing a 'train' section");
+        return Json.SNAKE.treeToValue(t, TrainConfig.class);
+    }
+}

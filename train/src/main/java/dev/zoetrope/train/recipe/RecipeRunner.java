@@ -1,0 +1,161 @@
+package dev.zoetrope.train.recipe;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.text.Tokenizers;
+import dev.zoetrope.models.vae.WanVae;
+import dev.zoetrope.train.data.ClipSet;
+import dev.zoetrope.train.dit.DitTraining;
+import dev.zoetrope.train.dit.LatentSet;
+import dev.zoetrope.train.synth.SynthSpec;
+import dev.zoetrope.train.synth.SynthWorld;
+import dev.zoetrope.train.text.VocabularyBuilder;
+import dev.zoetrope.train.vae.VaeTraining;
+
+/**
+ * Runs a {@link Recipe} from nothing to a model directory, stage by stage: synthetic data, tokenizer, VAE,
+ * latent shards, DiT + text encoder, export. Every stage is resumable: re-running the same command skips
+ * what is done and continues what was interrupted. Wall time of each stage goes to {@code timings.json}.
+ */
+public final class RecipeRunner {
+    public enum Stage { SYNTH, TOKENIZER, VAE, LATENTS, DIT, EXPORT }
+
+    private final Recipe recipe;
+    private final Path work;
+    private final Path modelOut;
+    private final Map<String, Object> timings = new LinkedHashMap<>();
+
+    public RecipeRunner(Recipe recipe, Path work, Path modelOut) {
+        this.recipe = recipe;
+        this.work = work;
+        this.modelOut = modelOut;
+    }
+
+    public Path trainClips() {
+        return work.resolve("data/synth-train");
+    }
+
+    public Path heldoutClips() {
+        return work.resolve("data/synth-heldout");
+    }
+
+    public Path tokenizerDir() {
+        return work.resolve("tokenizer");
+    }
+
+    /** Runs {@code stages} in order (all when empty). */
+    public void run(List<Stage> stages) throws IOException {
+        List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
+        Files.createDirectories(work);
+        Json.write(work.resolve("recipe.json"), recipe.source());
+        for (Stage s : todo) {
+            long t0 = System.nanoTime();
+            System.err.println("== " + recipe.name() + ": " + s.name().toLowerCase(Locale.ROOT));
+            switch (s) {
+                case SYNTH -> synth();
+                case TOKENIZER -> tokenizer();
+                case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true);
+                case LATENTS -> latents();
+                case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
+                        recipe.dit().train().steps(), null);
+                case EXPORT -> export();
+            }
+            timings.put(s.name().toLowerCase(Locale.ROOT) + "_s", (System.nanoTime() - t0) / 1e9);
+            Json.write(work.resolve("timings-" + s.name().toLowerCase(Locale.ROOT) + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
+        }
+    }
+
+    private void synth() throws IOException {
+        Recipe.Synth s = recipe.synth();
+        SynthWorld.generate(trainClips(), s.trainClips(), s.seed(),
+                new SynthWorld.Settings(s.size(), s.size(), s.frames(), s.fps(), SynthWorld.Split.TRAIN), 2, System.err);
+        SynthWorld.generate(heldoutClips(), s.heldoutClips(), s.seed() + 1,
+                new SynthWorld.Settings(s.size(), s.size(), s.frames(), s.fps(), SynthWorld.Split.HELDOUT), 2, System.err);
+    }
+
+    /** Every caption the synthetic world can write, so the vocabulary covers held-out prompts too. */
+    private void tokenizer() throws IOException {
+        VocabularyBuilder vocab = new VocabularyBuilder();
+        for (SynthSpec.Combination c : SynthSpec.combinations())
+            for (int bg = 0; bg < SynthSpec.BACKGROUNDS.size(); bg++)
+                for (int t = 0; t < SynthSpec.TEMPLATES.size(); t++) vocab.add(SynthSpec.caption(t, c, bg));
+        vocab.write(tokenizerDir().resolve("tokenizer.json"));
+    }
+
+    private void latents() throws IOException {
+        try (WanVae vae = WanVae.load(work.resolve("vae/export"));
+             ClipSet clips = ClipSet.readSynth(trainClips(), Integer.MAX_VALUE)) {
+            LatentSet.writeShards(clips, vae, Tokenizers.load(tokenizerDir(), recipe.dit().dit().textLen()), work.resolve("latents"), 1000);
+        }
+    }
+
+    /** The recipe's DiT options with the text encoder's vocabulary sized to the tokenizer. */
+    private DitTraining.Options ditOptions() {
+        DitTraining.Options o = recipe.dit();
+        T5Config text = o.text().withVocabSize(Tokenizers.load(tokenizerDir()).vocabSize());
+        return new DitTraining.Options(o.dit(), text, o.train(), o.captionDropout(), o.logitMean(), o.logitStd(), o.shift());
+    }
+
+    /** Assembles the model directory: Linum layout plus configs and {@code zoetrope.json}. */
+    private void export() throws IOException {
+        Path tmp = modelOut.resolveSibling(modelOut.getFileName() + ".part");
+        if (Files.exists(tmp)) deleteTree(tmp);
+        DitTraining.export(work.resolve("dit"), tokenizerDir(), ditOptions(), recipe.resolution(), tmp);
+        Files.createDirectories(tmp.resolve("vae"));
+        Files.copy(work.resolve("vae/export/vae.safetensors"), tmp.resolve("vae/vae.safetensors"));
+        Files.copy(work.resolve("vae/export/config.json"), tmp.resolve("vae/config.json"));
+        Recipe.Synth s = recipe.synth();
+        ObjectNode z = Json.PLAIN.createObjectNode();
+        z.put("name", "zoetrope-" + recipe.name());
+        z.putObject("resolutions").putArray(recipe.resolution()).add(s.size()).add(s.size());
+        z.put("default_resolution", recipe.resolution());
+        z.put("fps", (int) Math.round(s.fps()));
+        double seconds = (s.frames() - 1) / s.fps();
+        z.put("min_seconds", seconds);
+        z.put("max_seconds", seconds);
+        z.put("default_seconds", seconds);
+        recipe.generation().fields().forEachRemaining(e -> z.set(e.getKey(), e.getValue()));
+        z.put("recipe", recipe.name());
+        AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(z) + "\n");
+        for (String f : List.of("vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png", "vae/loss.png")) {
+            Path src = work.resolve(f);
+            if (Files.exists(src)) {
+                Path dst = tmp.resolve("training").resolve(f.replace('/', '-'));
+                Files.createDirectories(dst.getParent());
+                Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        if (Files.exists(modelOut)) {
+            Path old = modelOut.resolveSibling(modelOut.getFileName() + ".old");
+            if (Files.exists(old)) deleteTree(old);
+            Files.move(modelOut, old);
+            Files.move(tmp, modelOut);
+            deleteTree(old);
+        } else {
+            Files.createDirectories(modelOut.toAbsolutePath().getParent());
+            Files.move(tmp, modelOut);
+        }
+        System.err.println("model written to " + modelOut);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        List<Path> all = new ArrayList<>();
+        try (var s = Files.walk(p)) {
+            s.forEach(all::add);
+        }
+        for (int i = all.size() - 1; i >= 0; i--) Files.deleteIfExists(all.get(i));
+    }
+}
