@@ -61,6 +61,7 @@ final class InfoCommand implements Callable<Integer> {
     private void describeDirectory(Path dir) throws IOException {
         ModelDirectories.Layout layout = ModelDirectories.detect(dir);
         System.out.println(dir + ": " + layout.description());
+        if (layout.model()) ModelDirectories.family(dir).forEach(l -> System.out.println("  " + l));
         for (ModelDirectories.Part part : layout.parts()) {
             System.out.println("[" + part.role() + "] " + part.path());
             if (part.weights() != null) {

@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 CurateCommand.class,
                 LabelCommand.class,
                 TrainCommand.class,
+                VerifyCommand.class,
+                GenerateCommand.class,
+                RandomModelCommand.class,
                 EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })

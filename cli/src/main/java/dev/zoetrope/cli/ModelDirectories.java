@@ -9,6 +9,8 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.pipeline.ModelDirectory;
 
 /** Recognises checkpoint directory layouts for {@code info}. */
 final class ModelDirectories {
@@ -16,7 +18,19 @@ final class ModelDirectories {
 
     record Part(String role, Path path, Path weights, List<String> notes) {}
 
-    record Layout(String description, List<Part> parts) {}
+    /** @param model whether this is a whole text-to-video model (Linum, zoetrope or Wan), not one part */
+    record Layout(String description, List<Part> parts, boolean model) {}
+
+    /**
+     * The model family, where each part is and the family's defaults; for an incomplete model, what is missing.
+     */
+    static List<String> family(Path dir) {
+        try {
+            return ModelDirectory.detect(dir).describe();
+        } catch (ModelLoadException e) {
+            return List.of("not a complete model: " + e.getMessage());
+        }
+    }
 
     static Layout detect(Path dir) throws IOException {
         List<Part> parts = new ArrayList<>();
@@ -26,29 +40,39 @@ final class ModelDirectories {
             addIfWeights(parts, "vae", dir.resolve("vae"));
             addHfText(parts, "t5 text encoder", dir.resolve("t5/text_encoder"));
             addTokenizer(parts, dir.resolve("t5/tokenizer"));
-            return new Layout("Linum v2 checkpoint layout (dit/, vae/, t5/)", parts);
+            return new Layout("Linum v2 checkpoint layout (dit/, vae/, t5/)", parts, true);
+        }
+        if (Files.isRegularFile(dir.resolve("config.json")) && hasPrefixed(dir, "diffusion_pytorch_model")) {
+            addIfWeights(parts, "dit", dir);
+            return new Layout("Wan 2.1 original layout (diffusion_pytorch_model*.safetensors + config.json)", parts, true);
         }
         if (Files.isRegularFile(dir.resolve("model_index.json"))) {
             JsonNode idx = Json.readTree(dir.resolve("model_index.json"));
             String cls = idx.path("_class_name").asText("?");
             for (String sub : List.of("transformer", "vae", "text_encoder")) addIfWeights(parts, sub, dir.resolve(sub));
             addTokenizer(parts, dir.resolve("tokenizer"));
-            return new Layout("Diffusers layout (" + cls + ")", parts);
+            return new Layout("Diffusers layout (" + cls + ")", parts, true);
         }
         if (Files.isRegularFile(dir.resolve("config.json"))) {
             JsonNode cfg = Json.readTree(dir.resolve("config.json"));
             String type = cfg.path("model_type").asText("");
             if (type.equals("t5") || type.equals("umt5")) {
                 addHfText(parts, type + " encoder", dir);
-                return new Layout("Hugging Face " + type.toUpperCase(java.util.Locale.ROOT) + " directory", parts);
+                return new Layout("Hugging Face " + type.toUpperCase(java.util.Locale.ROOT) + " directory", parts, false);
             }
         }
         if (InfoCommand.hasSafetensors(dir)) {
             parts.add(new Part("weights", dir, dir, List.of()));
-            return new Layout("directory of safetensors files", parts);
+            return new Layout("directory of safetensors files", parts, false);
         }
         throw new IllegalArgumentException(dir + ": not a checkpoint directory I recognise (expected a Linum layout dit/ vae/ t5/, "
                 + "a Diffusers model_index.json, a Hugging Face config.json, or .safetensors files)");
+    }
+
+    private static boolean hasPrefixed(Path dir, String prefix) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith(prefix));
+        }
     }
 
     private static void addIfWeights(List<Part> parts, String role, Path dir) throws IOException {

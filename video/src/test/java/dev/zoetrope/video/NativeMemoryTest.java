@@ -26,7 +26,9 @@ class NativeMemoryTest {
         long grown = nativeResidentBytes() - before;
         System.out.printf("native memory growth over %d cycles: %.1f MB%n", cycles, grown / 1048576.0);
         // One leaked encoder, decoder or frame set per cycle would add well over 100 MB here.
-        assertTrue(grown < 24L << 20, "native memory grew by " + (grown >> 20) + " MB over " + cycles + " cycles");
+        // Leaking the encoder's buffers grows RSS by ~870 MB here; glibc's per-thread malloc arenas (x264 runs
+        // threads) can add a few tens of MB of noise on a busy machine, which must not fail the test.
+        assertTrue(grown < 96L << 20, "native memory grew by " + (grown >> 20) + " MB over " + cycles + " cycles");
     }
 
     /** Readers and writers own their native state: an enclosing PointerScope closing early must not free it. */

@@ -5,6 +5,12 @@ public interface GenerationListener {
     /** Called as work advances; {@code fraction} goes from 0 to 1 over text encoding, denoising and decoding. */
     void progress(String stage, double fraction, double etaSeconds);
 
+    /**
+     * Finer progress within one stage (e.g. denoising step 12 of 50), for bars that count steps. Called after
+     * {@link #progress} for the same moment; ignore it if fractions suffice.
+     */
+    default void stageStep(String stage, long done, long total) {}
+
     /** True when the caller wants the generation stopped; checked between steps. */
     default boolean cancelled() {
         return false;

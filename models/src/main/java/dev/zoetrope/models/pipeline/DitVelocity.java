@@ -1,0 +1,39 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.models.dit.DiffusionTransformer;
+
+/** The DiT as a {@link VelocityModel}: every sample of the batch at the same timestep, all latent frames real. */
+public final class DitVelocity implements VelocityModel {
+    private final DiffusionTransformer dit;
+
+    public DitVelocity(DiffusionTransformer dit) {
+        this.dit = dit;
+    }
+
+    /** Loads and shape-checks the checkpoint (layout and dims detected; a config.json beside it applies). */
+    public static DitVelocity load(Path weights) {
+        return new DitVelocity(DiffusionTransformer.load(weights));
+    }
+
+    public DiffusionTransformer transformer() {
+        return dit;
+    }
+
+    @Override
+    public Tensor velocity(Tensor x, double timestep, List<Tensor> contexts) {
+        double[] t = new double[(int) x.size(0)];
+        Arrays.fill(t, timestep);
+        return dit.forward(x, t, contexts, null);
+    }
+
+    @Override
+    public void close() {
+        dit.close();
+    }
+}

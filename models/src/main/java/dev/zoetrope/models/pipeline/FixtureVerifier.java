@@ -1,0 +1,268 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.sampling.ApgGuidance;
+import dev.zoetrope.models.sampling.CfgGuidance;
+import dev.zoetrope.models.sampling.FlowMatchEulerScheduler;
+import dev.zoetrope.models.sampling.FlowSampler;
+import dev.zoetrope.models.sampling.FlowSchedule;
+import dev.zoetrope.models.sampling.FlowScheduler;
+import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.vae.WanVae;
+
+/**
+ * Finds the checks a golden-tensor directory holds and runs them. The directory is laid out like the project's
+ * fixtures: a {@code README.json} names the files and the config of each part ({@code dit}, {@code vae},
+ * {@code pipeline} for Linum; {@code dit}, {@code sampler} for Wan). Dims and settings are read from it, never
+ * assumed, so other shapes and configs in the same format work too.
+ */
+public final class FixtureVerifier {
+    /** One named check; {@code run} loads what it needs and frees it before returning. */
+    public record Check(String name, Supplier<List<Comparison>> run) {}
+
+    private static final Pattern STEPS_KEY = Pattern.compile("timesteps_(\\d+)");
+    private static final Pattern WAN_STEPS_KEY = Pattern.compile("timesteps_(\\d+)_shift(\\d+(?:\\.\\d+)?)");
+
+    private FixtureVerifier() {}
+
+    /** The checks in {@code dir}; an error names what is missing when nothing can be checked. */
+    public static List<Check> discover(Path dir) {
+        if (!Files.isDirectory(dir)) throw new ConfigException(dir + ": not a directory");
+        List<Check> checks = new ArrayList<>();
+        Path readme = dir.resolve("README.json");
+        if (Files.isRegularFile(readme)) {
+            JsonNode root = Json.readTree(readme);
+            JsonNode dit = root.get("dit");
+            if (dit != null) checks.add(ditForward(dir, dit));
+            if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae")));
+            if (root.has("pipeline")) {
+                linumSchedule(dir, root.get("pipeline"), checks);
+                checks.add(linumPipeline(dir, root));
+            }
+            if (root.has("sampler")) {
+                wanSchedule(dir, root.get("sampler"), checks);
+                checks.add(wanTrajectory(dir, root));
+            }
+        }
+        TextFixtures.discover(dir, checks);
+        if (checks.isEmpty())
+            throw new ConfigException(dir + ": found nothing to verify; expected a README.json naming the parts "
+                    + "(dit, vae, pipeline, sampler), or T5 fixtures (NAME_config.json + NAME_encoder.safetensors + "
+                    + "NAME_io.safetensors) or tokenizer_cases.json with spiece.model/tokenizer.json");
+        return checks;
+    }
+
+
+    /**
+     * The DiT forward: Linum's io has a batch {@code x} with per-sample {@code text_i} and {@code frame_lens};
+     * Wan's has one sample {@code x} [C,F,H,W] with {@code context}. Dims come from README.json's dit section.
+     */
+    private static Check ditForward(Path dir, JsonNode cfg) {
+        Path weights = dir.resolve(cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
+        Path io = cfg.has("io") ? dir.resolve(cfg.get("io").asText()) : wanIo(dir, cfg);
+        return new Check("dit forward", () -> {
+            try (PointerScope scope = new PointerScope();
+                 DiffusionTransformer dit = DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(cfg));
+                 Weights w = Weights.open(io)) {
+                Tensor x = w.load("x", DType.F32);
+                boolean single = x.dim() == 4;
+                if (single) x = x.unsqueeze(0);
+                List<Tensor> text = new ArrayList<>();
+                if (w.contains("context")) text.add(w.load("context", DType.F32));
+                for (int b = 0; w.contains("text_" + b); b++) text.add(w.load("text_" + b, DType.F32));
+                Tensor t = w.load("t", DType.F64);
+                long[] frameLens = w.contains("frame_lens") ? Tensors.toLongs(w.load("frame_lens")) : null;
+                Tensor v = dit.forward(x, t, text, frameLens);
+                if (single) v = v.squeeze(0);
+                return List.of(Comparison.of("expected_velocity", v, w.load("expected_velocity", DType.F32)));
+            }
+        });
+    }
+
+    /** VAE encoder mean and decoder (chunked, as generation runs them). */
+    private static Check vaeRoundTrip(Path dir, JsonNode cfg) {
+        Path weights = dir.resolve(text(cfg, "weights", dir));
+        Path io = dir.resolve(text(cfg, "io", dir));
+        return new Check("vae encode/decode", () -> {
+            try (PointerScope scope = new PointerScope(); WanVae vae = WanVae.load(weights); Weights w = Weights.open(io)) {
+                List<Comparison> out = new ArrayList<>();
+                if (w.contains("video") && w.contains("expected_mu"))
+                    out.add(Comparison.of("expected_mu", vae.encode(w.load("video", DType.F32)), w.load("expected_mu", DType.F32)));
+                if (w.contains("z") && w.contains("expected_decoded"))
+                    out.add(Comparison.of("expected_decoded", vae.decode(w.load("z", DType.F32)), w.load("expected_decoded", DType.F32)));
+                return out;
+            }
+        });
+    }
+
+    /** Linum's whole sampling path: noise → Euler + APG over cond/null → latents → denormalise → VAE → pixels. */
+    private static Check linumPipeline(Path dir, JsonNode root) {
+        JsonNode cfg = root.get("pipeline"), ditCfg = root.path("dit"), vaeCfg = root.path("vae");
+        Path io = dir.resolve(text(cfg, "io", dir));
+        Path ditWeights = dir.resolve(text(ditCfg, "weights", dir));
+        int steps = cfg.path("steps").asInt();
+        double shift = cfg.path("shift").asDouble(3.0), scale = cfg.path("guide_scale").asDouble();
+        return new Check("pipeline (" + steps + " Euler steps, APG " + scale + ")", () -> {
+            try (PointerScope scope = new PointerScope(); Weights w = Weights.open(io)) {
+                List<Comparison> out = new ArrayList<>();
+                Tensor latents;
+                LatentScale latentScale;
+                try (DitVelocity dit = new DitVelocity(DiffusionTransformer.load(ditWeights,
+                        DitLoadOptions.defaults().withOverrides(ditCfg)));
+                     Weights ditFile = Weights.open(ditWeights);
+                     FlowMatchEulerScheduler euler = new FlowMatchEulerScheduler(
+                             FlowSchedule.shiftedEuler(steps, shift, cfg.path("num_train_timesteps").asInt(1000)));
+                     ApgGuidance apg = new ApgGuidance(scale, cfg.path("apg_momentum").asDouble(ApgGuidance.LINUM_MOMENTUM),
+                             cfg.path("apg_rescale").asDouble(ApgGuidance.LINUM_RESCALE), cfg.path("apg_eta").asDouble(0))) {
+                    Tensor noise = w.load("noise", DType.F32);
+                    latentScale = LatentScale.fromDit(ditFile, (int) noise.size(1));
+                    GuidedVelocity model = TextToVideo.guided(dit, w.load("cond", DType.F32), w.load("null", DType.F32), false);
+                    latents = new FlowSampler(euler, apg).sample(noise, model, FlowSampler.StepListener.NONE);
+                }
+                out.add(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
+                if (w.contains("expected_pixels") && vaeCfg.has("weights")) {
+                    try (WanVae vae = WanVae.load(dir.resolve(vaeCfg.get("weights").asText()))) {
+                        Tensor pixels = Pixels.fromVae(vae.decode(latentScale.toVae(latents)));
+                        out.add(Comparison.of("expected_pixels", pixels, w.load("expected_pixels", DType.F32)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Wan's sampler run: noise → FlowUniPC with CFG over context/null_context → latents. */
+    private static Check wanTrajectory(Path dir, JsonNode root) {
+        JsonNode cfg = root.get("sampler"), ditCfg = root.path("dit");
+        Path io = wanIo(dir, cfg);
+        Path weights = dir.resolve(ditCfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
+        int steps = cfg.path("steps").asInt();
+        double shift = cfg.path("shift").asDouble(5.0), scale = cfg.path("guide_scale").asDouble(5.0);
+        boolean euler = cfg.path("solver").asText("unipc").toLowerCase(java.util.Locale.ROOT).contains("euler");
+        return new Check("sampler run (" + steps + " " + (euler ? "Euler" : "UniPC") + " steps, CFG " + scale + ")", () -> {
+            try (PointerScope scope = new PointerScope(); Weights w = Weights.open(io);
+                 DitVelocity dit = new DitVelocity(DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(ditCfg)));
+                 FlowScheduler solver = (euler ? FlowScheduler.Kind.EULER : FlowScheduler.Kind.UNIPC)
+                         .create(FlowSchedule.wan(steps, shift, 1000));
+                 CfgGuidance cfgGuidance = new CfgGuidance(scale)) {
+                Tensor noise = w.load("noise", DType.F32).unsqueeze(0);
+                GuidedVelocity model = TextToVideo.guided(dit, w.load("context", DType.F32), w.load("null_context", DType.F32), false);
+                Tensor latents = new FlowSampler(solver, cfgGuidance).sample(noise, model, FlowSampler.StepListener.NONE).squeeze(0);
+                return List.of(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
+            }
+        });
+    }
+
+    /** The one file in {@code dir} whose name ends with {@code suffix}. */
+    static String firstMatching(Path dir, String suffix) {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix)).sorted().findFirst()
+                    .orElseThrow(() -> new ConfigException(dir + ": no *" + suffix + " file and README.json names none"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Linum's pipeline file holds the diffusers schedule for its step count and for others (timesteps_N). */
+    private static void linumSchedule(Path dir, JsonNode cfg, List<Check> checks) {
+        Path io = dir.resolve(text(cfg, "io", dir));
+        int steps = cfg.path("steps").asInt(0);
+        double shift = cfg.path("shift").asDouble(3.0);
+        int train = cfg.path("num_train_timesteps").asInt(1000);
+        checks.add(new Check("pipeline schedule (shift " + shift + ")", () -> {
+            List<Comparison> out = new ArrayList<>();
+            try (Weights w = Weights.open(io)) {
+                for (String name : w.names()) {
+                    Matcher m = STEPS_KEY.matcher(name);
+                    int n = name.equals("timesteps") ? steps : m.matches() ? Integer.parseInt(m.group(1)) : -1;
+                    if (n < 1) continue;
+                    String suffix = name.substring("timesteps".length());
+                    FlowSchedule s = FlowSchedule.shiftedEuler(n, shift, train);
+                    out.add(compareDoubles(w, name, s.timesteps()));
+                    if (w.contains("sigmas" + suffix)) out.add(compareDoubles(w, "sigmas" + suffix, toDoubles(s.sigmas())));
+                }
+            }
+            return out;
+        }));
+    }
+
+    /** Wan's integer timesteps must match exactly: the run's (timesteps) and any timesteps_N_shiftS. */
+    private static void wanSchedule(Path dir, JsonNode cfg, List<Check> checks) {
+        Path io = wanIo(dir, cfg);
+        int steps = cfg.path("steps").asInt(0);
+        double shift = cfg.path("shift").asDouble(5.0);
+        checks.add(new Check("sampler integer timesteps", () -> {
+            List<Comparison> out = new ArrayList<>();
+            try (Weights w = Weights.open(io)) {
+                for (String name : w.names()) {
+                    Matcher m = WAN_STEPS_KEY.matcher(name);
+                    FlowSchedule s;
+                    if (name.equals("timesteps") && steps > 0) s = FlowSchedule.wan(steps, shift, 1000);
+                    else if (m.matches()) s = FlowSchedule.wan(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)), 1000);
+                    else continue;
+                    long[] got = new long[s.steps()];
+                    for (int k = 0; k < got.length; k++) got[k] = (long) s.timestep(k);
+                    long[] expected = Scopes.value(() -> Tensors.toLongs(w.load(name)));
+                    out.add(Comparison.exact(name, got, expected));
+                }
+            }
+            return out;
+        }));
+    }
+
+    static Path wanIo(Path dir, JsonNode sampler) {
+        String io = sampler.path("io").asText("");
+        if (!io.isEmpty()) return dir.resolve(io);
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith("_io.safetensors")).sorted().findFirst()
+                    .orElseThrow(() -> new ConfigException(dir + ": README.json's sampler has no \"io\" file and no *_io.safetensors is here"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Comparison compareDoubles(Weights w, String name, double[] got) {
+        double[] expected = Scopes.value(() -> Tensors.toDoubles(w.load(name)));
+        if (expected.length != got.length)
+            return Comparison.failed(name, got.length + " values, expected " + expected.length, false);
+        double diff = 0, max = 0;
+        for (int i = 0; i < got.length; i++) {
+            diff = Math.max(diff, Math.abs(got[i] - expected[i]));
+            max = Math.max(max, Math.abs(expected[i]));
+        }
+        return new Comparison(name, diff, max, false, null);
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    static String text(JsonNode cfg, String field, Path dir) {
+        JsonNode n = cfg.get(field);
+        if (n == null || !n.isTextual())
+            throw new ConfigException(dir.resolve("README.json") + ": field \"" + field + "\" (a file name) is missing");
+        return n.asText();
+    }
+}

@@ -1,0 +1,27 @@
+package dev.zoetrope.models.pipeline;
+
+import org.bytedeco.pytorch.Tensor;
+
+/** The VAE decoder as the pipeline drives it, streaming frames as each latent frame is decoded. */
+public interface LatentDecoder extends AutoCloseable {
+    /** Receives (3, n, H, W) float frames, roughly in [−1, 1], freed after the call; {@code first} is the clip index. */
+    @FunctionalInterface
+    interface Frames {
+        void accept(Tensor frames, int first);
+    }
+
+    /** Latent channels (16 for the Wan 2.1 VAE). */
+    int latentChannels();
+
+    /** Video frames per latent frame after the first (4 for Wan 2.1: T = 4n + 1 ↔ n + 1). */
+    int temporalFactor();
+
+    /** Pixels per latent pixel (8). */
+    int spatialFactor();
+
+    /** Decodes a VAE-space latent (1, C, t, h, w) frame by frame. */
+    void decode(Tensor latent, Frames sink);
+
+    @Override
+    void close();
+}

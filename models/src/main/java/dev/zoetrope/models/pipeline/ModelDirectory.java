@@ -1,0 +1,253 @@
+package dev.zoetrope.models.pipeline;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.nn.ModelLoadException;
+
+/**
+ * A checkpoint directory and where each part of the model lives in it. {@link #detect} recognises:
+ * <ul>
+ *   <li>Linum v2: {@code dit/360p.safetensors} or {@code dit/720p.safetensors}, {@code vae/vae.safetensors},
+ *       {@code t5/text_encoder/}, {@code t5/tokenizer/};</li>
+ *   <li>zoetrope: the Linum layout plus JSON configs ({@code dit/config.json}, optional {@code vae/config.json},
+ *       optional {@value #ZOETROPE_CONFIG} with its own resolutions and defaults);</li>
+ *   <li>Wan 2.1 original: {@code diffusion_pytorch_model*.safetensors} with Wan's {@code config.json}, the VAE as a
+ *       {@code .safetensors} file (or {@code vae/}), an umT5 encoder directory and a tokenizer directory;</li>
+ *   <li>Wan 2.1 Diffusers: {@code model_index.json} with {@code transformer/}, {@code vae/}, {@code text_encoder/},
+ *       {@code tokenizer/}.</li>
+ * </ul>
+ *
+ * @param ditConfig a JSON config for the DiT, or null when the dims come from the weight shapes
+ * @param vaeConfig a JSON config for the VAE, or null for the standard Wan 2.1 VAE
+ * @param resolution the resolution the checkpoint was made for (from Linum's file name), or the family default
+ */
+public record ModelDirectory(Path root, ModelFamily family, Layout layout, String resolution, Path ditWeights,
+                             Path ditConfig, Path vaeWeights, Path vaeConfig, Path textEncoder, Path tokenizer,
+                             Path zoetropeConfig) {
+    /**
+     * A zoetrope model's own settings, overriding the family's: {@code resolutions} (name → [width, height]),
+     * {@code default_resolution}, {@code fps}, {@code min_seconds}, {@code max_seconds}, {@code default_seconds},
+     * {@code default_steps}, {@code default_guidance}, {@code default_seed}, {@code default_negative_prompt}.
+     */
+    public static final String ZOETROPE_CONFIG = "zoetrope.json";
+
+    public enum Layout {
+        LINUM("Linum v2 layout (dit/, vae/, t5/)"),
+        ZOETROPE("zoetrope layout (Linum's, with JSON configs)"),
+        WAN_ORIGINAL("Wan 2.1 original layout (diffusion_pytorch_model.safetensors + config.json)"),
+        WAN_DIFFUSERS("Wan 2.1 Diffusers layout (model_index.json, transformer/, vae/, text_encoder/, tokenizer/)");
+
+        private final String description;
+
+        Layout(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    public ModelCapabilities capabilities() {
+        if (zoetropeConfig == null) return family.capabilities(resolution);
+        JsonNode n = Json.readTree(zoetropeConfig);
+        Map<String, int[]> res = new LinkedHashMap<>();
+        JsonNode r = n.path("resolutions");
+        r.fieldNames().forEachRemaining(name -> {
+            JsonNode wh = r.get(name);
+            if (!wh.isArray() || wh.size() != 2 || !wh.get(0).canConvertToInt() || !wh.get(1).canConvertToInt())
+                throw new ConfigException(zoetropeConfig + ": resolutions." + name + " must be [width, height], not " + wh);
+            res.put(name, new int[]{wh.get(0).asInt(), wh.get(1).asInt()});
+        });
+        ModelCapabilities base = res.isEmpty() ? family.capabilities(resolution)
+                : family.capabilities(family.resolutions().keySet().iterator().next());
+        if (res.isEmpty()) res.putAll(base.resolutions());
+        String def = n.path("default_resolution").asText(res.containsKey(resolution) ? resolution : res.keySet().iterator().next());
+        if (!res.containsKey(def))
+            throw new ConfigException(zoetropeConfig + ": default_resolution '" + def + "' is not among " + res.keySet());
+        return new ModelCapabilities(family.displayName() + " (zoetrope)", res, def,
+                n.path("min_seconds").asDouble(base.minSeconds()), n.path("max_seconds").asDouble(base.maxSeconds()),
+                n.path("default_seconds").asDouble(base.defaultSeconds()), n.path("fps").asInt(base.fps()),
+                base.minSteps(), base.maxSteps(), n.path("default_steps").asInt(base.defaultSteps()),
+                n.path("default_guidance").asDouble(base.defaultGuidance()),
+                n.path("default_negative_prompt").asText(base.defaultNegativePrompt()),
+                n.path("default_seed").asLong(base.defaultSeed()), base.maxPromptTokens());
+    }
+
+    /** One line per part, for {@code zoetrope info}. */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add("family: " + family.displayName() + ", " + layout.description());
+        lines.add("dit: " + root.relativize(ditWeights) + (ditConfig == null ? "" : " (config " + root.relativize(ditConfig) + ")"));
+        lines.add("vae: " + root.relativize(vaeWeights) + (vaeConfig == null ? "" : " (config " + root.relativize(vaeConfig) + ")"));
+        lines.add("text encoder: " + root.relativize(textEncoder));
+        lines.add("tokenizer: " + root.relativize(tokenizer));
+        ModelCapabilities c = capabilities();
+        lines.add(String.format(Locale.ROOT, "defaults: %s, %d fps, %.4g s, %d steps, %s %.3g, %s sampler with shift %.3g",
+                c.defaultResolution(), c.fps(), c.defaultSeconds(), c.defaultSteps(), family.guidance().name(),
+                c.defaultGuidance(), family.solver().name(), family.shift()));
+        return lines;
+    }
+
+    /** Recognises the layout of {@code dir}; the message of the exception says what is missing. */
+    public static ModelDirectory detect(Path dir) {
+        if (!Files.isDirectory(dir)) throw new ModelLoadException(dir + ": not a directory");
+        try {
+            if (Files.isDirectory(dir.resolve("dit"))) return linum(dir);
+            if (Files.isRegularFile(dir.resolve("model_index.json"))) return wanDiffusers(dir);
+            if (!list(dir, "diffusion_pytorch_model", ".safetensors").isEmpty()
+                    || !list(dir, "diffusion_pytorch_model", ".safetensors.index.json").isEmpty()) return wanOriginal(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new ModelLoadException(dir + ": not a model directory I recognise. Expected a Linum/zoetrope layout "
+                + "(dit/, vae/, t5/), a Wan 2.1 original layout (diffusion_pytorch_model.safetensors + config.json) or a "
+                + "Diffusers layout (model_index.json)");
+    }
+
+    private static ModelDirectory linum(Path dir) throws IOException {
+        Path ditDir = dir.resolve("dit");
+        Path zoetrope = optionalFile(dir.resolve(ZOETROPE_CONFIG));
+        Path dit = null;
+        String resolution = null;
+        List<String> names = new ArrayList<>(List.of("360p", "720p"));
+        if (zoetrope != null) Json.readTree(zoetrope).path("resolutions").fieldNames().forEachRemaining(names::add);
+        for (String r : names) {
+            Path p = ditDir.resolve(r + ".safetensors");
+            if (Files.isRegularFile(p)) {
+                if (dit != null)
+                    throw new ModelLoadException(ditDir + ": holds both " + dit.getFileName() + " and " + p.getFileName()
+                            + "; keep one resolution per directory");
+                dit = p;
+                resolution = r;
+            }
+        }
+        if (dit == null)
+            throw new ModelLoadException(ditDir + ": missing the DiT weights: expected "
+                    + String.join(" or ", names.stream().distinct().map(n -> n + ".safetensors").toList()));
+        Path vae = require(dir.resolve("vae/vae.safetensors"), "the VAE weights");
+        Path text = requireDir(dir.resolve("t5/text_encoder"), "the T5 text encoder (config.json + *.safetensors)");
+        Path tok = requireTokenizer(dir.resolve("t5/tokenizer"));
+        Path ditConfig = optionalFile(ditDir.resolve("config.json"));
+        Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
+        Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
+        return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope);
+    }
+
+    private static ModelDirectory wanDiffusers(Path dir) {
+        JsonNode index = Json.readTree(dir.resolve("model_index.json"));
+        String cls = index.path("_class_name").asText("");
+        if (!cls.isEmpty() && !cls.toLowerCase(Locale.ROOT).contains("wan"))
+            throw new ModelLoadException(dir.resolve("model_index.json") + ": pipeline class " + cls
+                    + " is not a Wan pipeline; only Wan 2.1 Diffusers checkpoints are supported");
+        Path transformer = requireDir(dir.resolve("transformer"), "the transformer (config.json + *.safetensors)");
+        require(transformer.resolve("config.json"), "the transformer config");
+        Path vae = requireDir(dir.resolve("vae"), "the VAE (*.safetensors)");
+        Path text = requireDir(dir.resolve("text_encoder"), "the umT5 text encoder (config.json + *.safetensors)");
+        Path tok = requireTokenizer(dir.resolve("tokenizer"));
+        return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_DIFFUSERS, wanResolution(), transformer,
+                transformer.resolve("config.json"), vae, optionalFile(vae.resolve("config.json")), text, tok, null);
+    }
+
+    private static ModelDirectory wanOriginal(Path dir) throws IOException {
+        Path config = require(dir.resolve("config.json"), "Wan's DiT config.json");
+        List<Path> index = list(dir, "diffusion_pytorch_model", ".safetensors.index.json");
+        Path dit = index.size() == 1 ? index.getFirst() : dir.resolve("diffusion_pytorch_model.safetensors");
+        if (!Files.isRegularFile(dit)) {
+            List<Path> shards = list(dir, "diffusion_pytorch_model", ".safetensors");
+            if (shards.size() != 1)
+                throw new ModelLoadException(dir + ": " + shards.size() + " diffusion_pytorch_model*.safetensors shards "
+                        + "but no diffusion_pytorch_model.safetensors.index.json to say which tensor is where");
+            dit = shards.getFirst();
+        }
+        Path vae = findVae(dir);
+        Path text = findSubdir(dir, "the umT5 text encoder (a directory with config.json of model_type umt5 and "
+                + "*.safetensors)", p -> isTextEncoder(p));
+        Path tok = findSubdir(dir, "the tokenizer (a directory with spiece.model or tokenizer.json, e.g. google/umt5-xxl)",
+                p -> Files.isRegularFile(p.resolve("spiece.model")) || Files.isRegularFile(p.resolve("tokenizer.json")));
+        return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_ORIGINAL, wanResolution(), dit, config, vae,
+                null, text, tok, null);
+    }
+
+    private static String wanResolution() {
+        return "480p";
+    }
+
+    private static Path findVae(Path dir) throws IOException {
+        if (Files.isDirectory(dir.resolve("vae"))) return dir.resolve("vae");
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> vae = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).contains("vae")).sorted().toList();
+            Optional<Path> st = vae.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).findFirst();
+            if (st.isPresent()) return st.get();
+            if (!vae.isEmpty())
+                throw new ModelLoadException(vae.getFirst() + ": the VAE must be in safetensors format (a .pth pickle "
+                        + "cannot be loaded safely); convert it to " + stripExtension(vae.getFirst()) + ".safetensors");
+        }
+        throw new ModelLoadException(dir + ": missing the VAE: expected a *vae*.safetensors file (e.g. Wan2.1_VAE.safetensors)");
+    }
+
+    private static boolean isTextEncoder(Path p) {
+        Path cfg = p.resolve("config.json");
+        if (!Files.isRegularFile(cfg)) return false;
+        String type = Json.readTree(cfg).path("model_type").asText("");
+        return type.equals("umt5") || type.equals("t5");
+    }
+
+    /** The first directory up to two levels down that satisfies {@code test}. */
+    private static Path findSubdir(Path dir, String what, java.util.function.Predicate<Path> test) throws IOException {
+        try (Stream<Path> s = Files.walk(dir, 2)) {
+            Optional<Path> found = s.filter(p -> !p.equals(dir) && Files.isDirectory(p)).sorted().filter(test).findFirst();
+            return found.orElseThrow(() -> new ModelLoadException(dir + ": missing " + what));
+        }
+    }
+
+    private static String stripExtension(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    private static Path require(Path p, String what) {
+        if (!Files.isRegularFile(p)) throw new ModelLoadException(p + ": missing " + what);
+        return p;
+    }
+
+    private static Path requireDir(Path p, String what) {
+        if (!Files.isDirectory(p)) throw new ModelLoadException(p + ": missing " + what);
+        return p;
+    }
+
+    private static Path requireTokenizer(Path p) {
+        requireDir(p, "the tokenizer (spiece.model or tokenizer.json)");
+        if (!Files.isRegularFile(p.resolve("spiece.model")) && !Files.isRegularFile(p.resolve("tokenizer.json")))
+            throw new ModelLoadException(p + ": missing the tokenizer: neither spiece.model nor tokenizer.json");
+        return p;
+    }
+
+    private static Path optionalFile(Path p) {
+        return Files.isRegularFile(p) ? p : null;
+    }
+
+    private static List<Path> list(Path dir, String prefix, String suffix) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(prefix) && n.endsWith(suffix);
+            }).sorted().toList();
+        }
+    }
+}

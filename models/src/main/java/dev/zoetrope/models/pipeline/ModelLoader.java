@@ -1,0 +1,81 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.vae.LatentNormalization;
+
+/**
+ * Opens a detected {@link ModelDirectory} as a {@link TextToVideo}: the family's text encoder, DiT, VAE and latent
+ * scaling, each loaded only when its stage runs.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    /**
+     * A generator for a long-running service: the model directory detected, the DiT and VAE kept loaded between
+     * requests (the text encoder is still loaded per request and freed before the DiT runs), mp4 output only.
+     */
+    public static TextToVideo openForService(Path modelDir) {
+        return open(ModelDirectory.detect(modelDir), new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
+    }
+
+    public static TextToVideo open(ModelDirectory dir, TextToVideo.Options options, ClipFiles.Extras extras) {
+        return new TextToVideo(parts(dir), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+    }
+
+    /** How to load each part of {@code dir}; the latent scaling is read now so a bad checkpoint fails early. */
+    public static TextToVideo.Parts parts(ModelDirectory dir) {
+        ModelFamily family = dir.family();
+        return new TextToVideo.Parts(family, dir.capabilities(),
+                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, textLength(dir)),
+                () -> DitVelocity.load(dir.ditWeights()),
+                () -> VaeDecoder.load(dir.vaeWeights()),
+                latentScale(dir));
+    }
+
+    /** What {@link #open} writes besides the mp4. */
+    public static ClipFiles.Extras outputs(Path framesPng, Path gif) {
+        return new ClipFiles.Extras(framesPng, gif);
+    }
+
+    /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
+    static int textLength(ModelDirectory dir) {
+        int family = dir.family().textLength();
+        if (dir.ditConfig() == null) return family;
+        JsonNode len = Json.readTree(dir.ditConfig()).get("text_len");
+        if (len == null) return family;
+        if (!len.canConvertToInt() || len.asInt() < 2)
+            throw new ConfigException(dir.ditConfig() + ": text_len must be a whole number of at least 2, not " + len);
+        return len.asInt();
+    }
+
+    /**
+     * Linum: the {@code video_data_scale}/{@code video_data_bias} buffers of its DiT checkpoint (read now, so a
+     * checkpoint without them fails before any model loads). Wan: the VAE's latent mean/std.
+     */
+    static LatentScale latentScale(ModelDirectory dir) {
+        return switch (dir.family()) {
+            case LINUM -> {
+                try (Weights w = Weights.open(dir.ditWeights())) {
+                    String patch = "model.patch_embedding.weight";
+                    int channels = w.info(patch).map(i -> (int) i.shape()[1]).orElseThrow(() -> new ModelLoadException(
+                            w.source() + ": missing tensor " + patch + ", which every Linum DiT checkpoint has"));
+                    yield LatentScale.fromDit(w, channels);
+                }
+            }
+            case WAN -> {
+                Path config = Files.isDirectory(dir.vaeWeights()) ? dir.vaeWeights().resolve("config.json") : null;
+                LatentNormalization n = config != null && Files.isRegularFile(config) ? LatentNormalization.fromConfig(config) : null;
+                if (n == null) n = LatentNormalization.wan21();
+                yield LatentScale.fromMeanStd(n.mean(), n.std());
+            }
+        };
+    }
+}

@@ -1,0 +1,25 @@
+package dev.zoetrope.models.pipeline;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** VAE output ↔ 8-bit pixels: clamp to [−1, 1], then {@code (y + 1)·127.5}. */
+public final class Pixels {
+    private Pixels() {}
+
+    /** Float pixel values in [0, 255] (not rounded), same shape as {@code y}. */
+    public static Tensor fromVae(Tensor y) {
+        return y.to(ScalarType.Float).clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0)))
+                .add(new Scalar(1.0)).mul(new Scalar(127.5));
+    }
+
+    /** One (3, H, W) VAE frame as row-major RGB bytes (H·W·3), rounded to the nearest level. */
+    public static byte[] rgb(Tensor frame) {
+        if (frame.dim() != 3 || frame.size(0) != 3)
+            throw new IllegalArgumentException("an RGB frame must be (3, H, W), got " + frame.dim() + " dims");
+        return dev.zoetrope.core.engine.Scopes.value(() -> dev.zoetrope.core.engine.Tensors.toBytes(
+                fromVae(frame).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous()));
+    }
+}

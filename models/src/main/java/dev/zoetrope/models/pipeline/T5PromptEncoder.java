@@ -1,0 +1,43 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Path;
+
+import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.models.text.PromptCleaner;
+import dev.zoetrope.models.text.T5Encoder;
+import dev.zoetrope.models.text.Tokenizer;
+import dev.zoetrope.models.text.Tokenizers;
+
+/**
+ * Tokenizer → T5 encoder: the prompt's hidden states trimmed to its real token count ({@code </s>} included),
+ * truncated at the DiT's text length. Wan's prompts are cleaned first (HTML unescape twice, whitespace collapse).
+ */
+public final class T5PromptEncoder implements PromptEncoder {
+    private final Tokenizer tokenizer;
+    private final T5Encoder encoder;
+    private final boolean wanCleaning;
+
+    public T5PromptEncoder(Tokenizer tokenizer, T5Encoder encoder, boolean wanCleaning) {
+        this.tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.wanCleaning = wanCleaning;
+    }
+
+    /** @param maxTokens truncation length, {@code </s>} included: the DiT's text length */
+    public static T5PromptEncoder load(Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {
+        Tokenizer tokenizer = Tokenizers.load(tokenizerDir, maxTokens);
+        return new T5PromptEncoder(tokenizer, T5Encoder.load(encoderDir), family == ModelFamily.WAN);
+    }
+
+    @Override
+    public Tensor encode(String prompt) {
+        String text = wanCleaning ? PromptCleaner.clean(prompt) : prompt;
+        return encoder.encode(tokenizer.encode(text));
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+    }
+}

@@ -1,0 +1,228 @@
+package dev.zoetrope.models.pipeline;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.models.sampling.FlowSampler;
+import dev.zoetrope.models.sampling.FlowSchedule;
+import dev.zoetrope.models.sampling.FlowScheduler;
+import dev.zoetrope.models.sampling.Guidance;
+import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.sampling.NoiseGenerator;
+
+/**
+ * Text to video: prompt → tokenizer → T5 → DiT loop (scheduler + guidance) → VAE decode → frames → mp4.
+ *
+ * <p>Memory plan: the text encoder is loaded, encodes both prompts and is freed before the DiT is loaded; the
+ * latent is decoded one latent frame at a time, each frame streamed to the writer. With {@link Options#keepLoaded}
+ * the DiT and VAE stay resident between calls (a service); otherwise each is freed when its stage ends.
+ */
+public final class TextToVideo implements VideoGenerator {
+    /** How to load each part of one model. Suppliers are called when the stage needs the part. */
+    public record Parts(ModelFamily family, ModelCapabilities capabilities, Supplier<PromptEncoder> text,
+                        Supplier<VelocityModel> dit, Supplier<LatentDecoder> vae, LatentScale latentScale) {}
+
+    /**
+     * @param batchGuidance run the cond and null predictions as one batch-2 forward (faster, twice the activations)
+     * @param keepLoaded keep the DiT and VAE loaded between generations
+     * @param solver the ODE solver, or null for the family's (Euler for Linum, UniPC for Wan)
+     * @param shift the schedule shift, or NaN for the family's
+     */
+    public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
+        public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
+    }
+
+    public static final String STAGE_TEXT = "encoding text";
+    public static final String STAGE_DENOISE = "denoising";
+    public static final String STAGE_DECODE = "decoding";
+    private static final double TEXT_SHARE = 0.05, DECODE_SHARE = 0.10;
+
+    private final Parts parts;
+    private final Options options;
+    private final ClipWriterFactory output;
+    private VelocityModel dit;
+    private LatentDecoder vae;
+
+    /** Opens the writer for a clip at {@code mp4}. */
+    @FunctionalInterface
+    public interface ClipWriterFactory {
+        ClipWriter open(Path mp4, int width, int height, int fps);
+    }
+
+    public TextToVideo(Parts parts, Options options, ClipWriterFactory output) {
+        this.parts = parts;
+        this.options = options;
+        this.output = output;
+    }
+
+    @Override
+    public ModelCapabilities capabilities() {
+        return parts.capabilities();
+    }
+
+    public ModelFamily family() {
+        return parts.family();
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
+        GenerationPlan plan = GenerationPlan.resolve(request, capabilities(), family());
+        try (PointerScope scope = new PointerScope()) {
+            Prompts prompts = encodePrompts(plan, listener);
+            Tensor latent = denoise(plan, prompts, listener);
+            writeClip(plan, latent, outputMp4, listener);
+        } finally {
+            if (!options.keepLoaded()) releaseModels();
+        }
+        return new GenerationResult(outputMp4, plan.asRequest(), plan.width(), plan.height(), plan.frames(), plan.fps(),
+                (plan.frames() - 1) / (double) plan.fps());
+    }
+
+    private record Prompts(Tensor cond, Tensor uncond) {}
+
+    /** Tokenizer → T5 for the prompt and the negative prompt; the encoder is freed before returning. */
+    private Prompts encodePrompts(GenerationPlan plan, GenerationListener listener) {
+        listener.progress(STAGE_TEXT, 0, Double.NaN);
+        checkCancelled(listener);
+        listener.stageStep(STAGE_TEXT, 0, 2);
+        try (PromptEncoder encoder = parts.text().get()) {
+            Tensor cond = encoder.encode(plan.prompt());
+            listener.progress(STAGE_TEXT, TEXT_SHARE / 2, Double.NaN);
+            listener.stageStep(STAGE_TEXT, 1, 2);
+            Tensor uncond = encoder.encode(plan.negativePrompt());
+            listener.progress(STAGE_TEXT, TEXT_SHARE, Double.NaN);
+            listener.stageStep(STAGE_TEXT, 2, 2);
+            return new Prompts(cond, uncond);
+        }
+    }
+
+    /** The DiT loop from seeded noise to a DiT-space latent. */
+    private Tensor denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
+        VelocityModel model = dit();
+        LatentDecoder decoder = vae();
+        long[] shape = latentShape(plan, decoder);
+        Tensor noise = new NoiseGenerator(plan.seed()).gaussian(shape);
+        FlowSchedule schedule = schedule(plan.steps());
+        FlowScheduler.Kind solver = options.solver() == null ? family().solver() : options.solver();
+        long start = System.nanoTime();
+        FlowSampler.StepListener steps = new FlowSampler.StepListener() {
+            @Override
+            public void stepDone(int done, int total) {
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                double eta = elapsed / done * (total - done);
+                listener.progress(STAGE_DENOISE, TEXT_SHARE + (1 - TEXT_SHARE - DECODE_SHARE) * done / total, eta);
+                listener.stageStep(STAGE_DENOISE, done, total);
+            }
+
+            @Override
+            public boolean cancelled() {
+                return listener.cancelled();
+            }
+        };
+        listener.stageStep(STAGE_DENOISE, 0, schedule.steps());
+        try (FlowScheduler scheduler = solver.create(schedule);
+             Guidance guidance = family().guidance().create(plan.guidanceScale())) {
+            Tensor latent = new FlowSampler(scheduler, guidance).sample(noise,
+                    guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance()), steps);
+            if (!options.keepLoaded()) {
+                model.close();
+                dit = null;
+            }
+            return latent;
+        }
+    }
+
+    /** The schedule of this family with the options' shift. */
+    FlowSchedule schedule(int steps) {
+        double shift = Double.isNaN(options.shift()) ? family().shift() : options.shift();
+        return switch (family()) {
+            case LINUM -> FlowSchedule.shiftedEuler(steps, shift, 1000);
+            case WAN -> FlowSchedule.wan(steps, shift, 1000);
+        };
+    }
+
+    /** The velocity pair for guidance: two forwards, or one forward over a batch of two. Both give equal results. */
+    public static GuidedVelocity guided(VelocityModel model, Tensor cond, Tensor uncond, boolean batched) {
+        if (!batched)
+            return (x, t) -> new GuidedVelocity.Prediction(model.velocity(x, t, List.of(cond)),
+                    model.velocity(x, t, List.of(uncond)));
+        return (x, t) -> {
+            Tensor both = model.velocity(torch.cat(new TensorVector(x, x), 0), t, List.of(cond, uncond));
+            return new GuidedVelocity.Prediction(both.narrow(0, 0, x.size(0)), both.narrow(0, x.size(0), x.size(0)));
+        };
+    }
+
+    /** VAE decode frame by frame → 8-bit RGB → writer; the writer is discarded on any failure or cancellation. */
+    private void writeClip(GenerationPlan plan, Tensor latent, Path outputMp4, GenerationListener listener) {
+        LatentDecoder decoder = vae();
+        Tensor z = parts.latentScale().toVae(latent);
+        listener.progress(STAGE_DECODE, 1 - DECODE_SHARE, Double.NaN);
+        ClipWriter writer = output.open(outputMp4, plan.width(), plan.height(), plan.fps());
+        listener.stageStep(STAGE_DECODE, 0, plan.frames());
+        long start = System.nanoTime();
+        int[] written = {0};
+        try {
+            decoder.decode(z, (frames, first) -> {
+                checkCancelled(listener);
+                for (int i = 0; i < frames.size(1); i++) {
+                    int index = i;
+                    writer.frame(Scopes.value(() -> Pixels.rgb(frames.select(1, index))));
+                    written[0]++;
+                }
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                double eta = elapsed / written[0] * (plan.frames() - written[0]);
+                listener.progress(STAGE_DECODE, 1 - DECODE_SHARE + DECODE_SHARE * written[0] / plan.frames(), eta);
+                listener.stageStep(STAGE_DECODE, written[0], plan.frames());
+            });
+            if (written[0] != plan.frames())
+                throw new IllegalStateException("the VAE decoded " + written[0] + " frames, expected " + plan.frames());
+            writer.finish();
+        } catch (RuntimeException | Error e) {
+            writer.abort();
+            throw e;
+        }
+        listener.progress(STAGE_DECODE, 1, 0);
+    }
+
+    static long[] latentShape(GenerationPlan plan, LatentDecoder vae) {
+        int s = vae.spatialFactor(), t = vae.temporalFactor();
+        if ((plan.frames() - 1) % t != 0)
+            throw new IllegalArgumentException(plan.frames() + " frames do not fit the VAE's " + t + "n+1 frame grouping");
+        if (plan.width() % s != 0 || plan.height() % s != 0)
+            throw new IllegalArgumentException(plan.width() + "x" + plan.height() + " is not a multiple of the VAE's " + s + "-pixel cells");
+        return new long[]{1, vae.latentChannels(), (plan.frames() - 1) / t + 1, plan.height() / s, plan.width() / s};
+    }
+
+    private static void checkCancelled(GenerationListener listener) {
+        if (listener.cancelled()) throw new GenerationCancelledException();
+    }
+
+    private synchronized VelocityModel dit() {
+        if (dit == null) dit = parts.dit().get();
+        return dit;
+    }
+
+    private synchronized LatentDecoder vae() {
+        if (vae == null) vae = parts.vae().get();
+        return vae;
+    }
+
+    private synchronized void releaseModels() {
+        if (dit != null) dit.close();
+        if (vae != null) vae.close();
+        dit = null;
+        vae = null;
+    }
+
+    @Override
+    public void close() {
+        releaseModels();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.zoetrope.models.sampling;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Combines the conditional and unconditional velocities of one step into the guided velocity. Stateful
+ * guidances (APG's momentum) serve one sampling run and must see the steps in order.
+ */
+public sealed interface Guidance extends AutoCloseable permits ApgGuidance, CfgGuidance {
+    /** Both inputs are (B, C, T, H, W) velocities; returns a new float32 tensor. */
+    Tensor combine(Tensor cond, Tensor uncond);
+
+    double scale();
+
+    @Override
+    void close();
+
+    /** The guidances by name, for configuration and the CLI. */
+    enum Kind {
+        APG, CFG;
+
+        public static Kind parse(String name) {
+            return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "apg" -> APG;
+                case "cfg" -> CFG;
+                default -> throw new IllegalArgumentException("unknown guidance '" + name + "'; use apg or cfg");
+            };
+        }
+
+        public Guidance create(double scale) {
+            return switch (this) {
+                case APG -> ApgGuidance.linum(scale);
+                case CFG -> new CfgGuidance(scale);
+            };
+        }
+    }
+}

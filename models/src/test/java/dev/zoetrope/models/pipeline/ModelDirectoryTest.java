@@ -1,0 +1,157 @@
+package dev.zoetrope.models.pipeline;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.zoetrope.models.nn.ModelLoadException;
+
+class ModelDirectoryTest {
+    @TempDir
+    Path tmp;
+
+    static Path touch(Path p, String content) throws IOException {
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content);
+        return p;
+    }
+
+    Path linumLayout(Path root, String res) throws IOException {
+        touch(root.resolve("dit/" + res + ".safetensors"), "");
+        touch(root.resolve("vae/vae.safetensors"), "");
+        touch(root.resolve("t5/text_encoder/config.json"), "{\"model_type\":\"t5\"}");
+        touch(root.resolve("t5/tokenizer/spiece.model"), "");
+        return root;
+    }
+
+    @Test
+    void linumAndZoetropeLayouts() throws IOException {
+        ModelDirectory d = ModelDirectory.detect(linumLayout(tmp.resolve("linum"), "720p"));
+        assertEquals(ModelFamily.LINUM, d.family());
+        assertEquals(ModelDirectory.Layout.LINUM, d.layout());
+        assertEquals("720p", d.resolution());
+        assertEquals(24, d.capabilities().fps());
+        assertEquals(10.0, d.capabilities().defaultGuidance());
+        assertEquals(20, d.capabilities().defaultSeed());
+        assertEquals(50, d.capabilities().defaultSteps());
+        assertNull(d.ditConfig());
+        assertEquals(java.util.Set.of("720p"), d.capabilities().resolutions().keySet(), "a 720p checkpoint offers 720p only");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenerationPlan.resolve(
+                new GenerationRequest("x", null, "360p", null, null, null, null), d.capabilities(), d.family()));
+        assertTrue(e.getMessage().contains("360p") && e.getMessage().contains("720p"), e.getMessage());
+
+        Path z = linumLayout(tmp.resolve("zoe"), "360p");
+        touch(z.resolve("dit/config.json"), "{}");
+        ModelDirectory zd = ModelDirectory.detect(z);
+        assertEquals(ModelDirectory.Layout.ZOETROPE, zd.layout());
+        assertEquals("360p", zd.resolution());
+        assertTrue(String.join("\n", zd.describe()).contains("Linum v2"));
+    }
+
+    @Test
+    void zoetropeConfigSetsItsOwnResolutionsAndDefaults() throws IOException {
+        Path z = tmp.resolve("tiny");
+        touch(z.resolve("dit/96p.safetensors"), "");
+        touch(z.resolve("vae/vae.safetensors"), "");
+        touch(z.resolve("t5/text_encoder/config.json"), "{}");
+        touch(z.resolve("t5/tokenizer/tokenizer.json"), "{}");
+        touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160, 96]}, \"fps\": 8, \"default_steps\": 20}");
+        ModelDirectory d = ModelDirectory.detect(z);
+        assertEquals(ModelDirectory.Layout.ZOETROPE, d.layout());
+        assertEquals("96p", d.resolution());
+        ModelCapabilities c = d.capabilities();
+        assertArrayEquals(new int[]{160, 96}, c.resolutions().get("96p"));
+        assertEquals("96p", c.defaultResolution());
+        assertEquals(8, c.fps());
+        assertEquals(20, c.defaultSteps());
+        assertEquals(10.0, c.defaultGuidance());
+        GenerationPlan plan = GenerationPlan.resolve(GenerationRequest.of("x"), c, d.family());
+        assertEquals(17, plan.frames(), "8 fps · 2 s + 1");
+
+        touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160]}}");
+        assertThrows(dev.zoetrope.core.config.ConfigException.class, d::capabilities);
+    }
+
+    @Test
+    void linumMissingPartsAreNamed() throws IOException {
+        Path root = linumLayout(tmp.resolve("l"), "360p");
+        Files.delete(root.resolve("vae/vae.safetensors"));
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(root));
+        assertTrue(e.getMessage().contains("vae.safetensors") && e.getMessage().contains("VAE"), e.getMessage());
+
+        Path noDit = linumLayout(tmp.resolve("n"), "360p");
+        Files.delete(noDit.resolve("dit/360p.safetensors"));
+        e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noDit));
+        assertTrue(e.getMessage().contains("360p.safetensors or 720p.safetensors"), e.getMessage());
+
+        Path noTok = linumLayout(tmp.resolve("t"), "360p");
+        Files.delete(noTok.resolve("t5/tokenizer/spiece.model"));
+        e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noTok));
+        assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
+    }
+
+    @Test
+    void wanOriginalLayout() throws IOException {
+        Path root = tmp.resolve("wan");
+        touch(root.resolve("diffusion_pytorch_model.safetensors"), "");
+        touch(root.resolve("config.json"), "{\"model_type\":\"t2v\",\"dim\":1536}");
+        touch(root.resolve("Wan2.1_VAE.safetensors"), "");
+        touch(root.resolve("umt5-xxl/config.json"), "{\"model_type\":\"umt5\"}");
+        touch(root.resolve("google/umt5-xxl/tokenizer.json"), "{}");
+        ModelDirectory d = ModelDirectory.detect(root);
+        assertEquals(ModelFamily.WAN, d.family());
+        assertEquals(ModelDirectory.Layout.WAN_ORIGINAL, d.layout());
+        assertEquals(root.resolve("Wan2.1_VAE.safetensors"), d.vaeWeights());
+        assertEquals(root.resolve("umt5-xxl"), d.textEncoder());
+        assertEquals(root.resolve("google/umt5-xxl"), d.tokenizer());
+        assertEquals(16, d.capabilities().fps());
+        assertEquals(81, ModelFamily.WAN.frames(d.capabilities().defaultSeconds()));
+        assertEquals(5.0, d.capabilities().defaultGuidance());
+    }
+
+    @Test
+    void wanPickleVaeGetsAConversionHint() throws IOException {
+        Path root = tmp.resolve("wanpth");
+        touch(root.resolve("diffusion_pytorch_model.safetensors"), "");
+        touch(root.resolve("config.json"), "{}");
+        touch(root.resolve("Wan2.1_VAE.pth"), "");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(root));
+        assertTrue(e.getMessage().contains("Wan2.1_VAE.safetensors"), e.getMessage());
+    }
+
+    @Test
+    void wanDiffusersLayout() throws IOException {
+        Path root = tmp.resolve("diffusers");
+        touch(root.resolve("model_index.json"), "{\"_class_name\":\"WanPipeline\"}");
+        touch(root.resolve("transformer/config.json"), "{}");
+        touch(root.resolve("transformer/diffusion_pytorch_model.safetensors"), "");
+        touch(root.resolve("vae/diffusion_pytorch_model.safetensors"), "");
+        touch(root.resolve("text_encoder/config.json"), "{\"model_type\":\"umt5\"}");
+        touch(root.resolve("tokenizer/spiece.model"), "");
+        ModelDirectory d = ModelDirectory.detect(root);
+        assertEquals(ModelDirectory.Layout.WAN_DIFFUSERS, d.layout());
+        assertEquals(root.resolve("transformer"), d.ditWeights());
+
+        touch(root.resolve("model_index.json"), "{\"_class_name\":\"StableDiffusionPipeline\"}");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(root));
+        assertTrue(e.getMessage().contains("StableDiffusionPipeline"), e.getMessage());
+    }
+
+    @Test
+    void unknownDirectorySaysWhatItExpected() {
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(tmp));
+        assertTrue(e.getMessage().contains("model_index.json"), e.getMessage());
+    }
+
+    @Test
+    void linumFramesFollowFlooredSeconds() {
+        assertEquals(49, ModelFamily.LINUM.frames(2));
+        assertEquals(73, ModelFamily.LINUM.frames(3.9));
+        assertEquals(121, ModelFamily.LINUM.frames(5));
+    }
+}

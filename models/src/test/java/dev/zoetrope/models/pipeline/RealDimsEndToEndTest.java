@@ -1,0 +1,101 @@
+package dev.zoetrope.models.pipeline;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.text.Tokenizers;
+import dev.zoetrope.models.vae.WanVaeConfig;
+import dev.zoetrope.video.VideoInfo;
+import dev.zoetrope.video.VideoProbe;
+
+/**
+ * Random-weight checkpoints at the real dims (one DiT block, the real Wan 2.1 VAE, a one-layer T5 at width 4096)
+ * through the whole pipeline. Slow on a CPU (minutes): run with {@code -Pslow}.
+ */
+@Tag("slow")
+class RealDimsEndToEndTest {
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void engine() {
+        Engine.init();
+    }
+
+    static RandomCheckpoints.Spec realSpec(DitFamily family) {
+        Path tok = RandomModelEndToEndTest.tokenizer();
+        return new RandomCheckpoints.Spec(DitConfig.defaults(family).withNumLayers(1), WanVaeConfig.wan21(), 1, 8, 256, tok,
+                Tokenizers.load(tok).vocabSize(), DType.F32, 5);
+    }
+
+    /**
+     * The Linum layout at 360p. The clip is 5 frames (4 fps for one second) rather than Linum's 49: on a two-core
+     * CPU the real-width VAE needs minutes per latent frame at 360p.
+     */
+    @Test
+    void linumLayoutGeneratesA360pClipThatFfprobeReads() throws Exception {
+        Path dir = tmp.resolve("linum-360p");
+        RandomCheckpoints.linum(dir, realSpec(DitFamily.LINUM), "360p", null);
+        ModelDirectory model = ModelDirectory.detect(dir);
+        TextToVideo.Parts p = ModelLoader.parts(model);
+        ModelCapabilities c = p.capabilities();
+        assertArrayEquals(new int[]{640, 360}, c.resolutions().get("360p"));
+        ModelCapabilities fewFrames = new ModelCapabilities(c.family(), c.resolutions(), c.defaultResolution(), 1, 5, 1, 4,
+                c.minSteps(), c.maxSteps(), c.defaultSteps(), c.defaultGuidance(), c.defaultNegativePrompt(), c.defaultSeed(),
+                c.maxPromptTokens());
+        Path mp4 = tmp.resolve("clip.mp4");
+        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), fewFrames, p.text(), p.dit(), p.vae(), p.latentScale());
+        try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT,
+                (out, w, h, fps) -> ClipFiles.open(out, w, h, fps, ClipFiles.Extras.NONE))) {
+            GenerationResult r = g.generate(new GenerationRequest("a red fox in the snow", null, "360p", 1.0, 20L, null, 2),
+                    mp4, GenerationListener.NONE);
+            assertEquals(5, r.frames());
+        }
+        Process ffprobe = new ProcessBuilder("ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                "stream=codec_name,width,height,pix_fmt,nb_read_frames", "-of", "csv=p=0", mp4.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(ffprobe.getInputStream().readAllBytes()).trim();
+        assertEquals(0, ffprobe.waitFor(), out);
+        assertEquals("h264,640,360,yuv420p,5", out);
+    }
+
+    @Test
+    void wanLayoutsGiveIdenticalClipsAtRealDims() throws IOException {
+        RandomCheckpoints.Spec spec = realSpec(DitFamily.WAN);
+        Path original = tmp.resolve("wan"), diffusers = tmp.resolve("wan-diffusers");
+        RandomCheckpoints.wanOriginal(original, spec);
+        RandomCheckpoints.wanDiffusers(diffusers, spec);
+        List<byte[]> a = clip(ModelDirectory.detect(original)), b = clip(ModelDirectory.detect(diffusers));
+        assertEquals(5, a.size());
+        assertEquals(160 * 96 * 3, a.getFirst().length);
+        for (int i = 0; i < a.size(); i++) assertArrayEquals(a.get(i), b.get(i), "frame " + i);
+    }
+
+    /** A 5-frame 160×96 clip in 2 steps (small frames: the point is the layouts, at the real model dims). */
+    static List<byte[]> clip(ModelDirectory dir) {
+        TextToVideo.Parts p = ModelLoader.parts(dir);
+        ModelCapabilities c = p.capabilities();
+        ModelCapabilities shortClips = new ModelCapabilities(c.family(), java.util.Map.of("96p", new int[]{160, 96}), "96p",
+                0.25, c.maxSeconds(), c.defaultSeconds(), c.fps(), c.minSteps(), c.maxSteps(), c.defaultSteps(),
+                c.defaultGuidance(), c.defaultNegativePrompt(), c.defaultSeed(), c.maxPromptTokens());
+        RandomModelEndToEndTest.Frames out = new RandomModelEndToEndTest.Frames();
+        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), shortClips, p.text(), p.dit(), p.vae(), p.latentScale());
+        try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> out)) {
+            g.generate(new GenerationRequest("a cat surfing", null, "96p", 0.25, 1L, 5.0, 2), Path.of("unused.mp4"),
+                    GenerationListener.NONE);
+        }
+        return out.frames;
+    }
+}
