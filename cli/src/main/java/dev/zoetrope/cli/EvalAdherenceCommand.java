@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.models.pipeline.ClipFiles;
+import dev.zoetrope.models.pipeline.ModelDirectory;
+import dev.zoetrope.models.pipeline.ModelLoader;
+import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.train.eval.AdherenceEval;
 import dev.zoetrope.train.eval.AdherencePlan;
 import dev.zoetrope.train.eval.AdherenceReport;
@@ -21,8 +24,9 @@ import picocli.CommandLine.Option;
                 "Writes OUT/adherence.json, OUT/adherence.md, OUT/contact-sheet.png, clips in OUT/clips/ and the "
                         + "ground truth in OUT/ground-truth/. Resumable: run the same command again to continue."})
 final class EvalAdherenceCommand implements Callable<Integer> {
-    @Option(names = "--model-dir", description = "Model directory (default: ${DEFAULT-VALUE}).")
-    Path modelDir = Path.of("models", "zoetrope-tiny");
+    @Option(names = "--model-dir", paramLabel = "DIR",
+            description = "Model directory (default: " + GenerateCommand.DEFAULT_MODEL + " under the zoetrope home).")
+    Path modelDir;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
@@ -56,9 +60,12 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (cfg != null && !(cfg >= 0 && Double.isFinite(cfg)))
             throw new IllegalArgumentException("--cfg must be a finite number >= 0, got " + cfg);
-        if (!groundTruth && !Files.isDirectory(modelDir))
-            throw new IllegalArgumentException("model directory " + modelDir + " does not exist or is not a directory "
+        Path dir = modelDir != null ? modelDir : defaultModel();
+        if (!groundTruth && !Files.isDirectory(dir))
+            throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory "
                     + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
+        // A directory that is not a model fails here, before any clip is rendered.
+        ModelDirectory model = groundTruth ? null : ModelDirectory.detect(dir);
 
         AdherencePlan plan = AdherencePlan.of(k, seenSample, seed);
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
@@ -70,8 +77,9 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             if (!validation.passed())
                 throw new IllegalStateException("the detector scores below 98% on ground truth, so model scores would not "
                         + "be trustworthy; see " + out.resolve("ground-truth"));
-            Path dir = modelDir;
-            run = AdherenceEval.run(out, "model " + modelDir.toAbsolutePath().normalize(), () -> openModel(dir), plan,
+            // DiT and VAE stay loaded across the clips.
+            run = AdherenceEval.run(out, "model " + dir.toAbsolutePath().normalize(),
+                    () -> ModelLoader.open(model, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);
         }
         AdherenceReport report = new AdherenceReport(validation, run);
@@ -83,9 +91,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         return groundTruth && !validation.passed() ? 1 : 0;
     }
 
-    /** Loads the model directory as a generator. */
-    private static VideoGenerator openModel(Path dir) {
-        throw new IllegalStateException(dir + ": this build cannot load model directories for generation yet "
-                + "(the text-to-video loader is not part of it); use --ground-truth to validate the detector");
+    private static Path defaultModel() {
+        String home = System.getProperty("zoetrope.home");
+        return (home == null ? Path.of(".") : Path.of(home)).resolve(GenerateCommand.DEFAULT_MODEL);
     }
 }
