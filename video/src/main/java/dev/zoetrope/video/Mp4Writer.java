@@ -271,6 +271,7 @@ public final class Mp4Writer implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
+            dev.zoetrope.core.io.AtomicFiles.makeReadable(tmp);
             try {
                 Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

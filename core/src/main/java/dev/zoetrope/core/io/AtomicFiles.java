@@ -60,7 +60,20 @@ public final class AtomicFiles {
         writeStream(target, out -> out.write(bytes));
     }
 
+    /**
+     * Temporary files are created owner-only; a finished output gets the usual rw-r--r-- so that other users
+     * and services (a web server, a player) can read it.
+     */
+    public static void makeReadable(Path file) throws IOException {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: its defaults apply
+        }
+    }
+
     private static void move(Path tmp, Path target) throws IOException {
+        makeReadable(tmp);
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
