@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 RandomModelCommand.class,
                 ServeCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

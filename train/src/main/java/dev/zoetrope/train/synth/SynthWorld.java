@@ -99,6 +99,16 @@ public final class SynthWorld {
         Combination combo = pool.get(rnd.nextInt(pool.size()));
         int background = rnd.nextInt(SynthSpec.BACKGROUNDS.size());
         int template = rnd.nextInt(SynthSpec.TEMPLATES.size());
+        return place(s, clipId(index), index, combo, background, template, rnd);
+    }
+
+    /**
+     * Places a given combination: draws from {@code rnd} an object size, a straight path and a speed that
+     * keep the whole object inside the picture on every frame. Evaluation uses it to render the ground
+     * truth of a prompt.
+     */
+    public static SynthClip place(Settings s, String id, int index, Combination combo, int background, int template,
+                                  SplittableRandom rnd) {
         SynthSpec.Direction dir = SynthSpec.DIRECTIONS.get(combo.direction());
 
         int minSide = Math.min(s.width(), s.height());
@@ -114,7 +124,7 @@ public final class SynthWorld {
         double speed = sign * travel / (s.frames() - 1);
         double x0 = dir.horizontal() ? start : side, y0 = dir.horizontal() ? side : start;
         double vx = dir.horizontal() ? speed : 0, vy = dir.horizontal() ? 0 : speed;
-        return new SynthClip(clipId(index), index, combo, background, template, s.width(), s.height(), s.frames(), s.fps(),
+        return new SynthClip(id, index, combo, background, template, s.width(), s.height(), s.frames(), s.fps(),
                 size, x0, y0, vx, vy, combo.heldOut());
     }
 

@@ -1,0 +1,98 @@
+package dev.zoetrope.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import dev.zoetrope.models.pipeline.ClipFiles;
+import dev.zoetrope.models.pipeline.ModelDirectory;
+import dev.zoetrope.models.pipeline.ModelLoader;
+import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.train.eval.AdherenceEval;
+import dev.zoetrope.train.eval.AdherencePlan;
+import dev.zoetrope.train.eval.AdherenceReport;
+import dev.zoetrope.train.synth.SynthSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "adherence", mixinStandardHelpOptions = true,
+        description = {"Prompt adherence on the synthetic world: generate k clips for each canonical prompt (all 12 held-out "
+                + "combinations on both backgrounds, plus a seeded sample of seen combinations), read colour, shape and "
+                + "direction back with the clip detector, and report accuracy for held-out and seen combinations.",
+                "First validates the detector on ground-truth renderings of the same prompts (needs >= 98%).",
+                "Writes OUT/adherence.json, OUT/adherence.md, OUT/contact-sheet.png, clips in OUT/clips/ and the "
+                        + "ground truth in OUT/ground-truth/. Resumable: run the same command again to continue."})
+final class EvalAdherenceCommand implements Callable<Integer> {
+    @Option(names = "--model-dir", paramLabel = "DIR",
+            description = "Model directory (default: " + GenerateCommand.DEFAULT_MODEL + " under the zoetrope home).")
+    Path modelDir;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--k", description = "Clips per prompt (default: ${DEFAULT-VALUE}).")
+    int k = AdherencePlan.DEFAULT_K;
+
+    @Option(names = "--seen-sample", description = "Seen (training) combinations sampled, each on both backgrounds "
+            + "(default: ${DEFAULT-VALUE}).")
+    int seenSample = AdherencePlan.DEFAULT_SEEN_SAMPLE;
+
+    @Option(names = "--seed", description = "Seed for the seen sample and the clips' seeds (default: ${DEFAULT-VALUE}).")
+    long seed = 1;
+
+    @Option(names = "--steps", description = "Denoising steps (default: the model's).")
+    Integer steps;
+
+    @Option(names = "--cfg", description = "Guidance scale (default: the model's).")
+    Double cfg;
+
+    @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
+            + "of the prompts; exit 1 if it scores below 98%.")
+    boolean groundTruth;
+
+    @Override
+    public Integer call() throws IOException {
+        if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
+        int seenMax = SynthSpec.seenCombinations().size();
+        if (seenSample < 0 || seenSample > seenMax)
+            throw new IllegalArgumentException("--seen-sample must be within 0.." + seenMax + ", got " + seenSample);
+        if (steps != null && steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        if (cfg != null && !(cfg >= 0 && Double.isFinite(cfg)))
+            throw new IllegalArgumentException("--cfg must be a finite number >= 0, got " + cfg);
+        Path dir = modelDir != null ? modelDir : defaultModel();
+        if (!groundTruth && !Files.isDirectory(dir))
+            throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory "
+                    + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
+        // A directory that is not a model fails here, before any clip is rendered.
+        ModelDirectory model = groundTruth ? null : ModelDirectory.detect(dir);
+
+        AdherencePlan plan = AdherencePlan.of(k, seenSample, seed);
+        AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
+        System.out.println(validation.line());
+        AdherenceEval.Run run;
+        if (groundTruth) {
+            run = validation.run();
+        } else {
+            if (!validation.passed())
+                throw new IllegalStateException("the detector scores below 98% on ground truth, so model scores would not "
+                        + "be trustworthy; see " + out.resolve("ground-truth"));
+            // DiT and VAE stay loaded across the clips.
+            run = AdherenceEval.run(out, "model " + dir.toAbsolutePath().normalize(),
+                    () -> ModelLoader.open(model, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE), plan,
+                    new AdherenceEval.Sampling(steps, cfg), System.err);
+        }
+        AdherenceReport report = new AdherenceReport(validation, run);
+        report.write(out);
+        System.out.print(report.table());
+        System.out.println("wrote " + out.resolve(AdherenceReport.JSON) + ", " + out.resolve(AdherenceReport.MARKDOWN) + ", "
+                + out.resolve(AdherenceReport.SHEET) + " (" + run.generated() + " clips generated now, " + run.skipped()
+                + " already there)");
+        return groundTruth && !validation.passed() ? 1 : 0;
+    }
+
+    private static Path defaultModel() {
+        String home = System.getProperty("zoetrope.home");
+        return (home == null ? Path.of(".") : Path.of(home)).resolve(GenerateCommand.DEFAULT_MODEL);
+    }
+}

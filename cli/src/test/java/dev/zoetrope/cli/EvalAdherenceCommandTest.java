@@ -1,0 +1,47 @@
+package dev.zoetrope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalAdherenceCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void groundTruthModeValidatesTheDetectorAndWritesTheReport() throws Exception {
+        Path out = dir.resolve("eval");
+        CliRun r = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().startsWith("detector validation on 26 ground-truth clips"), r.toString());
+        assertTrue(r.out().contains("-> pass"), r.toString());
+        assertTrue(r.out().contains("held-out       24     24  100.0%"), r.toString());
+        for (String f : new String[]{"adherence.json", "adherence.md", "contact-sheet.png"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        assertEquals(26, Files.list(out.resolve("ground-truth/clips")).count());
+        assertTrue(Files.readString(out.resolve("adherence.json")).contains("\"video\" : \"ground-truth/clips/heldout-"));
+        CliRun again = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
+        assertTrue(again.out().contains("0 clips generated now, 26 already there"), again.toString());
+    }
+
+    @Test
+    void badFlagsGiveClearErrors() {
+        Path out = dir.resolve("bad");
+        CliRun k0 = CliRun.of("eval", "adherence", "--ground-truth", "--k", "0", "--out", out.toString());
+        assertEquals(2, k0.exit());
+        assertTrue(k0.err().contains("error: --k must be at least 1, got 0"), k0.toString());
+        CliRun missing = CliRun.of("eval", "adherence", "--model-dir", dir.resolve("nope").toString(), "--out", out.toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.err().contains("model directory") && missing.err().contains("nope") && missing.err().contains("does not exist"),
+                missing.toString());
+        CliRun sample = CliRun.of("eval", "adherence", "--ground-truth", "--seen-sample", "100", "--out", out.toString());
+        assertEquals(2, sample.exit());
+        assertTrue(sample.err().contains("--seen-sample must be within 0..72"), sample.toString());
+        assertFalse(Files.exists(out), "nothing written for bad flags");
+    }
+}

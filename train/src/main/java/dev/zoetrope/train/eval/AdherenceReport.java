@@ -1,0 +1,135 @@
+package dev.zoetrope.train.eval;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.train.synth.SynthSpec;
+
+/**
+ * An adherence run's results: accuracy per axis for held-out and seen combinations, the detector
+ * validation they rest on, and every clip. Printed as a table and written as {@value #JSON},
+ * {@value #MARKDOWN} and {@value #SHEET}.
+ */
+public record AdherenceReport(AdherenceEval.DetectorValidation validation, AdherenceEval.Run run) {
+    public static final String JSON = "adherence.json", MARKDOWN = "adherence.md", SHEET = "contact-sheet.png";
+
+    /** The targets on held-out combinations, shown beside the results. */
+    public static final double TARGET_COLOR = 0.90, TARGET_DIRECTION = 0.85, TARGET_SHAPE = 0.75;
+
+    private record Row(String name, long prompts, Accuracy accuracy) {}
+
+    private List<Row> rows() {
+        List<AdherencePrompt> prompts = run.plan().prompts();
+        long held = prompts.stream().filter(AdherencePrompt::heldOut).count();
+        return List.of(new Row("held-out", held, run.heldOut()), new Row("seen", prompts.size() - held, run.seen()),
+                new Row("all", prompts.size(), run.all()));
+    }
+
+    /** Settings, then the accuracy table, for the terminal. */
+    public String table() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(settingsLine()).append('\n');
+        sb.append(String.format(Locale.ROOT, "%-9s %7s %6s %7s %7s %10s %10s%n", "split", "prompts", "clips", "color",
+                "shape", "direction", "all three"));
+        for (Row r : rows()) {
+            Accuracy a = r.accuracy();
+            sb.append(String.format(Locale.ROOT, "%-9s %7d %6d %7s %7s %10s %10s%n", r.name(), r.prompts(), a.clips(),
+                    Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
+                    Accuracy.percent(a.jointRate())));
+        }
+        return sb.toString();
+    }
+
+    private String settingsLine() {
+        AdherencePlan p = run.plan();
+        return String.format(Locale.ROOT, "%s: %d prompts x %d clips (seed %d, %d seen combinations sampled, steps %s, guidance %s)",
+                run.generator(), p.prompts().size(), p.k(), p.seed(), p.seenSample(),
+                run.sampling().steps() == null ? "default" : run.sampling().steps(),
+                run.sampling().guidance() == null ? "default" : run.sampling().guidance());
+    }
+
+    public String markdown() {
+        StringBuilder sb = new StringBuilder("# Prompt adherence\n\n");
+        sb.append(settingsLine()).append(".\n\n");
+        sb.append("Detector: ").append(validation.line()).append(".\n\n");
+        sb.append("| split | prompts | clips | color | shape | direction | all three |\n|---|---|---|---|---|---|---|\n");
+        for (Row r : rows()) {
+            Accuracy a = r.accuracy();
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s |%n", r.name(), r.prompts(), a.clips(),
+                    Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
+                    Accuracy.percent(a.jointRate())));
+        }
+        sb.append(String.format(Locale.ROOT, "%nTargets on held-out combinations: color >= %s, direction >= %s, shape >= %s.%n",
+                Accuracy.percent(TARGET_COLOR), Accuracy.percent(TARGET_DIRECTION), Accuracy.percent(TARGET_SHAPE)));
+        sb.append("\n## Clips\n\n| clip | split | prompt | seed | detected | color | shape | direction |\n|---|---|---|---|---|---|---|---|\n");
+        for (ClipScore s : run.scores()) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %s | %s |%n", s.clip().id(),
+                    s.clip().prompt().split(), s.clip().prompt().caption(), s.clip().seed(), s.detected(), mark(s.colorOk()),
+                    mark(s.shapeOk()), mark(s.directionOk())));
+        }
+        return sb.toString();
+    }
+
+    private static String mark(boolean ok) {
+        return ok ? "ok" : "**wrong**";
+    }
+
+    /** The report as JSON; clip videos are named relative to {@code reportDir}, where the report is written. */
+    public ObjectNode json(Path reportDir) {
+        ObjectNode root = Json.PLAIN.createObjectNode();
+        AdherencePlan p = run.plan();
+        root.put("generator", run.generator()).put("seed", p.seed()).put("k", p.k()).put("seen_sample", p.seenSample());
+        if (run.sampling().steps() != null) root.put("steps", run.sampling().steps());
+        else root.putNull("steps");
+        if (run.sampling().guidance() != null) root.put("guidance", run.sampling().guidance());
+        else root.putNull("guidance");
+        ObjectNode v = accuracy(root.putObject("detector_validation"), validation.run().all());
+        v.put("threshold", AdherenceEval.DETECTOR_THRESHOLD).put("passed", validation.passed());
+        accuracy(root.putObject("heldout"), run.heldOut()).put("prompts", rows().get(0).prompts());
+        accuracy(root.putObject("seen"), run.seen()).put("prompts", rows().get(1).prompts());
+        accuracy(root.putObject("all"), run.all()).put("prompts", rows().get(2).prompts());
+        ArrayNode clips = root.putArray("clips");
+        for (ClipScore s : run.scores()) {
+            ObjectNode c = clips.addObject();
+            c.put("id", s.clip().id())
+                    .put("video", relative(reportDir, AdherenceEval.mp4(run.clipsDir(), s.clip())))
+                    .put("split", s.clip().prompt().split()).put("prompt", s.clip().prompt().caption())
+                    .put("replica", s.clip().replica()).put("seed", s.clip().seed());
+            var want = s.clip().prompt().combination();
+            c.putObject("expected").put("color", SynthSpec.COLORS.get(want.color()).name())
+                    .put("shape", SynthSpec.SHAPES.get(want.shape()).word())
+                    .put("direction", SynthSpec.DIRECTIONS.get(want.direction()).word());
+            c.putObject("detected").put("color", s.detection().colorName()).put("shape", s.detection().shapeName())
+                    .put("direction", s.detection().directionName()).put("background", s.detection().backgroundName())
+                    .put("frames_with_object", s.detection().framesWithObject());
+            c.put("color_ok", s.colorOk()).put("shape_ok", s.shapeOk()).put("direction_ok", s.directionOk())
+                    .put("all_ok", s.allOk());
+        }
+        return root;
+    }
+
+    private static String relative(Path from, Path file) {
+        Path base = from.toAbsolutePath().normalize(), target = file.toAbsolutePath().normalize();
+        return (target.startsWith(base) ? base.relativize(target) : target).toString().replace('\\', '/');
+    }
+
+    private static ObjectNode accuracy(ObjectNode node, Accuracy a) {
+        node.put("clips", a.clips()).put("color", a.colorRate()).put("shape", a.shapeRate())
+                .put("direction", a.directionRate()).put("all_three", a.jointRate());
+        return node;
+    }
+
+    /** Writes {@value #JSON}, {@value #MARKDOWN} and {@value #SHEET} into {@code dir}, each atomically. */
+    public void write(Path dir) throws IOException {
+        AtomicFiles.writeString(dir.resolve(JSON), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(json(dir)) + "\n");
+        AtomicFiles.writeString(dir.resolve(MARKDOWN), markdown());
+        ContactSheet.write(dir.resolve(SHEET), run);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.zoetrope.train.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.Json;
+
+class AdherenceEvalTest {
+    /** 24 held-out prompts and 2 seen combinations x 2 backgrounds, one clip each: 28 clips. */
+    private static final AdherencePlan PLAN = AdherencePlan.of(1, 2, 3);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aModelThatRendersThePromptScoresPerfectlyOnEveryAxis() throws Exception {
+        RenderingTestDouble model = RenderingTestDouble.faithful();
+        AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, PLAN, AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(28, model.generated.get());
+        assertEquals(24, run.heldOut().clips());
+        assertEquals(4, run.seen().clips());
+        for (Accuracy a : new Accuracy[]{run.heldOut(), run.seen()}) {
+            assertEquals(1.0, a.colorRate());
+            assertEquals(1.0, a.shapeRate());
+            assertEquals(1.0, a.directionRate());
+            assertEquals(1.0, a.jointRate());
+        }
+        AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(dir.resolve("gt"), PLAN, null);
+        assertTrue(validation.passed(), validation.line());
+        new AdherenceReport(validation, run).write(dir);
+        JsonNode json = Json.readTree(dir.resolve(AdherenceReport.JSON));
+        assertEquals(1.0, json.path("heldout").path("color").asDouble());
+        assertEquals(24, json.path("heldout").path("clips").asInt());
+        assertEquals(28, json.path("clips").size());
+        assertEquals("clips/" + PLAN.clips().getFirst().id() + ".mp4", json.path("clips").get(0).path("video").asText());
+        assertTrue(json.path("detector_validation").path("passed").asBoolean());
+        assertTrue(Files.readString(dir.resolve(AdherenceReport.MARKDOWN)).contains("| held-out | 24 | 24 | 100.0% |"));
+        var sheet = ImageIO.read(dir.resolve(AdherenceReport.SHEET).toFile());
+        assertEquals(28, sheet.getHeight() / 66, "one 64-px row (+2 px gap) per clip");
+    }
+
+    @Test
+    void aModelThatGetsTheColourWrongScoresZeroOnColourOnly() throws Exception {
+        AdherenceEval.Run run = AdherenceEval.run(dir, "wrong-colour double", RenderingTestDouble::wrongColor, PLAN,
+                AdherenceEval.Sampling.DEFAULTS, null);
+        for (Accuracy a : new Accuracy[]{run.heldOut(), run.seen()}) {
+            assertEquals(0.0, a.colorRate());
+            assertEquals(1.0, a.shapeRate());
+            assertEquals(1.0, a.directionRate());
+            assertEquals(0.0, a.jointRate());
+        }
+        String table = new AdherenceReport(AdherenceEval.validateDetector(dir.resolve("gt"), PLAN, null), run).table();
+        assertTrue(table.contains("held-out"), table);
+    }
+
+    @Test
+    void aSecondRunGeneratesNothingAndALargerKOnlyAddsClips() throws Exception {
+        AtomicInteger opened = new AtomicInteger();
+        RenderingTestDouble model = RenderingTestDouble.faithful();
+        AdherenceEval.run(dir, "double", () -> { opened.incrementAndGet(); return model; }, PLAN, AdherenceEval.Sampling.DEFAULTS, null);
+        Path stale = dir.resolve("clips").resolve("." + PLAN.clips().getLast().id() + ".mp4.123.part");
+        Files.writeString(stale, "half a clip from a killed run");
+        long firstModified = Files.getLastModifiedTime(dir.resolve("clips").resolve(PLAN.clips().getFirst().id() + ".mp4")).toMillis();
+        AdherenceEval.Run again = AdherenceEval.run(dir, "double", () -> { opened.incrementAndGet(); return model; }, PLAN,
+                AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(1, opened.get(), "nothing left to generate: the model is not even opened");
+        assertEquals(28, model.generated.get());
+        assertEquals(0, again.generated());
+        assertEquals(28, again.skipped());
+        assertEquals(1.0, again.all().jointRate());
+        assertFalse(Files.exists(stale), "a killed run's temporary file is cleaned up");
+        assertEquals(firstModified, Files.getLastModifiedTime(dir.resolve("clips").resolve(PLAN.clips().getFirst().id() + ".mp4")).toMillis());
+
+        AdherenceEval.Run more = AdherenceEval.run(dir, "double", () -> model, AdherencePlan.of(2, 2, 3),
+                AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(28, more.generated(), "k=2 adds one clip per prompt");
+        assertEquals(28, more.skipped());
+    }
+
+    @Test
+    void aDirectoryOfOtherSettingsIsRefused() throws Exception {
+        AdherencePlan tiny = AdherencePlan.of(1, 0, 3);
+        AdherenceEval.run(dir, "double", RenderingTestDouble::faithful, tiny, AdherenceEval.Sampling.DEFAULTS, null);
+        var e = assertThrows(IllegalArgumentException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
+                AdherencePlan.of(1, 0, 4), AdherenceEval.Sampling.DEFAULTS, null));
+        assertTrue(e.getMessage().contains("seed 3") && e.getMessage().contains("seed 4"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
+                tiny, new AdherenceEval.Sampling(10, null), null));
+        assertThrows(IllegalArgumentException.class, () -> new AdherenceEval.Sampling(0, null));
+        assertThrows(IllegalArgumentException.class, () -> new AdherenceEval.Sampling(null, Double.NaN));
+    }
+
+    @Test
+    void theDetectorScoresAtLeast98PercentOnGroundTruthOfTheDefaultPlan() throws Exception {
+        AdherencePlan plan = AdherencePlan.of(AdherencePlan.DEFAULT_K, AdherencePlan.DEFAULT_SEEN_SAMPLE, 1);
+        AdherenceEval.DetectorValidation v = AdherenceEval.validateDetector(dir, plan, null);
+        assertEquals(96, v.run().all().clips());
+        assertTrue(v.run().all().worstRate() >= AdherenceEval.DETECTOR_THRESHOLD, v.line());
+        assertTrue(v.passed());
+    }
+}

@@ -1,0 +1,61 @@
+package dev.zoetrope.train.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import dev.zoetrope.train.synth.SynthSpec;
+import dev.zoetrope.train.synth.SynthSpec.Combination;
+
+class AdherencePlanTest {
+    @Test
+    void heldOutPromptsAreAllTwelveCombinationsOnBothBackgrounds() {
+        AdherencePlan plan = AdherencePlan.of(2, 12, 1);
+        List<AdherencePrompt> held = plan.prompts().stream().filter(AdherencePrompt::heldOut).toList();
+        assertEquals(24, held.size());
+        assertEquals(24, plan.heldOutPrompts());
+        Set<String> captions = new HashSet<>();
+        for (Combination c : SynthSpec.heldOutCombinations())
+            for (int b = 0; b < 2; b++) captions.add(SynthSpec.canonicalCaption(c, b));
+        assertEquals(captions, new HashSet<>(held.stream().map(AdherencePrompt::caption).toList()));
+        List<AdherencePrompt> seen = plan.prompts().stream().filter(p -> !p.heldOut()).toList();
+        assertEquals(24, seen.size(), "12 seen combinations x 2 backgrounds");
+        assertEquals(12, seen.stream().map(AdherencePrompt::combination).distinct().count());
+        assertEquals(96, plan.clips().size(), "48 prompts x k=2");
+        assertEquals(96, plan.clips().stream().map(EvalClip::id).distinct().count(), "clip ids are unique");
+        for (AdherencePrompt p : plan.prompts())
+            assertEquals("a", p.caption().split(" ")[0], "canonical template: " + p.caption());
+    }
+
+    @Test
+    void seenSampleIsDeterministicAndGrowsByExtension() {
+        AdherencePlan a = AdherencePlan.of(1, 12, 5), b = AdherencePlan.of(1, 12, 5), c = AdherencePlan.of(1, 12, 6);
+        assertEquals(a.prompts(), b.prompts());
+        assertEquals(a.clips(), b.clips());
+        assertNotEquals(a.prompts(), c.prompts(), "another seed samples other seen combinations");
+        AdherencePlan small = AdherencePlan.of(1, 3, 5), big = AdherencePlan.of(3, 20, 5);
+        assertTrue(a.prompts().containsAll(small.prompts()), "a smaller sample is a prefix of a larger one");
+        assertTrue(big.clips().containsAll(a.clips()), "larger k and sample keep every earlier clip and its seed");
+        assertTrue(AdherencePlan.of(1, 72, 5).prompts().stream().noneMatch(p -> p.heldOut() && !SynthSpec.isHeldOut(
+                p.combination().color(), p.combination().shape(), p.combination().direction())));
+        assertEquals(72 * 2 + 24, AdherencePlan.of(1, 72, 5).prompts().size());
+        assertEquals(a.clips().size(), a.clips().stream().map(EvalClip::seed).distinct().count(), "seeds differ per clip");
+        assertFalse(a.clips().stream().anyMatch(x -> x.seed() < 0));
+    }
+
+    @Test
+    void badSettingsAreRefused() {
+        var e = assertThrows(IllegalArgumentException.class, () -> AdherencePlan.of(0, 12, 1));
+        assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AdherencePlan.of(1, 73, 1));
+        assertThrows(IllegalArgumentException.class, () -> AdherencePlan.of(1, -1, 1));
+    }
+}
