@@ -40,36 +40,6 @@ public record TrainConfig(int steps, int batchSize, int gradAccumulation, double
                 0, Math.max(1, Math.min(500, steps)), 10, 0, 3);
     }
 
-    public TrainConfig withSeed(long s) {
-        return new TrainConfig(steps, batchSize, gradAccumulation, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, s, checkpointEvery, logEvery, sampleEvery, keepCheckpoints);
-    }
-
-    public TrainConfig withSteps(int s) {
-        return new TrainConfig(s, batchSize, gradAccumulation, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, seed, checkpointEvery, logEvery, sampleEvery, keepCheckpoints);
-    }
-
-    public TrainConfig withCheckpointEvery(int n) {
-        return new TrainConfig(steps, batchSize, gradAccumulation, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, seed, n, logEvery, sampleEvery, keepCheckpoints);
-    }
-
-    public TrainConfig withLogEvery(int n) {
-        return new TrainConfig(steps, batchSize, gradAccumulation, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, seed, checkpointEvery, n, sampleEvery, keepCheckpoints);
-    }
-
-    public TrainConfig withSampleEvery(int n) {
-        return new TrainConfig(steps, batchSize, gradAccumulation, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, seed, checkpointEvery, logEvery, n, keepCheckpoints);
-    }
-
-    public TrainConfig withAccumulation(int n) {
-        return new TrainConfig(steps, batchSize, n, lr, warmupSteps, minLrRatio, weightDecay, beta1, beta2, eps,
-                clipNorm, emaDecay, seed, checkpointEvery, logEvery, sampleEvery, keepCheckpoints);
-    }
-
     /** Learning rate at {@code step} (0-based): linear warm-up, then cosine to {@code lr·minLrRatio}. */
     public double lrAt(int step) {
         if (warmupSteps > 0 && step < warmupSteps) return lr * (step + 1) / warmupSteps;
