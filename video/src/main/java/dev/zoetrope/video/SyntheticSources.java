@@ -66,9 +66,14 @@ public final class SyntheticSources {
 
     /** Renders at most {@code maxFrames} frames of {@code graph} to an H.264 mp4 at the graph's frame rate. */
     public static VideoInfo render(String graph, Path out, long maxFrames) {
+        return render(graph, out, maxFrames, Mp4Writer.DEFAULT_CRF, Mp4Writer.DEFAULT_PRESET);
+    }
+
+    /** As {@link #render(String, Path, long)}, encoded at the given x264 CRF and preset. */
+    public static VideoInfo render(String graph, Path out, long maxFrames, int crf, String preset) {
         try (FilterSource src = open(graph, maxFrames)) {
             if (src.fps() <= 0) throw new VideoException("filter graph '" + graph + "' has no frame rate; add rate=...");
-            Mp4Writer w = Mp4Writer.open(out, src.width(), src.height(), src.fps());
+            Mp4Writer w = Mp4Writer.open(out, src.width(), src.height(), src.fps(), crf, preset);
             try {
                 for (Frame f; (f = src.next()) != null; ) w.write(f);
             } catch (RuntimeException e) {
@@ -126,6 +131,18 @@ public final class SyntheticSources {
         return fontFile().map(font -> String.format(Locale.ROOT,
                 "drawtext=fontfile=%s:text=%s:expansion=none:x=%d:y=%d:fontsize=%d:fontcolor=%s",
                 escape(font.toString()), escape(text), x, y, fontSize, color));
+    }
+
+    /**
+     * A drawtext filter that burns {@code text} in literally with an outline of {@code borderWidth} pixels, its
+     * position given as drawtext expressions of {@code w, h, text_w, text_h} (e.g. {@code "(w-text_w)/2"}); empty if no
+     * font file is available.
+     */
+    public static Optional<String> drawtext(String text, String x, String y, int fontSize, String color, int borderWidth,
+                                            String borderColor) {
+        return fontFile().map(font -> String.format(Locale.ROOT,
+                "drawtext=fontfile=%s:text=%s:expansion=none:x=%s:y=%s:fontsize=%d:fontcolor=%s:borderw=%d:bordercolor=%s",
+                escape(font.toString()), escape(text), escape(x), escape(y), fontSize, color, borderWidth, borderColor));
     }
 
     /**

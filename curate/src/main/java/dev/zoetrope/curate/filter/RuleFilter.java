@@ -8,7 +8,9 @@ import dev.zoetrope.curate.signals.ClipSignals;
 /**
  * The signal thresholds applied to one clip. Duplicates, the learned score and the VLM verdict are added later.
  * A clip rejected for exposure is not also judged static, blurry or bordered: on a near-black (or blown-out) picture
- * frame differences, Laplacian and dark bars all collapse, so those signals say nothing more.
+ * frame differences, Laplacian and dark bars all collapse, so those signals say nothing more. A static clip is not
+ * also judged for burned-in text: the text score's evidence is strokes that stay put while the picture moves, and
+ * in a still picture every stroke stays put.
  */
 public final class RuleFilter {
     private final FilterConfig config;
@@ -26,7 +28,7 @@ public final class RuleFilter {
             if (s.sharpness() < config.minSharpness()) out.add(Reason.BLURRY);
             if (s.border() > config.maxBorder()) out.add(Reason.BORDERS);
         }
-        if (s.text() > config.maxText()) out.add(Reason.TEXT);
+        if (s.text() > config.maxText() && !out.contains(Reason.STATIC)) out.add(Reason.TEXT);
         return out;
     }
 }

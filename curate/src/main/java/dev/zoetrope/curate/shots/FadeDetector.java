@@ -6,9 +6,11 @@ import java.util.List;
 import dev.zoetrope.curate.image.Picture;
 
 /**
- * Fades to and from black, streamed: a frame is dark when the mean of all its RGB values is below
- * {@code threshold}. A run of dark frames between lit frames is a fade transition; its boundary is the middle of
- * the run. Dark runs at the start or end of a video are recorded too, so shots can leave them out.
+ * Fades to and from black, streamed: a dark run starts at a frame whose mean of all RGB values is below
+ * {@code threshold} and lasts until a frame reaches {@link #EXIT_FACTOR} × {@code threshold} (hysteresis, so dim
+ * content hovering at the threshold is one dark run, not many short ones). A run of dark frames between lit frames
+ * is a fade transition; its boundary is the middle of the run. Dark runs at the start or end of a video are recorded
+ * too, so shots can leave them out.
  */
 public final class FadeDetector {
     /** A run of dark frames [start, end). {@code boundary} is where one shot gives way to the next. */
@@ -17,6 +19,9 @@ public final class FadeDetector {
             return (start + end) / 2;
         }
     }
+
+    /** A dark run ends at a frame at least this many times the threshold. */
+    public static final double EXIT_FACTOR = 1.5;
 
     private final double threshold;
     private final List<DarkRun> runs = new ArrayList<>();
@@ -35,9 +40,9 @@ public final class FadeDetector {
 
     public void accept(int frame, Picture p) {
         frames = frame + 1;
-        boolean dark = meanValue(p) < threshold;
-        if (dark && darkStart < 0) darkStart = frame;
-        else if (!dark && darkStart >= 0) {
+        double mean = meanValue(p);
+        if (darkStart < 0 && mean < threshold) darkStart = frame;
+        else if (darkStart >= 0 && mean >= EXIT_FACTOR * threshold) {
             runs.add(new DarkRun(darkStart, frame));
             darkStart = -1;
         }

@@ -1,5 +1,6 @@
 package dev.zoetrope.curate.signals;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -8,7 +9,9 @@ import java.util.List;
  * {@link #EDGE} to its right and falls (or rises) back by at least {@link #EDGE} within {@link #MAX_STROKE}
  * pixels: a thin bright (or dark) vertical stroke. A stroke pixel is <em>persistent</em> when it is a stroke pixel
  * in at least {@link #PERSIST} of the sampled frames. The picture area is cut into horizontal bands of
- * {@code max(4, H/12)} rows; the score is the largest band density of persistent stroke pixels (0–1).
+ * {@code max(4, H/12)} rows; the score is the largest band density of persistent stroke pixels minus the median
+ * band density (0–1): text is a band of strokes standing out from the rest of the picture, while a fine texture
+ * that stays put (a static shot of foliage, say) fills every band alike.
  */
 public final class TextOverlay {
     public static final int EDGE = 48;
@@ -39,13 +42,17 @@ public final class TextOverlay {
         }
         int need = (int) Math.ceil(PERSIST * frames.size());
         int band = Math.max(4, h / 12);
-        double best = 0;
-        for (int y0 = 0; y0 < h; y0 += band) {
-            int y1 = Math.min(h, y0 + band);
+        int bands = (h + band - 1) / band;
+        double[] density = new double[bands];
+        for (int b = 0; b < bands; b++) {
+            int y0 = b * band, y1 = Math.min(h, y0 + band);
             long hits = 0;
             for (int y = y0; y < y1; y++) for (int x = 0; x < w; x++) if (count[y * w + x] >= need) hits++;
-            best = Math.max(best, (double) hits / ((long) (y1 - y0) * w));
+            density[b] = (double) hits / ((long) (y1 - y0) * w);
         }
-        return best;
+        double best = Arrays.stream(density).max().orElse(0);
+        Arrays.sort(density);
+        double median = bands % 2 == 1 ? density[bands / 2] : (density[bands / 2 - 1] + density[bands / 2]) / 2;
+        return best - median;
     }
 }

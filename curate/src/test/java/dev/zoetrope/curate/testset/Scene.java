@@ -5,9 +5,11 @@ import java.util.SplittableRandom;
 import dev.zoetrope.curate.image.Picture;
 
 /**
- * A procedural shot: a drifting two-colour gradient with a fine ripple texture and a few moving shapes (discs and
- * boxes) of contrasting colours. Everything is a pure function of (seed, frame, size), so the same scene can be
- * rendered again at another size to make a near-duplicate. {@code speed} 0 freezes it (a static shot).
+ * A procedural shot rendered in Java, for detector unit tests that need frames without video files (the validation
+ * corpus itself comes from FFmpeg's sources, see {@link FilterScene}): a drifting two-colour gradient with a fine
+ * ripple texture and a few moving shapes (discs and boxes) of contrasting colours. Everything is a pure function of
+ * (seed, frame, size), so the same scene can be rendered again at another size to make a near-duplicate.
+ * {@code speed} 0 freezes it (a static shot).
  */
 public final class Scene {
     private final double hue;
