@@ -72,7 +72,7 @@ public final class TestSetMaker {
             for (int i = 0; i < n; i++, bar.step())
                 clips.add(clip(videos, "static", i, scene(2000, i).frozen(w, h, "s", 10 + 5 * i), List.of("static")));
             for (int i = 0; i < n; i++, bar.step()) {
-                double sigma = 3.0 + 0.15 * (i % 5);
+                double sigma = 3.5 + 0.2 * (i % 5);
                 clips.add(clip(videos, "blurred", i, scene(3000, i).graph(w, h, "s")
                         + String.format(Locale.ROOT, ",gblur=sigma=%.2f", sigma), List.of("blurry")));
             }
