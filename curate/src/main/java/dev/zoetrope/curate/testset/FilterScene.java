@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  *       period-2 bulb, hue-shifted;
  *   <li>{@code LIFE}: Conway's game of life ({@code life}) with mould, in seeded colours, cells 2 pixels wide;
  *   <li>{@code PATTERN}: a test chart ({@code smptehdbars}, {@code colorchart}, the lower half of {@code testsrc2},
- *       or a scrolling {@code sierpinski} carpet), hue-shifted and slowly rotating;
+ *       or a scrolling {@code sierpinski} carpet), hue-shifted and rotating;
  *   <li>{@code GRADIENT}: rotating multi-colour {@code gradients} overlaid with fine Perlin grain.
  * </ul>
  */
