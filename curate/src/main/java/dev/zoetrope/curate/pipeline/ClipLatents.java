@@ -26,8 +26,8 @@ import dev.zoetrope.train.shards.ShardTensor;
 
 /**
  * The VAE stage of curation: each clip's frames, trimmed to the 1+4k frames the causal VAE takes, encoded to the
- * posterior mean (chunked: frame 0, then 4 at a time) as the {@code latents} the DiT trainer reads, (C, F', H', W')
- * float32. Pooled per-channel statistics of the latent are the learned filter's visual features.
+ * posterior mean as the {@code latents} the DiT trainer reads, (C, F', H', W') float32: small clips in one pass, larger
+ * ones chunked (frame 0, then 4 at a time), so memory stays bounded by a few frames' activations. Pooled per-channel statistics of the latent are the learned filter's visual features.
  *
  * @param key identifies the VAE's weights, so cached latents of one VAE are never taken for another's
  */
@@ -117,11 +117,22 @@ public record ClipLatents(WanVae vae, String key) implements AutoCloseable {
                 // (F, H, W, 3) bytes → (1, 3, F, H, W) in [−1, 1], as the VAE was trained.
                 Tensor video = pixels.permute(3, 0, 1, 2).unsqueeze(0).to(DType.F32.scalarType())
                         .div(new Scalar(127.5)).sub(new Scalar(1.0)).contiguous();
-                Tensor mu = vae.encode(video).select(0, 0).contiguous();
+                Tensor mu = (wholePass(use, height, width) ? vae.encodeWhole(video) : vae.encode(video)).select(0, 0).contiguous();
                 return new Latent(Tensors.shape(mu), Tensors.toFloats(mu));
             }
         });
     }
+
+    /**
+     * Whether a clip is small enough to encode in one pass. Both passes give the same latent; the chunked one keeps
+     * only 1–4 frames of activations alive, which long or large clips need, but costs many more (small) calls, which
+     * makes it several times slower on small clips. The bound is on one full-resolution activation of the first level.
+     */
+    boolean wholePass(int frames, int height, int width) {
+        return (long) frames * height * width * vae.config().baseDim() * Float.BYTES <= WHOLE_PASS_BYTES;
+    }
+
+    private static final long WHOLE_PASS_BYTES = 64L << 20;
 
     /** SHA-256 over the VAE's files (names and bytes, in name order), shortened: the cache key of its latents. */
     static String fingerprint(Path path) {
