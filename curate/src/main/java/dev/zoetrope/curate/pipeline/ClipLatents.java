@@ -29,12 +29,20 @@ import dev.zoetrope.train.shards.ShardTensor;
  * posterior mean as the {@code latents} the DiT trainer reads, (C, F', H', W') float32: small clips in one pass, larger
  * ones chunked (frame 0, then 4 at a time), so memory stays bounded by a few frames' activations. Pooled per-channel statistics of the latent are the learned filter's visual features.
  *
- * @param key identifies the VAE's weights, so cached latents of one VAE are never taken for another's
+ * @param key            identifies the VAE's weights, so cached latents of one VAE are never taken for another's
+ * @param wholePassBytes largest first-level activation (bytes) encoded in one pass; larger clips are encoded chunked
  */
-public record ClipLatents(WanVae vae, String key) implements AutoCloseable {
+public record ClipLatents(WanVae vae, String key, long wholePassBytes) implements AutoCloseable {
+    /** Bounds a whole pass to a first-level activation of 64 MB (a few such tensors are alive at once). */
+    public static final long WHOLE_PASS_BYTES = 64L << 20;
+
     public ClipLatents {
         if (key == null || !key.matches("[A-Za-z0-9_.-]+"))
             throw new IllegalArgumentException("VAE key '" + key + "' must be letters, digits, '_', '.' or '-' (it names a directory)");
+    }
+
+    public ClipLatents(WanVae vae, String key) {
+        this(vae, key, WHOLE_PASS_BYTES);
     }
 
     /**
@@ -107,32 +115,71 @@ public record ClipLatents(WanVae vae, String key) implements AutoCloseable {
      * {@link #usableFrames} frames. Every native tensor is freed before returning.
      */
     public Latent encode(byte[] rgb, int frames, int height, int width) {
+        return encode(List.of(rgb), frames, height, width).getFirst();
+    }
+
+    /**
+     * Encodes clips of one size together: in one batched pass when they fit {@link #batchSize}, which is several times
+     * faster than one by one for small clips; otherwise each clip chunked.
+     */
+    public List<Latent> encode(List<byte[]> clips, int frames, int height, int width) {
         checkSize(width, height);
         int use = usableFrames(frames);
-        if (use < 1 || (long) frames * height * width * 3 > rgb.length)
-            throw new IllegalArgumentException("clip has " + rgb.length + " bytes, not " + frames + " frames of " + width + "x" + height + " RGB");
-        return Scopes.value(() -> {
-            try (NoGradGuard ng = new NoGradGuard()) {
-                Tensor pixels = Tensors.fromBytes(rgb, DType.U8, frames, height, width, 3).narrow(0, 0, use);
-                // (F, H, W, 3) bytes → (1, 3, F, H, W) in [−1, 1], as the VAE was trained.
-                Tensor video = pixels.permute(3, 0, 1, 2).unsqueeze(0).to(DType.F32.scalarType())
-                        .div(new Scalar(127.5)).sub(new Scalar(1.0)).contiguous();
-                Tensor mu = (wholePass(use, height, width) ? vae.encodeWhole(video) : vae.encode(video)).select(0, 0).contiguous();
-                return new Latent(Tensors.shape(mu), Tensors.toFloats(mu));
-            }
-        });
+        long clipBytes = (long) frames * height * width * 3, usedBytes = (long) use * height * width * 3;
+        for (byte[] rgb : clips)
+            if (use < 1 || rgb.length < clipBytes)
+                throw new IllegalArgumentException("clip has " + rgb.length + " bytes, not " + frames + " frames of " + width + "x" + height + " RGB");
+        if (clips.size() > 1 && wholePass((long) clips.size() * use, height, width)) {
+            byte[] all = new byte[Math.toIntExact(clips.size() * usedBytes)];
+            for (int i = 0; i < clips.size(); i++) System.arraycopy(clips.get(i), 0, all, Math.toIntExact(i * usedBytes), (int) usedBytes);
+            return Scopes.value(() -> {
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    Tensor mu = vae.encodeWhole(video(Tensors.fromBytes(all, DType.U8, clips.size(), use, height, width, 3)));
+                    List<Latent> out = new java.util.ArrayList<>();
+                    for (int i = 0; i < clips.size(); i++) out.add(latent(mu.select(0, i)));
+                    return out;
+                }
+            });
+        }
+        List<Latent> out = new java.util.ArrayList<>();
+        for (byte[] rgb : clips)
+            out.add(Scopes.value(() -> {
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    Tensor v = video(Tensors.fromBytes(rgb, DType.U8, frames, height, width, 3).narrow(0, 0, use).unsqueeze(0));
+                    return latent((wholePass(use, height, width) ? vae.encodeWhole(v) : vae.encode(v)).select(0, 0));
+                }
+            }));
+        return out;
+    }
+
+    /** How many clips of this size one batched pass takes: up to 8 while the pass stays small; 1 for clips encoded chunked. */
+    public int batchSize(int frames, int height, int width) {
+        int use = Math.max(1, usableFrames(frames)), b = 1;
+        while (b < MAX_BATCH && wholePass((long) (b + 1) * use, height, width)) b++;
+        return b;
+    }
+
+    private static final int MAX_BATCH = 8;
+
+    /** (B, F, H, W, 3) bytes → (B, 3, F, H, W) in [−1, 1], as the VAE was trained. */
+    private static Tensor video(Tensor pixels) {
+        return pixels.permute(0, 4, 1, 2, 3).to(DType.F32.scalarType()).div(new Scalar(127.5)).sub(new Scalar(1.0)).contiguous();
+    }
+
+    private static Latent latent(Tensor mu) {
+        Tensor c = mu.contiguous();
+        return new Latent(Tensors.shape(c), Tensors.toFloats(c));
     }
 
     /**
      * Whether a clip is small enough to encode in one pass. Both passes give the same latent; the chunked one keeps
      * only 1–4 frames of activations alive, which long or large clips need, but costs many more (small) calls, which
-     * makes it several times slower on small clips. The bound is on one full-resolution activation of the first level.
+     * makes it several times slower on small clips. The bound is on one full-resolution activation of the first level
+     * ({@code frames} counts every clip of a batch).
      */
-    boolean wholePass(int frames, int height, int width) {
-        return (long) frames * height * width * vae.config().baseDim() * Float.BYTES <= WHOLE_PASS_BYTES;
+    boolean wholePass(long frames, int height, int width) {
+        return frames * height * width * vae.config().baseDim() * Float.BYTES <= wholePassBytes;
     }
-
-    private static final long WHOLE_PASS_BYTES = 64L << 20;
 
     /** SHA-256 over the VAE's files (names and bytes, in name order), shortened: the cache key of its latents. */
     static String fingerprint(Path path) {

@@ -121,17 +121,21 @@ public final class Finalizer {
         Path cache = latentCache();
         try (ShardWriter w = ShardWriter.open(cache, options.clipsPerShard());
              ProgressBar bar = new ProgressBar("latents", clips.size(), "clips", log, null)) {
+            // Clips of one size (the usual case) are encoded a batch at a time.
+            List<ClipResult> batch = new ArrayList<>();
+            List<byte[]> frames = new ArrayList<>();
             for (ClipResult c : clips) {
                 if (!w.contains(c.clipId())) {
-                    byte[] frames = framesBytes(c);
-                    int n = frames.length / (c.width() * c.height() * 3);
+                    byte[] rgb = framesBytes(c);
+                    int n = rgb.length / (c.width() * c.height() * 3);
                     if (n < 1) throw new IllegalStateException(out.resolve("clips").resolve(c.clipId() + ".mp4") + ": no frames decode");
-                    ClipLatents.Latent z = latents.encode(frames, n, c.height(), c.width());
-                    w.add(ClipRecord.of(c.clipId(), "", c.source(), c.startS(), c.endS(), c.fps(), c.width(), c.height(),
-                            latents.usableFrames(n), Map.of()), List.of(z.tensor()));
-                }
-                bar.step();
+                    if (!batch.isEmpty() && !sameSize(batch.getFirst(), frames.getFirst(), c, rgb)) encodeBatch(batch, frames, w, bar);
+                    batch.add(c);
+                    frames.add(rgb);
+                    if (batch.size() >= latents.batchSize(n, c.height(), c.width())) encodeBatch(batch, frames, w, bar);
+                } else bar.step();
             }
+            if (!batch.isEmpty()) encodeBatch(batch, frames, w, bar);
         }
         Set<String> wanted = new HashSet<>();
         for (ClipResult c : clips) wanted.add(c.clipId());
@@ -141,6 +145,24 @@ public final class Finalizer {
                 if (wanted.contains(sc.record().clipId())) pooled.put(sc.record().clipId(), storedLatent(sc).pooled());
         }
         return pooled;
+    }
+
+    private void encodeBatch(List<ClipResult> batch, List<byte[]> frames, ShardWriter w, ProgressBar bar) throws IOException {
+        ClipResult first = batch.getFirst();
+        int n = frames.getFirst().length / (first.width() * first.height() * 3);
+        List<ClipLatents.Latent> z = latents.encode(frames, n, first.height(), first.width());
+        for (int i = 0; i < batch.size(); i++) {
+            ClipResult c = batch.get(i);
+            w.add(ClipRecord.of(c.clipId(), "", c.source(), c.startS(), c.endS(), c.fps(), c.width(), c.height(),
+                    latents.usableFrames(n), Map.of()), List.of(z.get(i).tensor()));
+            bar.step();
+        }
+        batch.clear();
+        frames.clear();
+    }
+
+    private static boolean sameSize(ClipResult a, byte[] aFrames, ClipResult b, byte[] bFrames) {
+        return a.width() == b.width() && a.height() == b.height() && aFrames.length == bFrames.length;
     }
 
     private Path latentCache() {

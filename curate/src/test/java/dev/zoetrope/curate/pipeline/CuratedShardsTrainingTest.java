@@ -168,6 +168,30 @@ class CuratedShardsTrainingTest {
     }
 
     @Test
+    void batchedWholeAndChunkedEncodingsAgree() {
+        byte[][] clips = new byte[2][11 * 64 * 64 * 3]; // 11 frames: both keep the first 9 (1+4k)
+        java.util.Random rnd = new java.util.Random(4);
+        for (byte[] c : clips) rnd.nextBytes(c);
+        try (var vae = dev.zoetrope.models.vae.WanVae.random(VAE, 2)) {
+            ClipLatents whole = new ClipLatents(vae, "random-2"), chunked = new ClipLatents(vae, "random-2", 0);
+            assertEquals(8, whole.batchSize(11, 64, 64));
+            assertEquals(1, chunked.batchSize(11, 64, 64));
+            List<ClipLatents.Latent> batched = whole.encode(List.of(clips), 11, 64, 64);
+            for (int i = 0; i < clips.length; i++) {
+                ClipLatents.Latent one = chunked.encode(java.util.Arrays.copyOf(clips[i], 9 * 64 * 64 * 3), 9, 64, 64);
+                assertArrayEquals(new long[]{4, 3, 8, 8}, one.shape());
+                assertArrayEquals(one.shape(), batched.get(i).shape());
+                double maxAbs = 0, maxDiff = 0;
+                for (int j = 0; j < one.values().length; j++) {
+                    maxAbs = Math.max(maxAbs, Math.abs(one.values()[j]));
+                    maxDiff = Math.max(maxDiff, Math.abs(one.values()[j] - batched.get(i).values()[j]));
+                }
+                assertTrue(maxAbs > 0 && maxDiff <= 1e-4 * maxAbs, "clip " + i + ": max|Δ| " + maxDiff + " of " + maxAbs);
+            }
+        }
+    }
+
+    @Test
     void pooledStatisticsAreEachChannelsMeanThenStd() {
         // 2 channels of 1×1×4: [1, 2, 3, 4] and [5, 5, 5, 5]
         ClipLatents.Latent z = new ClipLatents.Latent(new long[]{2, 1, 1, 4}, new float[]{1, 2, 3, 4, 5, 5, 5, 5});
