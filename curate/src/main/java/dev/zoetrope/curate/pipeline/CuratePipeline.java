@@ -37,7 +37,7 @@ import dev.zoetrope.curate.signals.NearDuplicates;
  * The curation run as an Apache Beam pipeline:
  * <pre>
  * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ LSH band keys ─ GroupByKey ─ near-duplicate pairs ─┐
- *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (decide, manifest, shards, report)
+ *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
  * </pre>
  * Extraction is parallel over sources; near-duplicate search is parallel over LSH buckets; the finishing step runs
  * once. The Direct runner is embedded; any runner whose artifact is on the classpath can be named.
