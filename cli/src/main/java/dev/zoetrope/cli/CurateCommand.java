@@ -8,9 +8,11 @@ import java.util.concurrent.Callable;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.curate.filter.FilterConfig;
+import dev.zoetrope.curate.pipeline.ClipLatents;
 import dev.zoetrope.curate.pipeline.CurateOptions;
 import dev.zoetrope.curate.pipeline.CuratePipeline;
 import dev.zoetrope.curate.pipeline.Finalizer;
+import dev.zoetrope.curate.pipeline.ModelInputs;
 import dev.zoetrope.curate.pipeline.ShardExtras;
 import dev.zoetrope.curate.testset.Scorer;
 import dev.zoetrope.curate.testset.TestSetMaker;
@@ -53,6 +55,15 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--text-encoder", description = "T5 encoder directory (config.json + weights): with --tokenizer, stores text_states in the shards.")
     Path textEncoder;
 
+    @Option(names = "--vae", description = "VAE (safetensors file, VAE directory, or model directory with vae/): stores each accepted clip's "
+            + "latents in the shards and adds pooled latent statistics to features.jsonl. Clip width and height must be multiples of 8.")
+    Path vae;
+
+    @Option(names = "--latents-from", paramLabel = "MODEL_DIR", description = "A model directory (e.g. models/zoetrope-tiny): "
+            + "its VAE for the latents and its tokenizer (cut at its DiT's text_len) for text_ids, so `train --shards` can train "
+            + "on the shards directly. Replaces --vae and --tokenizer.")
+    Path latentsFrom;
+
     @Option(names = "--vlm-url", description = "OpenAI-compatible base URL (…/v1) for the VLM stage; omitted: no VLM stage.")
     String vlmUrl;
     @Option(names = "--vlm-model", defaultValue = "gpt-4o-mini") String vlmModel;
@@ -71,17 +82,25 @@ final class CurateCommand implements Callable<Integer> {
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
-        if (textEncoder != null && tokenizer == null) throw new IllegalArgumentException("--text-encoder needs --tokenizer");
-        var tok = tokenizer == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizer, 512);
-        var encoder = textEncoder == null ? null : dev.zoetrope.models.text.T5Encoder.load(textEncoder);
-        ShardExtras extras = tok == null ? ShardExtras.NONE
-                : encoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tok)
-                : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
+        Path vaePath = vae, tokenizerPath = tokenizer;
+        int textLength = 512;
+        if (latentsFrom != null) {
+            if (vae != null || tokenizer != null)
+                throw new IllegalArgumentException("--latents-from takes the VAE and tokenizer from " + latentsFrom + "; drop --vae and --tokenizer");
+            ModelInputs m = ModelInputs.of(latentsFrom);
+            vaePath = m.vae();
+            tokenizerPath = m.tokenizer();
+            textLength = m.textLength();
+        }
+        if (textEncoder != null && tokenizerPath == null) throw new IllegalArgumentException("--text-encoder needs --tokenizer");
+        var tok = tokenizerPath == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizerPath, textLength);
         Finalizer.Summary s;
-        try {
-            s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, System.err);
-        } finally {
-            if (encoder != null) encoder.close();
+        try (ClipLatents latents = vaePath == null ? null : ClipLatents.load(vaePath);
+             var encoder = textEncoder == null ? null : dev.zoetrope.models.text.T5Encoder.load(textEncoder)) {
+            ShardExtras extras = tok == null ? ShardExtras.NONE
+                    : encoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tok)
+                    : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
+            s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, latents, System.err);
         }
         System.out.printf(Locale.ROOT, "%d sources (%d usable, skipped %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
                 s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());

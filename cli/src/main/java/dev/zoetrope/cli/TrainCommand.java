@@ -2,12 +2,20 @@ package dev.zoetrope.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.text.Tokenizers;
+import dev.zoetrope.train.dit.DitTraining;
+import dev.zoetrope.train.loop.Trainer;
 import dev.zoetrope.train.recipe.Recipe;
 import dev.zoetrope.train.recipe.RecipeRunner;
+import dev.zoetrope.train.shards.ClipRecord;
+import dev.zoetrope.train.shards.ShardReader;
+import dev.zoetrope.train.shards.ShardTensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,7 +23,8 @@ import picocli.CommandLine.Option;
         description = {"Train a model from nothing with a recipe: synthetic data, VAE, text encoder and DiT, then export a model "
                 + "directory that `generate --model-dir` loads.",
                 "Every stage resumes: run the same command again after an interruption (Ctrl-C writes a checkpoint; "
-                        + "even after kill -9 the newest checkpoint is used)."})
+                        + "even after kill -9 the newest checkpoint is used).",
+                "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), or a recipe JSON file.")
     String recipe;
@@ -29,10 +38,28 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stage", split = ",", description = "Run only these stages: synth, tokenizer, vae, latents, dit, export (default: all).")
     List<String> stages = new ArrayList<>();
 
+    @Option(names = "--shards", description = "Train only the DiT (and its text encoder) with the recipe's settings on these shards, "
+            + "e.g. the shards/ of `curate --latents-from MODEL_DIR`: every clip needs latents and text_ids of one shape. "
+            + "Checkpoints, metrics and plots go to WORK/dit.")
+    Path shards;
+
+    @Option(names = "--tokenizer", description = "With --shards: the tokenizer (directory or tokenizer.json) that made the shards' "
+            + "text_ids, e.g. MODEL_DIR/t5/tokenizer (default: WORK/tokenizer).")
+    Path tokenizer;
+
+    @Option(names = "--until", description = "With --shards: stop at this step (with a checkpoint) instead of the recipe's last; "
+            + "the learning-rate schedule stays the recipe's, and running again with a later step continues.")
+    Integer until;
+
     @Override
     public Integer call() throws Exception {
         Recipe r = Recipe.load(recipe);
         Path w = work != null ? work : Path.of("runs", r.name());
+        if (shards != null) {
+            if (work == null) throw new IllegalArgumentException("--shards needs --work DIR for its checkpoints (kept apart from the recipe's own runs)");
+            return trainOnShards(r, w);
+        }
+        if (tokenizer != null || until != null) throw new IllegalArgumentException("--tokenizer and --until go with --shards");
         Path out = modelOut != null ? modelOut : w.resolve("model");
         List<RecipeRunner.Stage> todo = new ArrayList<>();
         for (String s : stages) {
@@ -46,5 +73,54 @@ final class TrainCommand implements Callable<Integer> {
         new RecipeRunner(r, w, out).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
+    }
+
+    /** The DiT stage on shards made elsewhere (curation), with the recipe's model and optimisation settings. */
+    private int trainOnShards(Recipe r, Path w) throws Exception {
+        if (!stages.stream().allMatch(s -> s.trim().equalsIgnoreCase("dit")))
+            throw new IllegalArgumentException("--shards trains the DiT only; drop --stage or give --stage dit");
+        if (modelOut != null)
+            throw new IllegalArgumentException("--shards trains the DiT into WORK/dit; --model-out (an export) needs the recipe's own stages");
+        Path tok = tokenizer != null ? tokenizer : w.resolve("tokenizer");
+        DitTraining.Options o = r.dit();
+        var text = o.text().withVocabSize(Tokenizers.load(tok).vocabSize());
+        o = new DitTraining.Options(o.dit(), text, o.train(), o.captionDropout(), o.logitMean(), o.logitStd(), o.shift());
+        checkShards(shards, o.dit());
+        int last = until != null ? until : o.train().steps();
+        long t0 = System.nanoTime();
+        Trainer.Outcome out = DitTraining.run(shards, tok, w.resolve("dit"), o, true, last, null);
+        System.out.printf(Locale.ROOT, "dit on %s: steps %d→%d, last loss %.4f, %.1f samples/s, %.1f min; checkpoints in %s%n",
+                shards, out.startStep(), out.endStep(), out.lastLoss(), out.samplesPerSecond(), (System.nanoTime() - t0) / 6e10,
+                w.resolve("dit"));
+        return 0;
+    }
+
+    /** Fails before any model is built when the shards cannot feed this DiT: missing tensors, channel count, patch fit, shapes. */
+    static void checkShards(Path dir, DitConfig dit) {
+        long[] first = null;
+        String firstId = null;
+        try (ShardReader reader = ShardReader.open(dir)) {
+            for (ClipRecord c : reader.records()) {
+                ClipRecord.TensorSpec z = c.tensors().get(ShardTensor.LATENTS);
+                if (z == null || !c.tensors().containsKey(ShardTensor.TEXT_IDS))
+                    throw new IllegalArgumentException(dir + ": clip " + c.clipId() + " has no " + (z == null ? "latents" : "text_ids")
+                            + "; curate with --latents-from MODEL_DIR (or --vae and --tokenizer)");
+                long[] s = z.shape();
+                if (first == null) {
+                    first = s;
+                    firstId = c.clipId();
+                    if (s.length != 4 || s[0] != dit.inDim())
+                        throw new IllegalArgumentException(dir + ": latents of " + c.clipId() + " are " + Arrays.toString(s)
+                                + "; the recipe's DiT takes (C, F, H, W) with C = in_dim = " + dit.inDim() + " (use a VAE with that many latent channels)");
+                    if (s[1] % dit.patchSize().t() != 0 || s[2] % dit.patchSize().h() != 0 || s[3] % dit.patchSize().w() != 0)
+                        throw new IllegalArgumentException(dir + ": latents " + Arrays.toString(s) + " do not divide into the DiT's patches "
+                                + dit.patchSize() + "; pick a clip size whose latent height and width are multiples of the patch");
+                } else if (!Arrays.equals(first, s))
+                    throw new IllegalArgumentException(dir + ": clip " + c.clipId() + " has latents " + Arrays.toString(s) + ", "
+                            + firstId + " has " + Arrays.toString(first) + "; the trainer batches clips of one shape: curate with "
+                            + "--min-seconds equal to --max-seconds (and one resolution)");
+            }
+        }
+        if (first == null) throw new IllegalArgumentException(dir + " holds no clips");
     }
 }

@@ -19,6 +19,38 @@ class CurateLabelCommandsTest {
     }
 
     @Test
+    void latentOptionsFailCleanlyBeforeAnyWork() {
+        Path model = Path.of(System.getProperty("zoetrope.home")).resolve("models/zoetrope-tiny");
+        String in = dir.toString(), out = dir.resolve("o").toString();
+        CliRun both = CliRun.of("curate", "--in", in, "--out", out, "--latents-from", model.toString(), "--vae", model.toString());
+        assertEquals(2, both.exit());
+        assertTrue(both.err().contains("drop --vae and --tokenizer"), both.toString());
+        CliRun size = CliRun.of("curate", "--in", in, "--out", out, "--resolution", "100x60", "--latents-from", model.toString());
+        assertEquals(2, size.exit());
+        assertTrue(size.err().contains("multiples of 8") && size.err().contains("try --resolution 96x56"), size.toString());
+        assertFalse(Files.exists(dir.resolve("o/clips")), "nothing was cut");
+    }
+
+    @Test
+    void trainOnShardsNamesTheClipThatCannotFeedTheDit() throws Exception {
+        Path shards = dir.resolve("shards");
+        try (var w = dev.zoetrope.train.shards.ShardWriter.open(shards, 4)) {
+            w.add(dev.zoetrope.train.shards.ClipRecord.of("c1", "a red circle", "s.mp4", 0, 1, 8, 32, 32, 9, java.util.Map.of()),
+                    java.util.List.of(dev.zoetrope.train.shards.ShardTensor.f32("latents", new long[]{4, 3, 4, 4}, new float[192]),
+                            dev.zoetrope.train.shards.ShardTensor.textIds(new int[]{5, 1})));
+            w.add(dev.zoetrope.train.shards.ClipRecord.of("c2", "a red circle", "s.mp4", 1, 2, 8, 32, 32, 5, java.util.Map.of()),
+                    java.util.List.of(dev.zoetrope.train.shards.ShardTensor.f32("latents", new long[]{4, 2, 4, 4}, new float[128]),
+                            dev.zoetrope.train.shards.ShardTensor.textIds(new int[]{5, 1})));
+        }
+        // micro's DiT takes 4 latent channels in (1, 2, 2) patches: c1 fits, c2 has another length.
+        CliRun r = CliRun.of("train", "--recipe", "micro", "--shards", shards.toString(), "--work", dir.resolve("w").toString(),
+                "--tokenizer", Path.of(System.getProperty("zoetrope.home")).resolve("models/zoetrope-tiny/t5/tokenizer").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("clip c2 has latents [4, 2, 4, 4]") && r.err().contains("--min-seconds"), r.toString());
+        assertEquals(2, CliRun.of("train", "--recipe", "micro", "--shards", shards.toString()).exit(), "--shards needs --work");
+    }
+
+    @Test
     void labelImportAgreementAndExportRoundTrip() throws Exception {
         Path in = dir.resolve("ls.json");
         Files.writeString(in, """

@@ -37,7 +37,7 @@ import dev.zoetrope.curate.signals.NearDuplicates;
  * The curation run as an Apache Beam pipeline:
  * <pre>
  * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ LSH band keys ─ GroupByKey ─ near-duplicate pairs ─┐
- *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (decide, manifest, shards, report)
+ *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
  * </pre>
  * Extraction is parallel over sources; near-duplicate search is parallel over LSH buckets; the finishing step runs
  * once. The Direct runner is embedded; any runner whose artifact is on the classpath can be named.
@@ -51,6 +51,7 @@ public final class CuratePipeline {
     /** Results handed back from the finishing step to the caller, by run id. */
     private static final Map<String, Finalizer.Summary> SUMMARIES = new ConcurrentHashMap<>();
     private static final Map<String, ShardExtras> EXTRAS = new ConcurrentHashMap<>();
+    private static final Map<String, ClipLatents> LATENTS = new ConcurrentHashMap<>();
     private static final Map<String, PrintStream> LOGS = new ConcurrentHashMap<>();
 
     private CuratePipeline() {}
@@ -61,6 +62,17 @@ public final class CuratePipeline {
      */
     public static Finalizer.Summary run(CurateOptions options, String runner, List<String> beamArgs, ShardExtras extras,
                                         PrintStream log) throws IOException {
+        return run(options, runner, beamArgs, extras, null, log);
+    }
+
+    /**
+     * As {@link #run(CurateOptions, String, List, ShardExtras, PrintStream)}, with a VAE stage ({@code latents}, may be
+     * null): every clip's latents are computed, stored in the shards of accepted clips and pooled into the features.
+     */
+    public static Finalizer.Summary run(CurateOptions options, String runner, List<String> beamArgs, ShardExtras extras,
+                                        ClipLatents latents, PrintStream log) throws IOException {
+        if (latents != null) latents.checkSize(options.width(), options.height());
+        Finalizer.checkFilterModel(options, latents);
         List<String> sources = SourceScanner.scan(options.inputs());
         log.println("curate: " + sources.size() + " source file(s), clips " + options.minClipSeconds() + "–"
                 + options.maxClipSeconds() + " s at " + options.fps() + " fps, " + options.width() + "x" + options.height()
@@ -72,6 +84,7 @@ public final class CuratePipeline {
         ProgressBar bar = new ProgressBar("extract", sources.size(), "sources", log, null);
         PROGRESS.put(runId, bar);
         EXTRAS.put(runId, extras == null ? ShardExtras.NONE : extras);
+        if (latents != null) LATENTS.put(runId, latents);
         LOGS.put(runId, log);
         try {
             Pipeline p = Pipeline.create(po);
@@ -96,10 +109,16 @@ public final class CuratePipeline {
                             .withSideInputs(clipView, reportView, pairView));
             PipelineResult result = p.run();
             result.waitUntilFinish();
+        } catch (Pipeline.PipelineExecutionException e) {
+            // A step's failure, unwrapped so the caller sees the message it was raised with.
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof IOException io) throw io;
+            throw e;
         } finally {
             bar.close();
             PROGRESS.remove(runId);
             EXTRAS.remove(runId);
+            LATENTS.remove(runId);
             LOGS.remove(runId);
         }
         Finalizer.Summary s = SUMMARIES.remove(runId);
@@ -180,7 +199,7 @@ public final class CuratePipeline {
             Map<String, String> duplicates = NearDuplicates.resolve(links);
             ShardExtras extras = EXTRAS.getOrDefault(runId, ShardExtras.NONE);
             try {
-                Finalizer.Summary s = new Finalizer(options, extras, LOGS.getOrDefault(runId, System.err)).finish(c.sideInput(clips), c.sideInput(reports), duplicates);
+                Finalizer.Summary s = new Finalizer(options, extras, LATENTS.get(runId), LOGS.getOrDefault(runId, System.err)).finish(c.sideInput(clips), c.sideInput(reports), duplicates);
                 SUMMARIES.put(runId, s);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

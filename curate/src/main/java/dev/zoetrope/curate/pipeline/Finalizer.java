@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,7 @@ import dev.zoetrope.curate.image.Picture;
 import dev.zoetrope.curate.vlm.ChatClient;
 import dev.zoetrope.curate.vlm.VlmStage;
 import dev.zoetrope.train.shards.ClipRecord;
+import dev.zoetrope.train.shards.ShardClip;
 import dev.zoetrope.train.shards.ShardReader;
 import dev.zoetrope.train.shards.ShardTensor;
 import dev.zoetrope.train.shards.ShardWriter;
@@ -42,12 +44,18 @@ public final class Finalizer {
     private final CurateOptions options;
     private final Path out;
     private final ShardExtras extras;
+    private final ClipLatents latents;
     private final PrintStream log;
 
-    public Finalizer(CurateOptions options, ShardExtras extras, PrintStream log) {
+    /**
+     * @param extras  text-side tensors for the shards ({@link ShardExtras#NONE} for none)
+     * @param latents the VAE stage, or null: without it the shards hold no latents and the features no latent statistics
+     */
+    public Finalizer(CurateOptions options, ShardExtras extras, ClipLatents latents, PrintStream log) {
         this.options = options;
         this.out = Path.of(options.out());
         this.extras = extras;
+        this.latents = latents;
         this.log = log;
     }
 
@@ -65,6 +73,7 @@ public final class Finalizer {
 
         RuleFilter rules = new RuleFilter(options.filter());
         LogisticModel model = options.modelPath() == null ? null : LogisticModel.load(Path.of(options.modelPath()));
+        Map<String, float[]> visual = latents == null ? Map.of() : encodeLatents(clips);
         VlmStage vlm = options.vlm() == null ? null
                 : new VlmStage(new ChatClient(options.vlm().toSettings()), out.resolve("work").resolve("vlm-cache"));
 
@@ -76,7 +85,7 @@ public final class Finalizer {
                 if (dupOf != null) reasons.add(Reason.DUPLICATE);
                 Double aesthetic = null;
                 if (model != null) {
-                    aesthetic = model.score(Features.of(c.signals(), null));
+                    aesthetic = model.score(Features.of(c.signals(), visual.get(c.clipId())));
                     if (aesthetic < options.filter().minAesthetic()) reasons.add(Reason.LOW_AESTHETIC);
                 }
                 String caption = c.caption();
@@ -95,7 +104,7 @@ public final class Finalizer {
             }
         }
         Manifest.write(out.resolve("manifest.jsonl"), decisions);
-        writeFeatures(clips);
+        writeFeatures(clips, visual);
         long shardClips = writeShards(decisions);
         Summary summary = summarize(reports, decisions, shardClips);
         AtomicFiles.writeString(out.resolve("summary.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
@@ -103,12 +112,89 @@ public final class Finalizer {
         return summary;
     }
 
-    private void writeFeatures(List<ClipResult> clips) throws IOException {
+    /**
+     * The VAE stage: encodes every clip not yet in the latent cache ({@code work/latents/<vae key>/}, a shard set, so a
+     * re-run or a change of thresholds never encodes a clip twice), then returns each clip's pooled latent statistics.
+     * Every clip is encoded, accepted or not, since the learned filter is trained and applied on all of them.
+     */
+    private Map<String, float[]> encodeLatents(List<ClipResult> clips) throws IOException {
+        Path cache = latentCache();
+        try (ShardWriter w = ShardWriter.open(cache, options.clipsPerShard());
+             ProgressBar bar = new ProgressBar("latents", clips.size(), "clips", log, null)) {
+            // Clips of one size (the usual case) are encoded a batch at a time.
+            List<ClipResult> batch = new ArrayList<>();
+            List<byte[]> frames = new ArrayList<>();
+            for (ClipResult c : clips) {
+                if (!w.contains(c.clipId())) {
+                    byte[] rgb = framesBytes(c);
+                    int n = rgb.length / (c.width() * c.height() * 3);
+                    if (n < 1) throw new IllegalStateException(out.resolve("clips").resolve(c.clipId() + ".mp4") + ": no frames decode");
+                    if (!batch.isEmpty() && !sameSize(batch.getFirst(), frames.getFirst(), c, rgb)) encodeBatch(batch, frames, w, bar);
+                    batch.add(c);
+                    frames.add(rgb);
+                    if (batch.size() >= latents.batchSize(n, c.height(), c.width())) encodeBatch(batch, frames, w, bar);
+                } else bar.step();
+            }
+            if (!batch.isEmpty()) encodeBatch(batch, frames, w, bar);
+        }
+        Set<String> wanted = new HashSet<>();
+        for (ClipResult c : clips) wanted.add(c.clipId());
+        Map<String, float[]> pooled = new HashMap<>();
+        try (ShardReader r = ShardReader.open(cache)) {
+            for (ShardClip sc : r)
+                if (wanted.contains(sc.record().clipId())) pooled.put(sc.record().clipId(), storedLatent(sc).pooled());
+        }
+        return pooled;
+    }
+
+    private void encodeBatch(List<ClipResult> batch, List<byte[]> frames, ShardWriter w, ProgressBar bar) throws IOException {
+        ClipResult first = batch.getFirst();
+        int n = frames.getFirst().length / (first.width() * first.height() * 3);
+        List<ClipLatents.Latent> z = latents.encode(frames, n, first.height(), first.width());
+        for (int i = 0; i < batch.size(); i++) {
+            ClipResult c = batch.get(i);
+            w.add(ClipRecord.of(c.clipId(), "", c.source(), c.startS(), c.endS(), c.fps(), c.width(), c.height(),
+                    latents.usableFrames(n), Map.of()), List.of(z.get(i).tensor()));
+            bar.step();
+        }
+        batch.clear();
+        frames.clear();
+    }
+
+    private static boolean sameSize(ClipResult a, byte[] aFrames, ClipResult b, byte[] bFrames) {
+        return a.width() == b.width() && a.height() == b.height() && aFrames.length == bFrames.length;
+    }
+
+    private Path latentCache() {
+        return out.resolve("work").resolve("latents").resolve(latents.key());
+    }
+
+    private static ClipLatents.Latent storedLatent(ShardClip sc) {
+        return ClipLatents.Latent.of(sc.record().tensors().get(ShardTensor.LATENTS).shape(), sc.bytes(ShardTensor.LATENTS));
+    }
+
+    /**
+     * A filter model is applied only to features like those it was fitted on: the same signals, plus latent statistics
+     * of a VAE with as many channels (or none). Checked before any clip is cut, so a mismatch costs nothing.
+     */
+    public static void checkFilterModel(CurateOptions options, ClipLatents latents) {
+        if (options.modelPath() == null) return;
+        LogisticModel model = LogisticModel.load(Path.of(options.modelPath()));
+        int runExtra = latents == null ? 0 : 2 * latents.vae().config().zDim();
+        int want = model.weights().length, modelExtra = want - Features.BASE - Features.COLORS;
+        if (modelExtra == runExtra) return;
+        throw new IllegalArgumentException(options.modelPath() + ": the filter model was fitted on " + want + " features ("
+                + (modelExtra == 0 ? "no latent statistics" : modelExtra + " latent statistics") + "), this run gives "
+                + (Features.BASE + Features.COLORS + runExtra) + " (" + (runExtra == 0 ? "no VAE" : runExtra + " latent statistics")
+                + "); curate with the same VAE (or none) as the run whose features.jsonl trained it");
+    }
+
+    private void writeFeatures(List<ClipResult> clips, Map<String, float[]> visual) throws IOException {
         AtomicFiles.writeStream(out.resolve("features.jsonl"), o -> {
             for (ClipResult c : clips) {
                 ObjectNode line = Json.PLAIN.createObjectNode().put("clip_id", c.clipId());
                 var x = line.putArray("x");
-                for (double v : Features.of(c.signals(), null)) x.add(v);
+                for (double v : Features.of(c.signals(), visual.get(c.clipId()))) x.add(v);
                 o.write(Json.PLAIN.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
                 o.write('\n');
             }
@@ -119,16 +205,21 @@ public final class Finalizer {
         Path dir = out.resolve("shards");
         Set<String> accepted = new HashSet<>();
         for (Decision d : decisions) if (d.accepted()) accepted.add(d.clip().clipId());
+        // Which VAE made the shards' latents ("none": no latents); shards of another VAE are rebuilt, never mixed.
+        Path madeWith = out.resolve("work").resolve("shards-vae.txt");
+        String vae = latents == null ? "none" : latents.key();
         if (Files.exists(dir.resolve("shards.json"))) {
-            boolean stale = false;
+            boolean stale = !vae.equals(Files.exists(madeWith) ? Files.readString(madeWith).strip() : "none");
             try (ShardReader r = ShardReader.open(dir)) {
                 for (ClipRecord rec : r.records()) if (!accepted.contains(rec.clipId())) stale = true;
             }
             // Shards are append-only; when the accepted set shrank (new thresholds), they are rebuilt.
             if (stale) deleteTree(dir);
         }
+        AtomicFiles.writeString(madeWith, vae + "\n");
         List<Decision> todo = new ArrayList<>();
-        try (ShardWriter w = ShardWriter.open(dir, options.clipsPerShard())) {
+        try (ShardWriter w = ShardWriter.open(dir, options.clipsPerShard());
+             ShardReader cache = latents == null ? null : ShardReader.open(latentCache())) {
             for (Decision d : decisions) if (d.accepted() && !w.contains(d.clip().clipId())) todo.add(d);
             try (ProgressBar bar = new ProgressBar("shards", todo.size(), "clips", log, null)) {
                 for (Decision d : todo) {
@@ -137,6 +228,8 @@ public final class Finalizer {
                     int n = frames.length / (c.width() * c.height() * 3);
                     List<ShardTensor> tensors = new ArrayList<>();
                     tensors.add(ShardTensor.frames(n, c.height(), c.width(), frames));
+                    if (cache != null) tensors.add(storedLatent(cache.get(c.clipId()).orElseThrow(() -> new IllegalStateException(
+                            latentCache() + " lost the latents of " + c.clipId()))).tensor());
                     tensors.addAll(extras.tensors(c, d.caption(), frames));
                     Map<String, Double> signals = new LinkedHashMap<>(c.signals().named());
                     if (d.aesthetic() != null) signals.put("aesthetic", d.aesthetic());

@@ -5,9 +5,10 @@ import java.util.List;
 import dev.zoetrope.train.shards.ShardTensor;
 
 /**
- * A hook for model-stack tensors stored beside a clip's frames: VAE latents, text-encoder token ids and states.
- * Given the clip, its caption and its RGB frames (F×H×W×3), return the extra tensors (e.g. {@code latents},
- * {@code text_ids}, {@code text_states}); return an empty list to store frames only.
+ * A hook for text-side tensors stored beside a clip's frames: text-encoder token ids and states (VAE latents come from
+ * {@link ClipLatents}).
+ * Given the clip, its caption and its RGB frames (F×H×W×3), return the extra tensors (e.g. {@code text_ids},
+ * {@code text_states}); return an empty list to store frames only.
  */
 @FunctionalInterface
 public interface ShardExtras {

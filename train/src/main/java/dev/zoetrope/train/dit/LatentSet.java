@@ -83,8 +83,12 @@ public final class LatentSet implements AutoCloseable {
             for (ShardClip c : reader) {
                 if (!c.has(ShardTensor.LATENTS) || !c.has(ShardTensor.TEXT_IDS))
                     throw new IllegalArgumentException(dir + ": clip " + c.record().clipId() + " has no latents or text ids; "
-                            + "build the shards with `zoetrope train latents`");
-                parts.add(c.load(ShardTensor.LATENTS).to(DType.F32.scalarType()));
+                            + "build the shards with the recipe's latents stage or `zoetrope curate --latents-from MODEL_DIR`");
+                Tensor z = c.load(ShardTensor.LATENTS).to(DType.F32.scalarType());
+                if (!parts.isEmpty() && !java.util.Arrays.equals(Tensors.shape(parts.getFirst()), Tensors.shape(z)))
+                    throw new IllegalArgumentException(dir + ": clip " + c.record().clipId() + " has latents " + Tensors.shapeString(Tensors.shape(z))
+                            + ", the first clip " + Tensors.shapeString(Tensors.shape(parts.getFirst())) + "; clips are batched, so all need one shape");
+                parts.add(z);
                 long[] l = Tensors.toLongs(c.load(ShardTensor.TEXT_IDS));
                 int[] t = new int[l.length];
                 for (int i = 0; i < l.length; i++) t[i] = (int) l[i];
