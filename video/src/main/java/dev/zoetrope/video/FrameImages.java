@@ -175,7 +175,8 @@ public final class FrameImages {
         return n;
     }
 
-    private static void writeImage(Path file, BufferedImage img) {
+    /** Writes {@code img} as a PNG, atomically. */
+    public static void writeImage(Path file, BufferedImage img) {
         try {
             AtomicFiles.write(file, tmp -> {
                 if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");

@@ -47,6 +47,7 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
             JsonNode v = n.path("vae");
             WanVaeConfig vaeModel = Json.SNAKE.treeToValue(v.path("model"), WanVaeConfig.class);
             VaeTraining.Options vae = new VaeTraining.Options(vaeModel, v.path("window_frames").asInt(5), v.path("kl_weight").asDouble(1e-4),
+                    v.path("salient_weight").asDouble(1.0),
                     v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
             T5Config text = T5Config.fromJson(n.path("text"), source + " text");
             JsonNode d = n.path("dit");

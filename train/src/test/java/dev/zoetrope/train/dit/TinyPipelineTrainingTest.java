@@ -70,7 +70,7 @@ class TinyPipelineTrainingTest {
         SynthWorld.generate(dir.resolve("clips"), 24, 3, new SynthWorld.Settings(32, 32, 9, 8, SynthWorld.Split.TRAIN), 1, null);
         WanVaeConfig vaeModel = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         VaeTraining.Result vae = VaeTraining.run(dir.resolve("clips"), dir.resolve("clips"), dir.resolve("vae"),
-                new VaeTraining.Options(vaeModel, 5, 1e-4, 24, 2, new TrainConfig(10, 4, 1, 3e-3, 2, 0.1, 0, 0.9, 0.99, 1e-8, 1, 0, 1, 10, 1, 0, 1)),
+                new VaeTraining.Options(vaeModel, 5, 1e-4, 4.0, 24, 2, new TrainConfig(10, 4, 1, 3e-3, 2, 0.1, 0, 0.9, 0.99, 1e-8, 1, 0, 1, 10, 1, 0, 1)),
                 false);
 
         Path tok = dir.resolve("tokenizer");

@@ -19,6 +19,24 @@ import dev.zoetrope.train.synth.SynthWorld;
 
 class VaeTrainingTest {
     @Test
+    void salientPixelsWeighMoreAndWeightsAverageOne() {
+        dev.zoetrope.core.engine.Engine.init();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            // One 8×8 frame: black background (−1) with a 2×2 white square (+1): 4 of 64 pixels salient.
+            org.bytedeco.pytorch.Tensor x = org.bytedeco.pytorch.global.torch.full(new long[]{1, 3, 1, 8, 8}, new org.bytedeco.pytorch.Scalar(-1.0));
+            x.narrow(3, 2, 2).narrow(4, 5, 2).fill_(new org.bytedeco.pytorch.Scalar(1.0));
+            float[] w = dev.zoetrope.core.engine.Tensors.toFloats(VaeTrainingTask.pixelWeights(x, 10.0).contiguous());
+            double mean = 0;
+            for (float v : w) mean += v / w.length;
+            assertEquals(1.0, mean, 1e-5, "weights average 1, so the loss scale matches plain MSE");
+            float object = w[2 * 8 + 5], background = w[0];
+            assertEquals(10.0, object / background, 1e-4, "a fully salient pixel weighs salientWeight times a background pixel");
+            assertEquals(1.0 / (1 + 9 * 4 / 64.0), background, 1e-5);
+        }
+    }
+
+
+    @Test
     void microVaeLearnsAndExportsALoadableCheckpoint(@TempDir Path dir) throws Exception {
         SynthWorld.Settings s = new SynthWorld.Settings(32, 32, 9, 8, SynthWorld.Split.TRAIN);
         SynthWorld.generate(dir.resolve("train"), 16, 1, s, 1, null);
@@ -26,13 +44,19 @@ class VaeTrainingTest {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(60, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
         VaeTraining.Result r = VaeTraining.run(dir.resolve("train"), dir.resolve("heldout"), dir.resolve("run"),
-                new VaeTraining.Options(model, 5, 1e-4, 16, 4, train), false);
+                new VaeTraining.Options(model, 5, 1e-4, 4.0, 16, 4, train), false);
         List<JsonNode> rows = MetricsLog.read(dir.resolve("run/metrics.jsonl"));
         double first = rows.subList(0, 5).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
         double last = rows.subList(55, 60).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
         assertTrue(last < first * 0.7, "reconstruction loss falls: " + first + " → " + last);
         assertTrue(r.psnr() > 10 && r.psnr() < 60, "PSNR is measured on held-out clips: " + r.psnr());
         assertTrue(Files.isRegularFile(dir.resolve("run/vae_eval.json")));
+        JsonNode eval = dev.zoetrope.core.config.Json.readTree(dir.resolve("run/vae_eval.json"));
+        for (String k : List.of("detector_color", "detector_shape", "detector_direction")) {
+            double v = eval.get(k).asDouble(-1);
+            assertTrue(v >= 0 && v <= 1, k + " is a fraction of the held-out clips: " + v);
+        }
+        assertTrue(Files.size(dir.resolve("run/reconstructions.png")) > 0, "a strip of originals and reconstructions is written");
         try (WanVae vae = WanVae.load(r.export())) {
             assertEquals(model, vae.config(), "the export carries its config");
         }
