@@ -13,13 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import javax.imageio.ImageIO;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
-import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.Attention;
@@ -197,9 +194,7 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
     private void write(Path file, List<List<Frame>> clips) throws IOException {
         BufferedImage sheet = render(prompts, clips);
         Files.createDirectories(file.getParent());
-        AtomicFiles.write(file, tmp -> {
-            if (!ImageIO.write(sheet, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-        });
+        FrameImages.writeImage(file, sheet);
     }
 
     /** Keeps a generated clip's frames in memory instead of writing an mp4. */
