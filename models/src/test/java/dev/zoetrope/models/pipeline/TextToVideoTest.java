@@ -214,17 +214,16 @@ class TextToVideoTest {
         for (int i = 0; i < fa.size(); i++) assertArrayEquals(fa.get(i), fb.get(i), "frame " + i);
     }
 
-    @Test
-    void cancellingStopsBetweenStepsAndWritesNothing() {
-        Rig r = rig(ModelFamily.LINUM, true);
+    /** A listener that asks to cancel once the first unit of {@code cancelStage} is done. */
+    static GenerationListener cancelAfterFirst(String cancelStage) {
         AtomicBoolean stop = new AtomicBoolean();
-        GenerationListener listener = new GenerationListener() {
+        return new GenerationListener() {
             @Override
             public void progress(String stage, double fraction, double eta) {}
 
             @Override
             public void stageStep(String stage, long done, long total) {
-                if (stage.equals(TextToVideo.STAGE_DENOISE) && done == 1) stop.set(true);
+                if (stage.equals(cancelStage) && done == 1) stop.set(true);
             }
 
             @Override
@@ -232,6 +231,12 @@ class TextToVideoTest {
                 return stop.get();
             }
         };
+    }
+
+    @Test
+    void cancellingStopsBetweenStepsAndWritesNothing() {
+        Rig r = rig(ModelFamily.LINUM, true);
+        GenerationListener listener = cancelAfterFirst(TextToVideo.STAGE_DENOISE);
         assertThrows(GenerationCancelledException.class,
                 () -> r.generator().generate(GenerationRequest.of("a dog"), Path.of("x.mp4"), listener));
         assertTrue(r.writers().isEmpty(), "no output is opened after a cancel");
@@ -242,21 +247,7 @@ class TextToVideoTest {
     @Test
     void cancellingDuringTheDecodeReachesTheDecoderAndDiscardsTheOutput() {
         Rig r = rig(ModelFamily.LINUM, true);
-        AtomicBoolean stop = new AtomicBoolean();
-        GenerationListener listener = new GenerationListener() {
-            @Override
-            public void progress(String stage, double fraction, double eta) {}
-
-            @Override
-            public void stageStep(String stage, long done, long total) {
-                if (stage.equals(TextToVideo.STAGE_DECODE) && done == 1) stop.set(true);
-            }
-
-            @Override
-            public boolean cancelled() {
-                return stop.get();
-            }
-        };
+        GenerationListener listener = cancelAfterFirst(TextToVideo.STAGE_DECODE);
         assertThrows(GenerationCancelledException.class,
                 () -> r.generator().generate(GenerationRequest.of("a dog"), Path.of("x.mp4"), listener));
         assertTrue(r.events().contains("decode cancelled before latent frame 1"), "the decoder stops itself: " + r.events());
