@@ -1,11 +1,10 @@
 package dev.zoetrope.cli;
 
-import java.util.Locale;
-import java.util.concurrent.Callable;
-
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
-import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.models.text.T5Bench;
+import dev.zoetrope.models.vae.SpatialTiling;
+import dev.zoetrope.models.vae.VaeDecodeBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,30 +21,26 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    static void print(KernelBench.Result r) {
-        System.out.printf(Locale.ROOT, "%-44s %8.1f GFLOP/s  (best of %d: %.4f s)%n", r.name(), r.gflops(), r.runs(), r.bestSeconds());
-    }
-
     @Command(name = "matmul", mixinStandardHelpOptions = true, description = "fp32 and bf16 n x n x n matmul in GFLOP/s.")
-    static final class Matmul implements Callable<Integer> {
+    static final class Matmul extends BenchSubcommand {
         @Option(names = "-n", description = "Matrix size (default ${DEFAULT-VALUE}).")
         int n = 2048;
         @Option(names = "--runs", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
         int runs = 5;
 
         @Override
-        public Integer call() {
-            if (n < 1 || runs < 1) throw new IllegalArgumentException("-n and --runs must be positive");
-            System.out.println(Engine.init().describe());
-            print(KernelBench.matmul(DType.F32, n, runs));
-            print(KernelBench.matmul(DType.BF16, n, runs));
-            return 0;
+        Runnable measurement() {
+            requirePositive("-n and --runs", n, runs);
+            return () -> {
+                print(KernelBench.matmul(DType.F32, n, runs));
+                print(KernelBench.matmul(DType.BF16, n, runs));
+            };
         }
     }
 
     @Command(name = "attention", mixinStandardHelpOptions = true,
             description = "Attention through fused SDPA and the chunked matmul/softmax path, fp32 and bf16, in GFLOP/s.")
-    static final class Attention implements Callable<Integer> {
+    static final class Attention extends BenchSubcommand {
         @Option(names = "--heads", description = "Heads (default ${DEFAULT-VALUE}).")
         int heads = 13;
         @Option(names = "--len", description = "Tokens (default ${DEFAULT-VALUE}).")
@@ -58,21 +53,20 @@ final class BenchCommand implements Runnable {
         int runs = 2;
 
         @Override
-        public Integer call() {
-            if (heads < 1 || len < 1 || headDim < 1 || chunk < 1 || runs < 1)
-                throw new IllegalArgumentException("all sizes must be positive");
-            System.out.println(Engine.init().describe());
-            print(KernelBench.sdpa(DType.F32, heads, len, headDim, runs));
-            print(KernelBench.manualAttention(DType.F32, heads, len, headDim, chunk, runs));
-            print(KernelBench.sdpa(DType.BF16, heads, len, headDim, runs));
-            print(KernelBench.manualAttention(DType.BF16, heads, len, headDim, chunk, runs));
-            return 0;
+        Runnable measurement() {
+            requirePositive("all sizes", heads, len, headDim, chunk, runs);
+            return () -> {
+                for (DType d : new DType[]{DType.F32, DType.BF16}) {
+                    print(KernelBench.sdpa(d, heads, len, headDim, runs));
+                    print(KernelBench.manualAttention(d, heads, len, headDim, chunk, runs));
+                }
+            };
         }
     }
 
     @Command(name = "vae-decode", mixinStandardHelpOptions = true,
             description = "Wan VAE decode, one latent frame at a time, random weights at real dims (default 360p 2 s).")
-    static final class VaeDecode implements Callable<Integer> {
+    static final class VaeDecode extends BenchSubcommand {
         @Option(names = "--latent-frames", description = "Latent frames (default ${DEFAULT-VALUE}: 49 video frames).")
         int frames = 13;
         @Option(names = "--latent-height", description = "Latent height (default ${DEFAULT-VALUE}: 360 px).")
@@ -88,19 +82,19 @@ final class BenchCommand implements Runnable {
         @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
         int n = 2048;
 
+        /** The setup checks the sizes and the tiling itself. */
         @Override
-        public Integer call() {
-            System.out.println(Engine.init().describe());
-            var tiling = tile == null ? null : new dev.zoetrope.models.vae.SpatialTiling(tile, tile, overlap);
-            var setup = new dev.zoetrope.models.vae.VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3);
-            System.out.println(dev.zoetrope.models.vae.VaeDecodeBench.run(setup, true).report());
-            return 0;
+        Runnable measurement() {
+            return () -> {
+                SpatialTiling tiling = tile == null ? null : new SpatialTiling(tile, tile, overlap);
+                System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3), true).report());
+            };
         }
     }
 
     @Command(name = "t5", mixinStandardHelpOptions = true,
             description = "T5-XXL encoder blocks with random weights: seconds, TFLOP/s, and the ratio to the matmul peak.")
-    static final class T5 implements Callable<Integer> {
+    static final class T5 extends BenchSubcommand {
         @Option(names = "--blocks", description = "Encoder blocks (default ${DEFAULT-VALUE}; one XXL block is ~0.4 GB in bf16).")
         int blocks = 1;
         @Option(names = "--tokens", description = "Sequence length (default ${DEFAULT-VALUE}).")
@@ -111,13 +105,11 @@ final class BenchCommand implements Runnable {
         int runs = 2;
 
         @Override
-        public Integer call() {
+        Runnable measurement() {
             DType d = DType.parse(dtype);
             if (d != DType.BF16 && d != DType.F32) throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
-            if (blocks < 1 || tokens < 1 || runs < 1) throw new IllegalArgumentException("--blocks, --tokens and --runs must be positive");
-            System.out.println(Engine.init().describe());
-            System.out.println(dev.zoetrope.models.text.T5Bench.run(d, blocks, tokens, runs).describe());
-            return 0;
+            requirePositive("--blocks, --tokens and --runs", blocks, tokens, runs);
+            return () -> System.out.println(T5Bench.run(d, blocks, tokens, runs).describe());
         }
     }
 }

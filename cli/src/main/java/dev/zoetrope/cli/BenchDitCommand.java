@@ -1,9 +1,6 @@
 package dev.zoetrope.cli;
 
-import java.util.concurrent.Callable;
-
 import dev.zoetrope.core.engine.DType;
-import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.bench.DitBench;
 import dev.zoetrope.models.nn.Attention;
 import picocli.CommandLine.Command;
@@ -12,7 +9,7 @@ import picocli.CommandLine.Option;
 @Command(name = "dit", mixinStandardHelpOptions = true,
         description = "DiT forward at real Linum v2 dims with random weights (360p 2 s: 11,960 tokens by default): "
                 + "seconds, TFLOP/s and the ratio to the bf16 matmul rate.")
-final class BenchDitCommand implements Callable<Integer> {
+final class BenchDitCommand extends BenchSubcommand {
     @Option(names = "--blocks", description = "Transformer blocks, 1..40 (default ${DEFAULT-VALUE}).")
     int blocks = 1;
     @Option(names = "--dtype", description = "bf16 or f32 (default ${DEFAULT-VALUE}).")
@@ -35,11 +32,9 @@ final class BenchDitCommand implements Callable<Integer> {
     long workspaceMb = 2048;
 
     @Override
-    public Integer call() {
+    Runnable measurement() {
         DitBench.Options o = new DitBench.Options(blocks, DType.parse(dtype), batch, frames, height, width, runs, warmup,
                 new Attention.Options(Attention.Kernel.parse(attention), workspaceMb << 20));
-        System.out.println(Engine.init().describe());
-        System.out.println(DitBench.run(o, System.out).describe());
-        return 0;
+        return () -> System.out.println(DitBench.run(o, System.out).describe());
     }
 }

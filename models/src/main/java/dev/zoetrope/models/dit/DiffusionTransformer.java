@@ -160,6 +160,21 @@ public final class DiffusionTransformer implements AutoCloseable {
         }
     }
 
+    /**
+     * A model over given parameters by model key, e.g. a training run's EMA weights; the compute dtype is that of
+     * {@code patch_embedding.weight}. It owns and closes {@code params}.
+     */
+    public static DiffusionTransformer fromParams(DitConfig config, Params params, Attention.Options attention) {
+        Engine.init();
+        try {
+            DType compute = Tensors.dtype(params.get("patch_embedding.weight"));
+            return Scopes.value(() -> new DiffusionTransformer(config, params, null, null, compute, attention, null, null));
+        } catch (RuntimeException e) {
+            params.close();
+            throw e;
+        }
+    }
+
     private static Path weightsPath(Path path) {
         if (Files.isDirectory(path) && Files.isDirectory(path.resolve("transformer"))) return path.resolve("transformer");
         return path;

@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import java.util.function.BooleanSupplier;
+
 import org.bytedeco.pytorch.Tensor;
 
 /** The VAE decoder as the pipeline drives it, streaming frames as each latent frame is decoded. */
@@ -20,7 +22,17 @@ public interface LatentDecoder extends AutoCloseable {
     int spatialFactor();
 
     /** Decodes a VAE-space latent (1, C, t, h, w) frame by frame. */
-    void decode(Tensor latent, Frames sink);
+    default void decode(Tensor latent, Frames sink) {
+        decode(latent, sink, () -> false);
+    }
+
+    /**
+     * Decodes as {@link #decode(Tensor, Frames)}, asking {@code cancelled} between units of work (latent frames,
+     * spatial tiles), so a cancel does not wait for the whole decode.
+     *
+     * @throws GenerationCancelledException when {@code cancelled} says so
+     */
+    void decode(Tensor latent, Frames sink, BooleanSupplier cancelled);
 
     @Override
     void close();

@@ -159,7 +159,11 @@ public final class TextToVideo implements VideoGenerator {
         };
     }
 
-    /** VAE decode frame by frame → 8-bit RGB → writer; the writer is discarded on any failure or cancellation. */
+    /**
+     * VAE decode frame by frame → 8-bit RGB → writer; the writer is discarded on any failure or cancellation. The
+     * decoder itself asks for cancellation between its latent frames and tiles (a tiled decode hands over frames
+     * only at its end).
+     */
     private void writeClip(GenerationPlan plan, Tensor latent, Path outputMp4, GenerationListener listener) {
         LatentDecoder decoder = vae();
         Tensor z = parts.latentScale().toVae(latent);
@@ -180,7 +184,7 @@ public final class TextToVideo implements VideoGenerator {
                 double eta = elapsed / written[0] * (plan.frames() - written[0]);
                 listener.progress(STAGE_DECODE, 1 - DECODE_SHARE + DECODE_SHARE * written[0] / plan.frames(), eta);
                 listener.stageStep(STAGE_DECODE, written[0], plan.frames());
-            });
+            }, listener::cancelled);
             if (written[0] != plan.frames())
                 throw new IllegalStateException("the VAE decoded " + written[0] + " frames, expected " + plan.frames());
             writer.finish();

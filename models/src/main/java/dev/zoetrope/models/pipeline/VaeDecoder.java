@@ -1,6 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
 import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -49,9 +50,9 @@ public final class VaeDecoder implements LatentDecoder {
     }
 
     @Override
-    public void decode(Tensor latent, Frames sink) {
+    public void decode(Tensor latent, Frames sink, BooleanSupplier cancelled) {
         if (latent.size(0) != 1) throw new IllegalArgumentException("decode one clip at a time, got a batch of " + latent.size(0));
-        vae.decode(latent, tiling, (frames, first) -> sink.accept(frames.select(0, 0), first));
+        vae.decode(latent, tiling, (frames, first) -> sink.accept(frames.select(0, 0), first), cancelled);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -23,6 +24,7 @@ import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.pipeline.GenerationCancelledException;
 
 /**
  * The Wan 2.1 causal 3D VAE: video (B, 3, 4n+1, H, W) in [−1, 1] ↔ latent (B, z, n+1, H/8, W/8).
@@ -33,6 +35,8 @@ import dev.zoetrope.models.nn.Params;
  * chunk's activations are alive. Weights are float32; inputs of other dtypes are converted.
  */
 public final class WanVae implements AutoCloseable {
+    private static final BooleanSupplier NEVER_CANCELLED = () -> false;
+
     private final WanVaeConfig config;
     private final VaeLayout layout;
     private final LatentNormalization latentNormalization;
@@ -194,11 +198,15 @@ public final class WanVae implements AutoCloseable {
      * activations and the small time caches are alive at any moment.
      */
     public void decode(Tensor z, FrameSink sink) {
-        checkLatent(z);
+        decode(z, null, sink, NEVER_CANCELLED);
+    }
+
+    private void stream(Tensor z, FrameSink sink, BooleanSupplier cancelled) {
         try (PointerScope scope = new PointerScope(); TimeCache cache = new TimeCache(decoder.cacheSlots())) {
             Tensor x = conv2.forward(z.to(ScalarType.Float), null);
             for (int i = 0; i < x.size(2); i++) {
                 int frame = i;
+                throwIfCancelled(cancelled);
                 Scopes.run(() -> sink.accept(decoder.forward(x.narrow(2, frame, 1), cache), firstFrame(frame)));
             }
         }
@@ -228,12 +236,23 @@ public final class WanVae implements AutoCloseable {
      * or a latent no larger than one tile: the plain streaming decode.
      */
     public void decode(Tensor z, SpatialTiling tiling, FrameSink sink) {
+        decode(z, tiling, sink, NEVER_CANCELLED);
+    }
+
+    /**
+     * {@link #decode(Tensor, SpatialTiling, FrameSink)} that asks {@code cancelled} before each latent frame (of each
+     * tile, when tiled), so a cancel waits for one tile's latent frame at most, not for the whole decode.
+     *
+     * @throws GenerationCancelledException when {@code cancelled} says so; the sink gets nothing more
+     */
+    public void decode(Tensor z, SpatialTiling tiling, FrameSink sink, BooleanSupplier cancelled) {
         checkLatent(z);
-        if (tiling == null || !tiling.splits(z.size(3), z.size(4))) {
-            decode(z, sink);
-            return;
-        }
-        new TiledDecode(z, tiling).run(sink);
+        if (tiling == null || !tiling.splits(z.size(3), z.size(4))) stream(z, sink, cancelled);
+        else new TiledDecode(z, tiling).run(sink, cancelled);
+    }
+
+    private static void throwIfCancelled(BooleanSupplier cancelled) {
+        if (cancelled.getAsBoolean()) throw new GenerationCancelledException();
     }
 
     /** One pass over the whole latent (all activations at once); equal to {@link #decode}. */
@@ -273,7 +292,7 @@ public final class WanVae implements AutoCloseable {
          * the next tile starts, and is blended into one clip buffer. Time caches at 720p are gigabytes for a
          * whole frame, so keeping every tile's cache alive for a frame-major order would defeat tiling.
          */
-        void run(FrameSink sink) {
+        void run(FrameSink sink, BooleanSupplier cancelled) {
             int s = config.spatialFactor();
             long[] shape = videoShape(z);
             try (PointerScope scope = new PointerScope()) {
@@ -291,6 +310,7 @@ public final class WanVae implements AutoCloseable {
                     try (TimeCache cache = new TimeCache(decoder.cacheSlots())) {
                         for (int i = 0; i < x.size(2); i++) {
                             int frame = i;
+                            throwIfCancelled(cancelled);
                             Scopes.run(() -> {
                                 Tensor piece = decoder.forward(latent.narrow(2, frame, 1), cache);
                                 region(out.narrow(2, firstFrame(frame), piece.size(2)), t).add_(piece.mul_(wt));

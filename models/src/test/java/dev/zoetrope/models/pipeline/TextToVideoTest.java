@@ -102,10 +102,14 @@ class TextToVideoTest {
         }
 
         @Override
-        public void decode(Tensor latent, Frames sink) {
+        public void decode(Tensor latent, Frames sink, java.util.function.BooleanSupplier cancelled) {
             events.add("decode");
             int first = 0;
             for (int i = 0; i < latent.size(2); i++) {
+                if (cancelled.getAsBoolean()) {
+                    events.add("decode cancelled before latent frame " + i);
+                    throw new GenerationCancelledException();
+                }
                 int n = i == 0 ? 1 : 4;
                 Tensor f = latent.select(0, 0).narrow(0, 0, 3).narrow(1, i, 1).tanh()
                         .repeat_interleave(8, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional()).repeat_interleave(8, new org.bytedeco.pytorch.LongOptional(3), new org.bytedeco.pytorch.LongOptional()).repeat(1, n, 1, 1);
@@ -210,17 +214,16 @@ class TextToVideoTest {
         for (int i = 0; i < fa.size(); i++) assertArrayEquals(fa.get(i), fb.get(i), "frame " + i);
     }
 
-    @Test
-    void cancellingStopsBetweenStepsAndWritesNothing() {
-        Rig r = rig(ModelFamily.LINUM, true);
+    /** A listener that asks to cancel once the first unit of {@code cancelStage} is done. */
+    static GenerationListener cancelAfterFirst(String cancelStage) {
         AtomicBoolean stop = new AtomicBoolean();
-        GenerationListener listener = new GenerationListener() {
+        return new GenerationListener() {
             @Override
             public void progress(String stage, double fraction, double eta) {}
 
             @Override
             public void stageStep(String stage, long done, long total) {
-                if (stage.equals(TextToVideo.STAGE_DENOISE) && done == 1) stop.set(true);
+                if (stage.equals(cancelStage) && done == 1) stop.set(true);
             }
 
             @Override
@@ -228,11 +231,29 @@ class TextToVideoTest {
                 return stop.get();
             }
         };
+    }
+
+    @Test
+    void cancellingStopsBetweenStepsAndWritesNothing() {
+        Rig r = rig(ModelFamily.LINUM, true);
+        GenerationListener listener = cancelAfterFirst(TextToVideo.STAGE_DENOISE);
         assertThrows(GenerationCancelledException.class,
                 () -> r.generator().generate(GenerationRequest.of("a dog"), Path.of("x.mp4"), listener));
         assertTrue(r.writers().isEmpty(), "no output is opened after a cancel");
         assertEquals(1, r.dits().getFirst().forwards.get());
         assertTrue(r.events().contains("dit closed"), "the DiT is freed on cancel: " + r.events());
+    }
+
+    @Test
+    void cancellingDuringTheDecodeReachesTheDecoderAndDiscardsTheOutput() {
+        Rig r = rig(ModelFamily.LINUM, true);
+        GenerationListener listener = cancelAfterFirst(TextToVideo.STAGE_DECODE);
+        assertThrows(GenerationCancelledException.class,
+                () -> r.generator().generate(GenerationRequest.of("a dog"), Path.of("x.mp4"), listener));
+        assertTrue(r.events().contains("decode cancelled before latent frame 1"), "the decoder stops itself: " + r.events());
+        FakeWriter w = r.writers().getFirst();
+        assertEquals(1, w.frames.size(), "only the first latent frame was decoded");
+        assertTrue(w.aborted && !w.finished, "the clip is discarded");
     }
 
     @Test

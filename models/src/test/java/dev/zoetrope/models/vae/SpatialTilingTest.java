@@ -2,7 +2,9 @@ package dev.zoetrope.models.vae;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -10,6 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.pipeline.GenerationCancelledException;
 
 /** Decoding in overlapping spatial tiles. */
 class SpatialTilingTest {
@@ -39,6 +42,44 @@ class SpatialTilingTest {
         assertEquals(1.0f, right[15]);
         for (float w : SpatialTiling.ramp(16, 8, true, true)) assertTrue(w > 0);
         assertThrows(IllegalArgumentException.class, () -> new SpatialTiling(8, 8, 8));
+    }
+
+    /**
+     * A tiled decode hands frames to its sink only at the end, so the cancel check must sit inside it. Cancelled
+     * once the first of four tiles is done, it has done that tile's work and no more (conv FLOPs counted), and
+     * the sink never hears of it.
+     */
+    @Test
+    void cancellingATiledDecodeStopsAfterTheCurrentTile() {
+        WanVaeConfig config = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
+        SpatialTiling tiling = new SpatialTiling(5, 5, 4);
+        try (WanVae vae = WanVae.random(config, 5); PointerScope s = new PointerScope()) {
+            torch.manual_seed(22);
+            Tensor z = torch.randn(1, 4, 2, 6, 6);
+            int framesPerTile = 2, tiles = 4;
+            List<Integer> delivered = new ArrayList<>();
+            FrameSink sink = (frames, first) -> delivered.add(first);
+
+            vae.meter().reset();
+            vae.decode(z, tiling, sink, () -> false);
+            double whole = vae.meter().flops();
+            assertEquals(List.of(0, 1), delivered, "uncancelled, every frame arrives");
+
+            delivered.clear();
+            vae.meter().reset();
+            assertThrows(GenerationCancelledException.class, () -> vae.decode(z, tiling, sink, () -> true));
+            double before = vae.meter().flops(); // the shared 1×1 conv over the whole latent, before any tile
+
+            AtomicInteger checks = new AtomicInteger();
+            vae.meter().reset();
+            assertThrows(GenerationCancelledException.class,
+                    () -> vae.decode(z, tiling, sink, () -> checks.incrementAndGet() > framesPerTile));
+            double oneTile = vae.meter().flops() - before;
+            assertEquals(framesPerTile + 1, checks.get(), "asked before each latent frame of the first tile, then stopped");
+            assertTrue(delivered.isEmpty(), "a cancelled decode delivers no frames: " + delivered);
+            assertTrue(oneTile > 0, "the first tile was decoded");
+            assertEquals(whole - before, tiles * oneTile, 1e-9 * whole, "one tile of " + tiles + " was decoded, no more");
+        }
     }
 
     /**

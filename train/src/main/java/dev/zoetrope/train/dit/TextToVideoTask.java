@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.pipeline.LatentScale;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.train.loop.TrainingTask;
 
@@ -32,12 +33,18 @@ public final class TextToVideoTask implements TrainingTask {
     private final double captionDropout;
     private final int[] emptyPrompt;
     private final Tensor scale, bias;
+    private final LatentScale latentScale;
     private final Sampler sampler;
 
     /** Draws sample strips mid-run; may be null. */
     @FunctionalInterface
     public interface Sampler {
-        void sample(int step, Path dir);
+        /**
+         * @param weights     {@code dit.*} and {@code text.*} weights to sample with (EMA when the trainer keeps it);
+         *                    borrowed: read them, never modify them
+         * @param latentScale the map from VAE latents to the DiT's space this run trains with
+         */
+        void sample(int step, Map<String, Tensor> weights, LatentScale latentScale, Path dir);
     }
 
     /**
@@ -56,6 +63,7 @@ public final class TextToVideoTask implements TrainingTask {
         long c = data.latents().size(1);
         this.scale = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(scale, 1, c, 1, 1, 1));
         this.bias = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(bias, 1, c, 1, 1, 1));
+        this.latentScale = new LatentScale(scale, bias);
         this.sampler = sampler;
     }
 
@@ -84,7 +92,7 @@ public final class TextToVideoTask implements TrainingTask {
 
     @Override
     public void sample(int step, Map<String, Tensor> weights, Path dir) {
-        if (sampler != null) sampler.sample(step, dir);
+        if (sampler != null) sampler.sample(step, weights, latentScale, dir);
     }
 
     public void close() {

@@ -10,16 +10,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.models.pipeline.ModelCapabilities;
+import dev.zoetrope.models.pipeline.ModelFamily;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.dit.LatentSet;
+import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthWorld;
 import dev.zoetrope.train.text.VocabularyBuilder;
@@ -70,7 +74,7 @@ public final class RecipeRunner {
                 case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true);
                 case LATENTS -> latents();
                 case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
-                        recipe.dit().train().steps(), null);
+                        recipe.dit().train().steps(), sampleStrips());
                 case EXPORT -> export();
             }
             timings.put(s.name().toLowerCase(Locale.ROOT) + "_s", (System.nanoTime() - t0) / 1e9);
@@ -107,6 +111,23 @@ public final class RecipeRunner {
         DitTraining.Options o = recipe.dit();
         T5Config text = o.text().withVocabSize(Tokenizers.load(tokenizerDir()).vocabSize());
         return new DitTraining.Options(o.dit(), text, o.train(), o.captionDropout(), o.logitMean(), o.logitStd(), o.shift());
+    }
+
+    /**
+     * The DiT stage's sample strips (when the recipe's {@code sample_every} asks for them): the canonical prompts at
+     * the recipe's clip size, decoded by the trained VAE, with the generation defaults for guidance and seed.
+     */
+    private SampleStrips sampleStrips() {
+        if (recipe.dit().train().sampleEvery() == 0) return null;
+        DitTraining.Options o = ditOptions();
+        Recipe.Synth s = recipe.synth();
+        JsonNode g = recipe.generation();
+        ModelCapabilities linum = ModelFamily.LINUM.capabilities(ModelFamily.LINUM.resolutions().keySet().iterator().next());
+        int steps = Math.min(SampleStrips.STEPS, g.path("default_steps").asInt(SampleStrips.STEPS));
+        SampleStrips.Settings settings = new SampleStrips.Settings(s.size(), s.size(), s.frames(), (int) Math.round(s.fps()), steps,
+                g.path("default_guidance").asDouble(linum.defaultGuidance()), g.path("default_seed").asLong(linum.defaultSeed()), o.shift());
+        return new SampleStrips(o.dit(), o.text(), Tokenizers.load(tokenizerDir(), o.dit().textLen()), work.resolve("vae/export"),
+                settings, SampleStrips.canonicalPrompts());
     }
 
     /** Assembles the model directory: Linum layout plus configs and {@code zoetrope.json}. */

@@ -2,38 +2,63 @@ package dev.zoetrope.train.dit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+
+import javax.imageio.ImageIO;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.bytedeco.pytorch.Tensor;
+
 import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.engine.Tensors;
 
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.pipeline.LatentScale;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.models.vae.WanVaeConfig;
 import dev.zoetrope.train.data.ClipSet;
+import dev.zoetrope.train.loop.Checkpoints;
 import dev.zoetrope.train.loop.MetricsLog;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.synth.SynthWorld;
 import dev.zoetrope.train.text.VocabularyBuilder;
 import dev.zoetrope.train.vae.VaeTraining;
 
-/** dataset → VAE → latent shards → joint DiT + text training → checkpoint → resume → export, on a micro config. */
+/** dataset → VAE → latent shards → joint DiT + text training → checkpoint → resume → sample strips → export, on a micro config. */
 class TinyPipelineTrainingTest {
     static final DitConfig DIT = new DitConfig(DitFamily.LINUM, 32, 64, 2, 1, 32, 16, 8, 4, 4, new DitConfig.PatchSize(1, 2, 2),
             1e-5, 1e-6, false, false, true, true, true, true);
     static final T5Config TEXT = new T5Config(16, 8, 32, 2, 1, 8, 16, "gated-gelu", 1e-6, 200, false);
 
     static TrainConfig train(int steps) {
-        return new TrainConfig(steps, 4, 1, 2e-3, 3, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 5, 10, 1, 0, 2);
+        return train(steps, 0);
+    }
+
+    static TrainConfig train(int steps, int sampleEvery) {
+        return new TrainConfig(steps, 4, 1, 2e-3, 3, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 5, 10, 1, sampleEvery, 2);
+    }
+
+    static float[] floats(Path json, String field) {
+        JsonNode n = dev.zoetrope.core.config.Json.readTree(json).get(field);
+        float[] out = new float[n.size()];
+        for (int i = 0; i < out.length; i++) out[i] = (float) n.get(i).asDouble();
+        return out;
+    }
+
+    static int[] pixels(BufferedImage img) {
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 
     static List<Double> losses(Path run) throws Exception {
@@ -70,12 +95,42 @@ class TinyPipelineTrainingTest {
         double last = full.subList(32, 40).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         assertTrue(last < first, "flow-matching loss decreases: " + first + " → " + last);
 
-        // Stop at step 20 with a checkpoint, then resume in a new trainer: the same 40 losses, bit for bit.
+        // Stop at step 20 with a checkpoint, then resume in a new trainer: the same 40 losses, bit for bit, even
+        // though this run also draws sample strips every 20 steps and the uninterrupted one drew none.
         Path split = dir.resolve("split");
-        DitTraining.run(dir.resolve("shards"), tok, split, o, false, 20, null);
+        DitTraining.Options sampled = new DitTraining.Options(DIT, text, train(40, 20), 0.1, 0, 1, 3);
+        SampleStrips strips = new SampleStrips(DIT, text, Tokenizers.load(tok, DIT.textLen()), vae.export(),
+                new SampleStrips.Settings(32, 32, 9, 8, 4, 4.0, 20, 3), SampleStrips.canonicalPrompts());
+        DitTraining.run(dir.resolve("shards"), tok, split, sampled, false, 20, strips);
         assertEquals(20, losses(split).size());
-        DitTraining.run(dir.resolve("shards"), tok, split, o, true, 40, null);
+        DitTraining.run(dir.resolve("shards"), tok, split, sampled, true, 40, strips);
         assertEquals(full, losses(split), "resumed run repeats the uninterrupted losses exactly");
+
+        // One strip per sample step: 4 prompt rows of a label band over 9 frames of 32×32 side by side.
+        BufferedImage at40 = null;
+        for (int step : new int[]{20, 40}) {
+            Path png = SampleStrips.stripFile(split.resolve("samples"), step);
+            assertTrue(Files.exists(png), "strip for step " + step);
+            BufferedImage img = ImageIO.read(png.toFile());
+            assertEquals(9 * 32, img.getWidth());
+            assertEquals(4 * (SampleStrips.LABEL_HEIGHT + 32), img.getHeight());
+            at40 = img;
+        }
+        try (var files = Files.list(split.resolve("samples"))) {
+            assertEquals(2, files.count(), "no strips besides steps 20 and 40");
+        }
+        // The strip drawn mid-training is the EMA's: regenerating from the uninterrupted run's last checkpoint gives
+        // the same pixels, and leaves those weights untouched.
+        try (Checkpoints.Loaded finalCkpt = new Checkpoints(dir.resolve("full")).latest().orElseThrow()) {
+            Tensor weight = finalCkpt.ema().get("dit.head.head.weight");
+            Tensor before = weight.clone();
+            LatentScale scale = new LatentScale(floats(dir.resolve("full/latent_scale.json"), "video_data_scale"),
+                    floats(dir.resolve("full/latent_scale.json"), "video_data_bias"));
+            BufferedImage again = SampleStrips.render(SampleStrips.canonicalPrompts(), strips.generate(finalCkpt.ema(), scale));
+            assertArrayEquals(pixels(at40), pixels(again), "strip at step 40 = a strip from the final EMA weights");
+            assertEquals(0.0, Tensors.maxAbsDiff(before, weight), "sampling leaves the weights as they were");
+            assertTrue(Arrays.stream(pixels(again)).distinct().count() > 10, "the strip shows pictures, not a flat fill");
+        }
 
         Path model = dir.resolve("model");
         DitTraining.export(dir.resolve("full"), tok, o, "32p", model);
