@@ -9,8 +9,8 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.nn.Params;
@@ -76,7 +76,7 @@ public final class VaeTraining {
 
     private static void startWithSmallVariance(Params params, int zDim) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            params.get("conv1.bias").narrow(0, zDim, zDim).fill_(new org.bytedeco.pytorch.Scalar(INITIAL_LOG_VARIANCE));
+            params.get("conv1.bias").narrow(0, zDim, zDim).fill_(new Scalar(INITIAL_LOG_VARIANCE));
         }
     }
 
