@@ -81,17 +81,7 @@ public final class Scene {
         return 0.1 + 0.8 * (m <= 1 ? m : 2 - m);
     }
 
-    static double[] hsv(double hDeg, double s, double v) {
-        double h = ((hDeg % 360) + 360) % 360 / 60;
-        int i = (int) h;
-        double f = h - i, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-        return switch (i) {
-            case 0 -> new double[]{v, t, p};
-            case 1 -> new double[]{q, v, p};
-            case 2 -> new double[]{p, v, t};
-            case 3 -> new double[]{p, q, v};
-            case 4 -> new double[]{t, p, v};
-            default -> new double[]{v, p, q};
-        };
+    private static double[] hsv(double hDeg, double s, double v) {
+        return FilterScene.Hsv.rgb(hDeg, s, v);
     }
 }

@@ -1,6 +1,5 @@
 package dev.zoetrope.train.vae;
 
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +43,7 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
             int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
             double psnr = 0;
             int color = 0, shape = 0, direction = 0;
-            List<BufferedImage> rows = new ArrayList<>();
+            List<List<Frame>> rows = new ArrayList<>();
             for (int i = 0; i < clips.size(); i++) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                     Tensor x = clips.batch(new long[]{i}, 0, frames);
@@ -58,12 +57,12 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
                     if (d.found() && d.shapeName().equals(t.shape())) shape++;
                     if (d.found() && d.directionName().equals(t.direction())) direction++;
                     if (strip != null && rows.size() < 16) {
-                        rows.add(FrameImages.strip(frames(x.select(0, 0)), frames));
-                        rows.add(FrameImages.strip(recon, frames));
+                        rows.add(frames(x.select(0, 0)));
+                        rows.add(recon);
                     }
                 }
             }
-            if (strip != null) writeStacked(strip, rows);
+            if (strip != null && !rows.isEmpty()) FrameImages.writeSheet(strip, rows, frames);
             int n = clips.size();
             return new VaeEvaluation(psnr / n, color / (double) n, shape / (double) n, direction / (double) n, n);
         }
@@ -85,20 +84,5 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
         int h = (int) video.size(2), w = (int) video.size(3);
         for (int t = 0; t < video.size(1); t++) out.add(new Frame(w, h, Pixels.rgb(video.select(1, t)), t, t));
         return out;
-    }
-
-    private static void writeStacked(Path file, List<BufferedImage> rows) {
-        if (rows.isEmpty()) return;
-        int w = rows.stream().mapToInt(BufferedImage::getWidth).max().orElseThrow();
-        int h = rows.stream().mapToInt(BufferedImage::getHeight).sum();
-        BufferedImage all = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        var g = all.createGraphics();
-        int y = 0;
-        for (BufferedImage r : rows) {
-            g.drawImage(r, 0, y, null);
-            y += r.getHeight();
-        }
-        g.dispose();
-        FrameImages.writeImage(file, all);
     }
 }
