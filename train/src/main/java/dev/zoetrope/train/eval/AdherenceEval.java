@@ -12,7 +12,7 @@ import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.io.DirectoryManifest;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
@@ -163,14 +163,6 @@ public final class AdherenceEval {
     }
 
     private static void checkManifest(Path dir, Manifest wanted) throws IOException {
-        Path file = dir.resolve(MANIFEST);
-        if (Files.exists(file)) {
-            Manifest found = Json.read(file, Manifest.class);
-            if (!found.equals(wanted))
-                throw new IllegalArgumentException(dir + " already holds clips made with " + found.describe()
-                        + "; this run asks for " + wanted.describe() + ". Use another --out directory.");
-            return;
-        }
-        Json.write(file, wanted);
+        DirectoryManifest.claim(dir.resolve(MANIFEST), wanted, Manifest.class, Manifest::describe);
     }
 }

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.io.DirectoryManifest;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
@@ -208,16 +209,8 @@ public final class SynthWorld {
 
     /** A directory holds one world: a second run must use the same seed and settings to resume it. */
     private static void checkManifest(Path dir, long seed, Settings s) throws IOException {
-        Path file = dir.resolve(MANIFEST);
         Manifest wanted = new Manifest(seed, s.width(), s.height(), s.frames(), s.fps(), s.split().word());
-        if (Files.exists(file)) {
-            Manifest found = Json.read(file, Manifest.class);
-            if (!found.equals(wanted))
-                throw new IllegalArgumentException(dir + " already holds clips made with " + found.describe()
-                        + "; this run asks for " + wanted.describe() + ". Use another --out directory.");
-            return;
-        }
-        Json.write(file, wanted);
+        DirectoryManifest.claim(dir.resolve(MANIFEST), wanted, Manifest.class, Manifest::describe);
     }
 
     record Manifest(long seed, int width, int height, int frames, double fps, String split) {
