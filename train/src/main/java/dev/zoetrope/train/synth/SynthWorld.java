@@ -114,7 +114,8 @@ public final class SynthWorld {
 
         int minSide = Math.min(s.width(), s.height());
         double margin = Math.max(2, 0.03 * minSide);
-        double size = minSide * rnd.nextDouble(0.20, 0.34);
+        // At least two latent cells (8 px each) across, so a shape survives the VAE's 8× compression.
+        double size = minSide * rnd.nextDouble(0.30, 0.45);
         double along = dir.horizontal() ? s.width() : s.height();
         double across = dir.horizontal() ? s.height() : s.width();
         double lo = margin + size / 2, hi = along - margin - size / 2; // where the box centre may be

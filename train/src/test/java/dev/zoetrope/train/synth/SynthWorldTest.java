@@ -115,7 +115,7 @@ class SynthWorldTest {
                 assertEquals(d.dy, (int) Math.signum(vy));
                 double travel = Math.hypot(vx, vy) * (c.frames() - 1);
                 assertTrue(travel >= 0.3 * (Math.min(s.width(), s.height()) - c.size()) - 8, c.id() + " barely moves: " + travel);
-                assertTrue(c.size() >= 0.2 * Math.min(s.width(), s.height()) && c.size() <= 0.34 * Math.min(s.width(), s.height()));
+                assertTrue(c.size() >= 0.3 * Math.min(s.width(), s.height()) && c.size() <= 0.45 * Math.min(s.width(), s.height()));
             }
         }
     }
