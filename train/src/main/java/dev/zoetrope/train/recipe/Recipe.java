@@ -46,7 +46,9 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
                     s.path("train_clips").asInt(), s.path("heldout_clips").asInt(), s.path("seed").asLong(1));
             JsonNode v = n.path("vae");
             WanVaeConfig vaeModel = Json.SNAKE.treeToValue(v.path("model"), WanVaeConfig.class);
-            VaeTraining.Options vae = new VaeTraining.Options(vaeModel, v.path("window_frames").asInt(5), v.path("kl_weight").asDouble(1e-4),
+            int window = v.path("window_frames").asInt(5);
+            VaeTraining.Options vae = new VaeTraining.Options(vaeModel, window, v.path("final_window_frames").asInt(window),
+                    v.path("final_window_steps").asInt(0), v.path("kl_weight").asDouble(1e-4),
                     v.path("salient_weight").asDouble(1.0),
                     v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
             T5Config text = T5Config.fromJson(n.path("text"), source + " text");

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -31,12 +32,30 @@ import dev.zoetrope.train.loop.Trainer;
 public final class VaeTraining {
     /**
      * @param windowFrames frames per training window (1 + 4k)
+     * @param finalWindowFrames frames per window over the last {@code finalWindowSteps} steps (1 + 4k)
+     * @param finalWindowSteps  steps trained on the final, longer windows; 0 keeps {@code windowFrames} throughout
      * @param klWeight     weight of the KL term against the reconstruction MSE
      * @param salientWeight weight of salient pixels in the reconstruction loss (1: plain MSE; see {@link VaeTrainingTask})
      * @param maxClips     training clips read into memory
      */
-    public record Options(WanVaeConfig model, int windowFrames, double klWeight, double salientWeight, int maxClips, int evalClips,
-                          TrainConfig train) {}
+    public record Options(WanVaeConfig model, int windowFrames, int finalWindowFrames, int finalWindowSteps, double klWeight,
+                          double salientWeight, int maxClips, int evalClips, TrainConfig train) {
+        public Options {
+            if (finalWindowSteps < 0 || finalWindowSteps > train.steps())
+                throw new IllegalArgumentException("final_window_steps must be in 0.." + train.steps() + ", got " + finalWindowSteps);
+        }
+
+        /** One window length throughout. */
+        public Options(WanVaeConfig model, int windowFrames, double klWeight, double salientWeight, int maxClips, int evalClips,
+                       TrainConfig train) {
+            this(model, windowFrames, windowFrames, 0, klWeight, salientWeight, maxClips, evalClips, train);
+        }
+
+        /** The window length trained at {@code step} (0-based): short windows first, long ones at the end. */
+        public int windowAt(int step) {
+            return step >= train.steps() - finalWindowSteps ? finalWindowFrames : windowFrames;
+        }
+    }
 
     public record Result(double psnr, int evalClips, Path export) {}
 
@@ -49,7 +68,7 @@ public final class VaeTraining {
         startWithSmallVariance(params, o.model().zDim());
         params.loaded().values().forEach(t -> t.requires_grad_(true));
         try (WanVae vae = WanVae.of(o.model(), params); ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
-            VaeTrainingTask task = new VaeTrainingTask(vae, clips, o.windowFrames(), o.klWeight(), o.salientWeight());
+            VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight());
             new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
         params.close();

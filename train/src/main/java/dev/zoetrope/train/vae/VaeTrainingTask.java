@@ -1,7 +1,9 @@
 package dev.zoetrope.train.vae;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -19,6 +21,9 @@ import dev.zoetrope.train.loop.TrainingTask;
 /**
  * Trains a Wan-architecture VAE: reconstruction (weighted MSE in [−1, 1] pixels) plus a small KL term toward N(0, 1),
  * on random windows of {@code 1 + 4k} frames (the first frame alone and k chunks, as encoding sees them).
+ * The window length may change with the step: short windows are cheaper per step, but only windows as long
+ * as the clips train the later chunks' time cache that generation's decode relies on, so a schedule ends on them.
+ * The length is a function of the step alone, so a resumed run draws the same windows.
  * The latent is sampled with the reparameterisation trick.
  *
  * <p>Salient pixels weigh more: a pixel whose colour is far from its frame's median colour (L1 distance over
@@ -30,21 +35,31 @@ import dev.zoetrope.train.loop.TrainingTask;
 public final class VaeTrainingTask implements TrainingTask {
     private final WanVae vae;
     private final ClipSet clips;
-    private final int windowFrames;
+    private final IntUnaryOperator windowAt;
     private final double klWeight;
     private final double salientWeight;
     /** Colour distance (L1 over RGB in [−1, 1] units) at which a pixel counts as fully salient: about 40 levels per channel. */
     static final double SALIENT_DISTANCE = 0.9;
 
     public VaeTrainingTask(WanVae vae, ClipSet clips, int windowFrames, double klWeight, double salientWeight) {
+        this(vae, clips, step -> windowFrames, List.of(windowFrames), klWeight, salientWeight);
+    }
+
+    /**
+     * @param windowAt the window length at each step
+     * @param windows  every length {@code windowAt} can return, validated up front
+     */
+    public VaeTrainingTask(WanVae vae, ClipSet clips, IntUnaryOperator windowAt, List<Integer> windows, double klWeight, double salientWeight) {
         if (!(salientWeight >= 1)) throw new IllegalArgumentException("salient weight must be ≥ 1, got " + salientWeight);
-        if ((windowFrames - 1) % vae.config().temporalFactor() != 0)
-            throw new IllegalArgumentException("window of " + windowFrames + " frames is not 1 + " + vae.config().temporalFactor() + "k");
-        if (windowFrames > clips.frames())
-            throw new IllegalArgumentException("window of " + windowFrames + " frames is longer than the clips (" + clips.frames() + ")");
+        for (int windowFrames : windows) {
+            if (windowFrames < 1 || (windowFrames - 1) % vae.config().temporalFactor() != 0)
+                throw new IllegalArgumentException("window of " + windowFrames + " frames is not 1 + " + vae.config().temporalFactor() + "k");
+            if (windowFrames > clips.frames())
+                throw new IllegalArgumentException("window of " + windowFrames + " frames is longer than the clips (" + clips.frames() + ")");
+        }
         this.vae = vae;
         this.clips = clips;
-        this.windowFrames = windowFrames;
+        this.windowAt = windowAt;
         this.klWeight = klWeight;
         this.salientWeight = salientWeight;
     }
@@ -56,6 +71,7 @@ public final class VaeTrainingTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
+        int windowFrames = windowAt.applyAsInt(step);
         long[] idx = Tensors.toLongs(torch.randint(clips.size(), new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Long)));
         int start = (int) Tensors.toLongs(torch.randint(clips.frames() - windowFrames + 1, new long[]{1}, new GeneratorOptional(rng),
                 new TensorOptions(ScalarType.Long)))[0];
@@ -85,6 +101,11 @@ public final class VaeTrainingTask implements TrainingTask {
     @Override
     public void sample(int step, Map<String, Tensor> weights, Path dir) {
         // Reconstructions are judged by PSNR at the end of training (VaeEvaluation), not by strips mid-run.
+    }
+
+    /** The window length trained at {@code step}. */
+    public int windowAt(int step) {
+        return windowAt.applyAsInt(step);
     }
 
     public WanVae vae() {

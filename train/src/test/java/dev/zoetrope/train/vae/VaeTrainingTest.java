@@ -37,6 +37,22 @@ class VaeTrainingTest {
 
 
     @Test
+    void windowScheduleEndsOnTheLongWindowsAndIsAFunctionOfTheStep() {
+        WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
+        TrainConfig train = new TrainConfig(100, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
+        VaeTraining.Options o = new VaeTraining.Options(model, 9, 17, 30, 1e-4, 4.0, 16, 4, train);
+        assertEquals(9, o.windowAt(0));
+        assertEquals(9, o.windowAt(69), "the last short-window step");
+        assertEquals(17, o.windowAt(70), "the final 30 of 100 steps train on 17 frames");
+        assertEquals(17, o.windowAt(99));
+        VaeTraining.Options single = new VaeTraining.Options(model, 5, 1e-4, 4.0, 16, 4, train);
+        assertEquals(5, single.windowAt(0));
+        assertEquals(5, single.windowAt(99), "without a final phase one window serves throughout");
+        assertThrows(IllegalArgumentException.class, () -> new VaeTraining.Options(model, 9, 17, 101, 1e-4, 4.0, 16, 4, train),
+                "a final phase longer than the run is refused");
+    }
+
+    @Test
     void microVaeLearnsAndExportsALoadableCheckpoint(@TempDir Path dir) throws Exception {
         SynthWorld.Settings s = new SynthWorld.Settings(32, 32, 9, 8, SynthWorld.Split.TRAIN);
         SynthWorld.generate(dir.resolve("train"), 16, 1, s, 1, null);
@@ -44,7 +60,7 @@ class VaeTrainingTest {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(60, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
         VaeTraining.Result r = VaeTraining.run(dir.resolve("train"), dir.resolve("heldout"), dir.resolve("run"),
-                new VaeTraining.Options(model, 5, 1e-4, 4.0, 16, 4, train), false);
+                new VaeTraining.Options(model, 5, 9, 20, 1e-4, 4.0, 16, 4, train), false);
         List<JsonNode> rows = MetricsLog.read(dir.resolve("run/metrics.jsonl"));
         double first = rows.subList(0, 5).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
         double last = rows.subList(55, 60).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
