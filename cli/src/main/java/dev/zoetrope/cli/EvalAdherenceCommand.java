@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         description = {"Prompt adherence on the synthetic world: generate k clips for each canonical prompt (all 12 held-out "
                 + "combinations on both backgrounds, plus a seeded sample of seen combinations), read colour, shape and "
                 + "direction back with the clip detector, and report accuracy for held-out and seen combinations.",
-                "First validates the detector on ground-truth renderings of the same prompts (needs >= 98%).",
+                "First validates the detector on ground-truth renderings of the same prompts (needs >= 98%%).",
                 "Writes OUT/adherence.json, OUT/adherence.md, OUT/contact-sheet.png, clips in OUT/clips/ and the "
                         + "ground truth in OUT/ground-truth/. Resumable: run the same command again to continue."})
 final class EvalAdherenceCommand implements Callable<Integer> {
@@ -48,7 +48,7 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     Double cfg;
 
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
-            + "of the prompts; exit 1 if it scores below 98%.")
+            + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
 
     @Override

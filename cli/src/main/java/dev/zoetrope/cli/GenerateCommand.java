@@ -41,13 +41,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "SECONDS", description = "Clip length: 2 to 5 s for Linum (default: the family's).")
     Double duration;
 
-    @Option(names = "--seed", description = "Noise seed (default: the family's).")
+    @Option(names = "--seed", description = "Noise seed (default: the model's).")
     Long seed;
 
-    @Option(names = {"--cfg", "--guidance-scale"}, paramLabel = "SCALE", description = "Guidance scale: APG for Linum (7-10), CFG for Wan (5).")
+    @Option(names = {"--cfg", "--guidance-scale"}, paramLabel = "SCALE", description = "Guidance scale: APG for Linum (7-10) and zoetrope models (4), CFG for Wan (5).")
     Double cfg;
 
-    @Option(names = "--num-steps", paramLabel = "N", description = "Sampling steps (default: 50).")
+    @Option(names = "--num-steps", paramLabel = "N", description = "Sampling steps (default: the model's; 50 for Linum and Wan, 30 for zoetrope-tiny).")
     Integer steps;
 
     @Option(names = "--negative-prompt", paramLabel = "TEXT", description = "What to steer away from (default: \"\").")

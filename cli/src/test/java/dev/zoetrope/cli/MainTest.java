@@ -2,9 +2,17 @@ package dev.zoetrope.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.lang.reflect.Field;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import dev.zoetrope.core.engine.Engine;
 
@@ -54,6 +62,35 @@ class MainTest {
         CliRun missing = CliRun.of("info");
         assertEquals(2, missing.exit(), missing.toString());
         assertTrue(missing.err().contains("Missing required parameter: 'PATH'"), missing.err());
+    }
+
+    /**
+     * Every command's help text is a valid format string, as picocli treats it: a stray '%' (e.g. "98%") makes
+     * picocli print a warning and the raw text instead of the help.
+     */
+    @Test
+    void everyHelpTextInTheTreeIsAValidFormat() {
+        ArrayDeque<CommandLine> todo = new ArrayDeque<>(List.of(new CommandLine(new Main())));
+        int seen = 0;
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            todo.addAll(c.getSubcommands().values());
+            CommandSpec spec = c.getCommandSpec();
+            List<String> texts = new ArrayList<>(List.of(spec.usageMessage().description()));
+            texts.addAll(List.of(spec.usageMessage().footer()));
+            texts.addAll(List.of(spec.usageMessage().header()));
+            // options as written in the annotations: the spec's accessors return them already formatted
+            for (Class<?> k = spec.userObject().getClass(); k != null && k != Object.class; k = k.getSuperclass())
+                for (Field f : k.getDeclaredFields()) {
+                    if (f.getAnnotation(Option.class) != null) texts.addAll(List.of(f.getAnnotation(Option.class).description()));
+                    if (f.getAnnotation(Parameters.class) != null) texts.addAll(List.of(f.getAnnotation(Parameters.class).description()));
+                }
+            for (String text : texts)
+                assertDoesNotThrow(() -> String.format(text), spec.qualifiedName() + ": " + text);
+            assertFalse(c.getUsageMessage(CommandLine.Help.Ansi.OFF).isBlank(), spec.qualifiedName());
+            seen++;
+        }
+        assertTrue(seen > 20, "walked " + seen + " commands");
     }
 
     @Test

@@ -54,6 +54,9 @@ public final class Engine {
                     + "; the JavaCPP cache is " + cacheDir(), e);
         }
         torch.set_num_threads(threads);
+        // libtorch re-tries NNPACK on every eligible convolution and, on CPUs it does not support (AVX-512
+        // EPYCs among them), logs a warning each time; oneDNN and the native kernels cover convolutions anyway.
+        torch.globalContext().setUserEnabledNNPACK(false);
         boolean cuda = "cuda".equals(flavour) && torch.cuda_is_available();
         return new EngineInfo("2.10.0", flavour, cuda, torch.get_num_threads(),
                 (System.nanoTime() - t0) / 1_000_000, cacheDir());

@@ -15,6 +15,29 @@ public final class Ops {
         return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
     }
 
+    /** A 3D convolution with bias, dilation 1, one group; see {@link #gradientSafeLayout}. */
+    public static Tensor conv3d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        return torch.conv3d(gradientSafeLayout(x), weight, new TensorOptional(bias), stride, padding,
+                new long[]{1, 1, 1}, 1);
+    }
+
+    /** A 2D convolution with bias, dilation 1, one group; see {@link #gradientSafeLayout}. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        return torch.conv2d(gradientSafeLayout(x), weight, new TensorOptional(bias), stride, padding,
+                new long[]{1, 1}, 1);
+    }
+
+    /**
+     * A convolution input whose gradient autograd will compute goes channels-last. On AVX-512 CPUs, libtorch
+     * 2.10's oneDNN returns wrong input gradients (errors as large as the gradients, sometimes NaN) for
+     * contiguous 2D/3D convolutions with few channels at batch sizes above one; the channels-last kernels are
+     * right and as fast ({@code ConvolutionGradientTest}, docs/performance.md). Inference keeps its layout.
+     */
+    static Tensor gradientSafeLayout(Tensor x) {
+        if (!x.requires_grad()) return x;
+        return x.contiguous(x.dim() == 5 ? torch.MemoryFormat.ChannelsLast3d : torch.MemoryFormat.ChannelsLast);
+    }
+
     /** LayerNorm over the last dim; {@code weight} and {@code bias} may be null (no affine). */
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
         return torch.layer_norm(x, new long[]{x.size(-1)},

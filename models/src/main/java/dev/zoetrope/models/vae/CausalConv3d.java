@@ -1,10 +1,10 @@
 package dev.zoetrope.models.vae;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
 /**
@@ -70,7 +70,7 @@ final class CausalConv3d {
             missing -= (int) past.size(2);
         }
         if (missing > 0) in = torch.constant_pad_nd(in, 0, 0, 0, 0, missing, 0);
-        Tensor y = torch.conv3d(in, weight, new TensorOptional(bias), stride, spatialPad, new long[]{1, 1, 1}, 1);
+        Tensor y = Ops.conv3d(in, weight, bias, stride, spatialPad);
         flops.conv(y.numel(), dot);
         return y;
     }

@@ -1,9 +1,8 @@
 package dev.zoetrope.models.vae;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
 /** A per-frame 2D convolution with bias (resampling convs, attention projections). */
@@ -26,7 +25,7 @@ final class Conv2d {
 
     /** x: (N, C, H, W). */
     Tensor forward(Tensor x) {
-        Tensor y = torch.conv2d(x, weight, new TensorOptional(bias), stride, padding, new long[]{1, 1}, 1);
+        Tensor y = Ops.conv2d(x, weight, bias, stride, padding);
         flops.conv(y.numel(), dot);
         return y;
     }
