@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -151,10 +152,22 @@ public final class RecipeRunner {
         recipe.generation().fields().forEachRemaining(e -> z.set(e.getKey(), e.getValue()));
         z.put("recipe", recipe.name());
         AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(z) + "\n");
-        for (String f : List.of("vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png", "vae/loss.png")) {
-            Path src = work.resolve(f);
+        // the training record travels with the weights: recipe, curves, metrics, VAE round trips, first and last samples
+        Map<String, String> record = new LinkedHashMap<>();
+        for (String f : List.of("recipe.json", "vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png",
+                "vae/loss.png", "vae/reconstructions.png"))
+            record.put(f, f.replace('/', '-'));
+        try (var strips = Files.exists(work.resolve("dit/samples")) ? Files.list(work.resolve("dit/samples")) : Stream.<Path>empty()) {
+            List<Path> sorted = strips.filter(q -> q.getFileName().toString().matches("step-\\d+\\.png")).sorted().toList();
+            for (Path q : sorted.isEmpty() ? List.<Path>of() : List.of(sorted.getFirst(), sorted.getLast())) {
+                int step = Integer.parseInt(q.getFileName().toString().replaceAll("\\D", ""));
+                record.put("dit/samples/" + q.getFileName(), "dit-samples-step-" + step + ".png");
+            }
+        }
+        for (Map.Entry<String, String> e : record.entrySet()) {
+            Path src = work.resolve(e.getKey());
             if (Files.exists(src)) {
-                Path dst = tmp.resolve("training").resolve(f.replace('/', '-'));
+                Path dst = tmp.resolve("training").resolve(e.getValue());
                 Files.createDirectories(dst.getParent());
                 Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
             }
