@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,6 +25,7 @@ import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.SampleStrips;
+import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthWorld;
 import dev.zoetrope.train.text.VocabularyBuilder;
@@ -153,19 +154,16 @@ public final class RecipeRunner {
         z.put("recipe", recipe.name());
         AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(z) + "\n");
         // the training record travels with the weights: recipe, curves, metrics, VAE round trips, first and last samples
-        Map<String, String> record = new LinkedHashMap<>();
+        Map<Path, String> record = new LinkedHashMap<>();
         for (String f : List.of("recipe.json", "vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png",
                 "vae/loss.png", "vae/reconstructions.png"))
-            record.put(f, f.replace('/', '-'));
-        try (var strips = Files.exists(work.resolve("dit/samples")) ? Files.list(work.resolve("dit/samples")) : Stream.<Path>empty()) {
-            List<Path> sorted = strips.filter(q -> q.getFileName().toString().matches("step-\\d+\\.png")).sorted().toList();
-            for (Path q : sorted.isEmpty() ? List.<Path>of() : List.of(sorted.getFirst(), sorted.getLast())) {
-                int step = Integer.parseInt(q.getFileName().toString().replaceAll("\\D", ""));
-                record.put("dit/samples/" + q.getFileName(), "dit-samples-step-" + step + ".png");
-            }
-        }
-        for (Map.Entry<String, String> e : record.entrySet()) {
-            Path src = work.resolve(e.getKey());
+            record.put(work.resolve(f), f.replace('/', '-'));
+        TrainConfig dit = recipe.dit().train();
+        if (dit.sampleEvery() > 0)
+            for (int step : new TreeSet<>(List.of(Math.min(dit.sampleEvery(), dit.steps()), dit.steps())))
+                record.put(SampleStrips.stripFile(work.resolve("dit/samples"), step), "dit-samples-step-" + step + ".png");
+        for (Map.Entry<Path, String> e : record.entrySet()) {
+            Path src = e.getKey();
             if (Files.exists(src)) {
                 Path dst = tmp.resolve("training").resolve(e.getValue());
                 Files.createDirectories(dst.getParent());
