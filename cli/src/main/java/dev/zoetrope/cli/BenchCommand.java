@@ -1,7 +1,10 @@
 package dev.zoetrope.cli;
 
+import java.util.Locale;
+
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.models.nn.ConvolutionGradientBench;
 import dev.zoetrope.models.text.T5Bench;
 import dev.zoetrope.models.vae.SpatialTiling;
 import dev.zoetrope.models.vae.VaeDecodeBench;
@@ -11,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure engine and model throughput.",
         subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class,
-                BenchCommand.VaeDecode.class, BenchDitCommand.class})
+                BenchCommand.VaeDecode.class, BenchCommand.ConvGrad.class, BenchDitCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -34,6 +37,33 @@ final class BenchCommand implements Runnable {
             return () -> {
                 print(KernelBench.matmul(DType.F32, n, runs));
                 print(KernelBench.matmul(DType.BF16, n, runs));
+            };
+        }
+    }
+
+    @Command(name = "conv-grad", mixinStandardHelpOptions = true,
+            description = "Forward + backward of a 3x3x3 convolution with a contiguous input, with the channels-last input "
+                    + "that training uses, and with oneDNN off: best time and input-gradient error against float64.")
+    static final class ConvGrad extends BenchSubcommand {
+        @Option(names = "--batch", description = "Batch (default ${DEFAULT-VALUE}).")
+        int batch = 4;
+        @Option(names = "--channels", description = "Input and output channels (default ${DEFAULT-VALUE}).")
+        int channels = 8;
+        @Option(names = "--frames", description = "Input frames, 3 or more (default ${DEFAULT-VALUE}).")
+        int frames = 11;
+        @Option(names = "--size", description = "Height and width (default ${DEFAULT-VALUE}).")
+        int size = 64;
+        @Option(names = "--runs", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
+        int runs = 4;
+
+        @Override
+        Runnable measurement() {
+            requirePositive("all sizes", batch, channels, frames, size, runs);
+            if (frames < 3) throw new IllegalArgumentException("--frames must be at least 3 (the kernel's depth)");
+            return () -> {
+                for (ConvolutionGradientBench.Row r : ConvolutionGradientBench.run(batch, channels, frames, size, runs))
+                    System.out.printf(Locale.ROOT, "%-44s %9.1f ms  input-gradient error %.1e%n", r.name(), r.bestMillis(),
+                            r.inputGradientError());
             };
         }
     }
