@@ -47,6 +47,9 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     @Option(names = "--cfg", description = "Guidance scale (default: the model's).")
     Double cfg;
 
+    @Option(names = "--shift", description = "Schedule shift (default: the model's).")
+    Double shift;
+
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
             + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
@@ -60,6 +63,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (cfg != null && !(cfg >= 0 && Double.isFinite(cfg)))
             throw new IllegalArgumentException("--cfg must be a finite number >= 0, got " + cfg);
+        if (shift != null && !(shift > 0 && Double.isFinite(shift)))
+            throw new IllegalArgumentException("--shift must be a positive number, got " + shift);
         Path dir = modelDir != null ? modelDir : defaultModel();
         if (!groundTruth && !Files.isDirectory(dir))
             throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory "
@@ -78,8 +83,10 @@ final class EvalAdherenceCommand implements Callable<Integer> {
                 throw new IllegalStateException("the detector scores below 98% on ground truth, so model scores would not "
                         + "be trustworthy; see " + out.resolve("ground-truth"));
             // DiT and VAE stay loaded across the clips.
-            run = AdherenceEval.run(out, "model " + dir.toAbsolutePath().normalize(),
-                    () -> ModelLoader.open(model, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE), plan,
+            // a shift is part of the generator, so a resumed run never mixes clips sampled at different shifts
+            String generator = "model " + dir.toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift);
+            run = AdherenceEval.run(out, generator,
+                    () -> ModelLoader.open(model, new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift), ClipFiles.Extras.NONE), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);
         }
         AdherenceReport report = new AdherenceReport(validation, run);

@@ -62,7 +62,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--sampler", paramLabel = "euler|unipc", description = "ODE solver (default: Euler for Linum, UniPC for Wan).")
     String sampler;
 
-    @Option(names = "--shift", description = "Schedule shift (default: 3 for Linum, 5 for Wan).")
+    @Option(names = "--shift", description = "Schedule shift (default: the model's: 3 for Linum, 5 for Wan, "
+            + "the trained one for zoetrope models).")
     Double shift;
 
     @Option(names = "--separate-guidance", description = "Run the cond and null predictions as two forwards instead of one "

@@ -25,6 +25,9 @@ class TrainRecipeCommandTest {
                 "training/dit-samples-step-10.png", "training/dit-samples-step-20.png"))
             assertTrue(Files.size(model.resolve(f)) > 0, f);
         assertTrue(Files.readString(model.resolve("training/recipe.json")).contains("\"micro\""));
+        // the sampler's shift is the one the DiT was trained with
+        double trained = dev.zoetrope.train.recipe.Recipe.load("micro").dit().shift();
+        assertEquals(trained, dev.zoetrope.models.pipeline.ModelDirectory.detect(model).shift());
 
         Path out = dir.resolve("out.mp4");
         CliRun gen = CliRun.of("generate", "a red circle moving left on a black background", "--model-dir",

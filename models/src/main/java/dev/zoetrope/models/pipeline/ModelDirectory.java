@@ -41,7 +41,8 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
     /**
      * A zoetrope model's own settings, overriding the family's: {@code resolutions} (name → [width, height]),
      * {@code default_resolution}, {@code fps}, {@code min_seconds}, {@code max_seconds}, {@code default_seconds},
-     * {@code default_steps}, {@code default_guidance}, {@code default_seed}, {@code default_negative_prompt}.
+     * {@code default_steps}, {@code default_guidance}, {@code default_seed}, {@code default_negative_prompt}, and
+     * {@code shift}, the schedule shift the model was trained for (its sampler's unless {@code --shift} says otherwise).
      */
     public static final String ZOETROPE_CONFIG = "zoetrope.json";
 
@@ -88,6 +89,16 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
                 n.path("default_seed").asLong(base.defaultSeed()), base.maxPromptTokens());
     }
 
+    /** The schedule shift to sample with: {@code shift} in {@code zoetrope.json}, else the family's. */
+    public double shift() {
+        if (zoetropeConfig == null) return family.shift();
+        JsonNode s = Json.readTree(zoetropeConfig).get("shift");
+        if (s == null) return family.shift();
+        if (!s.isNumber() || !(s.asDouble() > 0) || !Double.isFinite(s.asDouble()))
+            throw new ConfigException(zoetropeConfig + ": shift must be a positive number, not " + s);
+        return s.asDouble();
+    }
+
     /** One line per part, for {@code zoetrope info}. */
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
@@ -99,7 +110,7 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         ModelCapabilities c = capabilities();
         lines.add(String.format(Locale.ROOT, "defaults: %s, %d fps, %.4g s, %d steps, %s %.3g, %s sampler with shift %.3g",
                 c.defaultResolution(), c.fps(), c.defaultSeconds(), c.defaultSteps(), family.guidance().name(),
-                c.defaultGuidance(), family.solver().name(), family.shift()));
+                c.defaultGuidance(), family.solver().name(), shift()));
         return lines;
     }
 

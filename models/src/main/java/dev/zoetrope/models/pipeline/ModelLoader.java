@@ -33,7 +33,7 @@ public final class ModelLoader {
     /** How to load each part of {@code dir}; the latent scaling is read now so a bad checkpoint fails early. */
     public static TextToVideo.Parts parts(ModelDirectory dir) {
         ModelFamily family = dir.family();
-        return new TextToVideo.Parts(family, dir.capabilities(),
+        return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, textLength(dir)),
                 () -> DitVelocity.load(dir.ditWeights()),
                 () -> VaeDecoder.load(dir.vaeWeights()),

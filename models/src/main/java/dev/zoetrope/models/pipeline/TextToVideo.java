@@ -25,15 +25,19 @@ import dev.zoetrope.models.sampling.NoiseGenerator;
  * the DiT and VAE stay resident between calls (a service); otherwise each is freed when its stage ends.
  */
 public final class TextToVideo implements VideoGenerator {
-    /** How to load each part of one model. Suppliers are called when the stage needs the part. */
-    public record Parts(ModelFamily family, ModelCapabilities capabilities, Supplier<PromptEncoder> text,
+    /**
+     * How to load each part of one model. Suppliers are called when the stage needs the part.
+     *
+     * @param shift the schedule shift the model was trained for: its family's, or its own ({@code zoetrope.json})
+     */
+    public record Parts(ModelFamily family, ModelCapabilities capabilities, double shift, Supplier<PromptEncoder> text,
                         Supplier<VelocityModel> dit, Supplier<LatentDecoder> vae, LatentScale latentScale) {}
 
     /**
      * @param batchGuidance run the cond and null predictions as one batch-2 forward (faster, twice the activations)
      * @param keepLoaded keep the DiT and VAE loaded between generations
      * @param solver the ODE solver, or null for the family's (Euler for Linum, UniPC for Wan)
-     * @param shift the schedule shift, or NaN for the family's
+     * @param shift the schedule shift, or NaN for the model's
      */
     public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
@@ -139,9 +143,9 @@ public final class TextToVideo implements VideoGenerator {
         }
     }
 
-    /** The schedule of this family with the options' shift. */
+    /** The schedule of this family with the options' shift, else the model's. */
     FlowSchedule schedule(int steps) {
-        double shift = Double.isNaN(options.shift()) ? family().shift() : options.shift();
+        double shift = Double.isNaN(options.shift()) ? parts.shift() : options.shift();
         return switch (family()) {
             case LINUM -> FlowSchedule.shiftedEuler(steps, shift, 1000);
             case WAN -> FlowSchedule.wan(steps, shift, 1000);

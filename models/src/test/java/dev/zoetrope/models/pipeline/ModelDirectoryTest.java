@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,9 +73,29 @@ class ModelDirectoryTest {
         assertEquals(10.0, c.defaultGuidance());
         GenerationPlan plan = GenerationPlan.resolve(GenerationRequest.of("x"), c, d.family());
         assertEquals(17, plan.frames(), "8 fps · 2 s + 1");
+        assertEquals(3.0, d.shift(), "no shift of its own: the family's");
 
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160]}}");
         assertThrows(dev.zoetrope.core.config.ConfigException.class, d::capabilities);
+    }
+
+    @Test
+    void zoetropeConfigCarriesTheTrainedShiftIntoTheSchedule() throws IOException {
+        Path z = tmp.resolve("shifted");
+        touch(z.resolve("dit/64p.safetensors"), "");
+        touch(z.resolve("vae/vae.safetensors"), "");
+        touch(z.resolve("t5/text_encoder/config.json"), "{}");
+        touch(z.resolve("t5/tokenizer/tokenizer.json"), "{}");
+        touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": 1.5}");
+        ModelDirectory d = ModelDirectory.detect(z);
+        assertEquals(1.5, d.shift());
+        assertTrue(d.describe().getLast().endsWith("shift 1.50"), d.describe().getLast());
+
+        for (String bad : List.of("0", "-2", "\"three\""))  {
+            touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": " + bad + "}");
+            var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, d::shift, bad);
+            assertTrue(e.getMessage().contains("shift must be a positive number"), e.getMessage());
+        }
     }
 
     @Test

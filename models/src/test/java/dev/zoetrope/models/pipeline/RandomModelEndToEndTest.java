@@ -119,7 +119,7 @@ class RandomModelEndToEndTest {
 
     static List<byte[]> run(ModelDirectory dir) {
         TextToVideo.Parts p = ModelLoader.parts(dir);
-        TextToVideo.Parts tiny = new TextToVideo.Parts(p.family(), TINY, p.text(), p.dit(), p.vae(), p.latentScale());
+        TextToVideo.Parts tiny = new TextToVideo.Parts(p.family(), TINY, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
         Frames out = new Frames();
         try (TextToVideo g = new TextToVideo(tiny, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> out)) {
             g.generate(new GenerationRequest("waves &amp; rocks", "blur", null, 1.0, 5L, 5.0, 2), Path.of("unused.mp4"),

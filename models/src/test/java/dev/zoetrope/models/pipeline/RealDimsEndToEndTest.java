@@ -56,7 +56,7 @@ class RealDimsEndToEndTest {
                 c.minSteps(), c.maxSteps(), c.defaultSteps(), c.defaultGuidance(), c.defaultNegativePrompt(), c.defaultSeed(),
                 c.maxPromptTokens());
         Path mp4 = tmp.resolve("clip.mp4");
-        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), fewFrames, p.text(), p.dit(), p.vae(), p.latentScale());
+        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), fewFrames, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
         try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT,
                 (out, w, h, fps) -> ClipFiles.open(out, w, h, fps, ClipFiles.Extras.NONE))) {
             GenerationResult r = g.generate(new GenerationRequest("a red fox in the snow", null, "360p", 1.0, 20L, null, 2),
@@ -91,7 +91,7 @@ class RealDimsEndToEndTest {
                 0.25, c.maxSeconds(), c.defaultSeconds(), c.fps(), c.minSteps(), c.maxSteps(), c.defaultSteps(),
                 c.defaultGuidance(), c.defaultNegativePrompt(), c.defaultSeed(), c.maxPromptTokens());
         RandomModelEndToEndTest.Frames out = new RandomModelEndToEndTest.Frames();
-        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), shortClips, p.text(), p.dit(), p.vae(), p.latentScale());
+        TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), shortClips, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
         try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> out)) {
             g.generate(new GenerationRequest("a cat surfing", null, "96p", 0.25, 1L, 5.0, 2), Path.of("unused.mp4"),
                     GenerationListener.NONE);

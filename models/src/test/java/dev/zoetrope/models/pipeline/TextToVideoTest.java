@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.GuidedVelocity;
 
 /** The pipeline's orchestration with stand-in parts: memory plan, batching, cancellation, frame flow. */
@@ -152,7 +153,7 @@ class TextToVideoTest {
         List<FakeDit> dits = new ArrayList<>();
         float[] ones = new float[16], zeros = new float[16];
         java.util.Arrays.fill(ones, 1f);
-        TextToVideo.Parts parts = new TextToVideo.Parts(family, CAPS, () -> new FakeText(events), () -> {
+        TextToVideo.Parts parts = new TextToVideo.Parts(family, CAPS, family.shift(), () -> new FakeText(events), () -> {
             FakeDit d = new FakeDit(events);
             dits.add(d);
             return d;
@@ -231,6 +232,24 @@ class TextToVideoTest {
                 return stop.get();
             }
         };
+    }
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        return a;
+    }
+
+    @Test
+    void theScheduleUsesTheModelsShiftUnlessTheOptionsGiveOne() {
+        TextToVideo.Parts own = new TextToVideo.Parts(ModelFamily.LINUM, CAPS, 1.0, () -> null, () -> null, () -> null,
+                new LatentScale(ones(16), new float[16]));
+        TextToVideo.Options unset = new TextToVideo.Options(true, false, null, Double.NaN);
+        TextToVideo.Options given = new TextToVideo.Options(true, false, null, 3.0);
+        FlowSchedule atOne = FlowSchedule.shiftedEuler(10, 1.0, 1000), atThree = FlowSchedule.shiftedEuler(10, 3.0, 1000);
+        assertArrayEquals(atOne.sigmas(), new TextToVideo(own, unset, null).schedule(10).sigmas());
+        assertArrayEquals(atThree.sigmas(), new TextToVideo(own, given, null).schedule(10).sigmas());
+        assertTrue(atOne.sigma(5) < atThree.sigma(5) - 0.1, "the shifts give different schedules");
     }
 
     @Test

@@ -40,7 +40,7 @@ public final class DitTraining {
      * @param captionDropout probability of training a sample on the empty prompt
      * @param logitMean      mean of the logit-normal sigma distribution
      * @param logitStd       its std
-     * @param shift          sigma shift, the same as the sampler's
+     * @param shift          sigma shift, the same as the sampler's (the exported model's {@code zoetrope.json} carries it)
      */
     public record Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
                           double shift) {}

@@ -12,6 +12,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The flow-matching objective in the Linum convention: {@code x_s = (1−s)·data + s·noise}, the model
  * predicts {@code noise − data}, and s is drawn logit-normal then shifted like the sampler's schedule,
  * {@code s ← shift·s/(1+(shift−1)·s)}, so training spends its effort where sampling does.
+ * Linum's shift 3 suits 360p and 720p, where neighbouring pixels repeat each other and the layout is set at high
+ * noise. Small clips want shift 1: at 64×64 a square's corners form at low noise, where shift 3 puts under 3% of its
+ * draws (σ < 0.3) against about 20% for shift 1.
  */
 public final class FlowMatching {
     /** One noised batch: model input, sigmas (B), model timesteps = 1000·sigma (B), regression target. */

@@ -134,7 +134,7 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
     public List<List<Frame>> generate(Map<String, Tensor> weights, LatentScale latentScale) {
         List<List<Frame>> clips = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
-             TextToVideo pipeline = new TextToVideo(parts(weights, latentScale), new TextToVideo.Options(true, true, null, settings.shift()),
+             TextToVideo pipeline = new TextToVideo(parts(weights, latentScale), new TextToVideo.Options(true, true, null, Double.NaN),
                      (out, w, h, fps) -> new Collector(w, h, fps, clips))) {
             for (String prompt : prompts)
                 pipeline.generate(new GenerationRequest(prompt, null, null, settings.seconds(), settings.seed(), settings.guidance(),
@@ -152,7 +152,7 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
                 Map.of(resolution, new int[]{settings.width(), settings.height()}), resolution, settings.seconds(), settings.seconds(),
                 settings.seconds(), settings.fps(), base.minSteps(), base.maxSteps(), settings.steps(), settings.guidance(),
                 base.defaultNegativePrompt(), settings.seed(), dit.textLen());
-        return new TextToVideo.Parts(family, caps,
+        return new TextToVideo.Parts(family, caps, settings.shift(),
                 () -> new T5PromptEncoder(tokenizer, T5Encoder.fromParams(text, borrowed(weights, "text.")), false),
                 () -> new DitVelocity(DiffusionTransformer.fromParams(dit, borrowed(weights, "dit."), Attention.Options.defaults())),
                 () -> VaeDecoder.load(vaeDir),

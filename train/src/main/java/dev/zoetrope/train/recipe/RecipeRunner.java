@@ -151,6 +151,7 @@ public final class RecipeRunner {
         z.put("max_seconds", seconds);
         z.put("default_seconds", seconds);
         recipe.generation().fields().forEachRemaining(e -> z.set(e.getKey(), e.getValue()));
+        z.put("shift", recipe.dit().shift()); // the sampler uses the shift the DiT was trained with
         z.put("recipe", recipe.name());
         AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(z) + "\n");
         // the training record travels with the weights: recipe, curves, metrics, VAE round trips, first and last samples
