@@ -56,11 +56,7 @@ class ModelDirectoryTest {
 
     @Test
     void zoetropeConfigSetsItsOwnResolutionsAndDefaults() throws IOException {
-        Path z = tmp.resolve("tiny");
-        touch(z.resolve("dit/96p.safetensors"), "");
-        touch(z.resolve("vae/vae.safetensors"), "");
-        touch(z.resolve("t5/text_encoder/config.json"), "{}");
-        touch(z.resolve("t5/tokenizer/tokenizer.json"), "{}");
+        Path z = linumLayout(tmp.resolve("tiny"), "96p");
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160, 96]}, \"fps\": 8, \"default_steps\": 20}");
         ModelDirectory d = ModelDirectory.detect(z);
         assertEquals(ModelDirectory.Layout.ZOETROPE, d.layout());
@@ -81,17 +77,13 @@ class ModelDirectoryTest {
 
     @Test
     void zoetropeConfigCarriesTheTrainedShiftIntoTheSchedule() throws IOException {
-        Path z = tmp.resolve("shifted");
-        touch(z.resolve("dit/64p.safetensors"), "");
-        touch(z.resolve("vae/vae.safetensors"), "");
-        touch(z.resolve("t5/text_encoder/config.json"), "{}");
-        touch(z.resolve("t5/tokenizer/tokenizer.json"), "{}");
+        Path z = linumLayout(tmp.resolve("shifted"), "64p");
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": 1.5}");
         ModelDirectory d = ModelDirectory.detect(z);
         assertEquals(1.5, d.shift());
         assertTrue(d.describe().getLast().endsWith("shift 1.50"), d.describe().getLast());
 
-        for (String bad : List.of("0", "-2", "\"three\""))  {
+        for (String bad : List.of("0", "-2", "\"three\"")) {
             touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": " + bad + "}");
             var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, d::shift, bad);
             assertTrue(e.getMessage().contains("shift must be a positive number"), e.getMessage());

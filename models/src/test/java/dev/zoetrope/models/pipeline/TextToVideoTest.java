@@ -151,13 +151,11 @@ class TextToVideoTest {
         List<String> events = new ArrayList<>();
         List<FakeWriter> writers = new ArrayList<>();
         List<FakeDit> dits = new ArrayList<>();
-        float[] ones = new float[16], zeros = new float[16];
-        java.util.Arrays.fill(ones, 1f);
         TextToVideo.Parts parts = new TextToVideo.Parts(family, CAPS, family.shift(), () -> new FakeText(events), () -> {
             FakeDit d = new FakeDit(events);
             dits.add(d);
             return d;
-        }, () -> new FakeVae(events), new LatentScale(ones, zeros));
+        }, () -> new FakeVae(events), new LatentScale(ones(16), new float[16]));
         TextToVideo g = new TextToVideo(parts, new TextToVideo.Options(batch, false, null, Double.NaN), (mp4, w, h, fps) -> {
             assertEquals(24, w);
             assertEquals(16, h);
