@@ -13,7 +13,7 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.RandomCheckpoints;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
@@ -53,11 +53,11 @@ final class RandomModelCommand implements Callable<Integer> {
         if (Files.exists(out)) throw new IllegalArgumentException(out + " already exists; give a new directory");
         if (ditLayers < 1) throw new IllegalArgumentException("--dit-layers must be at least 1");
         String kind = layout.toLowerCase(Locale.ROOT);
-        DitFamily family = kind.startsWith("wan") ? DitFamily.WAN : DitFamily.LINUM;
+        ModelFamily family = kind.startsWith("wan") ? ModelFamily.WAN : ModelFamily.LINUM;
         if (!List.of("linum", "zoetrope", "wan-original", "wan-diffusers").contains(kind))
             throw new IllegalArgumentException("unknown --layout '" + layout + "'; use linum, zoetrope, wan-original or wan-diffusers");
         Engine.init();
-        DitConfig dit = DitConfig.defaults(family).withNumLayers(ditLayers);
+        DitConfig dit = family.dit().withNumLayers(ditLayers);
         WanVaeConfig vae = WanVaeConfig.wan21();
         int textHeads = 8, textFf = 256;
         if (tiny) {

@@ -84,7 +84,7 @@ final class TrainCommand implements Callable<Integer> {
         Path tok = tokenizer != null ? tokenizer : w.resolve("tokenizer");
         DitTraining.Options o = r.dit();
         var text = o.text().withVocabSize(Tokenizers.load(tok).vocabSize());
-        o = new DitTraining.Options(o.dit(), text, o.train(), o.captionDropout(), o.logitMean(), o.logitStd(), o.shift());
+        o = o.withText(text);
         checkShards(shards, o.dit());
         int last = until != null ? until : o.train().steps();
         long t0 = System.nanoTime();

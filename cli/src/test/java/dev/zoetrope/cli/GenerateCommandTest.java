@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.RandomCheckpoints;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
@@ -54,7 +54,7 @@ class GenerateCommandTest {
         var o = dev.zoetrope.core.config.Json.PLAIN.createObjectNode();
         o.put("dim", 64).put("ffn_dim", 96).put("num_heads", 2).put("num_layers", 1).put("text_dim", 32).put("text_len", 16);
         Path tok = fixtures().resolve("t5-tiny/spiece.model");
-        var spec = new RandomCheckpoints.Spec(DitConfig.defaults(DitFamily.LINUM).withOverrides(o), WanVaeConfig.wan21().withBaseDim(8),
+        var spec = new RandomCheckpoints.Spec(ModelFamily.LINUM.dit().withOverrides(o), WanVaeConfig.wan21().withBaseDim(8),
                 1, 4, 48, tok, Tokenizers.load(tok).vocabSize(), DType.F32, 3);
         Path dir = tmp.resolve("model");
         RandomCheckpoints.linum(dir, spec, "tiny", Map.of("resolutions", Map.of("tiny", java.util.List.of(32, 24)), "fps", 8,

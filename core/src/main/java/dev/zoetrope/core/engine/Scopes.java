@@ -1,6 +1,8 @@
 package dev.zoetrope.core.engine;
 
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -31,6 +33,84 @@ public final class Scopes {
             result.releaseReference();
         }
         return result;
+    }
+
+    /**
+     * {@link #keep} for several results: each moves to the enclosing scope (or, if there is none, to the caller, who
+     * must close them).
+     */
+    public static <T extends Pointer> List<T> keepAll(Supplier<List<T>> body) {
+        PointerScope outer = PointerScope.getInnerScope();
+        List<T> results;
+        try (PointerScope inner = new PointerScope()) {
+            results = List.copyOf(body.get());
+            for (T r : results) r.retainReference();
+        }
+        if (outer != null)
+            for (T r : results) {
+                outer.attach(r);
+                r.releaseReference();
+            }
+        return results;
+    }
+
+    /**
+     * A value carried through a loop that replaces it each iteration (denoising steps, network stages, blocks):
+     * <pre>
+     *   try (Scopes.Carried&lt;Tensor&gt; x = Scopes.carry(input)) {
+     *       for (Stage s : stages) x.update(s::apply);   // each update in its own scope
+     *       return x.result();                           // to the enclosing scope
+     *   }
+     * </pre>
+     * Each update runs in a fresh scope, so its temporaries are freed on return; the previous value is freed once
+     * the next one exists. The first value stays its owner's. On an exception, {@link #close} frees the last value.
+     */
+    public static <T extends Pointer> Carried<T> carry(T initial) {
+        return new Carried<>(initial);
+    }
+
+    /** See {@link #carry}. */
+    public static final class Carried<T extends Pointer> implements AutoCloseable {
+        private T value;
+        private boolean owned;
+
+        private Carried(T initial) {
+            this.value = initial;
+        }
+
+        public T get() {
+            return value;
+        }
+
+        /** Replaces the value with {@code step} of it, computed in a fresh scope. */
+        public void update(UnaryOperator<T> step) {
+            T next;
+            try (PointerScope inner = new PointerScope()) {
+                next = step.apply(value);
+                next.retainReference();
+            }
+            // a step that returns a view keeps its storage alive on the native side
+            if (owned) value.releaseReference();
+            value = next;
+            owned = true;
+        }
+
+        /** The last value, handed to the enclosing scope (or to the caller when there is none). */
+        public T result() {
+            PointerScope outer = PointerScope.getInnerScope();
+            if (owned && outer != null) {
+                outer.attach(value);
+                value.releaseReference();
+            }
+            owned = false;
+            return value;
+        }
+
+        @Override
+        public void close() {
+            if (owned) value.releaseReference();
+            owned = false;
+        }
     }
 
     /** Runs {@code body} in a fresh scope and frees everything it made. */

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.DType;
@@ -23,6 +22,7 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.shards.ShardTensor;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * The VAE stage of curation: each clip's frames, trimmed to the 1+4k frames the causal VAE takes, encoded to the
@@ -163,7 +163,7 @@ public record ClipLatents(WanVae vae, String key, long wholePassBytes) implement
 
     /** (B, F, H, W, 3) bytes → (B, 3, F, H, W) in [−1, 1], as the VAE was trained. */
     private static Tensor video(Tensor pixels) {
-        return pixels.permute(0, 4, 1, 2, 3).to(DType.F32.scalarType()).div(new Scalar(127.5)).sub(new Scalar(1.0)).contiguous();
+        return pixels.permute(0, 4, 1, 2, 3).to(DType.F32.scalarType()).div(Ops.scalar(127.5)).sub(Ops.scalar(1.0)).contiguous();
     }
 
     private static Latent latent(Tensor mu) {

@@ -24,7 +24,7 @@ import dev.zoetrope.curate.filter.FilterConfig;
 import dev.zoetrope.curate.filter.Features;
 import dev.zoetrope.curate.filter.LogisticModel;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.RandomCheckpoints;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.Tokenizer;
@@ -49,7 +49,7 @@ import dev.zoetrope.train.text.VocabularyBuilder;
  */
 class CuratedShardsTrainingTest {
     static final WanVaeConfig VAE = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
-    static final DitConfig DIT = new DitConfig(DitFamily.LINUM, 32, 64, 2, 1, 32, 16, 8, 4, 4, new DitConfig.PatchSize(1, 2, 2),
+    static final DitConfig DIT = new DitConfig(ModelFamily.LINUM, 32, 64, 2, 1, 32, 16, 8, 4, 4, new DitConfig.PatchSize(1, 2, 2),
             1e-5, 1e-6, false, false, true, true, true, true);
     static final T5Config TEXT = new T5Config(16, 8, 32, 2, 1, 8, 16, "gated-gelu", 1e-6, 200, false);
     /** The synthetic world's clips pass these (see docs/curation.md, "On the synthetic world's clips"). */

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -14,8 +13,9 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * DiT forward throughput at real Linum v2 dims (dim 1664, ffn 8192, 13 heads, text 256×4096) with a few
@@ -62,7 +62,7 @@ public final class DitBench {
         Engine.init();
         KernelBench.Result peak = KernelBench.matmul(DType.BF16, 2048, 3);
         log.printf(Locale.ROOT, "bf16 matmul 2048^3: %.1f GFLOP/s%n", peak.gflops());
-        DitConfig config = DitConfig.defaults(DitFamily.LINUM).withNumLayers(o.blocks());
+        DitConfig config = ModelFamily.LINUM.dit().withNumLayers(o.blocks());
         DitConfig.PatchSize ps = config.patchSize();
         long tokens = (long) (o.frames() / ps.t()) * ((o.height() + ps.h() - 1) / ps.h()) * ((o.width() + ps.w() - 1) / ps.w());
         double flops = DiffusionTransformer.forwardFlops(config, o.batch(), o.frames(), o.height(), o.width());
@@ -73,7 +73,7 @@ public final class DitBench {
             double[] t = new double[o.batch()];
             java.util.Arrays.fill(t, 500.0);
             Tensor[] text = new Tensor[o.batch()];
-            for (int b = 0; b < o.batch(); b++) text[b] = torch.randn(config.textLen(), config.textDim()).mul(new Scalar(0.1));
+            for (int b = 0; b < o.batch(); b++) text[b] = torch.randn(config.textLen(), config.textDim()).mul(Ops.scalar(0.1));
             // the kernel choice is measured once per shape class; keep that out of the timing
             Attention a = model.attention();
             Attention.Kernel self = a.kernelFor(o.dtype(), config.numHeads(), config.headDim(), tokens, tokens);

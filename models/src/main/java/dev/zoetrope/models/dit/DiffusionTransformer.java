@@ -24,11 +24,15 @@ import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.nn.CheckpointLoader;
+import dev.zoetrope.models.nn.Init;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.LayerNorm;
 import dev.zoetrope.models.nn.Linear;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.nn.Role;
 import dev.zoetrope.models.nn.ScalarTypes;
 
 /**
@@ -41,11 +45,9 @@ import dev.zoetrope.models.nn.ScalarTypes;
 public final class DiffusionTransformer implements AutoCloseable {
     private final DitConfig config;
     private final Params params;
-    private final Weights weights;
     private final DitKeyLayout layout;
     private final DType computeDtype;
     private final Attention attention;
-    private final List<Tensor> derived = new ArrayList<>();
 
     private final Linear patchEmbedding, timeIn, timeOut, timeProjection, textIn, textOut, headLinear;
     private final LayerNorm headNorm;
@@ -53,11 +55,10 @@ public final class DiffusionTransformer implements AutoCloseable {
     private final List<DitBlock> blocks;
     private final float[] videoDataScale, videoDataBias;
 
-    private DiffusionTransformer(DitConfig c, Params p, Weights weights, DitKeyLayout layout, DType computeDtype,
+    private DiffusionTransformer(DitConfig c, Params p, DitKeyLayout layout, DType computeDtype,
                                  Attention.Options attentionOptions, float[] videoDataScale, float[] videoDataBias) {
         this.config = c;
         this.params = p;
-        this.weights = weights;
         this.layout = layout;
         this.computeDtype = computeDtype;
         this.attention = new Attention(attentionOptions);
@@ -65,11 +66,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         this.videoDataBias = videoDataBias;
         long dim = c.dim();
         DitConfig.PatchSize ps = c.patchSize();
-        Tensor conv = p.get("patch_embedding.weight", dim, c.inDim(), ps.t(), ps.h(), ps.w());
+        Tensor conv = p.get("patch_embedding.weight", Role.WEIGHT, dim, c.inDim(), ps.t(), ps.h(), ps.w());
         // a stride = kernel Conv3d is a Linear over flattened (c, pt, ph, pw) patches
-        Tensor convBias = p.get("patch_embedding.bias", dim);
-        patchEmbedding = new Linear(pin(conv.view(dim, (long) c.inDim() * ps.volume())),
-                ScalarTypes.same(convBias, conv) ? convBias : pin(convBias.to(ScalarTypes.of(conv))));
+        Tensor convBias = p.get("patch_embedding.bias", Role.BIAS, dim);
+        patchEmbedding = new Linear(p.derived(conv.view(dim, (long) c.inDim() * ps.volume())),
+                ScalarTypes.same(convBias, conv) ? convBias : p.derived(convBias.to(ScalarTypes.of(conv))));
         timeIn = float32Linear(p, "time_embedding.0", dim, c.freqDim());
         timeOut = float32Linear(p, "time_embedding.2", dim, dim);
         timeProjection = float32Linear(p, "time_projection.1", 6 * dim, dim);
@@ -79,8 +80,8 @@ public final class DiffusionTransformer implements AutoCloseable {
         for (int i = 0; i < c.numLayers(); i++) bs.add(new DitBlock(p, c, i));
         blocks = List.copyOf(bs);
         headNorm = LayerNorm.load(p, "head.norm", dim, c.affineModulatedNorms(), c.layerNormEps());
-        headModulation = LayerNorm.float32(p, "head.modulation", 1, 2, dim);
         headLinear = Linear.load(p, "head.head", (long) c.outDim() * ps.volume(), dim, true);
+        headModulation = LayerNorm.float32(p, "head.modulation", Role.TABLE, 1, 2, dim);
     }
 
     // ---------------------------------------------------------------- loading
@@ -92,56 +93,50 @@ public final class DiffusionTransformer implements AutoCloseable {
 
     /**
      * Loads a DiT checkpoint: a safetensors file, a sharded index, or a directory (a Diffusers model directory's
-     * {@code transformer/} is used when present). The key layout (Linum, Wan original, Wan Diffusers) is
-     * detected from the keys. The config is {@code options.config()} if given, else inferred from the weight
-     * shapes ({@link DitConfig#infer}) with {@code options.overrides()} or a {@code config.json} next to the
-     * weights applied on top. Every tensor is read and shape-checked now, so a wrong checkpoint fails here,
-     * naming the tensor and the expected shape.
+     * {@code transformer/} is used when present), through the {@link CheckpointLoader}. The key layout (Linum, Wan
+     * original, Wan Diffusers) is detected from the keys. The config is {@code options.config()} if given, else
+     * inferred from the weight shapes ({@link DitConfig#infer}) with {@code options.overrides()} or a
+     * {@code config.json} next to the weights applied on top. Every tensor is read and shape-checked now, and
+     * tensors the model does not use are refused, so a wrong checkpoint fails here, naming the tensor.
      *
-     * @throws ModelLoadException for a missing or misshapen tensor, or a checkpoint mixing bf16 and float32
-     *                            weight matrices when no cast dtype is requested
+     * @throws ModelLoadException for a missing, misshapen or unused tensor, or a checkpoint mixing bf16 and
+     *                            float32 weight matrices when no cast dtype is requested
      */
     public static DiffusionTransformer load(Path path, DitLoadOptions options) {
-        Engine.init();
         Path source = weightsPath(path);
-        Weights w = Weights.open(source);
-        Params p = null;
-        try {
-            DitKeyLayout layout = DitKeyLayout.detect(w);
-            DType compute = computeDtype(w, layout, options.cast());
-            p = Params.from(w, layout.prefix(), layout.keyMap(), options.cast());
-            DitConfig config = options.config();
-            if (config == null) {
-                JsonNode overrides = options.overrides() != null ? options.overrides() : configBeside(source);
-                config = DitConfig.infer(p, layout.family(), headsIn(overrides)).withOverrides(overrides);
+        return CheckpointLoader.load(source, new CheckpointLoader.Recipe<>() {
+            @Override
+            public KeyLayout layout(Weights w) {
+                return DitKeyLayout.detect(w);
             }
-            float[] scale = null, bias = null;
-            if (w.contains("video_data_scale") && w.contains("video_data_bias")) {
-                scale = readVector(w, "video_data_scale", config.inDim());
-                bias = readVector(w, "video_data_bias", config.inDim());
+
+            @Override
+            public DType cast(Weights w, KeyLayout layout) {
+                return CheckpointLoader.requireFloating(options.cast());
             }
-            Params params = p;
-            DitConfig cfg = config;
-            float[] s = scale, b = bias;
-            return Scopes.value(() -> new DiffusionTransformer(cfg, params, w, layout, compute, options.attention(), s, b));
-        } catch (RuntimeException e) {
-            if (p != null) p.close();
-            w.close();
-            throw e;
-        }
+
+            @Override
+            public DiffusionTransformer build(Weights w, KeyLayout keys, Params p) {
+                DitKeyLayout layout = (DitKeyLayout) keys;
+                DType compute = options.cast() != null ? options.cast() : matrixDtype(w, layout);
+                DitConfig config = options.config();
+                if (config == null) {
+                    JsonNode overrides = options.overrides() != null ? options.overrides() : configBeside(source);
+                    config = DitConfig.infer(p, layout.family(), headsIn(overrides)).withOverrides(overrides);
+                }
+                float[] scale = null, bias = null;
+                if (w.contains("video_data_scale") && w.contains("video_data_bias")) {
+                    scale = readVector(w, "video_data_scale", config.inDim());
+                    bias = readVector(w, "video_data_bias", config.inDim());
+                }
+                return new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias);
+            }
+        });
     }
 
     /** A model with random weights (normal, std 0.02; unit norms), for benchmarks and end-to-end tests. */
     public static DiffusionTransformer random(DitConfig config, DType dtype, long seed, Attention.Options attention) {
-        Engine.init();
-        Params p = Params.empty();
-        try {
-            DitCheckpoints.randomTensors(config, dtype, seed, p::put);
-            return Scopes.value(() -> new DiffusionTransformer(config, p, null, null, dtype, attention, null, null));
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
+        return fresh(config, Params.fresh(Init.dit(), seed, dtype, false), dtype, attention);
     }
 
     /**
@@ -149,11 +144,19 @@ public final class DiffusionTransformer implements AutoCloseable {
      * gradients reach {@link #parameters()}: they require grad before any view of them is taken.
      */
     public static DiffusionTransformer trainable(DitConfig config, long seed, Attention.Options attention) {
-        Engine.init();
-        Params p = Params.empty();
+        return fresh(config, Params.fresh(Init.dit(), seed, DType.F32, true), DType.F32, attention);
+    }
+
+    /** Every parameter of a model of {@code config}, in declaration order: the module tree's own inventory. */
+    public static List<Params.Declared> declared(DitConfig config) {
+        try (DiffusionTransformer shapes = fresh(config, Params.shapesOnly(), DType.F32, Attention.Options.defaults())) {
+            return shapes.params.declared();
+        }
+    }
+
+    private static DiffusionTransformer fresh(DitConfig config, Params p, DType dtype, Attention.Options attention) {
         try {
-            DitCheckpoints.randomTensors(config, DType.F32, seed, (k, t) -> p.put(k, t.detach().requires_grad_(true)));
-            return Scopes.value(() -> new DiffusionTransformer(config, p, null, null, DType.F32, attention, null, null));
+            return Scopes.value(() -> new DiffusionTransformer(config, p, null, dtype, attention, null, null));
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -167,8 +170,8 @@ public final class DiffusionTransformer implements AutoCloseable {
     public static DiffusionTransformer fromParams(DitConfig config, Params params, Attention.Options attention) {
         Engine.init();
         try {
-            DType compute = Tensors.dtype(params.get("patch_embedding.weight"));
-            return Scopes.value(() -> new DiffusionTransformer(config, params, null, null, compute, attention, null, null));
+            DType compute = Tensors.dtype(params.tensor("patch_embedding.weight"));
+            return Scopes.value(() -> new DiffusionTransformer(config, params, null, compute, attention, null, null));
         } catch (RuntimeException e) {
             params.close();
             throw e;
@@ -193,29 +196,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         return null;
     }
 
-    /**
-     * The dtype of the weight matrices (Linear and Conv weights), which becomes the compute dtype; {@code cast}
-     * when given. Mixed bf16/float32 matrices are refused: the matmuls need one dtype, and silently upcasting
-     * would double the memory of a bf16 model.
-     */
-    static DType computeDtype(Weights w, DitKeyLayout layout, DType cast) {
-        Map<DType, String> example = new TreeMap<>();
-        for (String name : w.names()) {
-            if (!name.startsWith(layout.prefix()) || !name.endsWith(".weight")) continue;
-            TensorInfo info = w.info(name).orElseThrow();
-            if (info.shape().length >= 2 && info.dtype().isFloating()) example.putIfAbsent(info.dtype(), name);
-        }
-        if (cast != null) {
-            if (!cast.isFloating()) throw new IllegalArgumentException("compute dtype must be floating, not " + cast);
-            return cast;
-        }
-        if (example.size() > 1) {
-            StringBuilder sb = new StringBuilder();
-            example.forEach((d, n) -> sb.append(sb.isEmpty() ? "" : ", ").append("'").append(n).append("' is ").append(d.code()));
-            throw new ModelLoadException(w.source() + " mixes weight matrices of " + example.keySet() + " (" + sb
-                    + "); convert the checkpoint to one dtype, or choose a compute dtype to cast every weight to on load");
-        }
-        return example.isEmpty() ? DType.F32 : example.keySet().iterator().next();
+    /** The one dtype of the stored weight matrices (Linear and Conv weights), which becomes the compute dtype. */
+    static DType matrixDtype(Weights w, DitKeyLayout layout) {
+        DType d = CheckpointLoader.uniformDtype(w, layout,
+                (name, info) -> name.endsWith(".weight") && info.shape().length >= 2, "weight matrices");
+        return d == null ? DType.F32 : d;
     }
 
     private static float[] readVector(Weights w, String name, int length) {
@@ -227,12 +212,7 @@ public final class DiffusionTransformer implements AutoCloseable {
     }
 
     private static Linear float32Linear(Params p, String name, long out, long in) {
-        return new Linear(LayerNorm.float32(p, name + ".weight", out, in), LayerNorm.float32(p, name + ".bias", out));
-    }
-
-    private Tensor pin(Tensor t) {
-        derived.add(Scopes.pin(t));
-        return t;
+        return new Linear(LayerNorm.float32(p, name + ".weight", Role.WEIGHT, out, in), LayerNorm.float32(p, name + ".bias", Role.BIAS, out));
     }
 
     // ---------------------------------------------------------------- forward
@@ -321,10 +301,10 @@ public final class DiffusionTransformer implements AutoCloseable {
         Tensor context = textOut.apply(Ops.geluTanh(textIn.apply(padText(text))));
         DitTokens ctx = new DitTokens(e0, context, RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()),
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
-        // 6. blocks; each frees its temporaries on return
-        for (DitBlock block : blocks) {
-            Tensor before = tokens;
-            tokens = Scopes.keep(() -> block.forward(before, ctx));
+        // 6. blocks; each frees its temporaries, and the previous block's output, on return
+        try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
+            for (DitBlock block : blocks) stream.update(h -> block.forward(h, ctx));
+            tokens = stream.result();
         }
         // 7. head: m = head.modulation + e; Linear(LN(x)·(1+m1) + m0), masked; unpatchify; crop
         Tensor m = headModulation.add(e.unsqueeze(1));
@@ -421,6 +401,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         return params.loaded();
     }
 
+    /** The parameters themselves (for writing them in a layout). */
+    public Params params() {
+        return params;
+    }
+
     /**
      * FLOPs of one forward (matmuls and attention, multiply-add = 2) for a batch of {@code batch} latents of
      * {@code frames}×{@code height}×{@code width}, every frame valid.
@@ -446,9 +431,6 @@ public final class DiffusionTransformer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor t : derived) Scopes.release(t);
-        derived.clear();
         params.close();
-        if (weights != null) weights.close();
     }
 }

@@ -8,6 +8,7 @@ import dev.zoetrope.models.nn.LayerNorm;
 import dev.zoetrope.models.nn.Linear;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.nn.Role;
 
 /**
  * One transformer block: adaLN-modulated self-attention with 3D RoPE, cross-attention over the text, and a
@@ -27,7 +28,7 @@ final class DitBlock {
         norm1 = LayerNorm.load(p, b + "norm1", dim, c.affineModulatedNorms(), c.layerNormEps());
         norm2 = LayerNorm.load(p, b + "norm2", dim, c.affineModulatedNorms(), c.layerNormEps());
         norm3 = c.crossAttnNorm() ? LayerNorm.load(p, b + "norm3", dim, true, c.layerNormEps()) : null;
-        modulation = LayerNorm.float32(p, b + "modulation", 1, 6, dim);
+        modulation = LayerNorm.float32(p, b + "modulation", Role.TABLE, 1, 6, dim);
         selfQ = Linear.load(p, b + "self_attn.q", dim, dim, true);
         selfK = Linear.load(p, b + "self_attn.k", dim, dim, true);
         selfV = Linear.load(p, b + "self_attn.v", dim, dim, true);
@@ -36,10 +37,10 @@ final class DitBlock {
         crossK = Linear.load(p, b + "cross_attn.k", dim, dim, c.crossAttnKvBias());
         crossV = Linear.load(p, b + "cross_attn.v", dim, dim, c.crossAttnKvBias());
         crossO = Linear.load(p, b + "cross_attn.o", dim, dim, true);
-        selfNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_q.weight", dim) : null;
-        selfNormK = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_k.weight", dim) : null;
-        crossNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_q.weight", dim) : null;
-        crossNormK = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_k.weight", dim) : null;
+        selfNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_q.weight", Role.GAIN, dim) : null;
+        selfNormK = c.qkNorm() ? LayerNorm.float32(p, b + "self_attn.norm_k.weight", Role.GAIN, dim) : null;
+        crossNormQ = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_q.weight", Role.GAIN, dim) : null;
+        crossNormK = c.qkNorm() ? LayerNorm.float32(p, b + "cross_attn.norm_k.weight", Role.GAIN, dim) : null;
         ffnIn = Linear.load(p, b + "ffn.0", c.ffnDim(), dim, true);
         ffnOut = Linear.load(p, b + "ffn.2", dim, c.ffnDim(), true);
     }
@@ -90,7 +91,7 @@ final class DitBlock {
 
     /** {@code LN(x)·(1+scale) + shift}, in float32. */
     static Tensor modulate(Tensor normed, Tensor scale, Tensor shift) {
-        return normed.mul(scale.add(new Scalar(1.0))).add(shift);
+        return normed.mul(scale.add(Ops.scalar(1.0))).add(shift);
     }
 
     /** RMSNorm over the whole dim (all heads together), in float32; identity when the model has no qk norm. */

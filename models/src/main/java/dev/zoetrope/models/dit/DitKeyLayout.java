@@ -1,49 +1,60 @@
 package dev.zoetrope.models.dit;
 
+import dev.zoetrope.models.ModelFamily;
+
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 
 /**
  * How a checkpoint names the DiT's tensors. The model's own names are the original Wan names
  * ({@code blocks.0.self_attn.q.weight}); a layout maps them to file keys.
  */
-public enum DitKeyLayout {
+public enum DitKeyLayout implements KeyLayout {
     /** Linum v2: original names under {@code model.}, plus the {@code video_data_scale}/{@code video_data_bias} buffers. */
-    LINUM("model.", DitFamily.LINUM),
+    LINUM("model.", ModelFamily.LINUM, "Linum v2 names under model."),
     /** Wan 2.1 as released ({@code diffusion_pytorch_model.safetensors}): original names, no prefix. */
-    WAN_ORIGINAL("", DitFamily.WAN),
+    WAN_ORIGINAL("", ModelFamily.WAN, "Wan 2.1 original names"),
     /** Wan 2.1 in Diffusers' {@code WanTransformer3DModel} names ({@code transformer/}). */
-    WAN_DIFFUSERS("", DitFamily.WAN);
+    WAN_DIFFUSERS("", ModelFamily.WAN, "Wan 2.1 Diffusers names");
 
     private final String prefix;
-    private final DitFamily family;
+    private final ModelFamily family;
+    private final String description;
 
-    DitKeyLayout(String prefix, DitFamily family) {
+    DitKeyLayout(String prefix, ModelFamily family, String description) {
         this.prefix = prefix;
         this.family = family;
+        this.description = description;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    /** The DiT's tensors are those under the prefix; Linum's latent buffers sit beside them. */
+    @Override
+    public boolean covers(String fileKey) {
+        return fileKey.startsWith(prefix);
     }
 
     public String prefix() {
         return prefix;
     }
 
-    public DitFamily family() {
+    public ModelFamily family() {
         return family;
     }
 
-    /** Model key → file key (without the prefix). */
-    public UnaryOperator<String> keyMap() {
-        return this == WAN_DIFFUSERS ? DitKeyLayout::toDiffusers : UnaryOperator.identity();
-    }
-
     /** The file key of a model key, prefix included. */
+    @Override
     public String fileKey(String modelKey) {
-        return prefix + keyMap().apply(modelKey);
+        return prefix + (this == WAN_DIFFUSERS ? toDiffusers(modelKey) : modelKey);
     }
 
     /** Detects the layout from marker tensors. */

@@ -54,6 +54,6 @@ record DitTokens(Tensor e0, Tensor text, Tensor ropeTable, long[] validTokens, T
     }
 
     private int elementSize() {
-        return computeType == ScalarType.Float ? 4 : computeType == ScalarType.Double ? 8 : 2;
+        return ScalarTypes.same(computeType, ScalarType.Float) ? 4 : ScalarTypes.same(computeType, ScalarType.Double) ? 8 : 2;
     }
 }

@@ -183,7 +183,7 @@ public final class Attention {
      * checked by AttentionTest), so it needs no float32 copy of the scores.
      */
     private static Tensor matmulSoftmaxMatmul(Tensor q, Tensor kt, Tensor v, double scale) {
-        Tensor scores = torch.matmul(q.mul(new Scalar(scale)), kt);
+        Tensor scores = torch.matmul(q.mul(Ops.scalar(scale)), kt);
         return torch.matmul(torch.softmax(scores, -1), v);
     }
 

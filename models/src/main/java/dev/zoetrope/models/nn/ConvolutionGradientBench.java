@@ -24,7 +24,7 @@ public final class ConvolutionGradientBench {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(3);
             Tensor x = torch.randn(batch, channels, frames, size, size);
-            Tensor w = torch.randn(channels, channels, 3, 3, 3).mul(new Scalar(0.1));
+            Tensor w = torch.randn(channels, channels, 3, 3, 3).mul(Ops.scalar(0.1));
             Tensor b = torch.randn(channels);
             Tensor upstream = torch.randn(batch, channels, frames - 2, size, size);
             Tensor reference = inputGradient(x.to(ScalarType.Double), w.to(ScalarType.Double), b.to(ScalarType.Double),

@@ -12,7 +12,7 @@ public record LayerNorm(Tensor weight, Tensor bias, double eps) {
     /** Reads {@code name.weight} and {@code name.bias} (shape dim) when {@code affine}; they are kept in float32. */
     public static LayerNorm load(Params params, String name, long dim, boolean affine, double eps) {
         if (!affine) return new LayerNorm(null, null, eps);
-        return new LayerNorm(float32(params, name + ".weight", dim), float32(params, name + ".bias", dim), eps);
+        return new LayerNorm(float32(params, name + ".weight", Role.GAIN, dim), float32(params, name + ".bias", Role.BIAS, dim), eps);
     }
 
     public Tensor apply(Tensor x) {
@@ -25,12 +25,8 @@ public record LayerNorm(Tensor weight, Tensor bias, double eps) {
     }
 
     /** A small parameter that is used in float32 (norm gains, modulation tables), converted once on load. */
-    public static Tensor float32(Params params, String key, long... shape) {
-        Tensor t = params.get(key, shape);
-        if (!ScalarTypes.is(t, ScalarType.Float)) {
-            params.put(key, t.to(ScalarType.Float));
-            t = params.get(key, shape);
-        }
-        return t;
+    public static Tensor float32(Params params, String key, Role role, long... shape) {
+        Tensor t = params.get(key, role, shape);
+        return ScalarTypes.is(t, ScalarType.Float) ? t : params.derived(t.to(ScalarType.Float));
     }
 }

@@ -21,14 +21,11 @@ public record Linear(Tensor weight, Tensor bias) {
      * {@code params}. The bias is converted to the weight's dtype, as the matmul needs.
      */
     public static Linear load(Params params, String name, long out, long in, boolean withBias) {
-        Tensor w = params.get(name + ".weight", out, in);
+        Tensor w = params.get(name + ".weight", Role.WEIGHT, out, in);
         Tensor b = null;
         if (withBias) {
-            b = params.get(name + ".bias", out);
-            if (!ScalarTypes.same(b, w)) {
-                params.put(name + ".bias", b.to(ScalarTypes.of(w)));
-                b = params.get(name + ".bias", out);
-            }
+            b = params.get(name + ".bias", Role.BIAS, out);
+            if (!ScalarTypes.same(b, w)) b = params.derived(b.to(ScalarTypes.of(w)));
         }
         return new Linear(w, b);
     }

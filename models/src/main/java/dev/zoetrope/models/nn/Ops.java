@@ -49,8 +49,8 @@ public final class Ops {
     public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
         ScalarType dt = x.scalar_type();
         Tensor xf = x.to(ScalarType.Float);
-        Tensor norm = xf.mul(torch.rsqrt(xf.pow(new Scalar(2.0)).mean(new long[]{-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional())
-                .add(new Scalar(eps))));
+        Tensor norm = xf.mul(torch.rsqrt(xf.pow(scalar(2.0)).mean(new long[]{-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional())
+                .add(scalar(eps))));
         Tensor out = norm.to(dt);
         return weight == null ? out : out.mul(weight);
     }
@@ -63,7 +63,13 @@ public final class Ops {
         return torch.silu(x);
     }
 
+    /** A floating scalar operand: the one way numbers enter tensor ops. */
     public static Scalar scalar(double v) {
+        return new Scalar(v);
+    }
+
+    /** An integral scalar operand (index arithmetic on integer tensors stays integral). */
+    public static Scalar scalar(long v) {
         return new Scalar(v);
     }
 }

@@ -2,18 +2,27 @@ package dev.zoetrope.models.nn;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.UnaryOperator;
+import java.util.TreeSet;
 
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
@@ -21,65 +30,99 @@ import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 
 /**
- * The named parameters of a model. Tensors are pinned (outside every PointerScope) until {@link #close}.
+ * The named parameters of a model, declared by its module tree. Each module asks for its tensors as it is built
+ * ({@link #get}: key, role, shape), so the tree <em>is</em> the state dict: loading a checkpoint, drawing fresh
+ * weights and listing the shapes all run the same constructors over a different source.
  *
- * <p>Backed by a {@link Weights} source, a tensor is read on first {@link #get}, and its shape is checked
- * against what the model expects, so a wrong checkpoint fails with the tensor's name and both shapes.
- * {@code keyMap} translates the model's own key names to the file's (e.g. Diffusers renames).
+ * <ul>
+ *   <li>{@link #load}: from a checkpoint, through a {@link KeyLayout}, shape-checked, optionally cast on load;
+ *       {@link #requireAllUsed} then refuses tensors the model did not ask for.</li>
+ *   <li>{@link #fresh}: drawn by an {@link Init} in declaration order from a seed.</li>
+ *   <li>{@link #shapesOnly}: shapes without data (libtorch's {@code meta} device), for inventories.</li>
+ *   <li>{@link #empty}: filled with {@link #put} (a training run's EMA weights, tests).</li>
+ * </ul>
+ * Tensors are pinned (outside every PointerScope) until {@link #close}.
  */
 public final class Params implements AutoCloseable {
-    private final Weights source;
-    private final String prefix;
-    private final UnaryOperator<String> keyMap;
-    private final DType cast;
-    private final Map<String, Tensor> tensors = new TreeMap<>();
-    private final Set<String> used = new LinkedHashSet<>();
+    /** One parameter as its module declared it. */
+    public record Declared(String key, long[] shape, Role role) {}
 
-    private Params(Weights source, String prefix, UnaryOperator<String> keyMap, DType cast) {
+    private sealed interface Source {}
+
+    private record Checkpoint(Weights weights, KeyLayout layout, DType cast) implements Source {}
+
+    private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
+
+    private record ShapesOnly() implements Source {}
+
+    private record Given() implements Source {}
+
+    private final Source source;
+    private final Map<String, Tensor> tensors = new TreeMap<>();
+    private final Map<String, Declared> declared = new LinkedHashMap<>();
+    private final Set<String> used = new HashSet<>();
+    private final List<Tensor> derived = new ArrayList<>();
+
+    private Params(Source source) {
         this.source = source;
-        this.prefix = prefix;
-        this.keyMap = keyMap;
-        this.cast = cast;
     }
 
-    /** Empty parameters, filled with {@link #put} (random init, tests, conversion). */
+    /** Parameters filled with {@link #put}. */
     public static Params empty() {
-        return new Params(null, "", UnaryOperator.identity(), null);
+        return new Params(new Given());
     }
 
     /**
-     * Parameters read lazily from {@code source}: model key {@code k} is file key {@code prefix + keyMap(k)}.
+     * Parameters read from {@code weights}: model key {@code k} is file key {@code layout.fileKey(k)}.
      *
-     * @param cast floating tensors are cast to this dtype on load; null keeps each tensor's stored dtype
+     * @param cast floating tensors are cast to this dtype as they are read; null keeps each tensor's stored dtype
      */
-    public static Params from(Weights source, String prefix, UnaryOperator<String> keyMap, DType cast) {
-        return new Params(source, prefix, keyMap, cast);
+    public static Params load(Weights weights, KeyLayout layout, DType cast) {
+        return new Params(new Checkpoint(weights, layout, cast));
     }
 
-    public static Params from(Weights source, String prefix) {
-        return from(source, prefix, UnaryOperator.identity(), null);
+    /**
+     * Fresh parameters drawn by {@code init} in {@code dtype}, in the order the module tree declares them, from
+     * libtorch's generator seeded with {@code seed} now: build the model right after.
+     *
+     * @param trainable the tensors require grad from the start (before any module takes a view of them)
+     */
+    public static Params fresh(Init init, long seed, DType dtype, boolean trainable) {
+        Engine.init();
+        torch.manual_seed(seed);
+        return new Params(new Fresh(init, dtype, trainable));
     }
 
-    /** The file key a model key maps to. */
+    /** Shapes without data: every tensor lives on the {@code meta} device. */
+    public static Params shapesOnly() {
+        Engine.init();
+        return new Params(new ShapesOnly());
+    }
+
+    /** The file key a model key maps to (the model key itself when not reading a checkpoint). */
     public String fileKey(String key) {
-        return prefix + keyMap.apply(key);
+        return source instanceof Checkpoint c ? c.layout().fileKey(key) : key;
     }
 
-    public boolean has(String key) {
-        return tensors.containsKey(key) || source != null && source.contains(fileKey(key));
+    /** Whether {@code key} can be had: already present, or in the checkpoint. Fresh parameters exist once declared. */
+    public synchronized boolean has(String key) {
+        return tensors.containsKey(key) || source instanceof Checkpoint c && c.weights().contains(fileKey(key));
     }
 
-    /** The tensor named {@code key}, which must have {@code shape} (omit the shape to accept any). */
-    public synchronized Tensor get(String key, long... shape) {
+    /**
+     * Declares parameter {@code key} of {@code role} with {@code shape} and returns its tensor: read from the
+     * checkpoint (shape-checked), drawn fresh, or the one already present.
+     *
+     * @throws ModelLoadException when the checkpoint lacks the tensor or holds it in another shape
+     */
+    public synchronized Tensor get(String key, Role role, long... shape) {
+        declared.putIfAbsent(key, new Declared(key, shape.clone(), role));
         Tensor t = tensors.get(key);
         if (t == null) {
-            if (source == null || !source.contains(fileKey(key)))
-                throw new ModelLoadException("missing tensor '" + fileKey(key) + "'"
-                        + (shape.length > 0 ? " (expected shape " + Arrays.toString(shape) + ")" : "")
-                        + (source != null ? " in " + source.source() : ""));
-            TensorInfo info = source.info(fileKey(key)).orElseThrow();
-            checkShape(key, info.shape(), shape);
-            t = Scopes.pin(cast != null && info.dtype().isFloating() ? source.load(fileKey(key), cast) : source.load(fileKey(key)));
+            try (PointerScope scope = new PointerScope()) {
+                t = create(key, role, shape);
+                t.retainReference();
+            }
             tensors.put(key, t);
         } else {
             checkShape(key, Tensors.shape(t), shape);
@@ -88,18 +131,45 @@ public final class Params implements AutoCloseable {
         return t;
     }
 
-    /** The tensor if present (shape-checked), else null. */
-    public Tensor optional(String key, long... shape) {
-        return has(key) ? get(key, shape) : null;
+    /** The parameter if the source has it (as {@link #get}), else null; fresh parameters never have optional ones. */
+    public Tensor optional(String key, Role role, long... shape) {
+        return has(key) ? get(key, role, shape) : null;
+    }
+
+    /** A tensor already present (loaded, drawn or put), without declaring anything. */
+    public synchronized Tensor tensor(String key) {
+        Tensor t = tensors.get(key);
+        if (t == null) throw new ModelLoadException("missing tensor '" + key + "'");
+        return t;
+    }
+
+    private Tensor create(String key, Role role, long[] shape) {
+        return switch (source) {
+            case Checkpoint c -> {
+                String file = c.layout().fileKey(key);
+                TensorInfo info = c.weights().info(file).orElseThrow(() -> new ModelLoadException("missing tensor '" + file + "'"
+                        + " (expected shape " + Arrays.toString(shape) + ") in " + c.weights().source()));
+                checkShape(key, info.shape(), shape);
+                yield c.cast() != null && info.dtype().isFloating() ? c.weights().load(file, c.cast()) : c.weights().load(file);
+            }
+            case Fresh f -> {
+                Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
+                if (f.trainable()) t.requires_grad_(true);
+                yield t;
+            }
+            case ShapesOnly s -> torch.empty(shape, new TensorOptions(new Device("meta")), new MemoryFormatOptional());
+            case Given g -> throw new ModelLoadException("missing tensor '" + key + "' (expected shape " + Arrays.toString(shape) + ")");
+        };
     }
 
     /** The stored shape of {@code key}, without loading it; for inferring dims from weights. */
-    public long[] shapeOf(String key) {
+    public synchronized long[] shapeOf(String key) {
         Tensor t = tensors.get(key);
         if (t != null) return Tensors.shape(t);
-        if (source == null || !source.contains(fileKey(key)))
-            throw new ModelLoadException("missing tensor '" + fileKey(key) + "'" + (source != null ? " in " + source.source() : ""));
-        return source.info(fileKey(key)).orElseThrow().shape();
+        if (!(source instanceof Checkpoint c) || !c.weights().contains(fileKey(key)))
+            throw new ModelLoadException("missing tensor '" + fileKey(key) + "'"
+                    + (source instanceof Checkpoint c ? " in " + c.weights().source() : ""));
+        return c.weights().info(fileKey(key)).orElseThrow().shape();
     }
 
     private void checkShape(String key, long[] actual, long[] expected) {
@@ -108,53 +178,64 @@ public final class Params implements AutoCloseable {
                     + ", the model expects " + Arrays.toString(expected));
     }
 
-    /** Sets (and pins) a tensor, replacing and freeing any previous one. */
+    /** Sets (and pins) a tensor, replacing and freeing any previous one; a module's one-time conversion of its own. */
     public synchronized void put(String key, Tensor t) {
         Tensor old = tensors.put(key, Scopes.pin(t));
         if (old != null && old != t) Scopes.release(old);
         used.add(key);
     }
 
-    /** Every tensor loaded or put so far, by model key. */
+    /** Keeps {@code t}, derived from the parameters (a view, a cast), alive as long as they are; returns it. */
+    public synchronized Tensor derived(Tensor t) {
+        derived.add(Scopes.pin(t));
+        return t;
+    }
+
+    /** Every parameter in the order the module tree declared it. */
+    public synchronized List<Declared> declared() {
+        return List.copyOf(declared.values());
+    }
+
+    /** Every tensor present, by model key. */
     public synchronized Map<String, Tensor> loaded() {
         return Collections.unmodifiableMap(new TreeMap<>(tensors));
     }
 
-    /** The floating dtypes among the source's tensors whose file key starts with the prefix. */
-    public EnumSet<DType> storedFloatDtypes() {
+    /** The floating dtypes among the tensors present. */
+    public synchronized EnumSet<DType> storedFloatDtypes() {
         EnumSet<DType> out = EnumSet.noneOf(DType.class);
-        if (source == null) {
-            for (Tensor t : tensors.values()) if (Tensors.dtype(t).isFloating()) out.add(Tensors.dtype(t));
-            return out;
-        }
-        for (String n : source.names()) {
-            if (!n.startsWith(prefix)) continue;
-            DType d = source.info(n).orElseThrow().dtype();
-            if (d.isFloating()) out.add(d);
-        }
+        for (Tensor t : tensors.values()) if (Tensors.dtype(t).isFloating()) out.add(Tensors.dtype(t));
         return out;
     }
 
-    /** File keys under the prefix that no model key asked for (after loading the model). */
-    public Set<String> unusedSourceKeys() {
-        Set<String> wanted = new java.util.HashSet<>();
+    /**
+     * Refuses a checkpoint that holds tensors the model did not ask for (within what its layout covers): a
+     * checkpoint of another config or model would otherwise load with parts silently ignored.
+     */
+    public synchronized void requireAllUsed() {
+        if (!(source instanceof Checkpoint c)) return;
+        Set<String> wanted = new HashSet<>();
         for (String k : used) wanted.add(fileKey(k));
-        Set<String> out = new java.util.TreeSet<>();
-        if (source != null) for (String n : source.names()) if (n.startsWith(prefix) && !wanted.contains(n)) out.add(n);
-        return out;
+        Set<String> unused = new TreeSet<>();
+        for (String n : c.weights().names()) if (c.layout().covers(n) && !wanted.contains(n)) unused.add(n);
+        if (!unused.isEmpty())
+            throw new ModelLoadException(c.weights().source() + " holds " + unused.size() + " tensor(s) this model does not use ("
+                    + c.layout().describe() + "), e.g. " + new ArrayList<>(unused).subList(0, Math.min(5, unused.size()))
+                    + "; is it a checkpoint of another config or model?");
     }
 
-    public Weights source() {
-        return source;
-    }
-
-    /** Writes every loaded tensor under its model key. */
-    public void save(Path file, Map<String, String> metadata) throws IOException {
-        SafetensorsWriter.write(file, loaded(), metadata);
+    /** Writes every tensor present under its file key in {@code layout}, atomically. */
+    public void save(Path file, KeyLayout layout, Map<String, Tensor> extra) throws IOException {
+        Map<String, Tensor> out = new TreeMap<>();
+        loaded().forEach((k, t) -> out.put(layout.fileKey(k), t));
+        out.putAll(extra);
+        SafetensorsWriter.write(file, out, Map.of("format", "pt"));
     }
 
     @Override
     public synchronized void close() {
+        for (Tensor t : derived) Scopes.release(t);
+        derived.clear();
         for (Tensor t : tensors.values()) Scopes.release(t);
         tensors.clear();
     }

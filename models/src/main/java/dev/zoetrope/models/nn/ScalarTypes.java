@@ -19,6 +19,11 @@ public final class ScalarTypes {
         return a.scalar_type().value == b.scalar_type().value;
     }
 
+    /** Whether two element types are the same, compared by code. */
+    public static boolean same(ScalarType a, ScalarType b) {
+        return a.value == b.value;
+    }
+
     /** The canonical constant of {@code t}'s element type. */
     public static ScalarType of(Tensor t) {
         int v = t.scalar_type().value;

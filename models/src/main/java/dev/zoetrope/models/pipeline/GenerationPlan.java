@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import java.util.Locale;
 
 /**

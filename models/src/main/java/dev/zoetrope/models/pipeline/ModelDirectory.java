@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,19 +33,19 @@ import dev.zoetrope.models.nn.ModelLoadException;
  *       {@code tokenizer/}.</li>
  * </ul>
  *
+ * <p>Each config file is parsed once, here: the DiT's JSON travels to the DiT loader as {@link #ditSettings}, and
+ * zoetrope's own settings as {@link #zoetrope}.
+ *
  * @param ditConfig a JSON config for the DiT, or null when the dims come from the weight shapes
  * @param vaeConfig a JSON config for the VAE, or null for the standard Wan 2.1 VAE
  * @param resolution the resolution the checkpoint was made for (from Linum's file name), or the family default
+ * @param ditSettings the parsed {@code ditConfig} (fields over what the weights tell), or null
+ * @param zoetrope the parsed {@code zoetropeConfig}, or null
  */
 public record ModelDirectory(Path root, ModelFamily family, Layout layout, String resolution, Path ditWeights,
                              Path ditConfig, Path vaeWeights, Path vaeConfig, Path textEncoder, Path tokenizer,
-                             Path zoetropeConfig) {
-    /**
-     * A zoetrope model's own settings, overriding the family's: {@code resolutions} (name → [width, height]),
-     * {@code default_resolution}, {@code fps}, {@code min_seconds}, {@code max_seconds}, {@code default_seconds},
-     * {@code default_steps}, {@code default_guidance}, {@code default_seed}, {@code default_negative_prompt}, and
-     * {@code shift}, the schedule shift the model was trained for (its sampler's unless {@code --shift} says otherwise).
-     */
+                             Path zoetropeConfig, JsonNode ditSettings, ZoetropeConfig zoetrope) {
+    /** A zoetrope model's own settings, overriding the family's: see {@link ZoetropeConfig}. */
     public static final String ZOETROPE_CONFIG = "zoetrope.json";
 
     public enum Layout {
@@ -64,39 +66,40 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
     }
 
     public ModelCapabilities capabilities() {
-        if (zoetropeConfig == null) return family.capabilities(resolution);
-        JsonNode n = Json.readTree(zoetropeConfig);
-        Map<String, int[]> res = new LinkedHashMap<>();
-        JsonNode r = n.path("resolutions");
-        r.fieldNames().forEachRemaining(name -> {
-            JsonNode wh = r.get(name);
-            if (!wh.isArray() || wh.size() != 2 || !wh.get(0).canConvertToInt() || !wh.get(1).canConvertToInt())
-                throw new ConfigException(zoetropeConfig + ": resolutions." + name + " must be [width, height], not " + wh);
-            res.put(name, new int[]{wh.get(0).asInt(), wh.get(1).asInt()});
-        });
+        if (zoetrope == null) return family.capabilities(resolution);
+        Map<String, int[]> res = zoetrope.resolutionSizes();
         ModelCapabilities base = res.isEmpty() ? family.capabilities(resolution)
                 : family.capabilities(family.resolutions().keySet().iterator().next());
         if (res.isEmpty()) res.putAll(base.resolutions());
-        String def = n.path("default_resolution").asText(res.containsKey(resolution) ? resolution : res.keySet().iterator().next());
+        String def = zoetrope.defaultResolution() != null ? zoetrope.defaultResolution()
+                : res.containsKey(resolution) ? resolution : res.keySet().iterator().next();
         if (!res.containsKey(def))
             throw new ConfigException(zoetropeConfig + ": default_resolution '" + def + "' is not among " + res.keySet());
+        ZoetropeConfig z = zoetrope;
         return new ModelCapabilities(family.displayName() + " (zoetrope)", res, def,
-                n.path("min_seconds").asDouble(base.minSeconds()), n.path("max_seconds").asDouble(base.maxSeconds()),
-                n.path("default_seconds").asDouble(base.defaultSeconds()), n.path("fps").asInt(base.fps()),
-                base.minSteps(), base.maxSteps(), n.path("default_steps").asInt(base.defaultSteps()),
-                n.path("default_guidance").asDouble(base.defaultGuidance()),
-                n.path("default_negative_prompt").asText(base.defaultNegativePrompt()),
-                n.path("default_seed").asLong(base.defaultSeed()), base.maxPromptTokens());
+                or(z.minSeconds(), base.minSeconds()), or(z.maxSeconds(), base.maxSeconds()),
+                or(z.defaultSeconds(), base.defaultSeconds()), or(z.fps(), base.fps()),
+                base.minSteps(), base.maxSteps(), or(z.defaultSteps(), base.defaultSteps()),
+                or(z.defaultGuidance(), base.defaultGuidance()), or(z.defaultNegativePrompt(), base.defaultNegativePrompt()),
+                or(z.defaultSeed(), base.defaultSeed()), base.maxPromptTokens());
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
     }
 
     /** The schedule shift to sample with: {@code shift} in {@code zoetrope.json}, else the family's. */
     public double shift() {
-        if (zoetropeConfig == null) return family.shift();
-        JsonNode s = Json.readTree(zoetropeConfig).get("shift");
-        if (s == null) return family.shift();
-        if (!s.isNumber() || !(s.asDouble() > 0) || !Double.isFinite(s.asDouble()))
-            throw new ConfigException(zoetropeConfig + ": shift must be a positive number, not " + s);
-        return s.asDouble();
+        return zoetrope != null && zoetrope.shift() != null ? zoetrope.shift() : family.shift();
+    }
+
+    /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
+    public int textLength() {
+        JsonNode len = ditSettings == null ? null : ditSettings.get("text_len");
+        if (len == null) return family.textLength();
+        if (!len.isIntegralNumber() || !len.canConvertToInt() || len.asInt() < 2)
+            throw new ConfigException(ditConfig + ": text_len must be a whole number of at least 2, not " + len);
+        return len.asInt();
     }
 
     /** One line per part, for {@code zoetrope info}. */
@@ -133,10 +136,11 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
     private static ModelDirectory linum(Path dir) throws IOException {
         Path ditDir = dir.resolve("dit");
         Path zoetrope = optionalFile(dir.resolve(ZOETROPE_CONFIG));
+        ZoetropeConfig settings = zoetrope == null ? null : ZoetropeConfig.read(zoetrope);
         Path dit = null;
         String resolution = null;
         List<String> names = new ArrayList<>(List.of("360p", "720p"));
-        if (zoetrope != null) Json.readTree(zoetrope).path("resolutions").fieldNames().forEachRemaining(names::add);
+        if (settings != null) names.addAll(settings.resolutions().keySet());
         for (String r : names) {
             Path p = ditDir.resolve(r + ".safetensors");
             if (Files.isRegularFile(p)) {
@@ -156,7 +160,8 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path ditConfig = optionalFile(ditDir.resolve("config.json"));
         Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
         Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
-        return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope);
+        return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope,
+                readOrNull(ditConfig), settings);
     }
 
     private static ModelDirectory wanDiffusers(Path dir) {
@@ -170,8 +175,9 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path vae = requireDir(dir.resolve("vae"), "the VAE (*.safetensors)");
         Path text = requireDir(dir.resolve("text_encoder"), "the umT5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("tokenizer"));
+        Path config = transformer.resolve("config.json");
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_DIFFUSERS, wanResolution(), transformer,
-                transformer.resolve("config.json"), vae, optionalFile(vae.resolve("config.json")), text, tok, null);
+                config, vae, optionalFile(vae.resolve("config.json")), text, tok, null, Json.readTree(config), null);
     }
 
     private static ModelDirectory wanOriginal(Path dir) throws IOException {
@@ -191,7 +197,7 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path tok = findSubdir(dir, "the tokenizer (a directory with spiece.model or tokenizer.json, e.g. google/umt5-xxl)",
                 p -> Files.isRegularFile(p.resolve("spiece.model")) || Files.isRegularFile(p.resolve("tokenizer.json")));
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_ORIGINAL, wanResolution(), dit, config, vae,
-                null, text, tok, null);
+                null, text, tok, null, Json.readTree(config), null);
     }
 
     private static String wanResolution() {
@@ -247,6 +253,10 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         if (!Files.isRegularFile(p.resolve("spiece.model")) && !Files.isRegularFile(p.resolve("tokenizer.json")))
             throw new ModelLoadException(p + ": missing the tokenizer: neither spiece.model nor tokenizer.json");
         return p;
+    }
+
+    private static JsonNode readOrNull(Path config) {
+        return config == null ? null : Json.readTree(config);
     }
 
     private static Path optionalFile(Path p) {

@@ -1,13 +1,15 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.vae.LatentNormalization;
 
@@ -34,8 +36,8 @@ public final class ModelLoader {
     public static TextToVideo.Parts parts(ModelDirectory dir) {
         ModelFamily family = dir.family();
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
-                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, textLength(dir)),
-                () -> DitVelocity.load(dir.ditWeights()),
+                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, dir.textLength()),
+                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), DitLoadOptions.defaults().withOverrides(dir.ditSettings()))),
                 () -> VaeDecoder.load(dir.vaeWeights()),
                 latentScale(dir));
     }
@@ -43,17 +45,6 @@ public final class ModelLoader {
     /** What {@link #open} writes besides the mp4. */
     public static ClipFiles.Extras outputs(Path framesPng, Path gif) {
         return new ClipFiles.Extras(framesPng, gif);
-    }
-
-    /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
-    static int textLength(ModelDirectory dir) {
-        int family = dir.family().textLength();
-        if (dir.ditConfig() == null) return family;
-        JsonNode len = Json.readTree(dir.ditConfig()).get("text_len");
-        if (len == null) return family;
-        if (!len.canConvertToInt() || len.asInt() < 2)
-            throw new ConfigException(dir.ditConfig() + ": text_len must be a whole number of at least 2, not " + len);
-        return len.asInt();
     }
 
     /**

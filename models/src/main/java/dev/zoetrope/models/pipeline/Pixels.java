@@ -5,14 +5,16 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.models.nn.Ops;
+
 /** VAE output ↔ 8-bit pixels: clamp to [−1, 1], then {@code (y + 1)·127.5}. */
 public final class Pixels {
     private Pixels() {}
 
     /** Float pixel values in [0, 255] (not rounded), same shape as {@code y}. */
     public static Tensor fromVae(Tensor y) {
-        return y.to(ScalarType.Float).clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0)))
-                .add(new Scalar(1.0)).mul(new Scalar(127.5));
+        return y.to(ScalarType.Float).clamp(new ScalarOptional(Ops.scalar(-1.0)), new ScalarOptional(Ops.scalar(1.0)))
+                .add(Ops.scalar(1.0)).mul(Ops.scalar(127.5));
     }
 
     /** One (3, H, W) VAE frame as row-major RGB bytes (H·W·3), rounded to the nearest level. */

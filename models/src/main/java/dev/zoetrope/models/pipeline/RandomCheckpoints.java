@@ -6,12 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
@@ -21,11 +16,12 @@ import dev.zoetrope.core.safetensors.SafetensorsWriter;
 import dev.zoetrope.models.dit.DitCheckpoints;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.dit.DitKeyLayout;
-import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.LatentNormalization;
 import dev.zoetrope.models.vae.VaeCheckpoints;
 import dev.zoetrope.models.vae.VaeLayout;
+import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.models.vae.WanVaeConfig;
 
 /**
@@ -46,6 +42,9 @@ public final class RandomCheckpoints {
      */
     public record Spec(DitConfig dit, WanVaeConfig vae, int textLayers, int textHeads, int textFf, Path tokenizer,
                        int tokenizerVocab, DType dtype, long seed) {}
+
+    /** Wider than training's 0.02, so a random encoder of a few narrow blocks still carries the prompt. */
+    private static final double TEXT_INIT_STD = 0.05;
 
     private RandomCheckpoints() {}
 
@@ -91,8 +90,8 @@ public final class RandomCheckpoints {
         cfg.put("_class_name", "WanTransformer3DModel");
         cfg.putAll(spec.dit().toJson());
         writeJson(dir.resolve("transformer/config.json"), cfg);
-        try (Params vae = VaeCheckpoints.random(spec.vae(), spec.seed())) {
-            VaeCheckpoints.writeDiffusers(dir.resolve("vae"), vae, spec.vae(), LatentNormalization.wan21());
+        try (WanVae vae = WanVae.random(spec.vae(), spec.seed())) {
+            VaeCheckpoints.writeDiffusers(dir.resolve("vae"), vae.params(), spec.vae(), LatentNormalization.wan21());
         }
         writeText(dir.resolve("text_encoder"), spec, "umt5");
         copyTokenizer(spec.tokenizer(), dir.resolve("tokenizer"));
@@ -100,8 +99,8 @@ public final class RandomCheckpoints {
 
     private static void writeVae(Path file, Spec spec, VaeLayout layout) throws IOException {
         Files.createDirectories(file.getParent());
-        try (Params vae = VaeCheckpoints.random(spec.vae(), spec.seed())) {
-            VaeCheckpoints.write(file, vae, spec.vae(), layout);
+        try (WanVae vae = WanVae.random(spec.vae(), spec.seed())) {
+            VaeCheckpoints.write(file, vae.params(), spec.vae(), layout);
         }
     }
 
@@ -114,46 +113,10 @@ public final class RandomCheckpoints {
         boolean perLayer = modelType.equals("umt5");
         T5Config c = new T5Config(d, dKv, spec.textFf(), heads, spec.textLayers(), 32, 128, "gated-gelu", 1e-6,
                 spec.tokenizerVocab(), perLayer);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("model_type", modelType);
-        json.put("architectures", new String[]{modelType.equals("umt5") ? "UMT5EncoderModel" : "T5EncoderModel"});
-        json.put("d_model", c.dModel());
-        json.put("d_kv", c.dKv());
-        json.put("d_ff", c.dFf());
-        json.put("num_heads", c.numHeads());
-        json.put("num_layers", c.numLayers());
-        json.put("relative_attention_num_buckets", c.numBuckets());
-        json.put("relative_attention_max_distance", c.maxDistance());
-        json.put("feed_forward_proj", c.feedForwardProj());
-        json.put("layer_norm_epsilon", c.layerNormEpsilon());
-        json.put("vocab_size", c.vocabSize());
-        writeJson(dir.resolve("config.json"), json);
-        try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(spec.seed() + 1);
-            Map<String, Tensor> t = new TreeMap<>();
-            int inner = c.numHeads() * c.dKv();
-            put(t, "shared.weight", spec.dtype(), 1.0, c.vocabSize(), d);
-            for (int i = 0; i < c.numLayers(); i++) {
-                String attn = "encoder.block." + i + ".layer.0.SelfAttention.";
-                String mlp = "encoder.block." + i + ".layer.1.DenseReluDense.";
-                for (String w : new String[]{"q", "k", "v"}) put(t, attn + w + ".weight", spec.dtype(), 0.05, inner, d);
-                put(t, attn + "o.weight", spec.dtype(), 0.05, d, inner);
-                if (i == 0 || perLayer) put(t, attn + "relative_attention_bias.weight", spec.dtype(), 0.5, c.numBuckets(), c.numHeads());
-                put(t, "encoder.block." + i + ".layer.0.layer_norm.weight", spec.dtype(), 0, d);
-                put(t, mlp + "wi_0.weight", spec.dtype(), 0.05, c.dFf(), d);
-                put(t, mlp + "wi_1.weight", spec.dtype(), 0.05, c.dFf(), d);
-                put(t, mlp + "wo.weight", spec.dtype(), 0.05, d, c.dFf());
-                put(t, "encoder.block." + i + ".layer.1.layer_norm.weight", spec.dtype(), 0, d);
-            }
-            put(t, "encoder.final_layer_norm.weight", spec.dtype(), 0, d);
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
+        writeJson(dir.resolve("config.json"), c.toHuggingFace());
+        try (T5Encoder text = T5Encoder.random(c, TEXT_INIT_STD, spec.seed() + 1, spec.dtype(), false)) {
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), text.parameters(), Map.of("format", "pt"));
         }
-    }
-
-    /** Normal(0, std), or ones when std is 0 (norm gains). */
-    private static void put(Map<String, Tensor> out, String key, DType dtype, double std, long... shape) {
-        Tensor t = std == 0 ? torch.ones(shape) : torch.randn(shape).mul(new Scalar(std));
-        out.put(key, t.to(dtype.scalarType()));
     }
 
     private static void copyTokenizer(Path tokenizer, Path dir) throws IOException {

@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import java.nio.file.Path;
 
 import org.bytedeco.pytorch.Tensor;

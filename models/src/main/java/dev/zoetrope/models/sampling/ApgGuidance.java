@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * Adaptive projected guidance (Sadat et al. 2024), as Linum v2 samples:
@@ -56,22 +57,22 @@ public final class ApgGuidance implements Guidance {
         Tensor d = c.sub(uncond.to(ScalarType.Float));
         if (momentum != 0) d = accumulate(d);
         if (rescale > 0) {
-            Tensor norm = torch.linalg_vector_norm(d, new Scalar(2.0), FRAME_DIMS, true, new ScalarTypeOptional());
-            d = d.mul(torch.clamp_max(norm.reciprocal().mul(new Scalar(rescale)), new Scalar(1.0)));
+            Tensor norm = torch.linalg_vector_norm(d, Ops.scalar(2.0), FRAME_DIMS, true, new ScalarTypeOptional());
+            d = d.mul(torch.clamp_max(norm.reciprocal().mul(Ops.scalar(rescale)), Ops.scalar(1.0)));
         }
         Tensor d64 = d.to(ScalarType.Double);
         Tensor c64 = c.to(ScalarType.Double);
-        Tensor cNorm = torch.linalg_vector_norm(c64, new Scalar(2.0), SAMPLE_DIMS, true, new ScalarTypeOptional());
-        Tensor u = c64.div(torch.clamp_min(cNorm, new Scalar(1e-12)));
+        Tensor cNorm = torch.linalg_vector_norm(c64, Ops.scalar(2.0), SAMPLE_DIMS, true, new ScalarTypeOptional());
+        Tensor u = c64.div(torch.clamp_min(cNorm, Ops.scalar(1e-12)));
         Tensor par = d64.mul(u).sum(SAMPLE_DIMS, true, new ScalarTypeOptional()).mul(u);
         Tensor orth = d64.sub(par);
-        Tensor update = (eta == 0 ? orth : orth.add(par.mul(new Scalar(eta)))).to(ScalarType.Float);
-        return c.add(update.mul(new Scalar(scale)));
+        Tensor update = (eta == 0 ? orth : orth.add(par.mul(Ops.scalar(eta)))).to(ScalarType.Float);
+        return c.add(update.mul(Ops.scalar(scale)));
     }
 
     /** {@code buf = d + momentum·buf}; the buffer outlives the step's scope until the next step or close. */
     private Tensor accumulate(Tensor d) {
-        Tensor next = buffer == null ? d : d.add(buffer.mul(new Scalar(momentum)));
+        Tensor next = buffer == null ? d : d.add(buffer.mul(Ops.scalar(momentum)));
         Scopes.release(buffer);
         buffer = Scopes.pin(next);
         return next;

@@ -4,12 +4,14 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.models.nn.Ops;
+
 /** Classifier-free guidance: {@code v = v_null + scale·(v_cond − v_null)}. */
 public record CfgGuidance(double scale) implements Guidance {
     @Override
     public Tensor combine(Tensor cond, Tensor uncond) {
         Tensor u = uncond.to(ScalarType.Float);
-        return u.add(cond.to(ScalarType.Float).sub(u).mul(new Scalar(scale)));
+        return u.add(cond.to(ScalarType.Float).sub(u).mul(Ops.scalar(scale)));
     }
 
     @Override

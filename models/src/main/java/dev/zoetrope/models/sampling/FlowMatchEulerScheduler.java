@@ -4,6 +4,9 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.models.nn.ScalarTypes;
+
 /**
  * First-order Euler steps along the flow: {@code x ← x + (σ_{k+1} − σ_k)·v}, computed in float32 as diffusers'
  * FlowMatchEulerDiscreteScheduler does. Stateless; works on any schedule (Linum's shifted one, or Wan's as an
@@ -32,9 +35,9 @@ public final class FlowMatchEulerScheduler implements FlowScheduler {
     @Override
     public Tensor step(int k, Tensor x, Tensor v) {
         float dt = schedule.sigma(k + 1) - schedule.sigma(k);
-        Tensor xf = x.scalar_type() == ScalarType.Float ? x : x.to(ScalarType.Float);
-        Tensor vf = v.scalar_type() == ScalarType.Float ? v : v.to(ScalarType.Float);
-        return xf.add(vf.mul(new Scalar(dt)));
+        Tensor xf = ScalarTypes.cast(x, ScalarType.Float);
+        Tensor vf = ScalarTypes.cast(v, ScalarType.Float);
+        return xf.add(vf.mul(Ops.scalar(dt)));
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.zoetrope.models.sampling;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.core.engine.Scopes;
 
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
 
@@ -39,32 +40,17 @@ public final class FlowSampler {
     public Tensor sample(Tensor noise, GuidedVelocity model, StepListener listener) {
         FlowSchedule schedule = scheduler.schedule();
         int n = schedule.steps();
-        Tensor x = noise;
-        boolean owned = false;
-        try {
+        try (Scopes.Carried<Tensor> x = Scopes.carry(noise)) {
             for (int k = 0; k < n; k++) {
                 if (listener.cancelled()) throw new GenerationCancelledException();
-                Tensor next;
-                try (PointerScope step = new PointerScope()) {
-                    GuidedVelocity.Prediction p = model.predict(x, schedule.timestep(k));
-                    Tensor v = guidance.combine(p.cond(), p.uncond());
-                    next = scheduler.step(k, x, v);
-                    next.retainReference();
-                }
-                if (owned) x.releaseReference();
-                x = next;
-                owned = true;
+                int step = k;
+                x.update(latent -> {
+                    GuidedVelocity.Prediction p = model.predict(latent, schedule.timestep(step));
+                    return scheduler.step(step, latent, guidance.combine(p.cond(), p.uncond()));
+                });
                 listener.stepDone(k + 1, n);
             }
-        } catch (RuntimeException | Error e) {
-            if (owned) x.releaseReference();
-            throw e;
+            return x.result();
         }
-        PointerScope outer = PointerScope.getInnerScope();
-        if (outer != null) {
-            outer.attach(x);
-            x.releaseReference();
-        }
-        return x;
     }
 }

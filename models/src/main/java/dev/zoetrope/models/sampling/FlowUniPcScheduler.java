@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * UniPC multistep solver for flow matching (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework"),
@@ -70,7 +71,7 @@ public final class FlowUniPcScheduler implements FlowScheduler {
         if (k != nextStep)
             throw new IllegalStateException("UniPC steps must be taken in order: expected step " + nextStep + ", got " + k);
         Tensor sample = x.to(ScalarType.Float);
-        Tensor m = sample.sub(v.to(ScalarType.Float).mul(new Scalar(schedule.sigma(k))));
+        Tensor m = sample.sub(v.to(ScalarType.Float).mul(Ops.scalar(schedule.sigma(k))));
         if (k > 0 && lastSample != null) sample = correct(k, m, sample);
 
         history.addLast(Scopes.pin(m));
@@ -97,10 +98,10 @@ public final class FlowUniPcScheduler implements FlowScheduler {
         List<Tensor> d = new ArrayList<>();
         for (int i = 1; i < order; i++) {
             r[i - 1] = (lambda(schedule.sigma(k - i)) - s.lambdaS0) / s.h;
-            d.add(ms.get(i).sub(m0).div(new Scalar(r[i - 1])));
+            d.add(ms.get(i).sub(m0).div(Ops.scalar(r[i - 1])));
         }
         double[] rho = order == 2 ? new double[]{0.5} : solve(matrix(r, false), s.b(order - 1));
-        return base.sub(weighted(d, rho, order - 1).mul(new Scalar(s.alphaT * s.bh)));
+        return base.sub(weighted(d, rho, order - 1).mul(Ops.scalar(s.alphaT * s.bh)));
     }
 
     /** UniC: redoes the step σ_{k−1} → σ_k with the fresh prediction {@code mT} included. */
@@ -114,12 +115,12 @@ public final class FlowUniPcScheduler implements FlowScheduler {
         List<Tensor> d = new ArrayList<>();
         for (int i = 1; i < order; i++) {
             r[i - 1] = (lambda(schedule.sigma(k - 1 - i)) - s.lambdaS0) / s.h;
-            d.add(ms.get(i).sub(m0).div(new Scalar(r[i - 1])));
+            d.add(ms.get(i).sub(m0).div(Ops.scalar(r[i - 1])));
         }
         double[] rho = order == 1 ? new double[]{0.5} : solve(matrix(r, true), s.b(order));
-        Tensor res = mT.sub(m0).mul(new Scalar(rho[order - 1]));
+        Tensor res = mT.sub(m0).mul(Ops.scalar(rho[order - 1]));
         if (order > 1) res = res.add(weighted(d, rho, order - 1));
-        return base.sub(res.mul(new Scalar(s.alphaT * s.bh)));
+        return base.sub(res.mul(Ops.scalar(s.alphaT * s.bh)));
     }
 
     /** The coefficients of one step from σ_s0 to σ_t in λ = log((1−σ)/σ) time, with hh = −h (data prediction). */
@@ -139,7 +140,7 @@ public final class FlowUniPcScheduler implements FlowScheduler {
 
         /** The first-order part: (σ_t/σ_s0)·x − α_t·(e^{−h}−1)·m0. At σ_t = 0 this is m0. */
         Tensor base(Tensor x, Tensor m0) {
-            return x.mul(new Scalar(sigmaT / sigmaS0)).sub(m0.mul(new Scalar(alphaT * hPhi1)));
+            return x.mul(Ops.scalar(sigmaT / sigmaS0)).sub(m0.mul(Ops.scalar(alphaT * hPhi1)));
         }
 
         /** b_i = i!·h·φ_{i+1}(hh)/B(h) for i = 1..n, via the recurrence hφ_{k+1} = hφ_k/hh − 1/k!. */
@@ -196,8 +197,8 @@ public final class FlowUniPcScheduler implements FlowScheduler {
     }
 
     private static Tensor weighted(List<Tensor> d, double[] rho, int n) {
-        Tensor sum = d.getFirst().mul(new Scalar(rho[0]));
-        for (int i = 1; i < n; i++) sum = sum.add(d.get(i).mul(new Scalar(rho[i])));
+        Tensor sum = d.getFirst().mul(Ops.scalar(rho[0]));
+        for (int i = 1; i < n; i++) sum = sum.add(d.get(i).mul(Ops.scalar(rho[i])));
         return sum;
     }
 

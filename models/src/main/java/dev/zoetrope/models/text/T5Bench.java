@@ -3,15 +3,12 @@ package dev.zoetrope.models.text;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.models.nn.Params;
 
 /**
  * Throughput of the T5 encoder at real (v1.1 XXL) dims with a few random-weight blocks: the seconds of one
@@ -61,7 +58,7 @@ public final class T5Bench {
         double peak = KernelBench.matmul(dtype, 2048, 3).gflops() / 1e3;
         // A small vocabulary: the embedding lookup costs no FLOPs, and 32k rows would only take memory.
         T5Config config = T5Config.t5v11Xxl().withLayers(blocks).withVocabSize(256);
-        try (T5Encoder encoder = T5Encoder.fromParams(config, randomParams(config, dtype));
+        try (T5Encoder encoder = T5Encoder.random(config, 0.02, 7, dtype, false);
              PointerScope scope = new PointerScope()) {
             long[] ids = new long[tokens], mask = new long[tokens];
             for (int i = 0; i < tokens; i++) {
@@ -80,36 +77,6 @@ public final class T5Bench {
                 }
             }
             return new Result(dtype, blocks, tokens, best, matmulFlops(config, tokens), peak);
-        }
-    }
-
-    /** Weights of the right shapes: normal(0, 0.02) matrices, unit norms, normal(0, 0.5) bias tables; also the initialisation of a text encoder trained from scratch. */
-    public static Params randomParams(T5Config c, DType dtype) {
-        Params p = Params.empty();
-        torch.manual_seed(7);
-        int d = c.dModel(), inner = c.innerDim(), ff = c.dFf();
-        put(p, "shared.weight", dtype, 1.0, c.vocabSize(), d);
-        for (int i = 0; i < c.numLayers(); i++) {
-            String attn = "encoder.block." + i + ".layer.0.SelfAttention.";
-            String mlp = "encoder.block." + i + ".layer.1.DenseReluDense.";
-            for (String w : new String[]{"q", "k", "v"}) put(p, attn + w + ".weight", dtype, 0.02, inner, d);
-            put(p, attn + "o.weight", dtype, 0.02, d, inner);
-            if (i == 0 || c.perLayerBias()) put(p, attn + "relative_attention_bias.weight", dtype, 0.5, c.numBuckets(), c.numHeads());
-            put(p, "encoder.block." + i + ".layer.0.layer_norm.weight", dtype, 0, d);
-            put(p, mlp + (c.gated() ? "wi_0.weight" : "wi.weight"), dtype, 0.02, ff, d);
-            if (c.gated()) put(p, mlp + "wi_1.weight", dtype, 0.02, ff, d);
-            put(p, mlp + "wo.weight", dtype, 0.02, d, ff);
-            put(p, "encoder.block." + i + ".layer.1.layer_norm.weight", dtype, 0, d);
-        }
-        put(p, "encoder.final_layer_norm.weight", dtype, 0, d);
-        return p;
-    }
-
-    /** A normal(0, std) tensor, or ones when {@code std} is 0. */
-    private static void put(Params p, String key, DType dtype, double std, long... shape) {
-        try (PointerScope s = new PointerScope()) {
-            Tensor t = std == 0 ? torch.ones(shape) : torch.randn(shape).mul(new Scalar(std));
-            p.put(key, t.to(dtype.scalarType()));
         }
     }
 }

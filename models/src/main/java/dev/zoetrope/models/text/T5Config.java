@@ -3,7 +3,11 @@ package dev.zoetrope.models.text;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
@@ -17,8 +21,18 @@ import dev.zoetrope.core.config.Json;
  * @param feedForwardProj {@code gated-gelu} (T5 v1.1, umT5: GELU-tanh gate), {@code relu} (T5 v1.0), or
  *                     another {@code [gated-]act} with act one of relu, gelu, gelu_new, silu
  */
-public record T5Config(int dModel, int dKv, int dFf, int numHeads, int numLayers, int numBuckets, int maxDistance,
-                       String feedForwardProj, double layerNormEpsilon, int vocabSize, boolean perLayerBias) {
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record T5Config(@JsonProperty(value = "d_model", required = true) int dModel,
+                       @JsonProperty(value = "d_kv", required = true) int dKv,
+                       @JsonProperty(value = "d_ff", required = true) int dFf,
+                       @JsonProperty(value = "num_heads", required = true) int numHeads,
+                       @JsonProperty(value = "num_layers", required = true) int numLayers,
+                       @JsonProperty("relative_attention_num_buckets") @JsonAlias("num_buckets") int numBuckets,
+                       @JsonProperty("relative_attention_max_distance") @JsonAlias("max_distance") int maxDistance,
+                       @JsonProperty("feed_forward_proj") String feedForwardProj,
+                       @JsonProperty("layer_norm_epsilon") double layerNormEpsilon,
+                       @JsonProperty(value = "vocab_size", required = true) int vocabSize,
+                       @JsonProperty("per_layer_bias") boolean perLayerBias) {
 
     /** The feed-forward activation. */
     public enum Activation { RELU, GELU, GELU_TANH, SILU }
@@ -32,6 +46,7 @@ public record T5Config(int dModel, int dKv, int dFf, int numHeads, int numLayers
         positive("relative_attention_num_buckets", numBuckets);
         positive("relative_attention_max_distance", maxDistance);
         positive("vocab_size", vocabSize);
+        if (feedForwardProj == null) throw new ConfigException("T5 config: feed_forward_proj must be a name such as gated-gelu");
         // Bidirectional buckets split in halves (direction), then into exact and logarithmic quarters.
         if (numBuckets % 4 != 0)
             throw new ConfigException("T5 config: relative_attention_num_buckets " + numBuckets + " must be a multiple of 4");
@@ -98,33 +113,27 @@ public record T5Config(int dModel, int dKv, int dFf, int numHeads, int numLayers
 
     /**
      * Reads Hugging Face names ({@code relative_attention_num_buckets}, {@code model_type} t5 or umt5) and
-     * also the short names {@code num_buckets}, {@code max_distance}, {@code per_layer_bias}.
+     * also the short names {@code num_buckets}, {@code max_distance}, {@code per_layer_bias}. Absent optional fields
+     * take Hugging Face's defaults (32 buckets, distance 128, relu, eps 1e-6); umT5 has a bias table per block.
      */
     public static T5Config fromJson(JsonNode root, String source) {
         if (root == null || !root.isObject()) throw new ConfigException(source + ": not a JSON object");
         String modelType = root.path("model_type").asText("t5");
         if (!modelType.equals("t5") && !modelType.equals("umt5") && !modelType.equals("mt5"))
             throw new ConfigException(source + ": model_type '" + modelType + "' is not a T5 encoder (t5, mt5 or umt5)");
-        boolean perLayer = root.has("per_layer_bias") ? root.get("per_layer_bias").asBoolean() : modelType.equals("umt5");
-        return new T5Config(
-                required(root, source, "d_model"), required(root, source, "d_kv"), required(root, source, "d_ff"),
-                required(root, source, "num_heads"), required(root, source, "num_layers"),
-                optional(root, source, 32, "relative_attention_num_buckets", "num_buckets"),
-                optional(root, source, 128, "relative_attention_max_distance", "max_distance"),
-                root.path("feed_forward_proj").asText("relu"),
-                root.path("layer_norm_epsilon").asDouble(1e-6),
-                required(root, source, "vocab_size"), perLayer);
+        ObjectNode defaults = Json.CONFIG.createObjectNode()
+                .put("relative_attention_num_buckets", 32).put("relative_attention_max_distance", 128)
+                .put("feed_forward_proj", "relu").put("layer_norm_epsilon", 1e-6).put("per_layer_bias", modelType.equals("umt5"));
+        return Json.overlay(defaults, root, T5Config.class, source);
     }
 
-    private static int required(JsonNode root, String source, String field) {
-        JsonNode v = root.get(field);
-        if (v == null) throw new ConfigException(source + ": missing field '" + field + "'");
-        if (!v.canConvertToInt()) throw new ConfigException(source + ": field '" + field + "' must be an integer, got " + v);
-        return v.asInt();
-    }
-
-    private static int optional(JsonNode root, String source, int fallback, String... names) {
-        for (String n : names) if (root.has(n)) return required(root, source, n);
-        return fallback;
+    /** This config as a Hugging Face encoder's {@code config.json}. */
+    public ObjectNode toHuggingFace() {
+        ObjectNode n = Json.CONFIG.createObjectNode();
+        n.putArray("architectures").add(perLayerBias ? "UMT5EncoderModel" : "T5EncoderModel");
+        n.put("model_type", perLayerBias ? "umt5" : "t5");
+        n.setAll((ObjectNode) Json.CONFIG.valueToTree(this));
+        n.put("is_encoder_decoder", false);
+        return n;
     }
 }

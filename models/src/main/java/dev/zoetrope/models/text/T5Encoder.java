@@ -3,13 +3,9 @@ package dev.zoetrope.models.text;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -20,11 +16,14 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.CheckpointLoader;
+import dev.zoetrope.models.nn.Init;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.nn.Role;
 
 /**
  * The encoder stack of T5 v1.1 and umT5, read from Hugging Face key names.
@@ -56,23 +55,22 @@ public final class T5Encoder implements AutoCloseable {
         this.params = params;
         this.dtype = dtype;
         int d = config.dModel(), inner = config.innerDim(), ff = config.dFf();
-        this.embedding = params.get(params.has("encoder.embed_tokens.weight") ? "encoder.embed_tokens.weight" : "shared.weight",
-                config.vocabSize(), d);
+        this.embedding = params.get("shared.weight", Role.EMBEDDING, config.vocabSize(), d);
         for (int i = 0; i < config.numLayers(); i++) {
             String attn = "encoder.block." + i + ".layer.0.SelfAttention.";
             String mlp = "encoder.block." + i + ".layer.1.DenseReluDense.";
             boolean hasTable = i == 0 || config.perLayerBias();
             blocks.add(new Block(
-                    params.get(attn + "q.weight", inner, d), params.get(attn + "k.weight", inner, d),
-                    params.get(attn + "v.weight", inner, d), params.get(attn + "o.weight", d, inner),
-                    hasTable ? params.get(attn + "relative_attention_bias.weight", config.numBuckets(), config.numHeads()) : null,
-                    params.get("encoder.block." + i + ".layer.0.layer_norm.weight", d),
-                    params.get(mlp + (config.gated() ? "wi_0.weight" : "wi.weight"), ff, d),
-                    config.gated() ? params.get(mlp + "wi_1.weight", ff, d) : null,
-                    params.get(mlp + "wo.weight", d, ff),
-                    params.get("encoder.block." + i + ".layer.1.layer_norm.weight", d)));
+                    params.get(attn + "q.weight", Role.WEIGHT, inner, d), params.get(attn + "k.weight", Role.WEIGHT, inner, d),
+                    params.get(attn + "v.weight", Role.WEIGHT, inner, d), params.get(attn + "o.weight", Role.WEIGHT, d, inner),
+                    hasTable ? params.get(attn + "relative_attention_bias.weight", Role.TABLE, config.numBuckets(), config.numHeads()) : null,
+                    params.get("encoder.block." + i + ".layer.0.layer_norm.weight", Role.GAIN, d),
+                    params.get(mlp + (config.gated() ? "wi_0.weight" : "wi.weight"), Role.WEIGHT, ff, d),
+                    config.gated() ? params.get(mlp + "wi_1.weight", Role.WEIGHT, ff, d) : null,
+                    params.get(mlp + "wo.weight", Role.WEIGHT, d, ff),
+                    params.get("encoder.block." + i + ".layer.1.layer_norm.weight", Role.GAIN, d)));
         }
-        this.finalNorm = params.get("encoder.final_layer_norm.weight", d);
+        this.finalNorm = params.get("encoder.final_layer_norm.weight", Role.GAIN, d);
     }
 
     /** Loads {@code dir/config.json} and the weights in {@code dir} (one file or shards), in their stored dtype. */
@@ -93,65 +91,70 @@ public final class T5Encoder implements AutoCloseable {
     }
 
     /**
-     * Loads every encoder tensor from {@code weights} into memory; the caller may close {@code weights}
-     * afterwards.
+     * Loads every encoder tensor from {@code weights} through the {@link CheckpointLoader} (Hugging Face names);
+     * the caller may close {@code weights} afterwards. Float16 and float64 weights compute in float32, because
+     * T5's activations overflow float16.
+     *
+     * @param dtype cast every weight to this dtype; null keeps the stored one (which must then be uniform)
      */
     public static T5Encoder load(T5Config config, Weights weights, DType dtype) {
+        CheckpointLoader.requireFloating(dtype);
+        return CheckpointLoader.load(weights, new CheckpointLoader.Recipe<>() {
+            private DType compute;
+
+            @Override
+            public KeyLayout layout(Weights w) {
+                return T5KeyLayout.detect(w);
+            }
+
+            @Override
+            public DType cast(Weights w, KeyLayout layout) {
+                if (dtype != null) return compute = dtype;
+                DType stored = CheckpointLoader.uniformDtype(w, layout, (name, info) -> true, "T5 weights");
+                compute = stored == null || stored == DType.F16 || stored == DType.F64 ? DType.F32 : stored;
+                return compute == stored ? null : compute;
+            }
+
+            @Override
+            public T5Encoder build(Weights w, KeyLayout layout, Params params) {
+                return new T5Encoder(config, params, compute);
+            }
+        });
+    }
+
+    /** An encoder over given parameters (a training run's weights); it owns and closes them. */
+    public static T5Encoder fromParams(T5Config config, Params params) {
         Engine.init();
-        DType compute = computeDtype(weights, dtype);
-        EnumSet<DType> stored = storedDtypes(weights);
-        boolean keepStored = stored.size() == 1 && stored.contains(compute);
-        Params params = Params.from(weights, "", k -> k, keepStored ? null : compute);
+        EnumSet<DType> dtypes = params.storedFloatDtypes();
         try {
-            return new T5Encoder(config, params, compute);
+            if (dtypes.size() != 1) throw new ModelLoadException("T5 parameters must share one floating dtype, found " + dtypes);
+            return Scopes.value(() -> new T5Encoder(config, params, dtypes.iterator().next()));
         } catch (RuntimeException e) {
             params.close();
             throw e;
         }
     }
 
-    /** An encoder over given parameters (random weights for benchmarks, tests); it owns and closes them. */
-    public static T5Encoder fromParams(T5Config config, Params params) {
-        Engine.init();
-        EnumSet<DType> dtypes = params.storedFloatDtypes();
-        if (dtypes.size() != 1) throw new ModelLoadException("T5 parameters must share one floating dtype, found " + dtypes);
-        return new T5Encoder(config, params, dtypes.iterator().next());
-    }
-
-    private static EnumSet<DType> storedDtypes(Weights weights) {
-        EnumSet<DType> out = EnumSet.noneOf(DType.class);
-        for (String n : weights.names())
-            if (isEncoderKey(n)) {
-                DType d = weights.info(n).orElseThrow().dtype();
-                if (d.isFloating()) out.add(d);
-            }
-        return out;
-    }
-
-    private static DType computeDtype(Weights weights, DType requested) {
-        if (requested != null) {
-            if (!requested.isFloating()) throw new IllegalArgumentException("T5 dtype must be floating, got " + requested);
-            return requested;
+    /**
+     * Fresh weights drawn by {@link Init#t5} (matrices N(0, {@code std}²)) in {@code dtype} from {@code seed}: a text
+     * encoder to train from scratch ({@code trainable}: they require grad), or random weights for benchmarks.
+     */
+    public static T5Encoder random(T5Config config, double std, long seed, DType dtype, boolean trainable) {
+        Params p = Params.fresh(Init.t5(std), seed, dtype, trainable);
+        try {
+            return Scopes.value(() -> new T5Encoder(config, p, dtype));
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
         }
-        EnumSet<DType> stored = storedDtypes(weights);
-        if (stored.size() > 1) {
-            Map<DType, String> example = new LinkedHashMap<>();
-            for (String n : weights.names())
-                if (isEncoderKey(n)) {
-                    TensorInfo info = weights.info(n).orElseThrow();
-                    if (info.dtype().isFloating()) example.putIfAbsent(info.dtype(), n);
-                }
-            throw new ModelLoadException("T5 weights in " + weights.source() + " mix dtypes: "
-                    + example.entrySet().stream().map(e -> "'" + e.getValue() + "' is " + e.getKey().code())
-                    .collect(Collectors.joining(", "))
-                    + "; convert them to one dtype or load with an explicit dtype");
-        }
-        DType d = stored.isEmpty() ? DType.F32 : stored.iterator().next();
-        return d == DType.F16 || d == DType.F64 ? DType.F32 : d;
     }
 
-    private static boolean isEncoderKey(String name) {
-        return name.startsWith("encoder.") || name.equals("shared.weight");
+    /** Every parameter of an encoder of {@code config}, in declaration order: the module tree's own inventory. */
+    public static List<Params.Declared> declared(T5Config config) {
+        Params p = Params.shapesOnly();
+        try (T5Encoder shapes = Scopes.value(() -> new T5Encoder(config, p, DType.F32))) {
+            return p.declared();
+        }
     }
 
     public T5Config config() {
@@ -182,24 +185,15 @@ public final class T5Encoder implements AutoCloseable {
             throw new IllegalArgumentException("input ids " + Tensors.shapeString(Tensors.shape(inputIds))
                     + " and attention mask " + Tensors.shapeString(Tensors.shape(attentionMask)) + " must both be (batch, length)");
         long len = inputIds.size(1);
-        Tensor h = null, maskBias = null, sharedBias = null;
-        try {
-            h = detached(() -> torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float));
-            maskBias = detached(() -> keyMaskBias(attentionMask));
-            if (!config.perLayerBias()) sharedBias = detached(() -> positionBias(blocks.getFirst().positionTable(), len));
-            for (Block b : blocks) {
-                Tensor in = h, keys = maskBias, shared = sharedBias;
-                Tensor out = detached(() -> block(b, in, shared != null ? shared : positionBias(b.positionTable(), len), keys));
-                Scopes.release(h);
-                h = out;
+        return Scopes.keep(() -> {
+            Tensor maskBias = keyMaskBias(attentionMask);
+            Tensor sharedBias = config.perLayerBias() ? null : positionBias(blocks.getFirst().positionTable(), len);
+            try (Scopes.Carried<Tensor> h = Scopes.carry(torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float))) {
+                for (Block b : blocks)
+                    h.update(in -> block(b, in, sharedBias != null ? sharedBias : positionBias(b.positionTable(), len), maskBias));
+                return Ops.rmsNorm(h.get(), finalNorm, config.layerNormEpsilon()).to(ScalarType.Float);
             }
-            Tensor last = h;
-            return Scopes.keep(() -> Ops.rmsNorm(last, finalNorm, config.layerNormEpsilon()).to(ScalarType.Float));
-        } finally {
-            Scopes.release(h);
-            Scopes.release(maskBias);
-            Scopes.release(sharedBias);
-        }
+        });
     }
 
     /** One block: self-attention, then the feed-forward, each on the RMS-normed stream and added back. */
@@ -254,8 +248,8 @@ public final class T5Encoder implements AutoCloseable {
 
     /** (B, 1, 1, L) float32: 0 for real keys, the most negative float for padding. */
     private static Tensor keyMaskBias(Tensor attentionMask) {
-        Tensor padding = attentionMask.to(ScalarType.Float).neg().add(new Scalar(1.0));
-        return padding.mul(new Scalar(MASKED)).unsqueeze(1).unsqueeze(1);
+        Tensor padding = attentionMask.to(ScalarType.Float).neg().add(Ops.scalar(1.0));
+        return padding.mul(Ops.scalar(MASKED)).unsqueeze(1).unsqueeze(1);
     }
 
     /**
@@ -267,15 +261,15 @@ public final class T5Encoder implements AutoCloseable {
      */
     static Tensor relativePositionBuckets(long len, int numBuckets, int maxDistance) {
         TensorOptions longs = new TensorOptions(ScalarType.Long);
-        Tensor positions = torch.arange(new Scalar(len), longs);
+        Tensor positions = torch.arange(Ops.scalar(len), longs);
         Tensor relative = positions.unsqueeze(0).sub(positions.unsqueeze(1)); // key − query
         long half = numBuckets / 2, exact = half / 2;
-        Tensor direction = relative.gt(new Scalar(0)).to(ScalarType.Long).mul(new Scalar(half));
+        Tensor direction = relative.gt(Ops.scalar(0)).to(ScalarType.Long).mul(Ops.scalar(half));
         Tensor distance = relative.abs();
-        Tensor logarithmic = distance.to(ScalarType.Float).div(new Scalar(exact)).log()
-                .div(new Scalar(Math.log((double) maxDistance / exact))).mul(new Scalar(half - exact))
-                .to(ScalarType.Long).add(new Scalar(exact)).clamp_max(new Scalar(half - 1));
-        return direction.add(distance.where(distance.lt(new Scalar(exact)), logarithmic));
+        Tensor logarithmic = distance.to(ScalarType.Float).div(Ops.scalar(exact)).log()
+                .div(Ops.scalar(Math.log((double) maxDistance / exact))).mul(Ops.scalar(half - exact))
+                .to(ScalarType.Long).add(Ops.scalar(exact)).clamp_max(Ops.scalar(half - 1));
+        return direction.add(distance.where(distance.lt(Ops.scalar(exact)), logarithmic));
     }
 
     /**
@@ -301,22 +295,12 @@ public final class T5Encoder implements AutoCloseable {
                 maskData[b * len + i] = 1;
             }
         int width = len;
-        PointerScope outer = PointerScope.getInnerScope();
-        List<Tensor> result = new ArrayList<>(ids.length);
-        try (PointerScope inner = new PointerScope()) {
+        return Scopes.keepAll(() -> {
             Tensor hidden = forward(Tensors.fromLongs(idData, ids.length, width), Tensors.fromLongs(maskData, ids.length, width));
-            for (int b = 0; b < ids.length; b++) {
-                Tensor t = hidden.select(0, b).narrow(0, 0, ids[b].length).clone();
-                t.retainReference();
-                result.add(t);
-            }
-        }
-        if (outer != null)
-            for (Tensor t : result) {
-                outer.attach(t);
-                t.releaseReference();
-            }
-        return result;
+            List<Tensor> result = new ArrayList<>(ids.length);
+            for (int b = 0; b < ids.length; b++) result.add(hidden.select(0, b).narrow(0, 0, ids[b].length).clone());
+            return result;
+        });
     }
 
     /** Encodes one id sequence: its (length, d_model) float32 hidden states. */
@@ -328,7 +312,7 @@ public final class T5Encoder implements AutoCloseable {
     public static Tensor zeroPadded(Tensor states, int length) {
         long n = states.size(0);
         if (n >= length) return states.narrow(0, 0, length).clone();
-        return torch.constant_pad_nd(states, new long[]{0, 0, 0, length - n}, new Scalar(0.0));
+        return torch.constant_pad_nd(states, new long[]{0, 0, 0, length - n}, Ops.scalar(0.0));
     }
 
     /** Frees the weights; the encoder cannot be used afterwards. */
@@ -337,15 +321,5 @@ public final class T5Encoder implements AutoCloseable {
         closed = true;
         params.close();
         blocks.clear();
-    }
-
-    /** Runs {@code body} in its own scope and returns its result outside every scope; free it with {@link Scopes#release}. */
-    private static Tensor detached(Supplier<Tensor> body) {
-        Tensor result;
-        try (PointerScope inner = new PointerScope()) {
-            result = body.get();
-            result.retainReference();
-        }
-        return result;
     }
 }

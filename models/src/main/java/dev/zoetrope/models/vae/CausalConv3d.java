@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
+import dev.zoetrope.models.nn.Role;
 
 /**
  * A 3D convolution that is causal in time: the time axis is padded with {@code 2·pad} frames in front
@@ -28,8 +29,8 @@ final class CausalConv3d {
      */
     CausalConv3d(Params p, String key, int in, int out, int[] kernel, int[] pad, int[] stride,
                  TimeCache.Slots slots, ConvMeter flops) {
-        this.weight = p.get(key + ".weight", out, in, kernel[0], kernel[1], kernel[2]);
-        this.bias = p.get(key + ".bias", out);
+        this.weight = p.get(key + ".weight", Role.WEIGHT, out, in, kernel[0], kernel[1], kernel[2]);
+        this.bias = p.get(key + ".bias", Role.BIAS, out);
         this.frontPad = 2 * pad[0];
         this.spatialPad = new long[]{0, pad[1], pad[2]};
         this.stride = new long[]{stride[0], stride[1], stride[2]};

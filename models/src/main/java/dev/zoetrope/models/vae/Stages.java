@@ -3,8 +3,9 @@ package dev.zoetrope.models.vae;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.core.engine.Scopes;
 
 /**
  * Runs a network's stages in order with flat memory. A PointerScope frees its tensors only when it
@@ -17,25 +18,9 @@ final class Stages {
 
     /** Applies {@code stages} to {@code x}; the result belongs to the caller's scope. */
     static Tensor run(Tensor x, List<UnaryOperator<Tensor>> stages) {
-        Tensor current = x;
-        boolean owned = false;
-        for (UnaryOperator<Tensor> stage : stages) {
-            Tensor input = current;
-            Tensor next;
-            try (PointerScope scope = new PointerScope()) {
-                next = stage.apply(input);
-                next.retainReference();
-            }
-            // Views (e.g. a stage returning its input) keep their storage alive on the native side.
-            if (owned) input.releaseReference();
-            current = next;
-            owned = true;
+        try (Scopes.Carried<Tensor> current = Scopes.carry(x)) {
+            for (UnaryOperator<Tensor> stage : stages) current.update(stage);
+            return current.result();
         }
-        PointerScope outer = PointerScope.getInnerScope();
-        if (owned && outer != null) {
-            outer.attach(current);
-            current.releaseReference();
-        }
-        return current;
     }
 }

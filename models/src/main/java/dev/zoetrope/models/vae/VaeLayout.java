@@ -1,10 +1,10 @@
 package dev.zoetrope.models.vae;
 
-import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 
 /** How a VAE checkpoint names its tensors. The model itself speaks the original Wan names. */
@@ -22,11 +22,18 @@ public enum VaeLayout {
                 + " (original layout) nor 'encoder.conv_in.weight' (Diffusers layout)");
     }
 
-    /** Maps an original key to this layout's key. */
-    public UnaryOperator<String> keyMap(WanVaeConfig config) {
-        return switch (this) {
-            case ORIGINAL -> UnaryOperator.identity();
-            case DIFFUSERS -> key -> toDiffusers(key, config.numResBlocks());
+    /** This layout's names for a VAE of {@code config} (Diffusers' decoder names depend on its block count). */
+    public KeyLayout keys(WanVaeConfig config) {
+        return new KeyLayout() {
+            @Override
+            public String fileKey(String key) {
+                return VaeLayout.this == ORIGINAL ? key : toDiffusers(key, config.numResBlocks());
+            }
+
+            @Override
+            public String describe() {
+                return VaeLayout.this == ORIGINAL ? "Wan 2.1 VAE names" : "Diffusers AutoencoderKLWan names";
+            }
         };
     }
 

@@ -6,9 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -22,6 +20,9 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.CheckpointLoader;
+import dev.zoetrope.models.nn.Init;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
@@ -41,19 +42,17 @@ public final class WanVae implements AutoCloseable {
     private final VaeLayout layout;
     private final LatentNormalization latentNormalization;
     private final Params params;
-    private final Weights weights;
     private final ConvMeter meter = new ConvMeter();
     private final Encoder3d encoder;
     private final CausalConv3d conv1;
     private final CausalConv3d conv2;
     private final Decoder3d decoder;
 
-    private WanVae(WanVaeConfig config, VaeLayout layout, LatentNormalization norm, Params params, Weights weights) {
+    private WanVae(WanVaeConfig config, VaeLayout layout, LatentNormalization norm, Params params) {
         this.config = config;
         this.layout = layout;
         this.latentNormalization = norm;
         this.params = params;
-        this.weights = weights;
         TimeCache.Slots none = new TimeCache.Slots();
         int z = config.zDim();
         this.encoder = new Encoder3d(params, config, meter);
@@ -63,49 +62,70 @@ public final class WanVae implements AutoCloseable {
     }
 
     /**
-     * Loads a VAE from a safetensors file, a directory holding one (plus an optional {@code config.json}),
-     * or a model directory with a {@code vae/} folder. The key layout (original Wan or Diffusers) is
-     * detected; without a config the dims are inferred from the weight shapes.
+     * Loads a VAE from a safetensors file, a directory holding one (plus an optional {@code config.json}), or a
+     * model directory with a {@code vae/} folder, through the {@link CheckpointLoader}: the key layout (original
+     * Wan or Diffusers) is detected, weights are read as float32, and without a config the dims are inferred from
+     * the weight shapes. Tensors the config does not use are refused.
      */
     public static WanVae load(Path path) {
-        Engine.init();
         Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
         Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
-        Weights w = Weights.open(p);
+        return CheckpointLoader.load(p, new CheckpointLoader.Recipe<>() {
+            private VaeLayout layout;
+            private WanVaeConfig config;
+
+            @Override
+            public KeyLayout layout(Weights w) {
+                layout = VaeLayout.detect(w);
+                KeyLayout probe = layout.keys(WanVaeConfig.wan21());
+                config = configJson != null ? WanVaeConfig.read(configJson)
+                        : WanVaeConfig.infer(k -> w.info(probe.fileKey(k)).map(TensorInfo::shape).orElse(null));
+                return layout.keys(config);
+            }
+
+            @Override
+            public DType cast(Weights w, KeyLayout keys) {
+                return DType.F32;
+            }
+
+            @Override
+            public WanVae build(Weights w, KeyLayout keys, Params params) {
+                LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
+                if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
+                if (norm != null && norm.channels() != config.zDim())
+                    throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
+                            + " values, the VAE has " + config.zDim() + " latent channels");
+                return new WanVae(config, layout, norm, params);
+            }
+        });
+    }
+
+    /** A VAE over given parameters (original key names), e.g. a training run's weights; it owns them. */
+    public static WanVae of(WanVaeConfig config, Params params) {
+        Engine.init();
+        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
         try {
-            VaeLayout layout = VaeLayout.detect(w);
-            Function<String, String> probe = layout.keyMap(WanVaeConfig.wan21());
-            WanVaeConfig config = configJson != null ? WanVaeConfig.read(configJson)
-                    : WanVaeConfig.infer(k -> w.info(probe.apply(k)).map(TensorInfo::shape).orElse(null));
-            LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
-            if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
-            if (norm != null && norm.channels() != config.zDim())
-                throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
-                        + " values, the VAE has " + config.zDim() + " latent channels");
-            WanVae vae = new WanVae(config, layout, norm, Params.from(w, "", layout.keyMap(config), DType.F32), w);
-            vae.rejectUnusedTensors();
-            return vae;
+            return Scopes.value(() -> new WanVae(config, VaeLayout.ORIGINAL, norm, params));
         } catch (RuntimeException e) {
-            w.close();
+            params.close();
             throw e;
         }
     }
 
-    /** A VAE over given parameters (original key names), e.g. random weights for tests and benchmarks. */
-    public static WanVae of(WanVaeConfig config, Params params) {
-        Engine.init();
-        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
-        return new WanVae(config, VaeLayout.ORIGINAL, norm, params, null);
+    /** Random float32 weights at {@code config}'s dims: kernels N(0, 1/fan_in), biases 0, gains 1. */
+    public static WanVae random(WanVaeConfig config, long seed) {
+        return of(config, Params.fresh(Init.vae(), seed, DType.F32, false));
     }
 
-    /** Random float32 weights at {@code config}'s dims (see {@link VaeCheckpoints#random}). */
-    public static WanVae random(WanVaeConfig config, long seed) {
-        Params p = VaeCheckpoints.random(config, seed);
-        try {
-            return of(config, p);
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
+    /** {@link #random} weights that require grad, for training from scratch. */
+    public static WanVae trainable(WanVaeConfig config, long seed) {
+        return of(config, Params.fresh(Init.vae(), seed, DType.F32, true));
+    }
+
+    /** Every parameter of a VAE of {@code config}, in declaration order: the module tree's own inventory. */
+    public static List<Params.Declared> declared(WanVaeConfig config) {
+        try (WanVae shapes = of(config, Params.shapesOnly())) {
+            return shapes.params.declared();
         }
     }
 
@@ -356,13 +376,6 @@ public final class WanVae implements AutoCloseable {
                     + Arrays.toString(s));
     }
 
-    private void rejectUnusedTensors() {
-        Set<String> unused = params.unusedSourceKeys();
-        if (!unused.isEmpty())
-            throw new ModelLoadException(weights.source() + " holds " + unused.size() + " tensors this VAE config ("
-                    + config + ") does not use, e.g. " + unused.stream().limit(5).toList());
-    }
-
     int decoderCacheSlots() {
         return decoder.cacheSlots();
     }
@@ -374,6 +387,5 @@ public final class WanVae implements AutoCloseable {
     @Override
     public void close() {
         params.close();
-        if (weights != null) weights.close();
     }
 }

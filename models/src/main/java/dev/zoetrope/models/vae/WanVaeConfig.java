@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
@@ -21,19 +23,26 @@ import dev.zoetrope.models.nn.ModelLoadException;
  * @param attnScales         spatial scales (1, 0.5, ...) whose encoder levels get attention blocks
  * @param temperalDownsample per encoder level transition, whether time is halved too ({@code [false,true,true]})
  */
-public record WanVaeConfig(int baseDim, int zDim, List<Integer> dimMult, int numResBlocks, List<Double> attnScales,
-                           List<Boolean> temperalDownsample) {
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record WanVaeConfig(@JsonProperty("base_dim") @JsonAlias("dim") int baseDim,
+                           @JsonProperty("z_dim") int zDim,
+                           @JsonProperty("dim_mult") List<Integer> dimMult,
+                           @JsonProperty("num_res_blocks") int numResBlocks,
+                           @JsonProperty("attn_scales") List<Double> attnScales,
+                           @JsonProperty("temperal_downsample") List<Boolean> temperalDownsample) {
 
     public WanVaeConfig {
+        if (dimMult == null || attnScales == null || temperalDownsample == null)
+            throw new ConfigException("VAE dim_mult, attn_scales and temperal_downsample must be lists");
         dimMult = List.copyOf(dimMult);
         attnScales = List.copyOf(attnScales);
         temperalDownsample = List.copyOf(temperalDownsample);
         if (baseDim < 1 || zDim < 1 || numResBlocks < 1)
-            throw new IllegalArgumentException("VAE base_dim, z_dim and num_res_blocks must be positive");
+            throw new ConfigException("VAE base_dim, z_dim and num_res_blocks must be positive");
         if (dimMult.isEmpty() || dimMult.stream().anyMatch(m -> m < 1))
-            throw new IllegalArgumentException("VAE dim_mult must be a non-empty list of positive numbers");
+            throw new ConfigException("VAE dim_mult must be a non-empty list of positive numbers");
         if (temperalDownsample.size() != dimMult.size() - 1)
-            throw new IllegalArgumentException("VAE temperal_downsample needs " + (dimMult.size() - 1)
+            throw new ConfigException("VAE temperal_downsample needs " + (dimMult.size() - 1)
                     + " entries (one per level transition), not " + temperalDownsample.size());
     }
 
@@ -84,38 +93,7 @@ public record WanVaeConfig(int baseDim, int zDim, List<Integer> dimMult, int num
      * ({@code dim}). Absent fields take the Wan 2.1 defaults.
      */
     public static WanVaeConfig read(Path file) {
-        JsonNode n = Json.readTree(file);
-        WanVaeConfig d = wan21();
-        try {
-            int base = n.has("base_dim") ? intField(n, "base_dim") : n.has("dim") ? intField(n, "dim") : d.baseDim;
-            return new WanVaeConfig(base,
-                    n.has("z_dim") ? intField(n, "z_dim") : d.zDim,
-                    n.has("dim_mult") ? list(n, "dim_mult", JsonNode::isInt, JsonNode::asInt) : d.dimMult,
-                    n.has("num_res_blocks") ? intField(n, "num_res_blocks") : d.numResBlocks,
-                    n.has("attn_scales") ? list(n, "attn_scales", JsonNode::isNumber, JsonNode::asDouble) : d.attnScales,
-                    n.has("temperal_downsample")
-                            ? list(n, "temperal_downsample", JsonNode::isBoolean, JsonNode::asBoolean)
-                            : d.temperalDownsample);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static int intField(JsonNode n, String name) {
-        if (!n.get(name).isInt()) throw new IllegalArgumentException("field '" + name + "' must be a whole number");
-        return n.get(name).asInt();
-    }
-
-    private static <T> List<T> list(JsonNode n, String name, java.util.function.Predicate<JsonNode> ok,
-                                    Function<JsonNode, T> read) {
-        JsonNode a = n.get(name);
-        if (!a.isArray()) throw new IllegalArgumentException("field '" + name + "' must be a list");
-        List<T> out = new ArrayList<>();
-        for (JsonNode e : a) {
-            if (!ok.test(e)) throw new IllegalArgumentException("field '" + name + "' holds a bad entry: " + e);
-            out.add(read.apply(e));
-        }
-        return out;
+        return Json.overlay(wan21(), Json.readTree(file), WanVaeConfig.class, file.toString());
     }
 
     /**

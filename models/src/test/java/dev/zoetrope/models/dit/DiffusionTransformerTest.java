@@ -1,5 +1,7 @@
 package dev.zoetrope.models.dit;
 
+import dev.zoetrope.models.ModelFamily;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -61,7 +63,7 @@ class DiffusionTransformerTest {
         try (DiffusionTransformer m = linum(Attention.Kernel.AUTO)) {
             DitConfig c = m.config();
             JsonNode r = ditReadme(LINUM);
-            assertEquals(DitFamily.LINUM, c.family());
+            assertEquals(ModelFamily.LINUM, c.family());
             assertEquals(r.get("dim").asInt(), c.dim());
             assertEquals(r.get("ffn_dim").asInt(), c.ffnDim());
             assertEquals(r.get("num_layers").asInt(), c.numLayers());
@@ -116,7 +118,7 @@ class DiffusionTransformerTest {
         try (DiffusionTransformer m = wan(WAN.resolve("wan_dit.safetensors")); Weights io = Weights.open(WAN.resolve("wan_io.safetensors"));
              PointerScope scope = new PointerScope()) {
             DitConfig c = m.config();
-            assertEquals(DitFamily.WAN, c.family());
+            assertEquals(ModelFamily.WAN, c.family());
             assertTrue(c.textEmbeddingBias() && c.crossAttnKvBias() && !c.affineModulatedNorms() && !c.frameMask());
             assertEquals(1e-6, c.layerNormEps());
             assertEquals(DitKeyLayout.WAN_ORIGINAL, m.layout().orElseThrow());

@@ -1,5 +1,7 @@
 package dev.zoetrope.models.dit;
 
+import dev.zoetrope.models.ModelFamily;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -34,8 +36,8 @@ class DitConfigTest {
     void readsWanOriginalConfig() {
         DitConfig c = DitConfig.fromJson(json("""
                 {"_class_name": "WanModel", "dim": 1536, "eps": 1e-06, "ffn_dim": 8960, "freq_dim": 256, "in_dim": 16,
-                 "model_type": "t2v", "num_heads": 12, "num_layers": 30, "out_dim": 16, "text_len": 512}"""), DitFamily.LINUM);
-        assertEquals(DitFamily.WAN, c.family());
+                 "model_type": "t2v", "num_heads": 12, "num_layers": 30, "out_dim": 16, "text_len": 512}"""), ModelFamily.LINUM);
+        assertEquals(ModelFamily.WAN, c.family());
         assertEquals(1536, c.dim());
         assertEquals(12, c.numHeads());
         assertEquals(128, c.headDim());
@@ -49,14 +51,14 @@ class DitConfigTest {
                 {"_class_name": "WanTransformer3DModel", "num_attention_heads": 12, "attention_head_dim": 128,
                  "in_channels": 16, "out_channels": 16, "text_dim": 4096, "freq_dim": 256, "ffn_dim": 8960,
                  "num_layers": 30, "cross_attn_norm": true, "qk_norm": "rms_norm_across_heads", "eps": 1e-06,
-                 "patch_size": [1, 2, 2]}"""), DitFamily.LINUM);
-        assertEquals(DitConfig.defaults(DitFamily.WAN), c);
+                 "patch_size": [1, 2, 2]}"""), ModelFamily.LINUM);
+        assertEquals(ModelFamily.WAN.dit(), c);
     }
 
     @Test
     void readsLinumFixtureReadme() {
         Path fixtures = Path.of(System.getProperty("zoetrope.fixtures"));
-        DitConfig c = DitConfig.fromJson(Json.readTree(fixtures.resolve("linum-tiny/README.json")).get("dit"), DitFamily.LINUM);
+        DitConfig c = DitConfig.fromJson(Json.readTree(fixtures.resolve("linum-tiny/README.json")).get("dit"), ModelFamily.LINUM);
         assertEquals(64, c.dim());
         assertEquals(2, c.numHeads());
         assertEquals(16, c.textLen());
@@ -68,20 +70,20 @@ class DitConfigTest {
 
     @Test
     void roundTripsThroughJson() {
-        DitConfig c = DitConfig.defaults(DitFamily.LINUM).withNumLayers(3);
-        assertEquals(c, DitConfig.fromJson(Json.SNAKE.valueToTree(c.toJson()), DitFamily.WAN));
+        DitConfig c = ModelFamily.LINUM.dit().withNumLayers(3);
+        assertEquals(c, DitConfig.fromJson(Json.SNAKE.valueToTree(c.toJson()), ModelFamily.WAN));
     }
 
     @Test
     void badFieldsAreNamed() {
         ConfigException notNumber = assertThrows(ConfigException.class,
-                () -> DitConfig.fromJson(json("{\"dim\": \"wide\"}"), DitFamily.LINUM));
+                () -> DitConfig.fromJson(json("{\"dim\": \"wide\"}"), ModelFamily.LINUM));
         assertTrue(notNumber.getMessage().contains("'dim'"), notNumber.getMessage());
         ConfigException heads = assertThrows(ConfigException.class,
-                () -> DitConfig.fromJson(json("{\"dim\": 1000, \"num_heads\": 3}"), DitFamily.LINUM));
+                () -> DitConfig.fromJson(json("{\"dim\": 1000, \"num_heads\": 3}"), ModelFamily.LINUM));
         assertTrue(heads.getMessage().contains("num_heads"), heads.getMessage());
         ConfigException patch = assertThrows(ConfigException.class,
-                () -> DitConfig.fromJson(json("{\"patch_size\": [1, 2]}"), DitFamily.LINUM));
+                () -> DitConfig.fromJson(json("{\"patch_size\": [1, 2]}"), ModelFamily.LINUM));
         assertTrue(patch.getMessage().contains("patch_size"), patch.getMessage());
     }
 
@@ -107,7 +109,7 @@ class DitConfigTest {
     @Test
     void randomLinumCheckpointLoadsWithInferredConfig(@TempDir Path tmp) throws IOException {
         Engine.init();
-        DitConfig c = new DitConfig(DitFamily.LINUM, 256, 512, 2, 2, 32, 48, 256, 16, 16, new DitConfig.PatchSize(1, 2, 2),
+        DitConfig c = new DitConfig(ModelFamily.LINUM, 256, 512, 2, 2, 32, 48, 256, 16, 16, new DitConfig.PatchSize(1, 2, 2),
                 1e-5, 1e-6, false, false, true, true, true, true);
         Path file = tmp.resolve("360p.safetensors");
         DitCheckpoints.writeRandom(file, c, DitKeyLayout.LINUM, DType.BF16, 3);

@@ -27,7 +27,7 @@ class AttentionTest {
     static Tensor reference(Tensor q, Tensor k, Tensor v, long[] valid) {
         Tensor qh = q.to(ScalarType.Double).transpose(1, 2), kh = k.to(ScalarType.Double).transpose(1, 2);
         Tensor vh = v.to(ScalarType.Double).transpose(1, 2);
-        Tensor scores = torch.matmul(qh, kh.transpose(-1, -2)).mul(new Scalar(1.0 / Math.sqrt(D)));
+        Tensor scores = torch.matmul(qh, kh.transpose(-1, -2)).mul(Ops.scalar(1.0 / Math.sqrt(D)));
         double[] add = new double[B * L * L], rows = new double[B * L];
         for (int b = 0; b < B; b++)
             for (int i = 0; i < L; i++) {
@@ -101,11 +101,11 @@ class AttentionTest {
     void bf16SoftmaxIsWithinOneBf16UlpOfExact() {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(9);
-            Tensor scores = torch.randn(8, 64, 3000).mul(new Scalar(4.0)).to(ScalarType.BFloat16);
+            Tensor scores = torch.randn(8, 64, 3000).mul(Ops.scalar(4.0)).to(ScalarType.BFloat16);
             Tensor direct = torch.softmax(scores, -1).to(ScalarType.Double);
             Tensor exact = torch.softmax(scores.to(ScalarType.Double), -1);
             // relative error per element; a bf16-accumulated sum over 3000 keys would be far off
-            double worst = direct.sub(exact).abs().div(exact.add(new Scalar(1e-30))).max().item_double();
+            double worst = direct.sub(exact).abs().div(exact.add(Ops.scalar(1e-30))).max().item_double();
             assertTrue(worst <= 1.0 / 256, "bf16 softmax is " + worst + " off in relative terms");
         }
     }

@@ -30,7 +30,7 @@ class ConvolutionGradientTest {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(7);
             Tensor x = threeD ? torch.randn(batch, in, frames, size, size) : torch.randn(batch, in, size, size);
-            Tensor w = (threeD ? torch.randn(out, in, 3, 3, 3) : torch.randn(out, in, 3, 3)).mul(new Scalar(0.2));
+            Tensor w = (threeD ? torch.randn(out, in, 3, 3, 3) : torch.randn(out, in, 3, 3)).mul(Ops.scalar(0.2));
             Tensor b = torch.randn(out);
             Tensor[][] grads = new Tensor[2][];
             Tensor upstream = null;
@@ -41,7 +41,7 @@ class ConvolutionGradientTest {
                                   : Ops.conv2d(xi, wi, bi, new long[]{1, 1}, new long[]{1, 1});
                 if (upstream == null) upstream = torch.randn(y.sizes().vec().get());
                 y.mul(upstream.to(dt)).sum().backward();
-                grads[dt == ScalarType.Float ? 0 : 1] = new Tensor[]{xi.grad(), wi.grad(), bi.grad()};
+                grads[ScalarTypes.same(dt, ScalarType.Float) ? 0 : 1] = new Tensor[]{xi.grad(), wi.grad(), bi.grad()};
             }
             double[] errors = new double[3];
             for (int i = 0; i < 3; i++) {

@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -72,7 +74,8 @@ class ModelDirectoryTest {
         assertEquals(3.0, d.shift(), "no shift of its own: the family's");
 
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160]}}");
-        assertThrows(dev.zoetrope.core.config.ConfigException.class, d::capabilities);
+        var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, () -> ModelDirectory.detect(z), "parsed once, when opened");
+        assertTrue(e.getMessage().contains("resolutions.96p"), e.getMessage());
     }
 
     @Test
@@ -85,8 +88,9 @@ class ModelDirectoryTest {
 
         for (String bad : List.of("0", "-2", "\"three\"")) {
             touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": " + bad + "}");
-            var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, d::shift, bad);
-            assertTrue(e.getMessage().contains("shift must be a positive number"), e.getMessage());
+            var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, () -> ModelDirectory.detect(z), bad);
+            assertTrue(e.getMessage().contains("shift") && e.getMessage().contains("must be a") && e.getMessage().contains("number"),
+                    e.getMessage());
         }
     }
 

@@ -19,7 +19,7 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
@@ -40,10 +40,10 @@ class RandomModelEndToEndTest {
         Engine.init();
     }
 
-    static RandomCheckpoints.Spec tinySpec(DitFamily family) {
+    static RandomCheckpoints.Spec tinySpec(ModelFamily family) {
         ObjectNode o = Json.PLAIN.createObjectNode();
         o.put("dim", 64).put("ffn_dim", 96).put("num_heads", 2).put("num_layers", 1).put("text_dim", 32).put("text_len", 16);
-        DitConfig dit = DitConfig.defaults(family).withOverrides(o);
+        DitConfig dit = family.dit().withOverrides(o);
         int vocab = Tokenizers.load(tokenizer()).vocabSize();
         return new RandomCheckpoints.Spec(dit, WanVaeConfig.wan21().withBaseDim(8), 1, 4, 48, tokenizer(), vocab, DType.F32, 11);
     }
@@ -73,7 +73,7 @@ class RandomModelEndToEndTest {
     @Test
     void zoetropeLayoutGeneratesAnMp4WithPngFramesAndGif() throws IOException {
         Path dir = tmp.resolve("zoetrope-tiny");
-        RandomCheckpoints.linum(dir, tinySpec(DitFamily.LINUM), "tiny",
+        RandomCheckpoints.linum(dir, tinySpec(ModelFamily.LINUM), "tiny",
                 Map.of("resolutions", Map.of("tiny", List.of(32, 24)), "fps", 8, "default_steps", 2, "min_seconds", 1, "default_seconds", 1));
         ModelDirectory model = ModelDirectory.detect(dir);
         assertEquals(ModelDirectory.Layout.ZOETROPE, model.layout());
@@ -101,7 +101,7 @@ class RandomModelEndToEndTest {
 
     @Test
     void wanOriginalAndDiffusersLayoutsGiveIdenticalFrames() throws IOException {
-        RandomCheckpoints.Spec spec = tinySpec(DitFamily.WAN);
+        RandomCheckpoints.Spec spec = tinySpec(ModelFamily.WAN);
         Path original = tmp.resolve("wan"), diffusers = tmp.resolve("wan-diffusers");
         RandomCheckpoints.wanOriginal(original, spec);
         RandomCheckpoints.wanDiffusers(diffusers, spec);
@@ -132,7 +132,7 @@ class RandomModelEndToEndTest {
     @Test
     void aMissingOrMisshapenDitTensorIsNamedWithItsShape() throws IOException {
         Path dir = tmp.resolve("broken");
-        RandomCheckpoints.linum(dir, tinySpec(DitFamily.LINUM), "360p", Map.of("fps", 8));
+        RandomCheckpoints.linum(dir, tinySpec(ModelFamily.LINUM), "360p", Map.of("fps", 8));
         Path dit = dir.resolve("dit/360p.safetensors");
         rewrite(dit, "model.blocks.0.cross_attn.o.weight", null);
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> generate(dir));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
 import dev.zoetrope.video.VideoInfo;
@@ -34,9 +34,9 @@ class RealDimsEndToEndTest {
         Engine.init();
     }
 
-    static RandomCheckpoints.Spec realSpec(DitFamily family) {
+    static RandomCheckpoints.Spec realSpec(ModelFamily family) {
         Path tok = RandomModelEndToEndTest.tokenizer();
-        return new RandomCheckpoints.Spec(DitConfig.defaults(family).withNumLayers(1), WanVaeConfig.wan21(), 1, 8, 256, tok,
+        return new RandomCheckpoints.Spec(family.dit().withNumLayers(1), WanVaeConfig.wan21(), 1, 8, 256, tok,
                 Tokenizers.load(tok).vocabSize(), DType.F32, 5);
     }
 
@@ -47,7 +47,7 @@ class RealDimsEndToEndTest {
     @Test
     void linumLayoutGeneratesA360pClipThatFfprobeReads() throws Exception {
         Path dir = tmp.resolve("linum-360p");
-        RandomCheckpoints.linum(dir, realSpec(DitFamily.LINUM), "360p", null);
+        RandomCheckpoints.linum(dir, realSpec(ModelFamily.LINUM), "360p", null);
         ModelDirectory model = ModelDirectory.detect(dir);
         TextToVideo.Parts p = ModelLoader.parts(model);
         ModelCapabilities c = p.capabilities();
@@ -73,7 +73,7 @@ class RealDimsEndToEndTest {
 
     @Test
     void wanLayoutsGiveIdenticalClipsAtRealDims() throws IOException {
-        RandomCheckpoints.Spec spec = realSpec(DitFamily.WAN);
+        RandomCheckpoints.Spec spec = realSpec(ModelFamily.WAN);
         Path original = tmp.resolve("wan"), diffusers = tmp.resolve("wan-diffusers");
         RandomCheckpoints.wanOriginal(original, spec);
         RandomCheckpoints.wanDiffusers(diffusers, spec);

@@ -1,5 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
+import dev.zoetrope.models.ModelFamily;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -10,7 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -21,6 +22,7 @@ import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.nn.Ops;
 
 /** The pipeline's orchestration with stand-in parts: memory plan, batching, cancellation, frame flow. */
 class TextToVideoTest {
@@ -44,7 +46,7 @@ class TextToVideoTest {
         @Override
         public Tensor encode(String prompt) {
             events.add("encode '" + prompt + "'");
-            return torch.full(new long[]{prompt.length() + 1, 4}, new Scalar(0.1 * (prompt.length() + 1)));
+            return torch.full(new long[]{prompt.length() + 1, 4}, Ops.scalar(0.1 * (prompt.length() + 1)));
         }
 
         @Override
@@ -69,7 +71,7 @@ class TextToVideoTest {
             forwards.incrementAndGet();
             TensorVector parts = new TensorVector();
             for (int b = 0; b < contexts.size(); b++)
-                parts.push_back(x.narrow(0, b, 1).mul(new Scalar(0.5)).add(contexts.get(b).mean()).add(new Scalar(timestep / 1000)));
+                parts.push_back(x.narrow(0, b, 1).mul(Ops.scalar(0.5)).add(contexts.get(b).mean()).add(Ops.scalar(timestep / 1000)));
             return torch.cat(parts, 0);
         }
 
@@ -192,7 +194,7 @@ class TextToVideoTest {
             List<String> events = new ArrayList<>();
             FakeDit dit = new FakeDit(events);
             Tensor x = Tensors.fromFloats(new float[]{1, 2, 3, 4, 5, 6}, 1, 1, 1, 2, 3);
-            Tensor cond = torch.full(new long[]{3, 4}, new Scalar(0.7)), uncond = torch.full(new long[]{1, 4}, new Scalar(-0.2));
+            Tensor cond = torch.full(new long[]{3, 4}, Ops.scalar(0.7)), uncond = torch.full(new long[]{1, 4}, Ops.scalar(-0.2));
             GuidedVelocity.Prediction a = TextToVideo.guided(dit, cond, uncond, true).predict(x, 500);
             GuidedVelocity.Prediction b = TextToVideo.guided(dit, cond, uncond, false).predict(x, 500);
             assertEquals(0.0, Tensors.maxAbsDiff(a.cond(), b.cond()));

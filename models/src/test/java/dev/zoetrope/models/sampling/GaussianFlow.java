@@ -1,7 +1,8 @@
 package dev.zoetrope.models.sampling;
 
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * A data distribution whose flow is known in closed form, for testing solvers: data ~ N(mu, s²) per element,
@@ -17,8 +18,8 @@ record GaussianFlow(double mu, double s) {
     Tensor velocity(Tensor x, double sigma) {
         double a = 1 - sigma;
         double gain = a * s * s / (a * a * s * s + sigma * sigma);
-        Tensor data = x.sub(new Scalar(a * mu)).mul(new Scalar(gain)).add(new Scalar(mu));
-        return x.sub(data).div(new Scalar(sigma));
+        Tensor data = x.sub(Ops.scalar(a * mu)).mul(Ops.scalar(gain)).add(Ops.scalar(mu));
+        return x.sub(data).div(Ops.scalar(sigma));
     }
 
     /** Where the exact flow takes the value x at sigma0 when it reaches sigma 0. */

@@ -20,7 +20,7 @@ import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Params;
-import dev.zoetrope.models.text.T5Bench;
+import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizer;
@@ -41,9 +41,23 @@ public final class DitTraining {
      * @param logitMean      mean of the logit-normal sigma distribution
      * @param logitStd       its std
      * @param shift          sigma shift, the same as the sampler's (the exported model's {@code zoetrope.json} carries it)
+     * @param textSeed       seed of the text encoder's initial weights (a recipe's {@code text_seed}, else the run's seed)
      */
     public record Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
-                          double shift) {}
+                          double shift, long textSeed) {
+        /** Options whose text encoder starts from the run's own seed. */
+        public Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
+                       double shift) {
+            this(dit, text, train, captionDropout, logitMean, logitStd, shift, train.seed());
+        }
+
+        public Options withText(T5Config t) {
+            return new Options(dit, t, train, captionDropout, logitMean, logitStd, shift, textSeed);
+        }
+    }
+
+    /** The text encoder's matrices start N(0, 0.02²), as T5's own initialisation. */
+    static final double TEXT_INIT_STD = 0.02;
 
     private DitTraining() {}
 
@@ -54,11 +68,9 @@ public final class DitTraining {
         Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
         Json.write(runDir.resolve("text_model.json"), o.text());
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, o.dit().textLen());
-        Params textParams = T5Bench.randomParams(o.text(), dev.zoetrope.core.engine.DType.F32);
-        textParams.loaded().values().forEach(t -> t.requires_grad_(true));
         try (LatentSet data = LatentSet.read(shards);
-             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults());
-             T5Encoder text = T5Encoder.fromParams(o.text(), textParams)) {
+             T5Encoder text = T5Encoder.random(o.text(), TEXT_INIT_STD, o.textSeed(), DType.F32, true);
+             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults())) {
             float[][] stats = data.channelStats();
             float[] scale = new float[stats[0].length], bias = new float[stats[0].length];
             for (int c = 0; c < scale.length; c++) {
@@ -111,20 +123,7 @@ public final class DitTraining {
 
     /** The text encoder's config in Hugging Face {@code T5Config} names. */
     static String huggingFaceConfig(T5Config c) throws IOException {
-        ObjectNode n = Json.PLAIN.createObjectNode();
-        n.putArray("architectures").add("T5EncoderModel");
-        n.put("model_type", c.perLayerBias() ? "umt5" : "t5");
-        n.put("d_model", c.dModel());
-        n.put("d_kv", c.dKv());
-        n.put("d_ff", c.dFf());
-        n.put("num_heads", c.numHeads());
-        n.put("num_layers", c.numLayers());
-        n.put("relative_attention_num_buckets", c.numBuckets());
-        n.put("relative_attention_max_distance", c.maxDistance());
-        n.put("feed_forward_proj", c.feedForwardProj());
-        n.put("layer_norm_epsilon", c.layerNormEpsilon());
-        n.put("vocab_size", c.vocabSize());
-        n.put("is_encoder_decoder", false);
+        ObjectNode n = c.toHuggingFace();
         n.put("torch_dtype", "float32");
         return Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
     }

@@ -8,6 +8,8 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.models.nn.Ops;
+
 /**
  * The flow-matching objective in the Linum convention: {@code x_s = (1−s)·data + s·noise}, the model
  * predicts {@code noise − data}, and s is drawn logit-normal then shifted like the sampler's schedule,
@@ -35,9 +37,9 @@ public final class FlowMatching {
     /** sigma per sample in (0, 1), float32. */
     public Tensor sampleSigmas(int batch, Generator rng) {
         Tensor u = torch.randn(new long[]{batch}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float))
-                .mul(new Scalar(logitStd)).add(new Scalar(logitMean));
+                .mul(Ops.scalar(logitStd)).add(Ops.scalar(logitMean));
         Tensor s = torch.sigmoid(u);
-        return s.mul(new Scalar(shift)).div(s.mul(new Scalar(shift - 1)).add(new Scalar(1.0)));
+        return s.mul(Ops.scalar(shift)).div(s.mul(Ops.scalar(shift - 1)).add(Ops.scalar(1.0)));
     }
 
     /** Noises {@code data} (B, ...) at fresh sigmas. */
@@ -54,8 +56,8 @@ public final class FlowMatching {
         java.util.Arrays.fill(view, 1);
         view[0] = data.size(0);
         Tensor s = sigmas.view(view);
-        Tensor input = data.mul(s.neg().add(new Scalar(1.0))).add(noise.mul(s));
-        return new Noised(input, sigmas, sigmas.mul(new Scalar(1000.0)), noise.sub(data));
+        Tensor input = data.mul(s.neg().add(Ops.scalar(1.0))).add(noise.mul(s));
+        return new Noised(input, sigmas, sigmas.mul(Ops.scalar(1000.0)), noise.sub(data));
     }
 
     /** Mean squared error between prediction and target, in float32. */

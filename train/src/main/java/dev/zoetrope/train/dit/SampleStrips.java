@@ -27,7 +27,7 @@ import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.LatentScale;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
-import dev.zoetrope.models.pipeline.ModelFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.T5PromptEncoder;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.VaeDecoder;

@@ -5,11 +5,11 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * AdamW with decoupled weight decay over named parameters. Its state is a set of named tensors, so a
@@ -47,11 +47,11 @@ public final class AdamW implements AutoCloseable {
                 Tensor g = p.grad();
                 if (g == null || g.isNull() || !g.defined()) continue;
                 Tensor m = expAvg.get(e.getKey()), v = expAvgSq.get(e.getKey());
-                if (weightDecay > 0 && p.dim() >= 2) p.mul_(new Scalar(1 - lr * weightDecay));
-                m.mul_(new Scalar(beta1)).add_(g, new Scalar(1 - beta1));
-                v.mul_(new Scalar(beta2)).addcmul_(g, g, new Scalar(1 - beta2));
-                Tensor denom = v.div(new Scalar(bc2)).sqrt_().add_(new Scalar(eps));
-                p.addcdiv_(m, denom, new Scalar(-lr / bc1));
+                if (weightDecay > 0 && p.dim() >= 2) p.mul_(Ops.scalar(1 - lr * weightDecay));
+                m.mul_(Ops.scalar(beta1)).add_(g, Ops.scalar(1 - beta1));
+                v.mul_(Ops.scalar(beta2)).addcmul_(g, g, Ops.scalar(1 - beta2));
+                Tensor denom = v.div(Ops.scalar(bc2)).sqrt_().add_(Ops.scalar(eps));
+                p.addcdiv_(m, denom, Ops.scalar(-lr / bc1));
             }
         }
     }

@@ -5,10 +5,10 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.models.nn.Ops;
 
 /** An exponential moving average of the weights; sampling and the shipped model use it. */
 public final class Ema implements AutoCloseable {
@@ -28,7 +28,7 @@ public final class Ema implements AutoCloseable {
     public void update(long step) {
         double d = Math.min(decay, (1.0 + step) / (10.0 + step));
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            params.forEach((k, p) -> shadow.get(k).lerp_(p.detach(), new Scalar(1 - d)));
+            params.forEach((k, p) -> shadow.get(k).lerp_(p.detach(), Ops.scalar(1 - d)));
         }
     }
 

@@ -4,8 +4,9 @@ import java.util.Collection;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+
+import dev.zoetrope.models.nn.Ops;
 
 /** Gradient bookkeeping: global norm, clipping, zeroing. */
 public final class Gradients {
@@ -38,7 +39,7 @@ public final class Gradients {
 
     public static void scale(Collection<Tensor> params, double factor) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            for (Tensor p : params) if (has(p)) p.grad().mul_(new Scalar(factor));
+            for (Tensor p : params) if (has(p)) p.grad().mul_(Ops.scalar(factor));
         }
     }
 

@@ -16,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -24,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.progress.ProgressBar;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * The optimisation loop shared by the DiT, VAE and text trainers: gradient accumulation, global-norm
@@ -135,7 +135,7 @@ public final class Trainer {
                     if (!Double.isFinite(value))
                         throw new IllegalStateException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
                     lossSum += value;
-                    loss.div(new Scalar(cfg.gradAccumulation())).backward();
+                    loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
                 }
                 samples += cfg.batchSize();
             }

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.vae.WanVaeConfig;
 import dev.zoetrope.train.dit.DitTraining;
@@ -53,9 +53,11 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
                     v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
             T5Config text = T5Config.fromJson(n.path("text"), source + " text");
             JsonNode d = n.path("dit");
-            DitConfig ditModel = DitConfig.fromJson(d.path("model"), DitFamily.LINUM);
-            DitTraining.Options dit = new DitTraining.Options(ditModel, text, train(d.path("train")), d.path("caption_dropout").asDouble(0.1),
-                    d.path("logit_mean").asDouble(0), d.path("logit_std").asDouble(1), d.path("shift").asDouble(3));
+            DitConfig ditModel = DitConfig.fromJson(d.path("model"), ModelFamily.LINUM);
+            TrainConfig ditTrain = train(d.path("train"));
+            DitTraining.Options dit = new DitTraining.Options(ditModel, text, ditTrain, d.path("caption_dropout").asDouble(0.1),
+                    d.path("logit_mean").asDouble(0), d.path("logit_std").asDouble(1), d.path("shift").asDouble(3),
+                    d.path("text_seed").asLong(ditTrain.seed()));
             if (vaeModel.zDim() != ditModel.inDim())
                 throw new ConfigException(source + ": the VAE's z_dim " + vaeModel.zDim() + " differs from the DiT's in_dim " + ditModel.inDim());
             if (text.dModel() != ditModel.textDim())

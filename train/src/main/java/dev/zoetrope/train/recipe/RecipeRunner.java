@@ -12,12 +12,12 @@ import java.util.Map;
 import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
-import dev.zoetrope.models.pipeline.ModelFamily;
+import dev.zoetrope.models.pipeline.ZoetropeConfig;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVae;
@@ -112,7 +112,7 @@ public final class RecipeRunner {
     private DitTraining.Options ditOptions() {
         DitTraining.Options o = recipe.dit();
         T5Config text = o.text().withVocabSize(Tokenizers.load(tokenizerDir()).vocabSize());
-        return new DitTraining.Options(o.dit(), text, o.train(), o.captionDropout(), o.logitMean(), o.logitStd(), o.shift());
+        return o.withText(text);
     }
 
     /**
@@ -141,19 +141,13 @@ public final class RecipeRunner {
         Files.copy(work.resolve("vae/export/vae.safetensors"), tmp.resolve("vae/vae.safetensors"));
         Files.copy(work.resolve("vae/export/config.json"), tmp.resolve("vae/config.json"));
         Recipe.Synth s = recipe.synth();
-        ObjectNode z = Json.PLAIN.createObjectNode();
-        z.put("name", "zoetrope-" + recipe.name());
-        z.putObject("resolutions").putArray(recipe.resolution()).add(s.size()).add(s.size());
-        z.put("default_resolution", recipe.resolution());
-        z.put("fps", (int) Math.round(s.fps()));
         double seconds = (s.frames() - 1) / s.fps();
-        z.put("min_seconds", seconds);
-        z.put("max_seconds", seconds);
-        z.put("default_seconds", seconds);
-        recipe.generation().fields().forEachRemaining(e -> z.set(e.getKey(), e.getValue()));
-        z.put("shift", recipe.dit().shift()); // the sampler uses the shift the DiT was trained with
-        z.put("recipe", recipe.name());
-        AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(z) + "\n");
+        ZoetropeConfig made = new ZoetropeConfig("zoetrope-" + recipe.name(), Map.of(recipe.resolution(), List.of(s.size(), s.size())),
+                recipe.resolution(), (int) Math.round(s.fps()), seconds, seconds, seconds, null, null, null, null,
+                recipe.dit().shift(), // the sampler uses the shift the DiT was trained with
+                recipe.name());
+        ZoetropeConfig z = Json.overlay(made, recipe.generation(), ZoetropeConfig.class, "the recipe's generation section");
+        AtomicFiles.writeString(tmp.resolve("zoetrope.json"), Json.CONFIG.writeValueAsString(z) + "\n");
         // the training record travels with the weights: recipe, curves, metrics, VAE round trips, first and last samples
         Map<Path, String> record = new LinkedHashMap<>();
         for (String f : List.of("recipe.json", "vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png",

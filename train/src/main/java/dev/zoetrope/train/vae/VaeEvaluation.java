@@ -21,6 +21,7 @@ import dev.zoetrope.train.synth.SynthSidecar;
 import dev.zoetrope.train.synth.SynthWorld;
 import dev.zoetrope.video.Frame;
 import dev.zoetrope.video.FrameImages;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * How well a VAE keeps what the prompts are about. PSNR alone flatters a VAE on the synthetic world: the
@@ -47,7 +48,7 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
             for (int i = 0; i < clips.size(); i++) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                     Tensor x = clips.batch(new long[]{i}, 0, frames);
-                    Tensor y = torch.clamp(vae.decode(vae.encode(x)), new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0)));
+                    Tensor y = torch.clamp(vae.decode(vae.encode(x)), new ScalarOptional(Ops.scalar(-1.0)), new ScalarOptional(Ops.scalar(1.0)));
                     double mse = torch.mse_loss(y, x).item_double() * 127.5 * 127.5;
                     psnr += 10 * Math.log10(255.0 * 255.0 / Math.max(mse, 1e-10));
                     List<Frame> recon = frames(y.select(0, 0));

@@ -10,10 +10,10 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.vae.VaeCheckpoints;
 import dev.zoetrope.models.vae.VaeLayout;
@@ -64,14 +64,11 @@ public final class VaeTraining {
     public static Result run(Path data, Path heldOut, Path runDir, Options o, boolean resume) throws IOException {
         Files.createDirectories(runDir);
         Json.write(runDir.resolve("vae_model.json"), o.model());
-        Params params = VaeCheckpoints.random(o.model(), o.train().seed());
-        startWithSmallVariance(params, o.model().zDim());
-        params.loaded().values().forEach(t -> t.requires_grad_(true));
-        try (WanVae vae = WanVae.of(o.model(), params); ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
+        try (WanVae vae = WanVae.trainable(o.model(), o.train().seed()); ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
+            startWithSmallVariance(vae.params(), o.model().zDim());
             VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight());
             new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
-        params.close();
         Path export = export(runDir, o.model());
         VaeEvaluation eval;
         try (WanVae trained = WanVae.load(export)) {
@@ -95,7 +92,7 @@ public final class VaeTraining {
 
     private static void startWithSmallVariance(Params params, int zDim) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            params.get("conv1.bias").narrow(0, zDim, zDim).fill_(new Scalar(INITIAL_LOG_VARIANCE));
+            params.tensor("conv1.bias").narrow(0, zDim, zDim).fill_(Ops.scalar(INITIAL_LOG_VARIANCE));
         }
     }
 

@@ -17,6 +17,7 @@ import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.loop.TrainingTask;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * Trains a Wan-architecture VAE: reconstruction (weighted MSE in [−1, 1] pixels) plus a small KL term toward N(0, 1),
@@ -77,14 +78,14 @@ public final class VaeTrainingTask implements TrainingTask {
                 new TensorOptions(ScalarType.Long)))[0];
         Tensor x = clips.batch(idx, start, windowFrames);
         WanVae.Posterior q = vae.posterior(x);
-        Tensor logVar = torch.clamp(q.logVariance(), new org.bytedeco.pytorch.ScalarOptional(new Scalar(-30.0)),
-                new org.bytedeco.pytorch.ScalarOptional(new Scalar(20.0)));
+        Tensor logVar = torch.clamp(q.logVariance(), new org.bytedeco.pytorch.ScalarOptional(Ops.scalar(-30.0)),
+                new org.bytedeco.pytorch.ScalarOptional(Ops.scalar(20.0)));
         Tensor eps = torch.randn(Tensors.shape(q.mean()), new GeneratorOptional(rng), new TensorOptions(ScalarType.Float));
-        Tensor z = q.mean().add(eps.mul(torch.exp(logVar.mul(new Scalar(0.5)))));
+        Tensor z = q.mean().add(eps.mul(torch.exp(logVar.mul(Ops.scalar(0.5)))));
         Tensor recon = vae.reconstruct(z);
-        Tensor mse = recon.sub(x).pow(new Scalar(2)).mul(pixelWeights(x, salientWeight)).mean();
-        Tensor kl = q.mean().pow(new Scalar(2)).add(torch.exp(logVar)).sub(new Scalar(1.0)).sub(logVar).mean().mul(new Scalar(0.5));
-        return mse.add(kl.mul(new Scalar(klWeight)));
+        Tensor mse = recon.sub(x).pow(Ops.scalar(2)).mul(pixelWeights(x, salientWeight)).mean();
+        Tensor kl = q.mean().pow(Ops.scalar(2)).add(torch.exp(logVar)).sub(Ops.scalar(1.0)).sub(logVar).mean().mul(Ops.scalar(0.5));
+        return mse.add(kl.mul(Ops.scalar(klWeight)));
     }
 
     /** (B, 1, T, H, W) weights, mean 1 per clip: 1 for background-coloured pixels, up to {@code salientWeight} for salient ones. */
@@ -93,8 +94,8 @@ public final class VaeTrainingTask implements TrainingTask {
         Tensor flat = x.flatten(3, 4);
         Tensor median = flat.median(3, true).get0().unsqueeze(4);
         Tensor distance = x.sub(median).abs().sum(new long[]{1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
-        Tensor salience = distance.div(new Scalar(SALIENT_DISTANCE)).clamp_max(new Scalar(1.0));
-        Tensor w = salience.mul(new Scalar(salientWeight - 1)).add(new Scalar(1.0));
+        Tensor salience = distance.div(Ops.scalar(SALIENT_DISTANCE)).clamp_max(Ops.scalar(1.0));
+        Tensor w = salience.mul(Ops.scalar(salientWeight - 1)).add(Ops.scalar(1.0));
         return w.div(w.mean(new long[]{1, 2, 3, 4}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
     }
 

@@ -21,7 +21,7 @@ import dev.zoetrope.core.engine.Tensors;
 
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitFamily;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.LatentScale;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
@@ -38,7 +38,7 @@ import dev.zoetrope.train.vae.VaeTraining;
 
 /** dataset → VAE → latent shards → joint DiT + text training → checkpoint → resume → sample strips → export, on a micro config. */
 class TinyPipelineTrainingTest {
-    static final DitConfig DIT = new DitConfig(DitFamily.LINUM, 32, 64, 2, 1, 32, 16, 8, 4, 4, new DitConfig.PatchSize(1, 2, 2),
+    static final DitConfig DIT = new DitConfig(ModelFamily.LINUM, 32, 64, 2, 1, 32, 16, 8, 4, 4, new DitConfig.PatchSize(1, 2, 2),
             1e-5, 1e-6, false, false, true, true, true, true);
     static final T5Config TEXT = new T5Config(16, 8, 32, 2, 1, 8, 16, "gated-gelu", 1e-6, 200, false);
 

@@ -5,7 +5,6 @@ import java.util.Map;
 
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -21,9 +20,9 @@ final class ToyRegression implements TrainingTask {
     ToyRegression(long seed) {
         Engine.init();
         Generator g = torch.make_generator_cpu(seed);
-        params.put("w1", param(torch.randn(new long[]{32, 2}, new GeneratorOptional(g), new TensorOptions()).mul(new Scalar(0.5))));
+        params.put("w1", param(torch.randn(new long[]{32, 2}, new GeneratorOptional(g), new TensorOptions()).mul(Ops.scalar(0.5))));
         params.put("b1", param(torch.zeros(32)));
-        params.put("w2", param(torch.randn(new long[]{1, 32}, new GeneratorOptional(g), new TensorOptions()).mul(new Scalar(0.2))));
+        params.put("w2", param(torch.randn(new long[]{1, 32}, new GeneratorOptional(g), new TensorOptions()).mul(Ops.scalar(0.2))));
         params.put("b2", param(torch.zeros(1)));
     }
 
@@ -38,8 +37,8 @@ final class ToyRegression implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        Tensor x = torch.rand(new long[]{batchSize, 2}, new GeneratorOptional(rng), new TensorOptions()).mul(new Scalar(2)).sub(new Scalar(1));
-        Tensor y = torch.sin(x.select(1, 0).mul(new Scalar(3))).add(x.select(1, 1).pow(new Scalar(2))).unsqueeze(1);
+        Tensor x = torch.rand(new long[]{batchSize, 2}, new GeneratorOptional(rng), new TensorOptions()).mul(Ops.scalar(2)).sub(Ops.scalar(1));
+        Tensor y = torch.sin(x.select(1, 0).mul(Ops.scalar(3))).add(x.select(1, 1).pow(Ops.scalar(2))).unsqueeze(1);
         Tensor h = torch.tanh(Ops.linear(x, params.get("w1"), params.get("b1")));
         Tensor pred = Ops.linear(h, params.get("w2"), params.get("b2"));
         return torch.mse_loss(pred, y);
