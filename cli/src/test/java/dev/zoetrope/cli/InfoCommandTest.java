@@ -91,7 +91,7 @@ class InfoCommandTest {
         Files.copy(fixtures().resolve("linum-tiny/vae.safetensors"), root.resolve("vae/vae.safetensors"));
         Files.copy(fixtures().resolve("t5-tiny/t5_encoder.safetensors"), root.resolve("t5/text_encoder/model.safetensors"));
         Files.writeString(root.resolve("t5/text_encoder/config.json"),
-                "{\"model_type\": \"t5\", \"d_model\": 32, \"num_layers\": 3, \"num_heads\": 4, \"vocab_size\": 428}");
+                "{\"model_type\": \"t5\", \"d_model\": 32, \"d_kv\": 8, \"d_ff\": 64, \"num_layers\": 3, \"num_heads\": 4, \"vocab_size\": 428}");
         Files.copy(fixtures().resolve("t5-tiny/spiece.model"), root.resolve("t5/tokenizer/spiece.model"));
 
         CliRun r = CliRun.of("info", root.toString());
@@ -112,7 +112,7 @@ class InfoCommandTest {
         Path root = Files.createDirectories(tmp.resolve("umt5"));
         Files.copy(fixtures().resolve("t5-tiny/umt5_encoder.safetensors"), root.resolve("model.safetensors"));
         Files.writeString(root.resolve("config.json"),
-                "{\"model_type\": \"umt5\", \"d_model\": 32, \"num_layers\": 3, \"num_heads\": 4, \"vocab_size\": 428}");
+                "{\"model_type\": \"umt5\", \"d_model\": 32, \"d_kv\": 8, \"d_ff\": 64, \"num_layers\": 3, \"num_heads\": 4, \"vocab_size\": 428}");
         CliRun r = CliRun.of("info", root.toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("Hugging Face UMT5 directory"), r.out());

@@ -138,6 +138,18 @@ public final class Scopes {
         return p;
     }
 
+    /**
+     * Runs {@code body} in a fresh scope (its temporaries freed on return) and returns its result pinned, as
+     * {@link #pin} does: for tensors that outlive every scope, such as weights as they are loaded.
+     */
+    public static <T extends Pointer> T pinned(Supplier<T> body) {
+        try (PointerScope inner = new PointerScope()) {
+            T result = body.get();
+            result.retainReference();
+            return result;
+        }
+    }
+
     /** Frees an object pinned with {@link #pin}. */
     public static void release(Pointer p) {
         if (p != null && !p.isNull()) p.releaseReference();

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -119,10 +118,7 @@ public final class Params implements AutoCloseable {
         declared.putIfAbsent(key, new Declared(key, shape.clone(), role));
         Tensor t = tensors.get(key);
         if (t == null) {
-            try (PointerScope scope = new PointerScope()) {
-                t = create(key, role, shape);
-                t.retainReference();
-            }
+            t = Scopes.pinned(() -> create(key, role, shape));
             tensors.put(key, t);
         } else {
             checkShape(key, Tensors.shape(t), shape);

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.text.T5Config;
 
 /**
  * A checkpoint directory and where each part of the model lives in it. {@link #detect} recognises:
@@ -41,10 +43,13 @@ import dev.zoetrope.models.nn.ModelLoadException;
  * @param resolution the resolution the checkpoint was made for (from Linum's file name), or the family default
  * @param ditSettings the parsed {@code ditConfig} (fields over what the weights tell), or null
  * @param zoetrope the parsed {@code zoetropeConfig}, or null
+ * @param textConfig the text encoder's parsed {@code config.json}
+ * @param vaeSettings the parsed {@code vaeConfig}, or null
  */
 public record ModelDirectory(Path root, ModelFamily family, Layout layout, String resolution, Path ditWeights,
                              Path ditConfig, Path vaeWeights, Path vaeConfig, Path textEncoder, Path tokenizer,
-                             Path zoetropeConfig, JsonNode ditSettings, ZoetropeConfig zoetrope) {
+                             Path zoetropeConfig, JsonNode ditSettings, ZoetropeConfig zoetrope, T5Config textConfig,
+                             JsonNode vaeSettings) {
     /** A zoetrope model's own settings, overriding the family's: see {@link ZoetropeConfig}. */
     public static final String ZOETROPE_CONFIG = "zoetrope.json";
 
@@ -161,7 +166,7 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
         Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
         return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope,
-                readOrNull(ditConfig), settings);
+                readOrNull(ditConfig), settings, T5Config.read(text.resolve("config.json")), readOrNull(vaeConfig));
     }
 
     private static ModelDirectory wanDiffusers(Path dir) {
@@ -176,8 +181,10 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         Path text = requireDir(dir.resolve("text_encoder"), "the umT5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("tokenizer"));
         Path config = transformer.resolve("config.json");
+        Path vaeConfig = optionalFile(vae.resolve("config.json"));
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_DIFFUSERS, wanResolution(), transformer,
-                config, vae, optionalFile(vae.resolve("config.json")), text, tok, null, Json.readTree(config), null);
+                config, vae, vaeConfig, text, tok, null, Json.readTree(config), null, T5Config.read(text.resolve("config.json")),
+                readOrNull(vaeConfig));
     }
 
     private static ModelDirectory wanOriginal(Path dir) throws IOException {
@@ -192,12 +199,15 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
             dit = shards.getFirst();
         }
         Path vae = findVae(dir);
+        Map<Path, JsonNode> configs = new HashMap<>();
         Path text = findSubdir(dir, "the umT5 text encoder (a directory with config.json of model_type umt5 and "
-                + "*.safetensors)", p -> isTextEncoder(p));
+                + "*.safetensors)", p -> isTextEncoder(p, configs));
         Path tok = findSubdir(dir, "the tokenizer (a directory with spiece.model or tokenizer.json, e.g. google/umt5-xxl)",
                 p -> Files.isRegularFile(p.resolve("spiece.model")) || Files.isRegularFile(p.resolve("tokenizer.json")));
+        Path vaeConfig = Files.isDirectory(vae) ? optionalFile(vae.resolve("config.json")) : null;
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_ORIGINAL, wanResolution(), dit, config, vae,
-                null, text, tok, null, Json.readTree(config), null);
+                vaeConfig, text, tok, null, Json.readTree(config), null,
+                T5Config.fromJson(configs.get(text), text.resolve("config.json").toString()), readOrNull(vaeConfig));
     }
 
     private static String wanResolution() {
@@ -217,10 +227,11 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         throw new ModelLoadException(dir + ": missing the VAE: expected a *vae*.safetensors file (e.g. Wan2.1_VAE.safetensors)");
     }
 
-    private static boolean isTextEncoder(Path p) {
+    /** A directory whose config.json is a T5 encoder's; the parsed configs are kept in {@code parsed}. */
+    private static boolean isTextEncoder(Path p, Map<Path, JsonNode> parsed) {
         Path cfg = p.resolve("config.json");
         if (!Files.isRegularFile(cfg)) return false;
-        String type = Json.readTree(cfg).path("model_type").asText("");
+        String type = parsed.computeIfAbsent(p, d -> Json.readTree(cfg)).path("model_type").asText("");
         return type.equals("umt5") || type.equals("t5");
     }
 

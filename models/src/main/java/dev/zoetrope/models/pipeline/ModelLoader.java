@@ -36,7 +36,7 @@ public final class ModelLoader {
     public static TextToVideo.Parts parts(ModelDirectory dir) {
         ModelFamily family = dir.family();
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
-                () -> T5PromptEncoder.load(dir.textEncoder(), dir.tokenizer(), family, dir.textLength()),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength()),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), DitLoadOptions.defaults().withOverrides(dir.ditSettings()))),
                 () -> VaeDecoder.load(dir.vaeWeights()),
                 latentScale(dir));

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.models.text.PromptCleaner;
+import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizer;
 import dev.zoetrope.models.text.Tokenizers;
@@ -26,10 +28,15 @@ public final class T5PromptEncoder implements PromptEncoder {
         this.wanCleaning = wanCleaning;
     }
 
-    /** @param maxTokens truncation length, {@code </s>} included: the DiT's text length */
-    public static T5PromptEncoder load(Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {
+    /**
+     * @param config    the encoder's config, parsed by whoever opened the model directory
+     * @param maxTokens truncation length, {@code </s>} included: the DiT's text length
+     */
+    public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, maxTokens);
-        return new T5PromptEncoder(tokenizer, T5Encoder.load(encoderDir), family == ModelFamily.WAN);
+        try (Weights weights = Weights.open(encoderDir)) {
+            return new T5PromptEncoder(tokenizer, T5Encoder.load(config, weights, null), family == ModelFamily.WAN);
+        }
     }
 
     @Override

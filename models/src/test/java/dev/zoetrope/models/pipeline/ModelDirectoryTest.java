@@ -18,6 +18,12 @@ class ModelDirectoryTest {
     @TempDir
     Path tmp;
 
+    /** A small but complete encoder config: the directory is parsed when it is opened. */
+    static String textConfig(String modelType) {
+        return "{\"model_type\":\"" + modelType + "\",\"d_model\":8,\"d_kv\":4,\"d_ff\":16,\"num_heads\":2,\"num_layers\":1,"
+                + "\"vocab_size\":10}";
+    }
+
     static Path touch(Path p, String content) throws IOException {
         Files.createDirectories(p.getParent());
         Files.writeString(p, content);
@@ -27,7 +33,7 @@ class ModelDirectoryTest {
     Path linumLayout(Path root, String res) throws IOException {
         touch(root.resolve("dit/" + res + ".safetensors"), "");
         touch(root.resolve("vae/vae.safetensors"), "");
-        touch(root.resolve("t5/text_encoder/config.json"), "{\"model_type\":\"t5\"}");
+        touch(root.resolve("t5/text_encoder/config.json"), textConfig("t5"));
         touch(root.resolve("t5/tokenizer/spiece.model"), "");
         return root;
     }
@@ -118,7 +124,7 @@ class ModelDirectoryTest {
         touch(root.resolve("diffusion_pytorch_model.safetensors"), "");
         touch(root.resolve("config.json"), "{\"model_type\":\"t2v\",\"dim\":1536}");
         touch(root.resolve("Wan2.1_VAE.safetensors"), "");
-        touch(root.resolve("umt5-xxl/config.json"), "{\"model_type\":\"umt5\"}");
+        touch(root.resolve("umt5-xxl/config.json"), textConfig("umt5"));
         touch(root.resolve("google/umt5-xxl/tokenizer.json"), "{}");
         ModelDirectory d = ModelDirectory.detect(root);
         assertEquals(ModelFamily.WAN, d.family());
@@ -148,7 +154,7 @@ class ModelDirectoryTest {
         touch(root.resolve("transformer/config.json"), "{}");
         touch(root.resolve("transformer/diffusion_pytorch_model.safetensors"), "");
         touch(root.resolve("vae/diffusion_pytorch_model.safetensors"), "");
-        touch(root.resolve("text_encoder/config.json"), "{\"model_type\":\"umt5\"}");
+        touch(root.resolve("text_encoder/config.json"), textConfig("umt5"));
         touch(root.resolve("tokenizer/spiece.model"), "");
         ModelDirectory d = ModelDirectory.detect(root);
         assertEquals(ModelDirectory.Layout.WAN_DIFFUSERS, d.layout());
