@@ -20,10 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.models.text.TokenizerException;
 
 /**
  * Takes jobs from the queue and runs them on the one shared model.
@@ -150,10 +154,15 @@ public final class JobWorkers implements AutoCloseable {
             return () -> complete(job, partial, result, seconds);
         } catch (GenerationCancelledException e) {
             return () -> stopped(job, partial);
-        } catch (IllegalArgumentException e) {
+        } catch (ModelLoadException | ConfigException | TokenizerException e) {
+            // Bad input too, but the operator's: the model directory the service was started with, not the request.
+            return () -> fail(job, partial, "generation failed: " + e, e);
+        } catch (InvalidRequestException e) {
+            // The model refused the request itself (the validator let it through): the submitter's to fix, no trace.
             return () -> fail(job, partial, "invalid request for this model: " + e.getMessage(), null);
         } catch (Exception | Error e) {
-            // Whatever went wrong inside the model, the job must not stay "running": it fails with the reason.
+            // Anything else is our fault, an IllegalArgumentException from deep in the model included: the job must not
+            // stay "running", it fails with the reason and the stack trace goes to the log.
             return () -> fail(job, partial, "generation failed: " + e, e);
         }
     }

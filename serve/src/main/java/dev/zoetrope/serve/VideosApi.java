@@ -93,7 +93,7 @@ final class VideosApi {
         JobParams params;
         try {
             params = validator.validate(body);
-        } catch (RequestValidator.InvalidRequestException e) {
+        } catch (RequestValidator.InvalidFieldsException e) {
             throw HttpError.fields(400, e.errors());
         }
         Job job;

@@ -256,6 +256,31 @@ class ServiceApiTest {
     }
 
     @Test
+    void aFailureIsTheRequestsFaultOnlyWhenTheModelSaysSo() {
+        // The model refuses the request: the submitter's to fix.
+        JsonNode invalid = finalJob("{\"prompt\":\"" + TestPatternGenerator.INVALID + "\",\"steps\":1}");
+        assertEquals("failed", invalid.get("status").asText());
+        assertEquals("invalid request for this model: this model cannot draw that", invalid.get("error").asText());
+
+        // An IllegalArgumentException from inside the model is a bug, not a bad request.
+        JsonNode bug = finalJob("{\"prompt\":\"" + TestPatternGenerator.BUG + "\",\"steps\":1}");
+        assertEquals("failed", bug.get("status").asText());
+        String error = bug.get("error").asText();
+        assertTrue(error.startsWith("generation failed: java.lang.IllegalArgumentException: index 7"), error);
+        assertFalse(error.contains("invalid request"), error);
+
+        // A broken model directory is bad input too, but the operator's, not the submitter's.
+        JsonNode broken = finalJob("{\"prompt\":\"" + TestPatternGenerator.BROKEN_MODEL + "\",\"steps\":1}");
+        assertEquals("failed", broken.get("status").asText());
+        assertTrue(broken.get("error").asText().startsWith("generation failed: ") && broken.get("error").asText().contains("shared.weight"),
+                broken.toString());
+    }
+
+    private static JsonNode finalJob(String body) {
+        return client.awaitFinal(alice, client.submit(alice, body), Duration.ofSeconds(20));
+    }
+
+    @Test
     void listPagesThroughOwnJobsNewestFirst() {
         String key = server.keys().add("pager").secret();
         List<String> ids = new ArrayList<>();
