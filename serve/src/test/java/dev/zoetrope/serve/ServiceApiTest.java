@@ -227,6 +227,8 @@ class ServiceApiTest {
         }
         var r = client.delete("/v1/videos/" + id, alice);
         assertEquals(200, r.status());
+        assertEquals("running", r.json().get("status").asText(), "a running job stops at its next step, after the answer");
+        assertTrue(r.json().path("cancel_requested").asBoolean(), r.json().toString());
         JsonNode job = client.awaitFinal(alice, id, Duration.ofSeconds(20));
         assertEquals("cancelled", job.get("status").asText());
         assertEquals(409, client.get("/v1/videos/" + id + "/content", alice).status(), "no content for a cancelled job");
