@@ -2,6 +2,7 @@ package dev.zoetrope.cli;
 
 import java.util.Locale;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.nn.ConvolutionGradientBench;
@@ -59,7 +60,7 @@ final class BenchCommand implements Runnable {
         @Override
         Runnable measurement() {
             requirePositive("all sizes", batch, channels, frames, size, runs);
-            if (frames < 3) throw new IllegalArgumentException("--frames must be at least 3 (the kernel's depth)");
+            if (frames < 3) throw new InvalidRequestException("--frames must be at least 3 (the kernel's depth)");
             return () -> {
                 for (ConvolutionGradientBench.Row r : ConvolutionGradientBench.run(batch, channels, frames, size, runs))
                     System.out.printf(Locale.ROOT, "%-44s %9.1f ms  input-gradient error %.1e%n", r.name(), r.bestMillis(),
@@ -112,9 +113,15 @@ final class BenchCommand implements Runnable {
         @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
         int n = 2048;
 
-        /** The setup checks the sizes and the tiling itself. */
         @Override
         Runnable measurement() {
+            // Checked here, not by SpatialTiling and the setup: their own checks guard against our bugs.
+            requirePositive("all sizes", frames, height, width, baseDim, n);
+            if (tile != null) {
+                requirePositive("--tile", tile);
+                if (overlap < 0 || overlap >= tile)
+                    throw new InvalidRequestException("--tile-overlap must be within 0.." + (tile - 1) + " (less than --tile), got " + overlap);
+            }
             return () -> {
                 SpatialTiling tiling = tile == null ? null : new SpatialTiling(tile, tile, overlap);
                 System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3), true).report());
@@ -137,7 +144,7 @@ final class BenchCommand implements Runnable {
         @Override
         Runnable measurement() {
             DType d = DType.parse(dtype);
-            if (d != DType.BF16 && d != DType.F32) throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
+            if (d != DType.BF16 && d != DType.F32) throw new InvalidRequestException("--dtype must be bf16 or f32, got " + dtype);
             requirePositive("--blocks, --tokens and --runs", blocks, tokens, runs);
             return () -> System.out.println(T5Bench.run(d, blocks, tokens, runs).describe());
         }

@@ -1,5 +1,6 @@
 package dev.zoetrope.cli;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.bench.DitBench;
 import dev.zoetrope.models.nn.Attention;
@@ -33,6 +34,7 @@ final class BenchDitCommand extends BenchSubcommand {
 
     @Override
     Runnable measurement() {
+        if (workspaceMb < 1) throw new InvalidRequestException("--workspace-mb must be at least 1, got " + workspaceMb);
         DitBench.Options o = new DitBench.Options(blocks, DType.parse(dtype), batch, frames, height, width, runs, warmup,
                 new Attention.Options(Attention.Kernel.parse(attention), workspaceMb << 20));
         return () -> System.out.println(DitBench.run(o, System.out).describe());

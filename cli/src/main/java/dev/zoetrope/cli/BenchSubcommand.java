@@ -3,6 +3,7 @@ package dev.zoetrope.cli;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.Engine;
 
@@ -11,7 +12,7 @@ import dev.zoetrope.core.engine.Engine;
  * fail with a clear message before libtorch loads.
  */
 abstract class BenchSubcommand implements Callable<Integer> {
-    /** Checks the options (an {@link IllegalArgumentException} naming the flags) and returns the measurement to run. */
+    /** Checks the options (an {@link InvalidRequestException} naming the flags) and returns the measurement to run. */
     abstract Runnable measurement();
 
     @Override
@@ -25,7 +26,7 @@ abstract class BenchSubcommand implements Callable<Integer> {
     /** Refuses any value below 1, saying "{@code flags} must be positive". */
     static void requirePositive(String flags, int... values) {
         for (int v : values)
-            if (v < 1) throw new IllegalArgumentException(flags + " must be positive");
+            if (v < 1) throw new InvalidRequestException(flags + " must be positive");
     }
 
     /** One kernel's line: name, GFLOP/s, runs and best time. */

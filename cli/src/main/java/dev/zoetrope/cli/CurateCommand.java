@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.curate.filter.FilterConfig;
 import dev.zoetrope.curate.pipeline.ClipLatents;
@@ -75,7 +76,7 @@ final class CurateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (inputs == null || inputs.isEmpty() || out == null)
-            throw new IllegalArgumentException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
+            throw new InvalidRequestException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
         CurateOptions o = options(inputs, out.toString(), resolution, minSeconds, maxSeconds, fps, clipsPerShard);
         o = new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(),
                 trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
@@ -86,13 +87,13 @@ final class CurateCommand implements Callable<Integer> {
         int textLength = 512;
         if (latentsFrom != null) {
             if (vae != null || tokenizer != null)
-                throw new IllegalArgumentException("--latents-from takes the VAE and tokenizer from " + latentsFrom + "; drop --vae and --tokenizer");
+                throw new InvalidRequestException("--latents-from takes the VAE and tokenizer from " + latentsFrom + "; drop --vae and --tokenizer");
             ModelInputs m = ModelInputs.of(latentsFrom);
             vaePath = m.vae();
             tokenizerPath = m.tokenizer();
             textLength = m.textLength();
         }
-        if (textEncoder != null && tokenizerPath == null) throw new IllegalArgumentException("--text-encoder needs --tokenizer");
+        if (textEncoder != null && tokenizerPath == null) throw new InvalidRequestException("--text-encoder needs --tokenizer");
         var tok = tokenizerPath == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizerPath, textLength);
         Finalizer.Summary s;
         try (ClipLatents latents = vaePath == null ? null : ClipLatents.load(vaePath);
@@ -114,7 +115,7 @@ final class CurateCommand implements Callable<Integer> {
             case "720p" -> new int[]{1280, 720};
             default -> {
                 String[] p = resolution.toLowerCase(Locale.ROOT).split("x");
-                if (p.length != 2) throw new IllegalArgumentException("--resolution must be 360p, 720p or WxH, not '" + resolution + "'");
+                if (p.length != 2) throw new InvalidRequestException("--resolution must be 360p, 720p or WxH, not '" + resolution + "'");
                 yield new int[]{Integer.parseInt(p[0]), Integer.parseInt(p[1])};
             }
         };

@@ -3,19 +3,38 @@ package dev.zoetrope.cli;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.EngineException;
 import dev.zoetrope.core.safetensors.SafetensorsException;
+import dev.zoetrope.curate.labels.LabelException;
+import dev.zoetrope.curate.vlm.VlmException;
+import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.train.shards.ShardException;
+import dev.zoetrope.video.VideoException;
 
-/** Which failures are the user's to fix (bad input, missing files) rather than bugs. */
+/**
+ * Which failures are the user's to fix (bad input, missing or broken files, an unusable machine) rather than bugs,
+ * decided by what the exception means. An {@link IllegalArgumentException} is a broken contract between two pieces
+ * of our code, so it is a bug wherever it comes from: commands report bad options as {@link InvalidRequestException}.
+ */
 final class Errors {
     private Errors() {}
 
     static boolean isUserError(Throwable e) {
-        return e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e instanceof SafetensorsException || e instanceof ConfigException || e instanceof EngineException
-                || e instanceof IOException || e instanceof UncheckedIOException
-                || e.getClass().getName().startsWith("dev.zoetrope.") && e instanceof RuntimeException;
+        return switch (e) {
+            // bad options, requests, configs, model directories and tokenizers
+            case InvalidRequestException _ -> true;
+            // files the user named that cannot be read or do not hold what they should
+            case IOException _, UncheckedIOException _, SafetensorsException _, ShardException _, VideoException _,
+                 LabelException _ -> true;
+            // the machine or a service the user pointed at
+            case EngineException _, VlmException _ -> true;
+            case GenerationCancelledException _ -> true;
+            // still decided by JDK type: commands use it for a state the user must change (a run directory that
+            // already holds checkpoints, a data directory another server uses)
+            case IllegalStateException _ -> true;
+            default -> false;
+        };
     }
 
     static String message(Throwable e) {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.pipeline.ClipFiles;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
@@ -56,18 +57,18 @@ final class EvalAdherenceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
+        if (k < 1) throw new InvalidRequestException("--k must be at least 1, got " + k);
         int seenMax = SynthSpec.seenCombinations().size();
         if (seenSample < 0 || seenSample > seenMax)
-            throw new IllegalArgumentException("--seen-sample must be within 0.." + seenMax + ", got " + seenSample);
-        if (steps != null && steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+            throw new InvalidRequestException("--seen-sample must be within 0.." + seenMax + ", got " + seenSample);
+        if (steps != null && steps < 1) throw new InvalidRequestException("--steps must be at least 1, got " + steps);
         if (cfg != null && !(cfg >= 0 && Double.isFinite(cfg)))
-            throw new IllegalArgumentException("--cfg must be a finite number >= 0, got " + cfg);
+            throw new InvalidRequestException("--cfg must be a finite number >= 0, got " + cfg);
         if (shift != null && !(shift > 0 && Double.isFinite(shift)))
-            throw new IllegalArgumentException("--shift must be a positive number, got " + shift);
+            throw new InvalidRequestException("--shift must be a positive number, got " + shift);
         Path dir = modelDir != null ? modelDir : defaultModel();
         if (!groundTruth && !Files.isDirectory(dir))
-            throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory "
+            throw new InvalidRequestException("model directory " + dir + " does not exist or is not a directory "
                     + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
         // A directory that is not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : ModelDirectory.detect(dir);

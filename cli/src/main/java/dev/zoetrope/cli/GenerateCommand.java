@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;
@@ -74,11 +75,11 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         String text = prompt != null ? prompt : positionalPrompt;
         if (prompt != null && positionalPrompt != null)
-            throw new IllegalArgumentException("give the prompt either as an argument or with --prompt, not both");
-        if (text == null || text.isBlank()) throw new IllegalArgumentException("no prompt: zoetrope generate \"a red fox in the snow\"");
+            throw new InvalidRequestException("give the prompt either as an argument or with --prompt, not both");
+        if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
         if (!output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4"))
-            throw new IllegalArgumentException("--output must end in .mp4, got " + output);
-        if (shift != null && !(shift > 0)) throw new IllegalArgumentException("--shift must be positive, got " + shift);
+            throw new InvalidRequestException("--output must end in .mp4, got " + output);
+        if (shift != null && !(shift > 0)) throw new InvalidRequestException("--shift must be positive, got " + shift);
         Path dir = modelDirectory();
         ModelDirectory model = ModelDirectory.detect(dir);
         FlowScheduler.Kind solver = sampler == null ? null : FlowScheduler.Kind.parse(sampler);
@@ -125,13 +126,13 @@ final class GenerateCommand implements Callable<Integer> {
     /** --model-dir, or the project's own model, with a clear message while it does not exist. */
     private Path modelDirectory() {
         if (modelDir != null) {
-            if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException("--model-dir " + modelDir + ": no such directory");
+            if (!Files.isDirectory(modelDir)) throw new InvalidRequestException("--model-dir " + modelDir + ": no such directory");
             return modelDir;
         }
         String home = System.getProperty("zoetrope.home");
         Path fallback = (home == null ? Path.of(".") : Path.of(home)).resolve(DEFAULT_MODEL);
         if (!Files.isDirectory(fallback))
-            throw new IllegalArgumentException("no --model-dir given, and the default model " + DEFAULT_MODEL + " does not exist "
+            throw new InvalidRequestException("no --model-dir given, and the default model " + DEFAULT_MODEL + " does not exist "
                     + "yet (it is made by training zoetrope's own model). Pass --model-dir DIR with a Linum v2 or Wan 2.1 checkpoint.");
         return fallback;
     }

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.safetensors.SafetensorsFile;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
@@ -28,7 +29,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.exists(path)) throw new IllegalArgumentException(path + ": no such file or directory");
+        if (!Files.exists(path)) throw new InvalidRequestException(path + ": no such file or directory");
         if (Files.isDirectory(path)) {
             describeDirectory(path);
         } else {

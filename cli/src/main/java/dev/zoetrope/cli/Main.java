@@ -44,7 +44,7 @@ public final class Main implements Runnable {
     }
 
     /** Known failures print one clear line and exit 2; anything else is a bug and keeps its stack trace. */
-    private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+    static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         if (Errors.isUserError(e)) {
             err.println("error: " + Errors.message(e));

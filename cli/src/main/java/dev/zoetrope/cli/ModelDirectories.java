@@ -8,6 +8,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.pipeline.ModelDirectory;
@@ -65,7 +66,7 @@ final class ModelDirectories {
             parts.add(new Part("weights", dir, dir, List.of()));
             return new Layout("directory of safetensors files", parts, false);
         }
-        throw new IllegalArgumentException(dir + ": not a checkpoint directory I recognise (expected a Linum layout dit/ vae/ t5/, "
+        throw new InvalidRequestException(dir + ": not a checkpoint directory I recognise (expected a Linum layout dit/ vae/ t5/, "
                 + "a Diffusers model_index.json, a Hugging Face config.json, or .safetensors files)");
     }
 

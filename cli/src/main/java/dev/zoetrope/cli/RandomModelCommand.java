@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
@@ -50,12 +51,12 @@ final class RandomModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(out)) throw new IllegalArgumentException(out + " already exists; give a new directory");
-        if (ditLayers < 1) throw new IllegalArgumentException("--dit-layers must be at least 1");
+        if (Files.exists(out)) throw new InvalidRequestException(out + " already exists; give a new directory");
+        if (ditLayers < 1) throw new InvalidRequestException("--dit-layers must be at least 1");
         String kind = layout.toLowerCase(Locale.ROOT);
         ModelFamily family = kind.startsWith("wan") ? ModelFamily.WAN : ModelFamily.LINUM;
         if (!List.of("linum", "zoetrope", "wan-original", "wan-diffusers").contains(kind))
-            throw new IllegalArgumentException("unknown --layout '" + layout + "'; use linum, zoetrope, wan-original or wan-diffusers");
+            throw new InvalidRequestException("unknown --layout '" + layout + "'; use linum, zoetrope, wan-original or wan-diffusers");
         Engine.init();
         DitConfig dit = family.dit().withNumLayers(ditLayers);
         WanVaeConfig vae = WanVaeConfig.wan21();

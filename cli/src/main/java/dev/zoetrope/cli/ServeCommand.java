@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.ApiKeys;
@@ -54,12 +55,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (data == null) throw new IllegalArgumentException("--data DIR is required (where jobs, keys and videos are kept)");
+        if (data == null) throw new InvalidRequestException("--data DIR is required (where jobs, keys and videos are kept)");
         Level level;
         try {
             level = Level.parse(logLevel.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--log-level: unknown level '" + logLevel + "'");
+            throw new InvalidRequestException("--log-level: unknown level '" + logLevel + "'");
         }
         ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
                 Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
@@ -94,14 +95,14 @@ final class ServeCommand implements Callable<Integer> {
 
     private static Path defaultModelDir() {
         String home = System.getProperty("zoetrope.home");
-        if (home == null) throw new IllegalArgumentException("--model-dir DIR is required (zoetrope.home is not set, so "
+        if (home == null) throw new InvalidRequestException("--model-dir DIR is required (zoetrope.home is not set, so "
                 + "the shipped tiny model cannot be found)");
         return Path.of(home, "models", "zoetrope-tiny");
     }
 
     private static VideoGenerator openModel(Path dir) {
         if (!Files.isDirectory(dir))
-            throw new IllegalArgumentException(dir + ": no model directory here; pass --model-dir DIR with a zoetrope, "
+            throw new InvalidRequestException(dir + ": no model directory here; pass --model-dir DIR with a zoetrope, "
                     + "Linum v2 or Wan 2.1 checkpoint");
         return ModelLoader.openForService(dir);
     }
@@ -164,7 +165,7 @@ final class ServeCommand implements Callable<Integer> {
             @Override
             public Integer call() {
                 try (ServiceDatabase db = ServiceDatabase.open(data)) {
-                    if (!new ApiKeys(db).revoke(id)) throw new IllegalArgumentException("no active key with id " + id);
+                    if (!new ApiKeys(db).revoke(id)) throw new InvalidRequestException("no active key with id " + id);
                     System.out.println("revoked " + id);
                 }
                 return 0;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.train.dit.DitTraining;
@@ -56,17 +57,17 @@ final class TrainCommand implements Callable<Integer> {
         Recipe r = Recipe.load(recipe);
         Path w = work != null ? work : Path.of("runs", r.name());
         if (shards != null) {
-            if (work == null) throw new IllegalArgumentException("--shards needs --work DIR for its checkpoints (kept apart from the recipe's own runs)");
+            if (work == null) throw new InvalidRequestException("--shards needs --work DIR for its checkpoints (kept apart from the recipe's own runs)");
             return trainOnShards(r, w);
         }
-        if (tokenizer != null || until != null) throw new IllegalArgumentException("--tokenizer and --until go with --shards");
+        if (tokenizer != null || until != null) throw new InvalidRequestException("--tokenizer and --until go with --shards");
         Path out = modelOut != null ? modelOut : w.resolve("model");
         List<RecipeRunner.Stage> todo = new ArrayList<>();
         for (String s : stages) {
             try {
                 todo.add(RecipeRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown stage '" + s + "': use synth, tokenizer, vae, latents, dit or export");
+                throw new InvalidRequestException("unknown stage '" + s + "': use synth, tokenizer, vae, latents, dit or export");
             }
         }
         long t0 = System.nanoTime();
@@ -78,9 +79,9 @@ final class TrainCommand implements Callable<Integer> {
     /** The DiT stage on shards made elsewhere (curation), with the recipe's model and optimisation settings. */
     private int trainOnShards(Recipe r, Path w) throws Exception {
         if (!stages.stream().allMatch(s -> s.trim().equalsIgnoreCase("dit")))
-            throw new IllegalArgumentException("--shards trains the DiT only; drop --stage or give --stage dit");
+            throw new InvalidRequestException("--shards trains the DiT only; drop --stage or give --stage dit");
         if (modelOut != null)
-            throw new IllegalArgumentException("--shards trains the DiT into WORK/dit; --model-out (an export) needs the recipe's own stages");
+            throw new InvalidRequestException("--shards trains the DiT into WORK/dit; --model-out (an export) needs the recipe's own stages");
         Path tok = tokenizer != null ? tokenizer : w.resolve("tokenizer");
         DitTraining.Options o = r.dit();
         var text = o.text().withVocabSize(Tokenizers.load(tok).vocabSize());
@@ -103,24 +104,24 @@ final class TrainCommand implements Callable<Integer> {
             for (ClipRecord c : reader.records()) {
                 ClipRecord.TensorSpec z = c.tensors().get(ShardTensor.LATENTS);
                 if (z == null || !c.tensors().containsKey(ShardTensor.TEXT_IDS))
-                    throw new IllegalArgumentException(dir + ": clip " + c.clipId() + " has no " + (z == null ? "latents" : "text_ids")
+                    throw new InvalidRequestException(dir + ": clip " + c.clipId() + " has no " + (z == null ? "latents" : "text_ids")
                             + "; curate with --latents-from MODEL_DIR (or --vae and --tokenizer)");
                 long[] s = z.shape();
                 if (first == null) {
                     first = s;
                     firstId = c.clipId();
                     if (s.length != 4 || s[0] != dit.inDim())
-                        throw new IllegalArgumentException(dir + ": latents of " + c.clipId() + " are " + Arrays.toString(s)
+                        throw new InvalidRequestException(dir + ": latents of " + c.clipId() + " are " + Arrays.toString(s)
                                 + "; the recipe's DiT takes (C, F, H, W) with C = in_dim = " + dit.inDim() + " (use a VAE with that many latent channels)");
                     if (s[1] % dit.patchSize().t() != 0 || s[2] % dit.patchSize().h() != 0 || s[3] % dit.patchSize().w() != 0)
-                        throw new IllegalArgumentException(dir + ": latents " + Arrays.toString(s) + " do not divide into the DiT's patches "
+                        throw new InvalidRequestException(dir + ": latents " + Arrays.toString(s) + " do not divide into the DiT's patches "
                                 + dit.patchSize() + "; pick a clip size whose latent height and width are multiples of the patch");
                 } else if (!Arrays.equals(first, s))
-                    throw new IllegalArgumentException(dir + ": clip " + c.clipId() + " has latents " + Arrays.toString(s) + ", "
+                    throw new InvalidRequestException(dir + ": clip " + c.clipId() + " has latents " + Arrays.toString(s) + ", "
                             + firstId + " has " + Arrays.toString(first) + "; the trainer batches clips of one shape: curate with "
                             + "--min-seconds equal to --max-seconds (and one resolution)");
             }
         }
-        if (first == null) throw new IllegalArgumentException(dir + " holds no clips");
+        if (first == null) throw new InvalidRequestException(dir + " holds no clips");
     }
 }

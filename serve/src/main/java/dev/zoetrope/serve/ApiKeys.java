@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * API keys. A key reads {@code zt_<id>_<secret>}: the id finds the row, the secret is checked against
  * SHA-256(salt ‖ secret) with a per-key random salt, compared in constant time. Only the hash is stored, so a
@@ -41,7 +43,7 @@ public final class ApiKeys {
 
     public NewKey add(String name) {
         String label = name == null || name.isBlank() ? "key" : name.strip();
-        if (label.length() > 100) throw new IllegalArgumentException("--name: at most 100 characters");
+        if (label.length() > 100) throw new InvalidRequestException("--name: at most 100 characters");
         String id = HEX.formatHex(bytes(6));
         byte[] secret = bytes(24);
         String secretHex = HEX.formatHex(secret);

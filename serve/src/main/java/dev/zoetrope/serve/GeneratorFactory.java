@@ -10,7 +10,7 @@ public interface GeneratorFactory {
     /**
      * Opens the model in {@code modelDir}.
      *
-     * @throws IllegalArgumentException when the directory is missing or is not a model
+     * @throws dev.zoetrope.core.InvalidRequestException when the directory is missing or is not a model
      */
     VideoGenerator open(Path modelDir);
 }

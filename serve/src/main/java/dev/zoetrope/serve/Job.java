@@ -8,6 +8,7 @@ import java.time.Instant;
  * @param seq insertion order, used for queue order and list cursors
  * @param owner id of the API key that submitted it
  * @param result JSON of the finished clip's facts (size, frames, fps, seconds), or null
+ * @param cancelRequested its owner asked to cancel it; a running job stops at its next step
  */
 public record Job(long seq, String id, String owner, JobStatus status, JobParams params, String error, int attempts,
-                  Instant createdAt, Instant startedAt, Instant finishedAt, String result) {}
+                  Instant createdAt, Instant startedAt, Instant finishedAt, String result, boolean cancelRequested) {}

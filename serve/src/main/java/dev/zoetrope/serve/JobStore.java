@@ -22,7 +22,7 @@ public final class JobStore {
     private static final ObjectMapper PARAMS = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     private static final String COLUMNS =
-            "seq, id, owner, status, params, error, attempts, created_at, started_at, finished_at, result";
+            "seq, id, owner, status, params, error, attempts, created_at, started_at, finished_at, result, cancel_requested";
 
     private final ServiceDatabase db;
     private final SecureRandom random = new SecureRandom();
@@ -118,32 +118,78 @@ public final class JobStore {
         });
     }
 
-    /** Cancels a job that has not started; false when it is not queued. */
-    public boolean cancelQueued(String id) {
+    /** What a cancel did, with the job as it is afterwards. */
+    public sealed interface Cancellation {
+        Job job();
+
+        /** It was queued and is now cancelled. */
+        record Dequeued(Job job) implements Cancellation {}
+
+        /** It is running; the request is stored and its worker stops at the next step. */
+        record Requested(Job job) implements Cancellation {}
+
+        /** It had already ended (done, failed or cancelled); nothing changed. */
+        record AlreadyEnded(Job job) implements Cancellation {}
+    }
+
+    /**
+     * Cancels a job in one transaction, whatever state it is in: a queued job is cancelled at once, a running one is
+     * marked for its worker, an ended one is left alone. A worker claiming the job at the same moment sees either the
+     * cancelled job (and skips it) or the mark. Empty when there is no such job.
+     */
+    public Optional<Cancellation> cancel(String id) {
+        long now = System.currentTimeMillis();
         return db.transaction(c -> {
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'cancelled', finished_at = ? "
-                    + "WHERE id = ? AND status = 'queued'")) {
-                p.setLong(1, System.currentTimeMillis());
+            // SET expressions read the row as it was, so 'status' in the CASEs is the state before this update.
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1, "
+                    + "status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END, "
+                    + "finished_at = CASE status WHEN 'queued' THEN ? ELSE finished_at END "
+                    + "WHERE id = ? AND status IN ('queued', 'running') RETURNING " + COLUMNS)) {
+                p.setLong(1, now);
                 p.setString(2, id);
-                return p.executeUpdate() == 1;
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        Job job = read(rs);
+                        return Optional.of(job.status() == JobStatus.CANCELLED ? new Cancellation.Dequeued(job)
+                                : new Cancellation.Requested(job));
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM jobs WHERE id = ?")) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(new Cancellation.AlreadyEnded(read(rs))) : Optional.empty();
+                }
             }
         });
     }
 
-    /** Puts a running job back at its place in the queue (shutdown before it finished). */
+    /**
+     * Puts a running job back at its place in the queue (shutdown before it finished); false when it is not running or
+     * its owner asked to cancel it.
+     */
     public boolean requeue(String id) {
         return db.transaction(c -> {
-            try (PreparedStatement p = c.prepareStatement(
-                    "UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running'")) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'queued', started_at = NULL "
+                    + "WHERE id = ? AND status = 'running' AND NOT cancel_requested")) {
                 p.setString(1, id);
                 return p.executeUpdate() == 1;
             }
         });
     }
 
-    /** At startup: jobs left running by a process that died are queued again. Returns how many. */
+    /**
+     * At startup: jobs left running by a process that died are queued again, except those whose owner had asked to
+     * cancel them, which end cancelled. Returns how many were queued again.
+     */
     public int requeueInterrupted() {
+        long now = System.currentTimeMillis();
         return db.transaction(c -> {
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE status = 'running' AND cancel_requested")) {
+                p.setLong(1, now);
+                p.executeUpdate();
+            }
             try (var s = c.createStatement()) {
                 return s.executeUpdate("UPDATE jobs SET status = 'queued', started_at = NULL WHERE status = 'running'");
             }
@@ -185,7 +231,7 @@ public final class JobStore {
     private static Job read(ResultSet rs) throws SQLException {
         return new Job(rs.getLong(1), rs.getString(2), rs.getString(3), JobStatus.fromWire(rs.getString(4)),
                 readParams(rs.getString(5)), rs.getString(6), rs.getInt(7), instant(rs, 8), instant(rs, 9),
-                instant(rs, 10), rs.getString(11));
+                instant(rs, 10), rs.getString(11), rs.getBoolean(12));
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

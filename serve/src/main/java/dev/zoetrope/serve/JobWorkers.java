@@ -20,10 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.config.ConfigException;
+import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.models.text.TokenizerException;
 
 /**
  * Takes jobs from the queue and runs them on the one shared model.
@@ -85,16 +89,17 @@ public final class JobWorkers implements AutoCloseable {
     }
 
     /**
-     * Asks a running job to stop at its next step. Returns false when the job is not running here (it may have
-     * finished in between).
+     * Tells the worker running {@code jobId} that a cancel was stored for it ({@link JobStore#cancel}), so it stops at
+     * its next step. The store is the record: a worker that has claimed the job but not yet started it reads the mark
+     * there, so nothing is lost when the job is not running here yet.
      */
-    public boolean requestCancel(String jobId) {
-        Progress p = live.get(jobId);
-        if (p == null) return false;
-        cancelRequests.add(jobId);
-        live.computeIfPresent(jobId, (k, v) -> new Progress(v.stage(), v.fraction(), v.etaSeconds(), true));
+    public void cancelRequested(String jobId) {
+        // Inside the map's lock for this key: a job that ends concurrently leaves no id behind in cancelRequests.
+        live.computeIfPresent(jobId, (k, v) -> {
+            cancelRequests.add(k);
+            return new Progress(v.stage(), v.fraction(), v.etaSeconds(), true);
+        });
         events.changed(jobId);
-        return true;
     }
 
     private void loop() {
@@ -124,6 +129,8 @@ public final class JobWorkers implements AutoCloseable {
     private Runnable generate(Job job) {
         String id = job.id();
         live.put(id, new Progress("starting", 0, Double.NaN, false));
+        // A cancel stored between the claim and the line above found no live job to tell: read it back now.
+        if (store.find(id).map(Job::cancelRequested).orElse(false)) cancelRequested(id);
         events.changed(id);
         LOG.info("job.started", "job", id, "attempt", job.attempts(), "resolution", job.params().resolution(),
                 "steps", job.params().steps(), "duration", job.params().duration());
@@ -150,10 +157,15 @@ public final class JobWorkers implements AutoCloseable {
             return () -> complete(job, partial, result, seconds);
         } catch (GenerationCancelledException e) {
             return () -> stopped(job, partial);
-        } catch (IllegalArgumentException e) {
+        } catch (ModelLoadException | ConfigException | TokenizerException e) {
+            // Bad input too, but the operator's: the model directory the service was started with, not the request.
+            return () -> fail(job, partial, "generation failed: " + e, e);
+        } catch (InvalidRequestException e) {
+            // The model refused the request itself (the validator let it through): the submitter's to fix, no trace.
             return () -> fail(job, partial, "invalid request for this model: " + e.getMessage(), null);
         } catch (Exception | Error e) {
-            // Whatever went wrong inside the model, the job must not stay "running": it fails with the reason.
+            // Anything else is our fault, an IllegalArgumentException from deep in the model included: the job must not
+            // stay "running", it fails with the reason and the stack trace goes to the log.
             return () -> fail(job, partial, "generation failed: " + e, e);
         }
     }
@@ -189,13 +201,13 @@ public final class JobWorkers implements AutoCloseable {
     private void stopped(Job job, Path partial) {
         String id = job.id();
         deleteQuietly(partial);
-        if (cancelRequests.contains(id) || !requeueRunning) {
-            store.finish(id, JobStatus.CANCELLED, null, null);
+        // A shutdown puts the job back in the queue, unless its owner asked to cancel it (the store refuses then).
+        boolean requeued = requeueRunning && !cancelRequests.contains(id) && store.requeue(id);
+        if (requeued) {
+            LOG.info("job.requeued", "job", id, "reason", "shutdown");
+        } else if (store.finish(id, JobStatus.CANCELLED, null, null)) {
             metrics.jobEnded(JobStatus.CANCELLED);
             LOG.info("job.cancelled", "job", id);
-        } else {
-            store.requeue(id);
-            LOG.info("job.requeued", "job", id, "reason", "shutdown");
         }
         ended(id);
     }

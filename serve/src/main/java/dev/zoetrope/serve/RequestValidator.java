@@ -9,6 +9,7 @@ import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 
 /** Checks a submission against the loaded model's capabilities, naming every bad field at once. */
@@ -21,10 +22,10 @@ public final class RequestValidator {
     private final int maxPromptChars;
 
     /** The request failed validation; {@link #errors()} says why, field by field. */
-    public static final class InvalidRequestException extends RuntimeException {
+    public static final class InvalidFieldsException extends InvalidRequestException {
         private final List<FieldError> errors;
 
-        public InvalidRequestException(List<FieldError> errors) {
+        public InvalidFieldsException(List<FieldError> errors) {
             super(errors.stream().map(e -> e.field() + ": " + e.message()).reduce((a, b) -> a + "; " + b).orElse("invalid"));
             this.errors = List.copyOf(errors);
         }
@@ -42,7 +43,7 @@ public final class RequestValidator {
     public JobParams validate(JsonNode body) {
         List<FieldError> errors = new ArrayList<>();
         if (body == null || !body.isObject()) {
-            throw new InvalidRequestException(List.of(new FieldError("body", "must be a JSON object")));
+            throw new InvalidFieldsException(List.of(new FieldError("body", "must be a JSON object")));
         }
         for (var it = body.fieldNames(); it.hasNext(); ) {
             String name = it.next();
@@ -83,7 +84,7 @@ public final class RequestValidator {
         if (format == null) format = "mp4";
         else if (!format.equals("mp4")) errors.add(new FieldError("format", "only \"mp4\" is supported"));
 
-        if (!errors.isEmpty()) throw new InvalidRequestException(errors);
+        if (!errors.isEmpty()) throw new InvalidFieldsException(errors);
         return new JobParams(prompt, negative == null ? caps.defaultNegativePrompt() : negative, resolution, duration,
                 seed, cfg, steps, format);
     }

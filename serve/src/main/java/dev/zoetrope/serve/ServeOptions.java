@@ -3,6 +3,8 @@ package dev.zoetrope.serve;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * How the service runs.
  *
@@ -19,12 +21,12 @@ import java.time.Duration;
 public record ServeOptions(Path data, String host, int port, int concurrency, int queueLimit, int maxBodyBytes,
                            int maxPromptChars, Duration shutdownGrace, Duration linkLifetime) {
     public ServeOptions {
-        if (data == null) throw new IllegalArgumentException("--data: a data directory is required");
-        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port: " + port + " is not a TCP port");
-        if (concurrency < 1) throw new IllegalArgumentException("--concurrency: must be at least 1, got " + concurrency);
-        if (queueLimit < 1) throw new IllegalArgumentException("--queue-limit: must be at least 1, got " + queueLimit);
-        if (maxBodyBytes < 1024) throw new IllegalArgumentException("--max-body: must be at least 1024 bytes");
-        if (maxPromptChars < 1) throw new IllegalArgumentException("--max-prompt-chars: must be at least 1");
+        if (data == null) throw new InvalidRequestException("--data: a data directory is required");
+        if (port < 0 || port > 65535) throw new InvalidRequestException("--port: " + port + " is not a TCP port");
+        if (concurrency < 1) throw new InvalidRequestException("--concurrency: must be at least 1, got " + concurrency);
+        if (queueLimit < 1) throw new InvalidRequestException("--queue-limit: must be at least 1, got " + queueLimit);
+        if (maxBodyBytes < 1024) throw new InvalidRequestException("--max-body: must be at least 1024 bytes");
+        if (maxPromptChars < 1) throw new InvalidRequestException("--max-prompt-chars: must be at least 1");
     }
 
     public static ServeOptions defaults(Path data) {

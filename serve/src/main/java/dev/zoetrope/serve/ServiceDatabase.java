@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * runs; synchronous=FULL makes every committed job survive a crash of the process or the machine.
  */
 public final class ServiceDatabase implements AutoCloseable {
-    private static final int SCHEMA_VERSION = 1;
+    /** 1: keys and jobs; 2: jobs.cancel_requested, so a cancel is one statement whatever the job's state. */
+    private static final int SCHEMA_VERSION = 2;
 
     private final Path file;
     private final Connection connection;
@@ -49,7 +50,12 @@ public final class ServiceDatabase implements AutoCloseable {
                 s.execute("PRAGMA journal_mode = WAL");
                 s.execute("PRAGMA synchronous = FULL");
                 s.execute("PRAGMA foreign_keys = ON");
-                migrate(s, file);
+            }
+            try {
+                migrate(c, file);
+            } catch (SQLException | RuntimeException e) {
+                c.close();
+                throw e;
             }
             return new ServiceDatabase(file, c);
         } catch (SQLException e) {
@@ -57,15 +63,30 @@ public final class ServiceDatabase implements AutoCloseable {
         }
     }
 
-    private static void migrate(Statement s, Path file) throws SQLException {
-        int version;
-        try (var rs = s.executeQuery("PRAGMA user_version")) {
-            version = rs.next() ? rs.getInt(1) : 0;
+    /** Brings the schema to {@link #SCHEMA_VERSION} in one transaction: a crash leaves the old schema, not half a new one. */
+    private static void migrate(Connection c, Path file) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            int version;
+            try (var rs = s.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version > SCHEMA_VERSION)
+                throw new IllegalStateException(file + ": written by a newer zoetrope (schema " + version + ", this one knows "
+                        + SCHEMA_VERSION + ")");
+            if (version < 1) createVersion1(s);
+            if (version < 2) s.execute("ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0");
+            if (version < SCHEMA_VERSION) s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
-        if (version > SCHEMA_VERSION)
-            throw new IllegalStateException(file + ": written by a newer zoetrope (schema " + version + ", this one knows "
-                    + SCHEMA_VERSION + ")");
-        if (version == SCHEMA_VERSION) return;
+    }
+
+    private static void createVersion1(Statement s) throws SQLException {
         s.execute("""
                 CREATE TABLE IF NOT EXISTS api_keys (
                   id TEXT PRIMARY KEY,
@@ -89,7 +110,6 @@ public final class ServiceDatabase implements AutoCloseable {
                   result TEXT)""");
         s.execute("CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, seq)");
         s.execute("CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, seq)");
-        s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
     }
 
     /** Runs {@code work} alone on the connection, as one transaction. */

@@ -93,7 +93,7 @@ final class VideosApi {
         JobParams params;
         try {
             params = validator.validate(body);
-        } catch (RequestValidator.InvalidRequestException e) {
+        } catch (RequestValidator.InvalidFieldsException e) {
             throw HttpError.fields(400, e.errors());
         }
         Job job;
@@ -143,24 +143,24 @@ final class VideosApi {
     }
 
     private void cancel(HttpExchange ex, String id) throws IOException {
-        Job job = ownJob(ex, id);
-        // Between reading a job and acting on it, a worker may claim or finish it: act on the state it has now.
-        for (int attempt = 0; attempt < 100 && !job.status().terminal(); attempt++) {
-            if (store.cancelQueued(id)) {
+        ownJob(ex, id);
+        // One store transaction decides by the state the job has at that moment, so a worker claiming or finishing it
+        // concurrently cannot slip in between a read and the update.
+        Job job = switch (store.cancel(id).orElseThrow(() -> HttpError.of(404, "no job with id " + id))) {
+            case JobStore.Cancellation.Dequeued(Job j) -> {
                 events.changed(id);
                 LOG.info("job.cancelled", "job", id, "was", "queued");
-                break;
+                yield j;
             }
-            if (workers.requestCancel(id)) {
+            case JobStore.Cancellation.Requested(Job j) -> {
+                workers.cancelRequested(id);
                 LOG.info("job.cancel_requested", "job", id);
-                break;
+                yield j;
             }
-            sleep(10);
-            job = store.find(id).orElseThrow();
-        }
-        job = store.find(id).orElseThrow();
-        if (job.status() == JobStatus.DONE || job.status() == JobStatus.FAILED)
-            throw HttpError.of(409, "job " + id + " already ended as " + job.status().wire() + "; nothing to cancel");
+            case JobStore.Cancellation.AlreadyEnded(Job j) when j.status() != JobStatus.CANCELLED ->
+                    throw HttpError.of(409, "job " + id + " already ended as " + j.status().wire() + "; nothing to cancel");
+            case JobStore.Cancellation.AlreadyEnded(Job j) -> j;
+        };
         HttpIo.sendJson(ex, 200, view(job));
     }
 
@@ -292,7 +292,8 @@ final class VideosApi {
         if (Double.isFinite(eta)) o.put("eta_seconds", Math.round(eta * 10) / 10.0);
         else o.putNull("eta_seconds");
         o.put("stage", job.status() == JobStatus.RUNNING ? p.map(JobWorkers.Progress::stage).orElse("starting") : null);
-        if (p.map(JobWorkers.Progress::cancelRequested).orElse(false)) o.put("cancel_requested", true);
+        boolean cancelling = job.cancelRequested() || p.map(JobWorkers.Progress::cancelRequested).orElse(false);
+        if (job.status() == JobStatus.RUNNING && cancelling) o.put("cancel_requested", true);
         ObjectNode params = o.putObject("params");
         JobParams jp = job.params();
         params.put("prompt", jp.prompt()).put("negative_prompt", jp.negativePrompt()).put("resolution", jp.resolution())
@@ -325,13 +326,5 @@ final class VideosApi {
             l.put("download", base + "/content?download=1&token=" + token);
         }
         return l;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -25,7 +25,7 @@ class RequestValidatorTest {
 
     @Test
     void boundsAreInclusiveAndNamed() throws Exception {
-        var e = assertThrows(RequestValidator.InvalidRequestException.class,
+        var e = assertThrows(RequestValidator.InvalidFieldsException.class,
                 () -> validator.validate(json.readTree("{\"prompt\":\"" + "x".repeat(101) + "\",\"seed\":\"9223372036854775808\"}")));
         assertEquals(2, e.errors().size(), e.errors().toString());
         assertEquals("prompt", e.errors().get(0).field());

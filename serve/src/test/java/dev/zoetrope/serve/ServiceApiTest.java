@@ -227,6 +227,8 @@ class ServiceApiTest {
         }
         var r = client.delete("/v1/videos/" + id, alice);
         assertEquals(200, r.status());
+        assertEquals("running", r.json().get("status").asText(), "a running job stops at its next step, after the answer");
+        assertTrue(r.json().path("cancel_requested").asBoolean(), r.json().toString());
         JsonNode job = client.awaitFinal(alice, id, Duration.ofSeconds(20));
         assertEquals("cancelled", job.get("status").asText());
         assertEquals(409, client.get("/v1/videos/" + id + "/content", alice).status(), "no content for a cancelled job");
@@ -253,6 +255,31 @@ class ServiceApiTest {
         // The worker goes on with the next job.
         assertEquals("done", client.awaitFinal(alice, client.submit(alice, "{\"prompt\":\"after\",\"steps\":1}"),
                 Duration.ofSeconds(20)).get("status").asText());
+    }
+
+    @Test
+    void aFailureIsTheRequestsFaultOnlyWhenTheModelSaysSo() {
+        // The model refuses the request: the submitter's to fix.
+        JsonNode invalid = finalJob("{\"prompt\":\"" + TestPatternGenerator.INVALID + "\",\"steps\":1}");
+        assertEquals("failed", invalid.get("status").asText());
+        assertEquals("invalid request for this model: this model cannot draw that", invalid.get("error").asText());
+
+        // An IllegalArgumentException from inside the model is a bug, not a bad request.
+        JsonNode bug = finalJob("{\"prompt\":\"" + TestPatternGenerator.BUG + "\",\"steps\":1}");
+        assertEquals("failed", bug.get("status").asText());
+        String error = bug.get("error").asText();
+        assertTrue(error.startsWith("generation failed: java.lang.IllegalArgumentException: index 7"), error);
+        assertFalse(error.contains("invalid request"), error);
+
+        // A broken model directory is bad input too, but the operator's, not the submitter's.
+        JsonNode broken = finalJob("{\"prompt\":\"" + TestPatternGenerator.BROKEN_MODEL + "\",\"steps\":1}");
+        assertEquals("failed", broken.get("status").asText());
+        assertTrue(broken.get("error").asText().startsWith("generation failed: ") && broken.get("error").asText().contains("shared.weight"),
+                broken.toString());
+    }
+
+    private static JsonNode finalJob(String body) {
+        return client.awaitFinal(alice, client.submit(alice, body), Duration.ofSeconds(20));
     }
 
     @Test
@@ -301,7 +328,10 @@ class ServiceApiTest {
         JsonNode job = client.get("/v1/videos/" + submitted.get("id").asText(), alice).json();
         String content = job.at("/links/content").asText();
         assertEquals(200, client.get(content, null).status());
-        assertEquals(401, client.get(content.substring(0, content.length() - 2) + "00", null).status());
+        // Flip the last hex digit: replacing it with a fixed one leaves the token valid when it already was that digit.
+        char last = content.charAt(content.length() - 1);
+        String tampered = content.substring(0, content.length() - 1) + (last == '0' ? '1' : '0');
+        assertEquals(401, client.get(tampered, null).status());
     }
 
     @Test

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.pipeline.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
@@ -25,6 +27,12 @@ public final class TestPatternGenerator implements VideoGenerator {
 
     /** A prompt containing this makes the generation throw, as a broken model would. */
     static final String FAIL = "[fail]";
+    /** ... throw an IllegalArgumentException, as a bug deep in the model's glue code would. */
+    static final String BUG = "[bug]";
+    /** ... refuse the request as the real pipeline does when it is outside what the model can do. */
+    static final String INVALID = "[invalid]";
+    /** ... fail on the model's own files, as a service started with a broken model directory would. */
+    static final String BROKEN_MODEL = "[broken-model]";
 
     private final long stepMillis;
     private final AtomicInteger active = new AtomicInteger();
@@ -46,8 +54,11 @@ public final class TestPatternGenerator implements VideoGenerator {
         calls.incrementAndGet();
         try {
             if (request.prompt().contains(FAIL)) throw new IllegalStateException("the test double was asked to fail");
+            if (request.prompt().contains(BUG)) throw new IllegalArgumentException("index 7 out of bounds for a tensor of 3 dims");
+            if (request.prompt().contains(INVALID)) throw new InvalidRequestException("this model cannot draw that");
+            if (request.prompt().contains(BROKEN_MODEL)) throw new ModelLoadException("t5/model.safetensors: missing tensor 'shared.weight'");
             int[] size = CAPS.resolutions().get(request.resolution());
-            if (size == null) throw new IllegalArgumentException("unknown resolution " + request.resolution());
+            if (size == null) throw new InvalidRequestException("unknown resolution " + request.resolution());
             int steps = request.steps();
             long t0 = System.nanoTime();
             listener.progress("encode text", 0.0, Double.NaN);

@@ -5,6 +5,8 @@ import java.util.Optional;
 
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /** The element types that safetensors files hold, with their engine counterparts. */
 public enum DType {
     F64("F64", 8, ScalarType.Double),
@@ -65,7 +67,7 @@ public enum DType {
             case "i8", "int8" -> I8;
             case "u8", "uint8", "byte" -> U8;
             case "bool" -> BOOL;
-            default -> throw new IllegalArgumentException("unknown dtype '" + name
+            default -> throw new InvalidRequestException("unknown dtype '" + name
                     + "'; use one of f32, bf16, f16, f64, i64, i32, i16, i8, u8, bool");
         };
     }

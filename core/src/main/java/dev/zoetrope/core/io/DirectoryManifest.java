@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 
 /**
@@ -22,7 +23,7 @@ public final class DirectoryManifest {
         if (Files.exists(file)) {
             T found = Json.read(file, type);
             if (!found.equals(wanted))
-                throw new IllegalArgumentException(file.getParent() + " already holds clips made with " + describe.apply(found)
+                throw new InvalidRequestException(file.getParent() + " already holds clips made with " + describe.apply(found)
                         + "; this run asks for " + describe.apply(wanted) + ". Use another --out directory.");
             return;
         }

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 
 /**
@@ -81,7 +82,7 @@ public final class LabelServer implements AutoCloseable {
                     else text(ex, 404, "not found: " + path);
                 }
             }
-        } catch (LabelException | IllegalArgumentException e) {
+        } catch (LabelException | InvalidRequestException e) {
             text(ex, 400, e.getMessage());
         } catch (RuntimeException e) {
             text(ex, 500, "internal error: " + e);
@@ -114,13 +115,13 @@ public final class LabelServer implements AutoCloseable {
         JsonNode body = Json.PLAIN.readTree(ex.getRequestBody().readAllBytes());
         String clip = body.path("clip_id").asText("");
         String annotator = body.path("annotator").asText("").trim();
-        if (clip.isEmpty() || annotator.isEmpty()) throw new IllegalArgumentException("clip_id and annotator are required");
-        if (store.clips().stream().noneMatch(c -> c.id().equals(clip))) throw new IllegalArgumentException("unknown clip '" + clip + "'");
+        if (clip.isEmpty() || annotator.isEmpty()) throw new InvalidRequestException("clip_id and annotator are required");
+        if (store.clips().stream().noneMatch(c -> c.id().equals(clip))) throw new InvalidRequestException("unknown clip '" + clip + "'");
         Map<String, String> values = new LinkedHashMap<>();
         for (var e : body.path("values").properties()) {
-            Attribute a = config.attribute(e.getKey()).orElseThrow(() -> new IllegalArgumentException("unknown attribute '" + e.getKey() + "'"));
+            Attribute a = config.attribute(e.getKey()).orElseThrow(() -> new InvalidRequestException("unknown attribute '" + e.getKey() + "'"));
             String v = e.getValue().asText();
-            if (!a.accepts(v)) throw new IllegalArgumentException("'" + v + "' is not an option of '" + a.name() + "'");
+            if (!a.accepts(v)) throw new InvalidRequestException("'" + v + "' is not an option of '" + a.name() + "'");
             values.put(a.name(), v);
         }
         store.save(clip, annotator, values);

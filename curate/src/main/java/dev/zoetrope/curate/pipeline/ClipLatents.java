@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
@@ -69,7 +70,7 @@ public record ClipLatents(WanVae vae, String key, long wholePassBytes) implement
     public void checkSize(int width, int height) {
         int s = vae.config().spatialFactor();
         if (width % s != 0 || height % s != 0)
-            throw new IllegalArgumentException("the VAE downsamples by " + s + ", so clip width and height must be multiples of " + s
+            throw new InvalidRequestException("the VAE downsamples by " + s + ", so clip width and height must be multiples of " + s
                     + "; " + width + "x" + height + " is not (try --resolution " + Math.max(s, width / s * s) + "x" + Math.max(s, height / s * s) + ")");
     }
 

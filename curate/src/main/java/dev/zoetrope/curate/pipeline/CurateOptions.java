@@ -3,6 +3,7 @@ package dev.zoetrope.curate.pipeline;
 import java.io.Serializable;
 import java.util.List;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.curate.filter.FilterConfig;
 import dev.zoetrope.curate.vlm.ChatClient;
 
@@ -27,11 +28,12 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
                             int width, int height, int trimFrames, FilterConfig filter, String modelPath,
                             VlmSettings vlm, int clipsPerShard, int crf) implements Serializable {
     public CurateOptions {
-        if (inputs == null || inputs.isEmpty()) throw new IllegalArgumentException("no inputs given");
+        if (inputs == null || inputs.isEmpty()) throw new InvalidRequestException("no inputs given");
         if (minClipSeconds <= 0 || maxClipSeconds < minClipSeconds)
-            throw new IllegalArgumentException("clip length range " + minClipSeconds + ".." + maxClipSeconds + " s is not valid");
+            throw new InvalidRequestException("clip length range " + minClipSeconds + ".." + maxClipSeconds + " s is not valid");
         if (width < 16 || height < 16 || width % 2 != 0 || height % 2 != 0)
-            throw new IllegalArgumentException("output size " + width + "x" + height + " must be even and at least 16x16");
+            throw new InvalidRequestException("output size " + width + "x" + height + " must be even and at least 16x16");
+        if (clipsPerShard < 1) throw new InvalidRequestException("clips per shard must be at least 1, got " + clipsPerShard);
         inputs = List.copyOf(inputs);
     }
 

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.core.progress.ProgressBar;
@@ -183,7 +184,7 @@ public final class Finalizer {
         int runExtra = latents == null ? 0 : 2 * latents.vae().config().zDim();
         int want = model.weights().length, modelExtra = want - Features.BASE - Features.COLORS;
         if (modelExtra == runExtra) return;
-        throw new IllegalArgumentException(options.modelPath() + ": the filter model was fitted on " + want + " features ("
+        throw new InvalidRequestException(options.modelPath() + ": the filter model was fitted on " + want + " features ("
                 + (modelExtra == 0 ? "no latent statistics" : modelExtra + " latent statistics") + "), this run gives "
                 + (Features.BASE + Features.COLORS + runExtra) + " (" + (runExtra == 0 ? "no VAE" : runExtra + " latent statistics")
                 + "); curate with the same VAE (or none) as the run whose features.jsonl trained it");

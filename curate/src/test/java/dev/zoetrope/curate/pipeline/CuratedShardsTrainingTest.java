@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Tensors;
@@ -152,7 +153,7 @@ class CuratedShardsTrainingTest {
         Files.createDirectories(synth);
         try (ClipLatents latents = new ClipLatents(dev.zoetrope.models.vae.WanVae.random(VAE, 1), "random-1")) {
             CurateOptions o = CurateOptions.defaults(List.of(synth.toString()), dir.resolve("run").toString()).withSize(60, 64);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            InvalidRequestException e = assertThrows(InvalidRequestException.class,
                     () -> CuratePipeline.run(o, "DirectRunner", List.of(), ShardExtras.NONE, latents, System.err));
             assertTrue(e.getMessage().contains("multiples of 8") && e.getMessage().contains("60x64"), e.getMessage());
 
@@ -160,7 +161,7 @@ class CuratedShardsTrainingTest {
             int n = Features.BASE + Features.COLORS;
             new LogisticModel(Features.names(0), new double[n], ones(n), new double[n], 0, 1, 0.5).save(dir.resolve("m.json"));
             CurateOptions withModel = o.withSize(64, 64).withModel(dir.resolve("m.json").toString());
-            e = assertThrows(IllegalArgumentException.class,
+            e = assertThrows(InvalidRequestException.class,
                     () -> CuratePipeline.run(withModel, "DirectRunner", List.of(), ShardExtras.NONE, latents, System.err));
             assertTrue(e.getMessage().contains("15 features") && e.getMessage().contains("8 latent statistics"), e.getMessage());
             Finalizer.checkFilterModel(withModel, null); // and fits a run without a VAE

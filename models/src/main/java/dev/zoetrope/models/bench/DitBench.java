@@ -8,6 +8,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
@@ -35,10 +36,11 @@ public final class DitBench {
     public record Options(int blocks, DType dtype, int batch, int frames, int height, int width, int runs, int warmup,
                           Attention.Options attention) {
         public Options {
-            if (blocks < 1 || blocks > 40) throw new IllegalArgumentException("blocks must be 1..40, not " + blocks);
-            if (dtype != DType.BF16 && dtype != DType.F32) throw new IllegalArgumentException("dtype must be bf16 or f32, not " + dtype);
-            if (batch < 1 || frames < 1 || height < 1 || width < 1) throw new IllegalArgumentException("sizes must be positive");
-            if (runs < 1 || warmup < 0) throw new IllegalArgumentException("runs must be ≥ 1 and warmup ≥ 0");
+            // the bench's options come straight from the command line
+            if (blocks < 1 || blocks > 40) throw new InvalidRequestException("blocks must be 1..40, not " + blocks);
+            if (dtype != DType.BF16 && dtype != DType.F32) throw new InvalidRequestException("dtype must be bf16 or f32, not " + dtype);
+            if (batch < 1 || frames < 1 || height < 1 || width < 1) throw new InvalidRequestException("sizes must be positive");
+            if (runs < 1 || warmup < 0) throw new InvalidRequestException("runs must be ≥ 1 and warmup ≥ 0");
         }
 
         /** 1 block, bf16, batch 1, 360p 2 s latents, 1 run, no warm-up. */

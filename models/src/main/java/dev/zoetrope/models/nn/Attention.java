@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Tensors;
 
@@ -42,7 +43,7 @@ public final class Attention {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown attention kernel '" + s + "'; use auto, fused or chunked", e);
+                throw new InvalidRequestException("unknown attention kernel '" + s + "'; use auto, fused or chunked", e);
             }
         }
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.video.Frame;
 import dev.zoetrope.video.FrameImages;
 import dev.zoetrope.video.Mp4Writer;
@@ -39,7 +40,7 @@ public final class ClipFiles implements ClipWriter {
         this.gif = extras.gif();
         if (pngTarget != null) {
             if (Files.exists(pngTarget) && !isEmptyDirectory(pngTarget))
-                throw new IllegalArgumentException(pngTarget + ": exists and is not an empty directory; choose a new one for the PNG frames");
+                throw new InvalidRequestException(pngTarget + ": exists and is not an empty directory; choose a new one for the PNG frames");
             Path parent = pngTarget.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             pngTemp = Files.createTempDirectory(parent, "." + pngTarget.getFileName() + ".");

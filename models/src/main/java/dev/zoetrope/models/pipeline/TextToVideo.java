@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
@@ -43,6 +44,12 @@ public final class TextToVideo implements VideoGenerator {
      */
     public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
+
+        public Options {
+            // a shift is the user's choice (--shift); zero or negative would fold the schedule over
+            if (!Double.isNaN(shift) && !(shift > 0 && shift < Double.POSITIVE_INFINITY))
+                throw new InvalidRequestException("the schedule shift must be a positive number, got " + shift);
+        }
     }
 
     public static final String STAGE_TEXT = "encoding text";

@@ -9,7 +9,8 @@ public interface VideoGenerator extends AutoCloseable {
     /**
      * Generates one clip and writes it atomically to {@code outputMp4} (H.264, yuv420p).
      *
-     * @throws IllegalArgumentException for a request outside {@link #capabilities()}
+     * @throws dev.zoetrope.core.InvalidRequestException for a request outside {@link #capabilities()}; any other
+     *         exception is a fault of the generator, not of the request
      * @throws GenerationCancelledException when the listener cancels; nothing is written then
      */
     GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener);

@@ -2,6 +2,8 @@ package dev.zoetrope.models.sampling;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * A flow-matching ODE solver over a {@link FlowSchedule}. One instance serves one sampling run: multistep
  * solvers keep a history between calls, so steps must be taken in order k = 0, 1, ..., n−1.
@@ -27,7 +29,7 @@ public sealed interface FlowScheduler extends AutoCloseable permits FlowMatchEul
             return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
                 case "euler" -> EULER;
                 case "unipc", "flow-unipc", "flowunipc" -> UNIPC;
-                default -> throw new IllegalArgumentException("unknown sampler '" + name + "'; use euler or unipc");
+                default -> throw new InvalidRequestException("unknown sampler '" + name + "'; use euler or unipc");
             };
         }
 

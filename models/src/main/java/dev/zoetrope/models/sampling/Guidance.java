@@ -2,6 +2,8 @@ package dev.zoetrope.models.sampling;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * Combines the conditional and unconditional velocities of one step into the guided velocity. Stateful
  * guidances (APG's momentum) serve one sampling run and must see the steps in order.
@@ -23,7 +25,7 @@ public sealed interface Guidance extends AutoCloseable permits ApgGuidance, CfgG
             return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
                 case "apg" -> APG;
                 case "cfg" -> CFG;
-                default -> throw new IllegalArgumentException("unknown guidance '" + name + "'; use apg or cfg");
+                default -> throw new InvalidRequestException("unknown guidance '" + name + "'; use apg or cfg");
             };
         }
 

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
@@ -113,7 +114,7 @@ class AttentionTest {
     @Test
     void rejectsBadOptions() {
         assertThrows(IllegalArgumentException.class, () -> new Attention.Options(Attention.Kernel.AUTO, 1000));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Attention.Kernel.parse("flash"));
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> Attention.Kernel.parse("flash"));
         assertTrue(e.getMessage().contains("flash"));
     }
 }

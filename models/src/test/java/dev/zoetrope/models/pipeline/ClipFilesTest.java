@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.video.VideoProbe;
 
 class ClipFilesTest {
@@ -55,7 +56,7 @@ class ClipFilesTest {
     void aNonEmptyFramesDirectoryIsRefusedUpFront() throws IOException {
         Files.createDirectories(tmp.resolve("frames"));
         Files.writeString(tmp.resolve("frames/keep.txt"), "mine");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
                 () -> ClipFiles.open(tmp.resolve("c.mp4"), 16, 8, 8, new ClipFiles.Extras(tmp.resolve("frames"), null)));
         assertTrue(e.getMessage().contains("not an empty directory"), e.getMessage());
         assertEquals("mine", Files.readString(tmp.resolve("frames/keep.txt")));

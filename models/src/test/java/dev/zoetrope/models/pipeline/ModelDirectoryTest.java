@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.nn.ModelLoadException;
 
 class ModelDirectoryTest {
@@ -50,7 +51,7 @@ class ModelDirectoryTest {
         assertEquals(50, d.capabilities().defaultSteps());
         assertNull(d.ditConfig());
         assertEquals(java.util.Set.of("720p"), d.capabilities().resolutions().keySet(), "a 720p checkpoint offers 720p only");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenerationPlan.resolve(
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> GenerationPlan.resolve(
                 new GenerationRequest("x", null, "360p", null, null, null, null), d.capabilities(), d.family()));
         assertTrue(e.getMessage().contains("360p") && e.getMessage().contains("720p"), e.getMessage());
 

@@ -18,6 +18,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.sampling.FlowSchedule;
@@ -278,15 +279,17 @@ class TextToVideoTest {
     @Test
     void badRequestsAreRejectedBeforeAnythingLoads() {
         Rig r = rig(ModelFamily.LINUM, true);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.generator().generate(
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> r.generator().generate(
                 new GenerationRequest("x", null, null, 6.0, null, null, null), Path.of("o.mp4"), GenerationListener.NONE));
         assertTrue(e.getMessage().contains("2 to 5"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> r.generator().generate(
+        e = assertThrows(InvalidRequestException.class, () -> r.generator().generate(
                 new GenerationRequest("x", null, "1080p", null, null, null, null), Path.of("o.mp4"), GenerationListener.NONE));
         assertTrue(e.getMessage().contains("1080p") && e.getMessage().contains("tiny"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> r.generator().generate(
+        e = assertThrows(InvalidRequestException.class, () -> r.generator().generate(
                 new GenerationRequest("  ", null, null, null, null, null, null), Path.of("o.mp4"), GenerationListener.NONE));
         assertTrue(e.getMessage().contains("prompt"), e.getMessage());
         assertTrue(r.events().isEmpty(), "nothing loaded for a bad request: " + r.events());
+        for (double shift : new double[]{0, -1, Double.POSITIVE_INFINITY})
+            assertThrows(InvalidRequestException.class, () -> new TextToVideo.Options(true, false, null, shift), "shift " + shift);
     }
 }

@@ -8,6 +8,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
 
@@ -131,7 +132,7 @@ class GuidanceTest {
     void kindsParseAndRejectUnknownNames() {
         assertInstanceOf(ApgGuidance.class, Guidance.Kind.parse("APG").create(10));
         assertInstanceOf(CfgGuidance.class, Guidance.Kind.parse("cfg").create(5));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Guidance.Kind.parse("pag"));
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> Guidance.Kind.parse("pag"));
         assertTrue(e.getMessage().contains("pag"));
     }
 }

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.progress.ProgressBar;
@@ -39,10 +40,10 @@ public final class ClipSet implements AutoCloseable {
     public static ClipSet readSynth(Path dir, int limit) {
         Engine.init();
         if (!Files.isRegularFile(dir.resolve("clips.jsonl")))
-            throw new IllegalArgumentException(dir + " is not a synthetic-world directory (no clips.jsonl); make one with `zoetrope synth`");
+            throw new InvalidRequestException(dir + " is not a synthetic-world directory (no clips.jsonl); make one with `zoetrope synth`");
         List<SynthSidecar> index = SynthWorld.readIndex(dir);
         int n = Math.min(limit, index.size());
-        if (n == 0) throw new IllegalArgumentException(dir + " holds no clips");
+        if (n == 0) throw new InvalidRequestException(dir + " holds no clips");
         SynthSidecar first = index.getFirst();
         int t = first.frames(), h = first.height(), w = first.width();
         Tensor all = Scopes.pin(torch.empty(new long[]{n, t, h, w, 3}, new TensorOptions(ScalarType.Byte), new MemoryFormatOptional()));
@@ -53,10 +54,10 @@ public final class ClipSet implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 SynthSidecar s = index.get(i);
                 if (s.frames() != t || s.width() != w || s.height() != h)
-                    throw new IllegalArgumentException(dir + ": clip " + s.id() + " is " + s.width() + "x" + s.height() + "x" + s.frames()
+                    throw new InvalidRequestException(dir + ": clip " + s.id() + " is " + s.width() + "x" + s.height() + "x" + s.frames()
                             + ", the first is " + w + "x" + h + "x" + t + "; one set holds one size");
                 List<Frame> frames = VideoReader.readAll(dir.resolve(s.video()));
-                if (frames.size() < t) throw new IllegalArgumentException(dir.resolve(s.video()) + " has " + frames.size() + " frames, expected " + t);
+                if (frames.size() < t) throw new InvalidRequestException(dir.resolve(s.video()) + " has " + frames.size() + " frames, expected " + t);
                 for (int f = 0; f < t; f++) base.position(i * clipBytes + (long) f * h * w * 3).put(frames.get(f).rgb());
                 ids.add(s.id());
                 captions.add(s.caption());

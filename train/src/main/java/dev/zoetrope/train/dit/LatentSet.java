@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
@@ -82,11 +83,11 @@ public final class LatentSet implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); ShardReader reader = ShardReader.open(dir)) {
             for (ShardClip c : reader) {
                 if (!c.has(ShardTensor.LATENTS) || !c.has(ShardTensor.TEXT_IDS))
-                    throw new IllegalArgumentException(dir + ": clip " + c.record().clipId() + " has no latents or text ids; "
+                    throw new InvalidRequestException(dir + ": clip " + c.record().clipId() + " has no latents or text ids; "
                             + "build the shards with the recipe's latents stage or `zoetrope curate --latents-from MODEL_DIR`");
                 Tensor z = c.load(ShardTensor.LATENTS).to(DType.F32.scalarType());
                 if (!parts.isEmpty() && !java.util.Arrays.equals(Tensors.shape(parts.getFirst()), Tensors.shape(z)))
-                    throw new IllegalArgumentException(dir + ": clip " + c.record().clipId() + " has latents " + Tensors.shapeString(Tensors.shape(z))
+                    throw new InvalidRequestException(dir + ": clip " + c.record().clipId() + " has latents " + Tensors.shapeString(Tensors.shape(z))
                             + ", the first clip " + Tensors.shapeString(Tensors.shape(parts.getFirst())) + "; clips are batched, so all need one shape");
                 parts.add(z);
                 long[] l = Tensors.toLongs(c.load(ShardTensor.TEXT_IDS));
@@ -95,7 +96,7 @@ public final class LatentSet implements AutoCloseable {
                 ids.add(t);
                 captions.add(c.record().caption());
             }
-            if (parts.isEmpty()) throw new IllegalArgumentException(dir + " holds no clips");
+            if (parts.isEmpty()) throw new InvalidRequestException(dir + " holds no clips");
             Tensor all = Scopes.pin(torch.stack(new TensorVector(parts.toArray(Tensor[]::new)), 0));
             return new LatentSet(all, List.copyOf(ids), List.copyOf(captions));
         }

@@ -17,6 +17,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.Attention;
@@ -94,8 +95,8 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
      * @param vaeDir the trained VAE (its export directory)
      */
     public SampleStrips(DitConfig dit, T5Config text, Tokenizer tokenizer, Path vaeDir, Settings settings, List<String> prompts) {
-        if (prompts.isEmpty()) throw new IllegalArgumentException("sample strips need at least one prompt");
-        if (!Files.isDirectory(vaeDir)) throw new IllegalArgumentException("sample strips need the trained VAE, but " + vaeDir + " does not exist");
+        if (prompts.isEmpty()) throw new InvalidRequestException("sample strips need at least one prompt");
+        if (!Files.isDirectory(vaeDir)) throw new InvalidRequestException("sample strips need the trained VAE, but " + vaeDir + " does not exist");
         this.dit = dit;
         this.text = text;
         this.tokenizer = tokenizer;

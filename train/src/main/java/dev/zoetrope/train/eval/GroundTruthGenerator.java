@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;
@@ -43,7 +44,7 @@ public final class GroundTruthGenerator implements VideoGenerator {
 
     @Override
     public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
-        SynthSpec.Parsed parsed = SynthSpec.parse(request.prompt()).orElseThrow(() -> new IllegalArgumentException(
+        SynthSpec.Parsed parsed = SynthSpec.parse(request.prompt()).orElseThrow(() -> new InvalidRequestException(
                 "not a synthetic-world caption: '" + request.prompt() + "'"));
         long seed = request.seed() == null ? 0 : request.seed();
         SynthClip clip = SynthWorld.place(settings, "truth", 0, parsed.combination(), parsed.background(), parsed.template(),

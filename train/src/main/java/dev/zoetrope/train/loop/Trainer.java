@@ -21,6 +21,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.nn.Ops;
@@ -68,7 +69,7 @@ public final class Trainer {
      */
     public Outcome run(boolean resume, int until) throws IOException {
         if (until < 1 || until > cfg.steps())
-            throw new IllegalArgumentException("--until must be within 1.." + cfg.steps() + ", not " + until);
+            throw new InvalidRequestException("--until must be within 1.." + cfg.steps() + ", not " + until);
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir);
         if (!resume && !ckpts.list().isEmpty())

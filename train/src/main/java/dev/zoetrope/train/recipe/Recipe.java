@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.dit.DitConfig;
@@ -32,7 +33,7 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
         Path file = Path.of(nameOrFile);
         if (Files.isRegularFile(file)) return parse(Json.readTree(file), file.toString());
         try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
-            if (in == null) throw new IllegalArgumentException("unknown recipe '" + nameOrFile + "': use tiny, micro, or a recipe JSON file");
+            if (in == null) throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, or a recipe JSON file");
             return parse(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
         } catch (IOException e) {
             throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);

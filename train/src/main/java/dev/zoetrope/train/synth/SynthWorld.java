@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.DirectoryManifest;
 import dev.zoetrope.core.io.AtomicFiles;
@@ -45,7 +46,7 @@ public final class SynthWorld {
                 case "train" -> TRAIN;
                 case "heldout", "held-out" -> HELDOUT;
                 case "all" -> ALL;
-                default -> throw new IllegalArgumentException("unknown split '" + text + "' (train, heldout or all)");
+                default -> throw new InvalidRequestException("unknown split '" + text + "' (train, heldout or all)");
             };
         }
 
@@ -67,9 +68,9 @@ public final class SynthWorld {
         public Settings {
             Objects.requireNonNull(split, "split");
             if (width < 32 || height < 32 || width > 4096 || height > 4096)
-                throw new IllegalArgumentException("clip size must be within 32..4096, got " + width + "x" + height);
-            if (frames < 2 || frames > 10_000) throw new IllegalArgumentException("frames must be within 2..10000, got " + frames);
-            if (!(fps > 0 && fps <= 240)) throw new IllegalArgumentException("fps must be within (0, 240], got " + fps);
+                throw new InvalidRequestException("clip size must be within 32..4096, got " + width + "x" + height);
+            if (frames < 2 || frames > 10_000) throw new InvalidRequestException("frames must be within 2..10000, got " + frames);
+            if (!(fps > 0 && fps <= 240)) throw new InvalidRequestException("fps must be within (0, 240], got " + fps);
         }
 
         /** 64×64, 17 frames at 8 fps, training split. */
@@ -144,8 +145,8 @@ public final class SynthWorld {
      */
     public static Result generate(Path dir, int count, long seed, Settings settings, int jobs, PrintStream progress)
             throws IOException {
-        if (count < 0) throw new IllegalArgumentException("count must be >= 0, got " + count);
-        if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1, got " + jobs);
+        if (count < 0) throw new InvalidRequestException("count must be >= 0, got " + count);
+        if (jobs < 1) throw new InvalidRequestException("jobs must be >= 1, got " + jobs);
         Files.createDirectories(dir);
         checkManifest(dir, seed, settings);
         removeStaleTemporaries(dir);

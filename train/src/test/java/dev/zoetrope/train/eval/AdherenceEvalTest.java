@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 
 class AdherenceEvalTest {
@@ -94,10 +95,10 @@ class AdherenceEvalTest {
     void aDirectoryOfOtherSettingsIsRefused() throws Exception {
         AdherencePlan tiny = AdherencePlan.of(1, 0, 3);
         AdherenceEval.run(dir, "double", RenderingTestDouble::faithful, tiny, AdherenceEval.Sampling.DEFAULTS, null);
-        var e = assertThrows(IllegalArgumentException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
+        var e = assertThrows(InvalidRequestException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
                 AdherencePlan.of(1, 0, 4), AdherenceEval.Sampling.DEFAULTS, null));
         assertTrue(e.getMessage().contains("seed 3") && e.getMessage().contains("seed 4"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
+        assertThrows(InvalidRequestException.class, () -> AdherenceEval.run(dir, "double", RenderingTestDouble::faithful,
                 tiny, new AdherenceEval.Sampling(10, null), null));
         assertThrows(IllegalArgumentException.class, () -> new AdherenceEval.Sampling(0, null));
         assertThrows(IllegalArgumentException.class, () -> new AdherenceEval.Sampling(null, Double.NaN));

@@ -17,6 +17,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
 import dev.zoetrope.video.VideoInfo;
 import dev.zoetrope.video.VideoProbe;
@@ -166,7 +167,7 @@ class SynthWorldTest {
         SynthWorld.generate(c, 1, 43, s, 1, null);
         assertNotEquals(Files.readString(a.resolve("clip-000000.json")), Files.readString(c.resolve("clip-000000.json")));
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SynthWorld.generate(a, 7, 1, s, 1, null));
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> SynthWorld.generate(a, 7, 1, s, 1, null));
         assertTrue(e.getMessage().contains("seed 42"), e.getMessage());
     }
 
