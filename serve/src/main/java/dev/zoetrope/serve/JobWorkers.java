@@ -20,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.VideoGenerator;

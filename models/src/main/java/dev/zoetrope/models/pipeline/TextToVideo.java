@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.FlowScheduler;

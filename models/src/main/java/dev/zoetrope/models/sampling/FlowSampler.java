@@ -3,7 +3,7 @@ package dev.zoetrope.models.sampling;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 
 /**
  * The denoising loop: from noise at σ = 1 to a latent at σ = 0, one model evaluation per step, guided and

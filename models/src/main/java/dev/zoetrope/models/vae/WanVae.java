@@ -20,11 +20,11 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Params;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
 
 /**
  * The Wan 2.1 causal 3D VAE: video (B, 3, 4n+1, H, W) in [−1, 1] ↔ latent (B, z, n+1, H/8, W/8).
