@@ -367,7 +367,8 @@ public final class WanVae implements AutoCloseable {
         return decoder.cacheSlots();
     }
 
-    ConvMeter meter() {
+    /** The convolution meter of this VAE's passes; public for benchmarks measuring their FLOPs. */
+    public ConvMeter meter() {
         return meter;
     }
 
