@@ -17,6 +17,7 @@ import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.Guidance;
 import dev.zoetrope.models.sampling.GuidedVelocity;
 import dev.zoetrope.models.sampling.NoiseGenerator;
+import dev.zoetrope.models.vae.LatentScale;
 
 /**
  * Text to video: prompt → tokenizer → T5 → DiT loop (scheduler + guidance) → VAE decode → frames → mp4.

@@ -39,7 +39,7 @@ public final class WanVae implements AutoCloseable {
 
     private final WanVaeConfig config;
     private final VaeLayout layout;
-    private final LatentNormalization latentNormalization;
+    private final LatentScale latentNormalization;
     private final Params params;
     private final Weights weights;
     private final ConvMeter meter = new ConvMeter();
@@ -48,7 +48,7 @@ public final class WanVae implements AutoCloseable {
     private final CausalConv3d conv2;
     private final Decoder3d decoder;
 
-    private WanVae(WanVaeConfig config, VaeLayout layout, LatentNormalization norm, Params params, Weights weights) {
+    private WanVae(WanVaeConfig config, VaeLayout layout, LatentScale norm, Params params, Weights weights) {
         this.config = config;
         this.layout = layout;
         this.latentNormalization = norm;
@@ -77,8 +77,8 @@ public final class WanVae implements AutoCloseable {
             Function<String, String> probe = layout.keyMap(WanVaeConfig.wan21());
             WanVaeConfig config = configJson != null ? WanVaeConfig.read(configJson)
                     : WanVaeConfig.infer(k -> w.info(probe.apply(k)).map(TensorInfo::shape).orElse(null));
-            LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
-            if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
+            LatentScale norm = configJson != null ? LatentScale.fromConfig(configJson) : null;
+            if (norm == null && config.zDim() == LatentScale.wan21().channels()) norm = LatentScale.wan21();
             if (norm != null && norm.channels() != config.zDim())
                 throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
                         + " values, the VAE has " + config.zDim() + " latent channels");
@@ -94,7 +94,7 @@ public final class WanVae implements AutoCloseable {
     /** A VAE over given parameters (original key names), e.g. random weights for tests and benchmarks. */
     public static WanVae of(WanVaeConfig config, Params params) {
         Engine.init();
-        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
+        LatentScale norm = config.zDim() == LatentScale.wan21().channels() ? LatentScale.wan21() : null;
         return new WanVae(config, VaeLayout.ORIGINAL, norm, params, null);
     }
 
@@ -121,7 +121,7 @@ public final class WanVae implements AutoCloseable {
      * Wan's latent mean/std: from the Diffusers config when present, else the published Wan 2.1 values
      * (empty when the latent is not 16 channels and no config gives them).
      */
-    public Optional<LatentNormalization> latentNormalization() {
+    public Optional<LatentScale> latentNormalization() {
         return Optional.ofNullable(latentNormalization);
     }
 

@@ -22,6 +22,7 @@ import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.vae.LatentScale;
 
 /** The pipeline's orchestration with stand-in parts: memory plan, batching, cancellation, frame flow. */
 class TextToVideoTest {
