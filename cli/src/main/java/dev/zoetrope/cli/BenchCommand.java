@@ -5,10 +5,10 @@ import java.util.Locale;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
-import dev.zoetrope.models.nn.ConvolutionGradientBench;
-import dev.zoetrope.models.text.T5Bench;
+import dev.zoetrope.models.bench.ConvolutionGradientBench;
+import dev.zoetrope.models.bench.T5Bench;
+import dev.zoetrope.models.bench.VaeDecodeBench;
 import dev.zoetrope.models.vae.SpatialTiling;
-import dev.zoetrope.models.vae.VaeDecodeBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

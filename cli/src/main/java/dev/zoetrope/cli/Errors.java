@@ -8,7 +8,7 @@ import dev.zoetrope.core.engine.EngineException;
 import dev.zoetrope.core.safetensors.SafetensorsException;
 import dev.zoetrope.curate.labels.LabelException;
 import dev.zoetrope.curate.vlm.VlmException;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.train.shards.ShardException;
 import dev.zoetrope.video.VideoException;
 

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
-import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.ModelFamily;
+import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.pipeline.RandomCheckpoints;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;

@@ -23,7 +23,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.models.nn.ModelLoadException;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.VideoGenerator;

@@ -12,9 +12,9 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Ops;
 

@@ -1,7 +1,5 @@
 package dev.zoetrope.models.dit;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Params;
 
 /**

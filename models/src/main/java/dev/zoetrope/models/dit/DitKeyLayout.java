@@ -1,12 +1,11 @@
 package dev.zoetrope.models.dit;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 

@@ -28,6 +28,7 @@ import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.GuidedVelocity;
+import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.models.vae.WanVae;
 
 /**

@@ -1,10 +1,9 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.util.Locale;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.ModelFamily;
 
 /**
  * A request with every default filled in and every value checked against the model's capabilities: what one

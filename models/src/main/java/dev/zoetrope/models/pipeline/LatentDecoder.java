@@ -4,6 +4,8 @@ import java.util.function.BooleanSupplier;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.progress.GenerationCancelledException;
+
 /** The VAE decoder as the pipeline drives it, streaming frames as each latent frame is decoded. */
 public interface LatentDecoder extends AutoCloseable {
     /** Receives (3, n, H, W) float frames, roughly in [−1, 1], freed after the call; {@code first} is the clip index. */

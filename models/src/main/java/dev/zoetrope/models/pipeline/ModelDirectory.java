@@ -1,7 +1,5 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.text.T5Config;
 

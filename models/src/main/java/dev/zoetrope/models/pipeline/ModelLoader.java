@@ -1,17 +1,16 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.nn.ModelLoadException;
-import dev.zoetrope.models.vae.LatentNormalization;
+import dev.zoetrope.models.vae.LatentScale;
 
 /**
  * Opens a detected {@link ModelDirectory} as a {@link TextToVideo}: the family's text encoder, DiT, VAE and latent
@@ -63,9 +62,8 @@ public final class ModelLoader {
             }
             case WAN -> {
                 Path config = Files.isDirectory(dir.vaeWeights()) ? dir.vaeWeights().resolve("config.json") : null;
-                LatentNormalization n = config != null && Files.isRegularFile(config) ? LatentNormalization.fromConfig(config) : null;
-                if (n == null) n = LatentNormalization.wan21();
-                yield LatentScale.fromMeanStd(n.mean(), n.std());
+                LatentScale fromConfig = config != null && Files.isRegularFile(config) ? LatentScale.fromConfig(config) : null;
+                yield fromConfig != null ? fromConfig : LatentScale.wan21();
             }
         };
     }

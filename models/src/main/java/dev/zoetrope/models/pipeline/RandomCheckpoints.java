@@ -18,7 +18,7 @@ import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.dit.DitKeyLayout;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
-import dev.zoetrope.models.vae.LatentNormalization;
+import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.models.vae.VaeCheckpoints;
 import dev.zoetrope.models.vae.VaeLayout;
 import dev.zoetrope.models.vae.WanVae;
@@ -91,7 +91,7 @@ public final class RandomCheckpoints {
         cfg.putAll(spec.dit().toJson());
         writeJson(dir.resolve("transformer/config.json"), cfg);
         try (WanVae vae = WanVae.random(spec.vae(), spec.seed())) {
-            VaeCheckpoints.writeDiffusers(dir.resolve("vae"), vae.params(), spec.vae(), LatentNormalization.wan21());
+            VaeCheckpoints.writeDiffusers(dir.resolve("vae"), vae.params(), spec.vae(), LatentScale.wan21());
         }
         writeText(dir.resolve("text_encoder"), spec, "umt5");
         copyTokenizer(spec.tokenizer(), dir.resolve("tokenizer"));

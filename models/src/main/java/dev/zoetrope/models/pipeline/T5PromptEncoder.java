@@ -1,11 +1,10 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.nio.file.Path;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.PromptCleaner;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.text.T5Config;

@@ -1,7 +1,5 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
@@ -13,12 +11,15 @@ import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.progress.GenerationCancelledException;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.Guidance;
 import dev.zoetrope.models.sampling.GuidedVelocity;
 import dev.zoetrope.models.sampling.NoiseGenerator;
+import dev.zoetrope.models.vae.LatentScale;
 
 /**
  * Text to video: prompt → tokenizer → T5 → DiT loop (scheduler + guidance) → VAE decode → frames → mp4.

@@ -2,6 +2,8 @@ package dev.zoetrope.models.pipeline;
 
 import java.nio.file.Path;
 
+import dev.zoetrope.core.progress.GenerationCancelledException;
+
 /** A loaded text-to-video model. One instance may be shared; {@link #generate} calls are serialised by the caller. */
 public interface VideoGenerator extends AutoCloseable {
     ModelCapabilities capabilities();

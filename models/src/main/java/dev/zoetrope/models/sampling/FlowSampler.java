@@ -4,7 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.Scopes;
 
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 
 /**
  * The denoising loop: from noise at σ = 1 to a latent at σ = 0, one model evaluation per step, guided and

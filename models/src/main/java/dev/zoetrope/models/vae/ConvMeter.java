@@ -6,8 +6,9 @@ import java.util.concurrent.atomic.LongAccumulator;
 /**
  * Counts what the convolutions do, from layer and output shapes: FLOPs (2 per multiply-add) for
  * throughput figures, and the largest output tensor, which bounds the activation memory of a pass.
+ * Public only so that benchmarks can read the FLOPs of a pass; the layers feed it.
  */
-final class ConvMeter {
+public final class ConvMeter {
     private final DoubleAdder flops = new DoubleAdder();
     private final LongAccumulator largest = new LongAccumulator(Math::max, 0);
 
@@ -17,7 +18,7 @@ final class ConvMeter {
         largest.accumulate(outputs);
     }
 
-    double flops() {
+    public double flops() {
         return flops.sum();
     }
 
@@ -26,7 +27,7 @@ final class ConvMeter {
         return largest.get();
     }
 
-    void reset() {
+    public void reset() {
         flops.reset();
         largest.reset();
     }

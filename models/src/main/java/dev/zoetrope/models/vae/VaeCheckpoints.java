@@ -25,7 +25,8 @@ public final class VaeCheckpoints {
      * Writes a Diffusers {@code vae/} folder: {@code diffusion_pytorch_model.safetensors} and a
      * {@code config.json} with the architecture and Wan's latent statistics.
      */
-    public static void writeDiffusers(Path dir, Params params, WanVaeConfig c, LatentNormalization norm) throws IOException {
+    public static void writeDiffusers(Path dir, Params params, WanVaeConfig c, LatentScale norm) throws IOException {
+        if (norm.mean() == null) throw new IllegalArgumentException("a Diffusers VAE config needs a latent scale built from mean/std");
         Files.createDirectories(dir);
         write(dir.resolve("diffusion_pytorch_model.safetensors"), params, c, VaeLayout.DIFFUSERS);
         ObjectNode n = Json.PLAIN.createObjectNode();

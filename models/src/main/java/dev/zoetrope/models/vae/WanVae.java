@@ -18,6 +18,7 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.CheckpointLoader;
@@ -25,7 +26,6 @@ import dev.zoetrope.models.nn.Init;
 import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Params;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
 
 /**
  * The Wan 2.1 causal 3D VAE: video (B, 3, 4n+1, H, W) in [−1, 1] ↔ latent (B, z, n+1, H/8, W/8).
@@ -40,7 +40,7 @@ public final class WanVae implements AutoCloseable {
 
     private final WanVaeConfig config;
     private final VaeLayout layout;
-    private final LatentNormalization latentNormalization;
+    private final LatentScale latentNormalization;
     private final Params params;
     private final ConvMeter meter = new ConvMeter();
     private final Encoder3d encoder;
@@ -48,7 +48,7 @@ public final class WanVae implements AutoCloseable {
     private final CausalConv3d conv2;
     private final Decoder3d decoder;
 
-    private WanVae(WanVaeConfig config, VaeLayout layout, LatentNormalization norm, Params params) {
+    private WanVae(WanVaeConfig config, VaeLayout layout, LatentScale norm, Params params) {
         this.config = config;
         this.layout = layout;
         this.latentNormalization = norm;
@@ -90,8 +90,8 @@ public final class WanVae implements AutoCloseable {
 
             @Override
             public WanVae build(Weights w, KeyLayout keys, Params params) {
-                LatentNormalization norm = configJson != null ? LatentNormalization.fromConfig(configJson) : null;
-                if (norm == null && config.zDim() == LatentNormalization.wan21().channels()) norm = LatentNormalization.wan21();
+                LatentScale norm = configJson != null ? LatentScale.fromConfig(configJson) : null;
+                if (norm == null && config.zDim() == LatentScale.wan21().channels()) norm = LatentScale.wan21();
                 if (norm != null && norm.channels() != config.zDim())
                     throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
                             + " values, the VAE has " + config.zDim() + " latent channels");
@@ -103,7 +103,7 @@ public final class WanVae implements AutoCloseable {
     /** A VAE over given parameters (original key names), e.g. a training run's weights; it owns them. */
     public static WanVae of(WanVaeConfig config, Params params) {
         Engine.init();
-        LatentNormalization norm = config.zDim() == LatentNormalization.wan21().channels() ? LatentNormalization.wan21() : null;
+        LatentScale norm = config.zDim() == LatentScale.wan21().channels() ? LatentScale.wan21() : null;
         try {
             return Scopes.value(() -> new WanVae(config, VaeLayout.ORIGINAL, norm, params));
         } catch (RuntimeException e) {
@@ -141,7 +141,7 @@ public final class WanVae implements AutoCloseable {
      * Wan's latent mean/std: from the Diffusers config when present, else the published Wan 2.1 values
      * (empty when the latent is not 16 channels and no config gives them).
      */
-    public Optional<LatentNormalization> latentNormalization() {
+    public Optional<LatentScale> latentNormalization() {
         return Optional.ofNullable(latentNormalization);
     }
 
@@ -380,7 +380,8 @@ public final class WanVae implements AutoCloseable {
         return decoder.cacheSlots();
     }
 
-    ConvMeter meter() {
+    /** The convolution meter of this VAE's passes; public for benchmarks measuring their FLOPs. */
+    public ConvMeter meter() {
         return meter;
     }
 

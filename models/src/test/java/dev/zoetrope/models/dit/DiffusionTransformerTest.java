@@ -1,7 +1,5 @@
 package dev.zoetrope.models.dit;
 
-import dev.zoetrope.models.ModelFamily;
-
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -25,6 +23,7 @@ import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.ModelLoadException;
 

@@ -1,7 +1,5 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -13,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.ModelLoadException;
 
 class ModelDirectoryTest {

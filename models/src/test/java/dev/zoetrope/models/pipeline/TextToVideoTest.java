@@ -1,7 +1,5 @@
 package dev.zoetrope.models.pipeline;
 
-import dev.zoetrope.models.ModelFamily;
-
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -21,9 +19,12 @@ import org.junit.jupiter.api.Test;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.progress.GenerationCancelledException;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.GuidedVelocity;
 import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.models.vae.LatentScale;
 
 /** The pipeline's orchestration with stand-in parts: memory plan, batching, cancellation, frame flow. */
 class TextToVideoTest {

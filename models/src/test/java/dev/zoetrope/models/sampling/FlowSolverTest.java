@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 
 /** Solvers against a flow with a closed-form solution, and the loop's bookkeeping. */
 class FlowSolverTest {

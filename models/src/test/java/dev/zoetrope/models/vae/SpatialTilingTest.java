@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.models.pipeline.GenerationCancelledException;
+import dev.zoetrope.core.progress.GenerationCancelledException;
 
 /** Decoding in overlapping spatial tiles. */
 class SpatialTilingTest {

@@ -86,7 +86,7 @@ class WanVaeErrorsTest {
             assertMessage(() -> vae.encode(torch.zeros(1, 3, 5, 12, 16)), "multiples of 8");
             assertMessage(() -> vae.decode(torch.zeros(1, 8, 2, 2, 2)), "(B, 16, T, h, w)");
             assertMessage(() -> vae.decodeWhole(torch.zeros(16, 2, 2, 2)), "(B, 16, T, h, w)");
-            assertMessage(() -> LatentNormalization.wan21().normalize(torch.zeros(1, 8, 1, 2, 2)), "(B, 16, T, H, W)");
+            assertMessage(() -> LatentScale.wan21().toDit(torch.zeros(1, 8, 1, 2, 2)), "(B, 16, T, H, W)");
         }
     }
 

@@ -46,7 +46,7 @@ class WanVaeLayoutTest {
     @Test
     void diffusersFolderGivesIdenticalOutputs() throws Exception {
         Path vaeDir = tmp.resolve("model/vae");
-        LatentNormalization stats = new LatentNormalization(
+        LatentScale stats = LatentScale.fromMeanStd(
                 new float[]{0.1f, -0.2f, 0.3f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5f},
                 new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
         try (WanVae original = WanVae.load(WanVaeFixtureTest.fixture("vae.safetensors"));

@@ -16,6 +16,7 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
+import dev.zoetrope.models.bench.T5Bench;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.Attention;

@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.dit.DiffusionTransformer;
-import dev.zoetrope.models.pipeline.LatentScale;
 import dev.zoetrope.models.text.T5Encoder;
+import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.train.loop.TrainingTask;
 
 /**

@@ -15,9 +15,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ZoetropeConfig;
-import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVae;

@@ -19,10 +19,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.engine.Tensors;
 
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.ModelFamily;
-import dev.zoetrope.models.pipeline.LatentScale;
+import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizers;

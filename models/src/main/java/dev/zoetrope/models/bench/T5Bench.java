@@ -1,4 +1,4 @@
-package dev.zoetrope.models.text;
+package dev.zoetrope.models.bench;
 
 import java.util.Locale;
 
@@ -9,6 +9,8 @@ import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.text.T5Encoder;
 
 /**
  * Throughput of the T5 encoder at real (v1.1 XXL) dims with a few random-weight blocks: the seconds of one

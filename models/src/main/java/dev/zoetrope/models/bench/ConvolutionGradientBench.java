@@ -1,4 +1,4 @@
-package dev.zoetrope.models.nn;
+package dev.zoetrope.models.bench;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +9,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * Forward + backward of a 3×3×3 convolution (padding 0,1,1) three ways: a contiguous input on oneDNN, the

@@ -1,4 +1,4 @@
-package dev.zoetrope.models.vae;
+package dev.zoetrope.models.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,4 @@
-package dev.zoetrope.models.text;
+package dev.zoetrope.models.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.text.T5Config;
+import dev.zoetrope.models.text.T5Encoder;
 
 class T5BenchTest {
     @Test

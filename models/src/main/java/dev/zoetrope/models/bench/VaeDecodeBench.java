@@ -1,4 +1,4 @@
-package dev.zoetrope.models.vae;
+package dev.zoetrope.models.bench;
 
 import java.util.Locale;
 
@@ -10,6 +10,9 @@ import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.progress.ProgressBar;
+import dev.zoetrope.models.vae.SpatialTiling;
+import dev.zoetrope.models.vae.WanVae;
+import dev.zoetrope.models.vae.WanVaeConfig;
 
 /**
  * Throughput of the chunked VAE decode at real dims with random weights, next to the matmul peak
