@@ -37,7 +37,7 @@ public final class ModelLoader {
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength()),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), DitLoadOptions.defaults().withOverrides(dir.ditSettings()))),
-                () -> VaeDecoder.load(dir.vaeWeights()),
+                () -> VaeDecoder.load(dir),
                 latentScale(dir));
     }
 
@@ -61,8 +61,8 @@ public final class ModelLoader {
                 }
             }
             case WAN -> {
-                Path config = Files.isDirectory(dir.vaeWeights()) ? dir.vaeWeights().resolve("config.json") : null;
-                LatentScale fromConfig = config != null && Files.isRegularFile(config) ? LatentScale.fromConfig(config) : null;
+                LatentScale fromConfig = dir.vaeSettings() == null ? null
+                        : LatentScale.fromConfig(dir.vaeSettings(), String.valueOf(dir.vaeConfig()));
                 yield fromConfig != null ? fromConfig : LatentScale.wan21();
             }
         };

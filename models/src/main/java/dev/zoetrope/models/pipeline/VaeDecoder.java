@@ -30,6 +30,11 @@ public final class VaeDecoder implements LatentDecoder {
         return new VaeDecoder(WanVae.load(weights), DEFAULT_TILING);
     }
 
+    /** A model directory's VAE, with its config as the directory parsed it (null: dims from the weights). */
+    public static VaeDecoder load(ModelDirectory dir) {
+        return new VaeDecoder(WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig())), DEFAULT_TILING);
+    }
+
     public WanVae vae() {
         return vae;
     }

@@ -93,12 +93,16 @@ public record LatentScale(float[] scale, float[] bias, float[] mean, float[] std
 
     /** {@code latents_mean}/{@code latents_std} of a Diffusers {@code vae/config.json}, or null if it has none. */
     public static LatentScale fromConfig(Path configJson) {
-        JsonNode n = Json.readTree(configJson);
+        return fromConfig(Json.readTree(configJson), configJson.toString());
+    }
+
+    /** {@link #fromConfig(Path)} of a config already parsed; {@code source} names it in errors. */
+    public static LatentScale fromConfig(JsonNode n, String source) {
         if (!n.has("latents_mean") && !n.has("latents_std")) return null;
         try {
             return fromMeanStd(floats(n, "latents_mean"), floats(n, "latents_std"));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(configJson + ": " + e.getMessage(), e);
+            throw new ConfigException(source + ": " + e.getMessage(), e);
         }
     }
 

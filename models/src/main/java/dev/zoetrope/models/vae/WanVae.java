@@ -14,6 +14,9 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
@@ -70,6 +73,16 @@ public final class WanVae implements AutoCloseable {
     public static WanVae load(Path path) {
         Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
         Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
+        return load(p, configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson));
+    }
+
+    /**
+     * Loads the VAE weights at {@code path} with a config already parsed ({@code settings}: the architecture and,
+     * for Diffusers, the latent statistics), or with the dims inferred from the weights when it is null.
+     *
+     * @param source names the config in errors
+     */
+    public static WanVae load(Path p, JsonNode settings, String source) {
         return CheckpointLoader.load(p, new CheckpointLoader.Recipe<>() {
             private VaeLayout layout;
             private WanVaeConfig config;
@@ -78,7 +91,7 @@ public final class WanVae implements AutoCloseable {
             public KeyLayout layout(Weights w) {
                 layout = VaeLayout.detect(w);
                 KeyLayout probe = layout.keys(WanVaeConfig.wan21());
-                config = configJson != null ? WanVaeConfig.read(configJson)
+                config = settings != null ? WanVaeConfig.fromJson(settings, source)
                         : WanVaeConfig.infer(k -> w.info(probe.fileKey(k)).map(TensorInfo::shape).orElse(null));
                 return layout.keys(config);
             }
@@ -90,10 +103,10 @@ public final class WanVae implements AutoCloseable {
 
             @Override
             public WanVae build(Weights w, KeyLayout keys, Params params) {
-                LatentScale norm = configJson != null ? LatentScale.fromConfig(configJson) : null;
+                LatentScale norm = settings != null ? LatentScale.fromConfig(settings, source) : null;
                 if (norm == null && config.zDim() == LatentScale.wan21().channels()) norm = LatentScale.wan21();
                 if (norm != null && norm.channels() != config.zDim())
-                    throw new ModelLoadException(configJson + ": latents_mean/latents_std have " + norm.channels()
+                    throw new ModelLoadException(source + ": latents_mean/latents_std have " + norm.channels()
                             + " values, the VAE has " + config.zDim() + " latent channels");
                 return new WanVae(config, layout, norm, params);
             }

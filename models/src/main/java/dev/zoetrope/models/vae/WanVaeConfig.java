@@ -8,6 +8,7 @@ import java.util.function.Function;
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
@@ -93,7 +94,12 @@ public record WanVaeConfig(@JsonProperty("base_dim") @JsonAlias("dim") int baseD
      * ({@code dim}). Absent fields take the Wan 2.1 defaults.
      */
     public static WanVaeConfig read(Path file) {
-        return Json.overlay(wan21(), Json.readTree(file), WanVaeConfig.class, file.toString());
+        return fromJson(Json.readTree(file), file.toString());
+    }
+
+    /** {@link #read} of a config already parsed; {@code source} names it in errors. */
+    public static WanVaeConfig fromJson(JsonNode node, String source) {
+        return Json.overlay(wan21(), node, WanVaeConfig.class, source);
     }
 
     /**
