@@ -186,9 +186,11 @@ public final class T5Encoder implements AutoCloseable {
                     + " and attention mask " + Tensors.shapeString(Tensors.shape(attentionMask)) + " must both be (batch, length)");
         long len = inputIds.size(1);
         return Scopes.keep(() -> {
+            // this order (embedding, then the biases) is the autograd graph's, which decides how training sums gradients
+            Tensor embedded = torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float);
             Tensor maskBias = keyMaskBias(attentionMask);
             Tensor sharedBias = config.perLayerBias() ? null : positionBias(blocks.getFirst().positionTable(), len);
-            try (Scopes.Carried<Tensor> h = Scopes.carry(torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float))) {
+            try (Scopes.Carried<Tensor> h = Scopes.carry(embedded)) {
                 for (Block b : blocks)
                     h.update(in -> block(b, in, sharedBias != null ? sharedBias : positionBias(b.positionTable(), len), maskBias));
                 return Ops.rmsNorm(h.get(), finalNorm, config.layerNormEpsilon()).to(ScalarType.Float);
