@@ -14,15 +14,17 @@ import dev.zoetrope.video.VideoException;
 
 /**
  * Which failures are the user's to fix (bad input, missing or broken files, an unusable machine) rather than bugs,
- * decided by what the exception means. An {@link IllegalArgumentException} is a broken contract between two pieces
- * of our code, so it is a bug wherever it comes from: commands report bad options as {@link InvalidRequestException}.
+ * decided by what the exception means, never by JDK type. An {@link IllegalArgumentException} is a broken contract
+ * between two pieces of our code and an {@link IllegalStateException} a broken invariant, so both are bugs wherever
+ * they come from: commands report bad options, and a state the user must change (a run directory that already holds
+ * checkpoints, a data directory another server uses), as {@link InvalidRequestException}.
  */
 final class Errors {
     private Errors() {}
 
     static boolean isUserError(Throwable e) {
         return switch (e) {
-            // bad options, requests, configs, model directories and tokenizers
+            // bad options, requests, configs, model directories and tokenizers, and directories in the wrong state
             case InvalidRequestException _ -> true;
             // files the user named that cannot be read or do not hold what they should
             case IOException _, UncheckedIOException _, SafetensorsException _, ShardException _, VideoException _,
@@ -30,9 +32,6 @@ final class Errors {
             // the machine or a service the user pointed at
             case EngineException _, VlmException _ -> true;
             case GenerationCancelledException _ -> true;
-            // still decided by JDK type: commands use it for a state the user must change (a run directory that
-            // already holds checkpoints, a data directory another server uses)
-            case IllegalStateException _ -> true;
             default -> false;
         };
     }

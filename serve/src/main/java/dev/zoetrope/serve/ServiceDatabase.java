@@ -10,6 +10,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * The SQLite file in the data directory that holds jobs and API keys.
  *
@@ -59,7 +61,8 @@ public final class ServiceDatabase implements AutoCloseable {
             }
             return new ServiceDatabase(file, c);
         } catch (SQLException e) {
-            throw new IllegalStateException(file + ": cannot open the job database: " + e.getMessage(), e);
+            // the file is in the user's data directory: not a database, not writable, or held by another writer
+            throw new InvalidRequestException(file + ": cannot open the job database: " + e.getMessage(), e);
         }
     }
 
@@ -72,7 +75,7 @@ public final class ServiceDatabase implements AutoCloseable {
                 version = rs.next() ? rs.getInt(1) : 0;
             }
             if (version > SCHEMA_VERSION)
-                throw new IllegalStateException(file + ": written by a newer zoetrope (schema " + version + ", this one knows "
+                throw new InvalidRequestException(file + ": written by a newer zoetrope (schema " + version + ", this one knows "
                         + SCHEMA_VERSION + ")");
             if (version < 1) createVersion1(s);
             if (version < 2) s.execute("ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0");

@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.io.AtomicFiles;
 
 /**
@@ -49,7 +50,7 @@ public final class UrlSigner {
                 }
             }
             String hex = Files.readString(file).strip();
-            if (!hex.matches("[0-9a-f]{64}")) throw new IllegalStateException(file + ": not a signing key (64 hex digits expected)");
+            if (!hex.matches("[0-9a-f]{64}")) throw new InvalidRequestException(file + ": not a signing key (64 hex digits expected)");
             return new UrlSigner(HexFormat.of().parseHex(hex), lifetime, Clock.systemUTC());
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot read or create the link signing key: " + e.getMessage(), e);

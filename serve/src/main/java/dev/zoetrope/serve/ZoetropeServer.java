@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.HttpIo.HttpError;
@@ -71,7 +72,7 @@ public final class ZoetropeServer implements AutoCloseable {
         }
         if (lock == null) {
             lockChannel.close();
-            throw new IllegalStateException(options.data() + ": another zoetrope server is using this data directory");
+            throw new InvalidRequestException(options.data() + ": another zoetrope server is using this data directory");
         }
         this.dataLock = lock;
         this.db = ServiceDatabase.open(options.data());

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /** Restarts and shutdowns lose no job: a killed server's jobs run at the next start; a graceful stop requeues. */
 class ServiceLifecycleTest {
     @Test
@@ -126,7 +128,7 @@ class ServiceLifecycleTest {
     @Test
     void aSecondServerOnTheSameDataIsRefused(@TempDir Path data) {
         try (ZoetropeServer first = ZoetropeServer.start(ServeOptions.defaults(data).withPort(0), new TestPatternGenerator(1))) {
-            var e = assertThrows(IllegalStateException.class,
+            var e = assertThrows(InvalidRequestException.class,
                     () -> ZoetropeServer.start(ServeOptions.defaults(data).withPort(0), new TestPatternGenerator(1)));
             assertTrue(e.getMessage().contains("another zoetrope server"), e.getMessage());
         }

@@ -35,6 +35,7 @@ import dev.zoetrope.train.shards.ShardTensor;
 import dev.zoetrope.train.shards.ShardWriter;
 import dev.zoetrope.video.Frame;
 import dev.zoetrope.video.VideoReader;
+import dev.zoetrope.video.VideoException;
 
 /**
  * The last stage: decides every clip (rules, near-duplicates, learned score, optional VLM), picks captions (sidecar
@@ -129,7 +130,7 @@ public final class Finalizer {
                 if (!w.contains(c.clipId())) {
                     byte[] rgb = framesBytes(c);
                     int n = rgb.length / (c.width() * c.height() * 3);
-                    if (n < 1) throw new IllegalStateException(out.resolve("clips").resolve(c.clipId() + ".mp4") + ": no frames decode");
+                    if (n < 1) throw new VideoException(out.resolve("clips").resolve(c.clipId() + ".mp4") + ": no frames decode");
                     if (!batch.isEmpty() && !sameSize(batch.getFirst(), frames.getFirst(), c, rgb)) encodeBatch(batch, frames, w, bar);
                     batch.add(c);
                     frames.add(rgb);

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.io.AtomicFiles;
@@ -97,10 +98,11 @@ public final class DitTraining {
      * {@code dit/config.json}, {@code t5/text_encoder/{config.json,model.safetensors}}, {@code t5/tokenizer/tokenizer.json}.
      */
     public static void export(Path runDir, Path tokenizerDir, Options o, String resolution, Path out) throws IOException {
-        Map<String, Object> latent = Json.PLAIN.convertValue(Json.readTree(runDir.resolve("latent_scale.json")), Map.class);
-        float[] scale = floats(latent.get("video_data_scale")), bias = floats(latent.get("video_data_bias"));
+        // The checkpoint first: an export before any DiT training should say so, not name a missing latent_scale.json.
         try (Checkpoints.Loaded last = new Checkpoints(runDir).latest()
-                .orElseThrow(() -> new IllegalStateException(runDir + " holds no DiT checkpoint to export"))) {
+                .orElseThrow(() -> new InvalidRequestException(runDir + " holds no DiT checkpoint to export"))) {
+            Map<String, Object> latent = Json.PLAIN.convertValue(Json.readTree(runDir.resolve("latent_scale.json")), Map.class);
+            float[] scale = floats(latent.get("video_data_scale")), bias = floats(latent.get("video_data_bias"));
             Map<String, Tensor> weights = last.ema().isEmpty() ? last.params() : last.ema();
             Map<String, Tensor> dit = new TreeMap<>(), text = new TreeMap<>();
             weights.forEach((k, t) -> {

@@ -20,6 +20,7 @@ import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.train.synth.ClipDetector;
 import dev.zoetrope.video.Frame;
 import dev.zoetrope.video.VideoReader;
+import dev.zoetrope.video.VideoException;
 
 /**
  * Generates a plan's clips into {@code dir/clips/} and scores them with the {@link ClipDetector}.
@@ -132,7 +133,7 @@ public final class AdherenceEval {
                 : new ProgressBar("score", plan.clips().size(), "clips", progress, null)) {
             for (EvalClip clip : plan.clips()) {
                 List<Frame> frames = VideoReader.readAll(mp4(clipsDir, clip));
-                if (frames.isEmpty()) throw new IllegalStateException(mp4(clipsDir, clip) + ": no frames");
+                if (frames.isEmpty()) throw new VideoException(mp4(clipsDir, clip) + ": no frames");
                 scores.add(new ClipScore(clip, ClipDetector.detect(frames)));
                 strips.add(ContactSheet.strip(frames, STRIP_FRAMES, STRIP_HEIGHT));
                 bar.step();

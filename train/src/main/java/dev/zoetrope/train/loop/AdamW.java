@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.nn.Ops;
 
@@ -81,9 +82,9 @@ public final class AdamW implements AutoCloseable {
 
     private static void copy(Map<String, Tensor> state, String key, Tensor into) {
         Tensor t = state.get(key);
-        if (t == null) throw new IllegalStateException("checkpoint lacks optimizer state '" + key + "'");
+        if (t == null) throw new InvalidRequestException("checkpoint lacks optimizer state '" + key + "'");
         if (!java.util.Arrays.equals(dev.zoetrope.core.engine.Tensors.shape(t), dev.zoetrope.core.engine.Tensors.shape(into)))
-            throw new IllegalStateException("optimizer state '" + key + "' has the wrong shape");
+            throw new InvalidRequestException("optimizer state '" + key + "' has the wrong shape");
         into.copy_(t);
     }
 

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.nn.Ops;
 
@@ -40,7 +41,7 @@ public final class Ema implements AutoCloseable {
         try (NoGradGuard ng = new NoGradGuard()) {
             for (var e : shadow.entrySet()) {
                 Tensor t = state.get(e.getKey());
-                if (t == null) throw new IllegalStateException("checkpoint lacks EMA weight '" + e.getKey() + "'");
+                if (t == null) throw new InvalidRequestException("checkpoint lacks EMA weight '" + e.getKey() + "'");
                 e.getValue().copy_(t);
             }
         }

@@ -73,7 +73,7 @@ public final class Trainer {
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir);
         if (!resume && !ckpts.list().isEmpty())
-            throw new IllegalStateException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
+            throw new InvalidRequestException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
         Json.write(runDir.resolve("train_config.json"), cfg);
         Map<String, Tensor> params = task.parameters();
         for (var e : params.entrySet())
@@ -134,7 +134,7 @@ public final class Trainer {
                     Tensor loss = task.loss(step, micro, cfg.batchSize(), rng);
                     double value = loss.item_double();
                     if (!Double.isFinite(value))
-                        throw new IllegalStateException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
+                        throw new InvalidRequestException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
                     lossSum += value;
                     loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
                 }
@@ -195,11 +195,12 @@ public final class Trainer {
         new CurvePlot(label + " loss", "step", true).add("loss", x, y, new Color(40, 90, 200)).write(runDir.resolve("loss.png"));
     }
 
+    /** A checkpoint that lacks a parameter is the user's: the run directory was made for another model or recipe. */
     static void restore(Map<String, Tensor> params, Map<String, Tensor> saved) {
         try (NoGradGuard ng = new NoGradGuard()) {
             for (var e : params.entrySet()) {
                 Tensor t = saved.get(e.getKey());
-                if (t == null) throw new IllegalStateException("checkpoint lacks parameter '" + e.getKey() + "'");
+                if (t == null) throw new InvalidRequestException("checkpoint lacks parameter '" + e.getKey() + "'");
                 e.getValue().copy_(t);
             }
         }

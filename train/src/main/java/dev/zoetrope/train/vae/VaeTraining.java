@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
@@ -101,7 +102,7 @@ public final class VaeTraining {
         Path dir = runDir.resolve("export");
         Files.createDirectories(dir);
         try (Checkpoints.Loaded last = new Checkpoints(runDir).latest()
-                .orElseThrow(() -> new IllegalStateException(runDir + " holds no VAE checkpoint to export"));
+                .orElseThrow(() -> new InvalidRequestException(runDir + " holds no VAE checkpoint to export"));
              Params p = Params.empty()) {
             Map<String, Tensor> weights = last.ema().isEmpty() ? last.params() : last.ema();
             weights.forEach((k, t) -> p.put(k, t.detach().clone()));

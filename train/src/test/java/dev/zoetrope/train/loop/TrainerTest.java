@@ -14,6 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 class TrainerTest {
     static TrainConfig config(int steps) {
         return new TrainConfig(steps, 64, 2, 0.02, 5, 0.1, 0.01, 0.9, 0.999, 1e-8, 1.0, 0.99, 3, 10, 1, 0, 2);
@@ -38,7 +40,7 @@ class TrainerTest {
         assertTrue(last < first * 0.3, "loss should fall well below its start: " + first + " → " + last);
         assertTrue(Files.size(dir.resolve("loss.png")) > 1000);
         assertEquals(2, new Checkpoints(dir).list().size(), "keeps only the newest checkpoints");
-        assertThrows(IllegalStateException.class, () -> new Trainer(new ToyRegression(7), config(200), dir, "toy").run(false),
+        assertThrows(InvalidRequestException.class, () -> new Trainer(new ToyRegression(7), config(200), dir, "toy").run(false),
                 "refuses to overwrite a run without --resume");
     }
 
