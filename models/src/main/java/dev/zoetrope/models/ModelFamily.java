@@ -25,6 +25,10 @@ public enum ModelFamily {
     WAN("Wan 2.1", 16, Guidance.Kind.CFG, 5.0, FlowScheduler.Kind.UNIPC, 5.0, 42, 512, 1e-6, false);
 
     public static final int DEFAULT_STEPS = 50;
+    /** Wan's default negative prompt ({@code sample_neg_prompt} of its shared config), used when the user gives none. */
+    public static final String WAN_NEGATIVE_PROMPT = "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+            + "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，"
+            + "三条腿，背景人很多，倒着走";
     /** Wan's default clip: 81 frames at 16 fps. */
     public static final int WAN_DEFAULT_FRAMES = 81;
     /** Both families use heads of 128 channels; the head count is not visible in the weight shapes. */
@@ -138,12 +142,26 @@ public enum ModelFamily {
                 r.put("360p", new int[]{640, 360});
                 r.put("720p", new int[]{1280, 720});
             }
-            case WAN -> {
+            case WAN -> { // Wan's SUPPORTED_SIZES, landscape and portrait
                 r.put("480p", new int[]{832, 480});
+                r.put("480p-portrait", new int[]{480, 832});
                 r.put("720p", new int[]{1280, 720});
+                r.put("720p-portrait", new int[]{720, 1280});
             }
         }
         return r;
+    }
+
+    /**
+     * Whether {@code width}×{@code height} is a size this family's release was made for at the DiT's size: Wan 2.1
+     * 1.3B only 832×480 (either way round), 14B also 1280×720. Other sizes run, with a warning.
+     */
+    public boolean official(DitConfig dit, int width, int height) {
+        return switch (this) {
+            case LINUM -> resolutions().values().stream().anyMatch(wh -> wh[0] == width && wh[1] == height);
+            case WAN -> Math.max(width, height) == 832 && Math.min(width, height) == 480
+                    || dit.dim() > 1536 && Math.max(width, height) == 1280 && Math.min(width, height) == 720;
+        };
     }
 
     /** Defaults and limits; {@code nativeResolution} is the one the checkpoint was made for. */
@@ -156,8 +174,8 @@ public enum ModelFamily {
             case LINUM -> new ModelCapabilities(displayName, Map.of(nativeResolution, res.get(nativeResolution)),
                     nativeResolution, 2, 5, 2, fps, 1, 1000, DEFAULT_STEPS, defaultGuidance, "", defaultSeed, textLength);
             case WAN -> new ModelCapabilities(displayName, res, nativeResolution, 1, 10,
-                    (WAN_DEFAULT_FRAMES - 1) / (double) fps, fps, 1, 1000, DEFAULT_STEPS, defaultGuidance, "", defaultSeed,
-                    textLength);
+                    (WAN_DEFAULT_FRAMES - 1) / (double) fps, fps, 1, 1000, DEFAULT_STEPS, defaultGuidance, WAN_NEGATIVE_PROMPT,
+                    defaultSeed, textLength);
         };
     }
 }

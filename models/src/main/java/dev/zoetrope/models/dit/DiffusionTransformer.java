@@ -104,10 +104,27 @@ public final class DiffusionTransformer implements AutoCloseable {
      */
     public static DiffusionTransformer load(Path path, DitLoadOptions options) {
         Path source = weightsPath(path);
-        return CheckpointLoader.load(source, new CheckpointLoader.Recipe<>() {
+        return CheckpointLoader.load(source, recipe(source, options));
+    }
+
+    /**
+     * The model over {@code weights} with shape-only tensors, every load-time check done and nothing read: its
+     * {@link #params()} {@link Params#read read} one tensor at a time (conversion). The caller keeps {@code weights} open.
+     */
+    public static DiffusionTransformer plan(Weights weights, DitLoadOptions options) {
+        return CheckpointLoader.plan(weights, recipe(weights.source(), options));
+    }
+
+    /** How a DiT checkpoint becomes a model: its layout, dtype policy and config. */
+    private static CheckpointLoader.Recipe<DiffusionTransformer> recipe(Path source, DitLoadOptions options) {
+        return new CheckpointLoader.Recipe<>() {
+            private DitKeyLayout layout;
+
             @Override
             public KeyLayout layout(Weights w) {
-                return DitKeyLayout.detect(w);
+                DitKeyLayout.Detected found = DitKeyLayout.find(w);
+                layout = found.layout();
+                return found.keys();
             }
 
             @Override
@@ -117,8 +134,7 @@ public final class DiffusionTransformer implements AutoCloseable {
 
             @Override
             public DiffusionTransformer build(Weights w, KeyLayout keys, Params p) {
-                DitKeyLayout layout = (DitKeyLayout) keys;
-                DType compute = options.cast() != null ? options.cast() : matrixDtype(w, layout);
+                DType compute = options.cast() != null ? options.cast() : matrixDtype(w, keys);
                 DitConfig config = options.config();
                 if (config == null) {
                     JsonNode overrides = options.overrides() != null ? options.overrides() : configBeside(source);
@@ -131,7 +147,7 @@ public final class DiffusionTransformer implements AutoCloseable {
                 }
                 return new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias);
             }
-        });
+        };
     }
 
     /** A model with random weights (normal, std 0.02; unit norms), for benchmarks and end-to-end tests. */
@@ -197,7 +213,7 @@ public final class DiffusionTransformer implements AutoCloseable {
     }
 
     /** The one dtype of the stored weight matrices (Linear and Conv weights), which becomes the compute dtype. */
-    static DType matrixDtype(Weights w, DitKeyLayout layout) {
+    static DType matrixDtype(Weights w, KeyLayout layout) {
         DType d = CheckpointLoader.uniformDtype(w, layout,
                 (name, info) -> name.endsWith(".weight") && info.shape().length >= 2, "weight matrices");
         return d == null ? DType.F32 : d;

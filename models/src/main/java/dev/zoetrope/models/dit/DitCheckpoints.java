@@ -14,7 +14,9 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
@@ -39,15 +41,17 @@ public final class DitCheckpoints {
     }
 
     /**
-     * Rewrites the DiT checkpoint {@code in} (any layout) into {@code layout}, atomically. Tensors other than
-     * the DiT's (such as Linum's latent buffers) are copied unchanged.
+     * Rewrites the DiT checkpoint {@code in} (any layout, under any wrapper prefix) into {@code layout}, atomically.
+     * Tensors other than the DiT's (such as Linum's latent buffers) are copied unchanged.
      */
     public static void relayout(Path in, Path out, DitKeyLayout layout) throws IOException {
         Engine.init();
         try (Weights w = Weights.open(in); PointerScope scope = new PointerScope()) {
-            DitKeyLayout from = DitKeyLayout.detect(w);
+            DitKeyLayout.Detected found = DitKeyLayout.find(w);
+            KeyLayout from = found.keys();
             Map<String, String> fileToModel = new TreeMap<>();
-            for (Params.Declared d : DiffusionTransformer.declared(everyTensor(w, from))) fileToModel.put(from.fileKey(d.key()), d.key());
+            for (Params.Declared d : DiffusionTransformer.declared(everyTensor(w, found.layout().family(), from)))
+                fileToModel.put(from.fileKey(d.key()), d.key());
             Map<String, Tensor> tensors = new TreeMap<>();
             for (String name : w.names()) {
                 String modelKey = fileToModel.get(name);
@@ -58,10 +62,10 @@ public final class DitCheckpoints {
     }
 
     /** A config with as many blocks as {@code w} and every optional tensor, so its declarations name every key. */
-    private static DitConfig everyTensor(Weights w, DitKeyLayout layout) {
+    private static DitConfig everyTensor(Weights w, ModelFamily family, KeyLayout layout) {
         int layers = 0;
         while (w.contains(layout.fileKey("blocks." + layers + ".modulation"))) layers++;
-        return new DitConfig(layout.family(), 64, 64, 1, Math.max(1, layers), 2, 1, 1, 1, 1,
+        return new DitConfig(family, 64, 64, 1, Math.max(1, layers), 2, 1, 1, 1, 1,
                 new DitConfig.PatchSize(1, 1, 1), 1e-6, 1e-6, true, true, true, true, true, true);
     }
 }

@@ -56,14 +56,29 @@ public enum DitKeyLayout implements KeyLayout {
         return prefix + (this == WAN_DIFFUSERS ? toDiffusers(modelKey) : modelKey);
     }
 
-    /** Detects the layout from marker tensors. */
+    /** A layout as found in a file: the naming, and the prefix a wrapper (ComfyUI, torch.compile, DDP) put before it. */
+    public record Detected(DitKeyLayout layout, String wrapper) {
+        public KeyLayout keys() {
+            return layout.prefixed(wrapper);
+        }
+    }
+
+    /** Detects the layout from marker tensors, under any wrapper prefix. */
     public static DitKeyLayout detect(Weights w) {
-        if (w.contains("model.patch_embedding.weight")) return LINUM;
-        if (w.contains("condition_embedder.time_proj.weight") || w.contains("proj_out.weight")) return WAN_DIFFUSERS;
-        if (w.contains("patch_embedding.weight") && w.contains("head.head.weight")) return WAN_ORIGINAL;
+        return find(w).layout();
+    }
+
+    /** {@link #detect} with the wrapper prefix it found. */
+    public static Detected find(Weights w) {
+        String p;
+        if ((p = KeyLayout.wrapperPrefix(w, "condition_embedder.time_proj.weight")) != null
+                || (p = KeyLayout.wrapperPrefix(w, "proj_out.weight")) != null) return new Detected(WAN_DIFFUSERS, p);
+        if ((p = KeyLayout.wrapperPrefix(w, "patch_embedding.weight")) != null && w.contains(p + "head.head.weight"))
+            return new Detected(WAN_ORIGINAL, p);
+        if (w.contains("model.patch_embedding.weight")) return new Detected(LINUM, "");
         throw new ModelLoadException(w.source() + " does not look like a DiT checkpoint: it has none of "
-                + "'model.patch_embedding.weight' (Linum v2), 'patch_embedding.weight' + 'head.head.weight' (Wan 2.1) or "
-                + "'condition_embedder.time_proj.weight' (Wan 2.1, Diffusers)");
+                + "'model.patch_embedding.weight' (Linum v2), 'patch_embedding.weight' + 'head.head.weight' (Wan 2.1, also under "
+                + String.join(", ", KeyLayout.WRAPPER_PREFIXES) + ") or 'condition_embedder.time_proj.weight' (Wan 2.1, Diffusers)");
     }
 
     private record Rename(Pattern pattern, String replacement) {}

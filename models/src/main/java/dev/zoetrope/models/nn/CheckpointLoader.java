@@ -47,9 +47,22 @@ public final class CheckpointLoader {
 
     /** Loads from weights the caller keeps open (and closes). */
     public static <M extends AutoCloseable> M load(Weights weights, Recipe<M> recipe) {
+        return build(weights, recipe, false);
+    }
+
+    /**
+     * The model built over shape-only tensors ({@link Params#plan}): every check of {@link #load} runs, nothing is
+     * read; the model's params then {@link Params#read} one tensor at a time (convert). {@code weights} must stay open.
+     */
+    public static <M extends AutoCloseable> M plan(Weights weights, Recipe<M> recipe) {
+        return build(weights, recipe, true);
+    }
+
+    private static <M extends AutoCloseable> M build(Weights weights, Recipe<M> recipe, boolean deferred) {
         Engine.init();
         KeyLayout layout = recipe.layout(weights);
-        Params params = Params.load(weights, layout, recipe.cast(weights, layout));
+        DType cast = recipe.cast(weights, layout);
+        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast);
         M model;
         try {
             model = Scopes.value(() -> recipe.build(weights, layout, params));

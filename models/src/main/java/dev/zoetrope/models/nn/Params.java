@@ -16,6 +16,7 @@ import java.util.TreeSet;
 
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -48,7 +49,8 @@ public final class Params implements AutoCloseable {
 
     private sealed interface Source {}
 
-    private record Checkpoint(Weights weights, KeyLayout layout, DType cast) implements Source {}
+    /** @param deferred {@link #get} checks and declares, returning shape-only tensors; {@link #read} reads later */
+    private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred) implements Source {}
 
     private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
 
@@ -77,7 +79,17 @@ public final class Params implements AutoCloseable {
      * @param cast floating tensors are cast to this dtype as they are read; null keeps each tensor's stored dtype
      */
     public static Params load(Weights weights, KeyLayout layout, DType cast) {
-        return new Params(new Checkpoint(weights, layout, cast));
+        return new Params(new Checkpoint(weights, layout, cast, false));
+    }
+
+    /**
+     * {@link #load} that reads nothing yet: the module tree is built over shape-only tensors (each declaration
+     * still checked against the file), and {@link #read} then reads one tensor at a time, for converting checkpoints
+     * larger than memory.
+     */
+    public static Params plan(Weights weights, KeyLayout layout, DType cast) {
+        Engine.init();
+        return new Params(new Checkpoint(weights, layout, cast, true));
     }
 
     /**
@@ -141,21 +153,51 @@ public final class Params implements AutoCloseable {
 
     private Tensor create(String key, Role role, long[] shape) {
         return switch (source) {
-            case Checkpoint c -> {
-                String file = c.layout().fileKey(key);
-                TensorInfo info = c.weights().info(file).orElseThrow(() -> new ModelLoadException("missing tensor '" + file + "'"
-                        + " (expected shape " + Arrays.toString(shape) + ") in " + c.weights().source()));
-                checkShape(key, info.shape(), shape);
-                yield c.cast() != null && info.dtype().isFloating() ? c.weights().load(file, c.cast()) : c.weights().load(file);
+            case Checkpoint c when c.deferred() -> {
+                TensorInfo info = info(c, key, shape);
+                yield meta(shape, loadedDtype(c, info));
             }
+            case Checkpoint c -> readFile(c, info(c, key, shape));
             case Fresh f -> {
                 Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
                 if (f.trainable()) t.requires_grad_(true);
                 yield t;
             }
-            case ShapesOnly s -> torch.empty(shape, new TensorOptions(new Device("meta")), new MemoryFormatOptional());
+            case ShapesOnly s -> meta(shape, DType.F32);
             case Given g -> throw new ModelLoadException("missing tensor '" + key + "' (expected shape " + Arrays.toString(shape) + ")");
         };
+    }
+
+    private TensorInfo info(Checkpoint c, String key, long[] shape) {
+        String file = c.layout().fileKey(key);
+        TensorInfo info = c.weights().info(file).orElseThrow(() -> new ModelLoadException("missing tensor '" + file + "'"
+                + " (expected shape " + Arrays.toString(shape) + ") in " + c.weights().source()));
+        checkShape(key, info.shape(), shape);
+        return info;
+    }
+
+    /** The dtype a stored tensor has once read: the cast one for floating tensors when casting, else as stored. */
+    private static DType loadedDtype(Checkpoint c, TensorInfo info) {
+        return c.cast() != null && info.dtype().isFloating() ? c.cast() : info.dtype();
+    }
+
+    private static Tensor readFile(Checkpoint c, TensorInfo info) {
+        return c.cast() != null && info.dtype().isFloating() ? c.weights().load(info.name(), c.cast()) : c.weights().load(info.name());
+    }
+
+    private static Tensor meta(long[] shape, DType dtype) {
+        return torch.empty(shape, new TensorOptions(new Device("meta")).dtype(new ScalarTypeOptional(dtype.scalarType())),
+                new MemoryFormatOptional());
+    }
+
+    /**
+     * Reads declared parameter {@code key} from the checkpoint of a {@link #plan} (cast as it would load), into the
+     * caller's scope; nothing is kept.
+     */
+    public Tensor read(String key) {
+        Declared d = declared.get(key);
+        if (!(source instanceof Checkpoint c) || d == null) throw new IllegalStateException("'" + key + "' is not a declared checkpoint tensor");
+        return readFile(c, info(c, key, d.shape()));
     }
 
     /** The stored shape of {@code key}, without loading it; for inferring dims from weights. */

@@ -22,6 +22,7 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.sampling.ApgGuidance;
+import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.sampling.CfgGuidance;
 import dev.zoetrope.models.sampling.FlowMatchEulerScheduler;
 import dev.zoetrope.models.sampling.FlowSampler;
@@ -56,6 +57,9 @@ public final class FixtureVerifier {
             JsonNode dit = root.get("dit");
             if (dit != null) checks.add(ditForward(dir, dit));
             if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae")));
+            if (root.has("dit_fp8")) checks.add(ditForward(dir, root.get("dit_fp8"), DType.F32, "dit forward (fp8 weights)"));
+            if (root.has("umt5")) checks.add(wanUmt5(dir, root.get("umt5")));
+            if (root.has("refuse")) root.get("refuse").properties().forEach(e -> checks.add(refusal(dir, e.getKey(), e.getValue().asText())));
             if (root.has("pipeline")) {
                 linumSchedule(dir, root.get("pipeline"), checks);
                 checks.add(linumPipeline(dir, root));
@@ -79,11 +83,16 @@ public final class FixtureVerifier {
      * Wan's has one sample {@code x} [C,F,H,W] with {@code context}. Dims come from README.json's dit section.
      */
     private static Check ditForward(Path dir, JsonNode cfg) {
-        Path weights = dir.resolve(cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
+        return ditForward(dir, cfg, null, "dit forward");
+    }
+
+    /** @param cast the compute dtype to load in (fp8 weights are dequantized to it); null keeps the stored one */
+    private static Check ditForward(Path dir, JsonNode cfg, DType cast, String name) {
+        Path weights = dir.resolve(cfg.has("file") ? cfg.get("file").asText() : cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
         Path io = cfg.has("io") ? dir.resolve(cfg.get("io").asText()) : wanIo(dir, cfg);
-        return new Check("dit forward", () -> {
+        return new Check(name, () -> {
             try (PointerScope scope = new PointerScope();
-                 DiffusionTransformer dit = DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(cfg));
+                 DiffusionTransformer dit = DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(cfg).withCast(cast));
                  Weights w = Weights.open(io)) {
                 Tensor x = w.load("x", DType.F32);
                 boolean single = x.dim() == 4;
@@ -102,7 +111,7 @@ public final class FixtureVerifier {
 
     /** VAE encoder mean and decoder (chunked, as generation runs them). */
     private static Check vaeRoundTrip(Path dir, JsonNode cfg) {
-        Path weights = dir.resolve(text(cfg, "weights", dir));
+        Path weights = dir.resolve(text(cfg, cfg.has("file") ? "file" : "weights", dir));
         Path io = dir.resolve(text(cfg, "io", dir));
         return new Check("vae encode/decode", () -> {
             try (PointerScope scope = new PointerScope(); WanVae vae = WanVae.load(weights); Weights w = Weights.open(io)) {
@@ -175,6 +184,44 @@ public final class FixtureVerifier {
     }
 
     /** The one file in {@code dir} whose name ends with {@code suffix}. */
+    /**
+     * Wan's own umT5 (its key names, no config.json: the config comes from the shapes), computing in float32:
+     * {@code input_ids}, {@code attention_mask} → {@code expected_hidden} on the unmasked positions.
+     */
+    private static Check wanUmt5(Path dir, JsonNode cfg) {
+        Path weights = dir.resolve(text(cfg, "file", dir));
+        Path io = dir.resolve(text(cfg, "io", dir));
+        return new Check("umt5 encoder (" + weights.getFileName() + ")", () -> {
+            try (PointerScope scope = new PointerScope(); Weights w = Weights.open(weights); Weights data = Weights.open(io);
+                 T5Encoder enc = T5Encoder.load(null, w, DType.F32)) {
+                List<Comparison> out = new ArrayList<>();
+                if (cfg.has("num_layers")) out.add(Comparison.exact("layers inferred from the shapes",
+                        new long[]{enc.config().numLayers(), enc.config().dModel(), enc.config().numHeads()},
+                        new long[]{cfg.get("num_layers").asLong(), cfg.path("dim").asLong(), cfg.path("num_heads").asLong()}));
+                Tensor mask = data.load("attention_mask");
+                Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
+                Tensor hidden = enc.forward(data.load("input_ids"), mask).mul(keep);
+                out.add(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
+                return out;
+            }
+        });
+    }
+
+    /**
+     * A file that must not load as weights (a pickle that would run code, a format not read): opening and reading it
+     * must fail with the project's own error, never run anything.
+     */
+    private static Check refusal(Path dir, String file, String why) {
+        return new Check("refuses " + file, () -> {
+            try (Weights w = Weights.open(dir.resolve(file))) {
+                for (String n : w.names()) Scopes.run(() -> w.load(n));
+                return List.of(Comparison.failed(file, "was read as weights, but should be refused: " + why, true));
+            } catch (dev.zoetrope.core.InvalidRequestException e) {
+                return List.of(Comparison.exact(file + ": " + e.getMessage(), new long[]{0}, new long[]{0}));
+            }
+        });
+    }
+
     static String firstMatching(Path dir, String suffix) {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix)).sorted().findFirst()

@@ -42,7 +42,8 @@ import dev.zoetrope.models.text.T5Config;
  * @param resolution the resolution the checkpoint was made for (from Linum's file name), or the family default
  * @param ditSettings the parsed {@code ditConfig} (fields over what the weights tell), or null
  * @param zoetrope the parsed {@code zoetropeConfig}, or null
- * @param textConfig the text encoder's parsed {@code config.json}
+ * @param textConfig the text encoder's parsed {@code config.json}; null for Wan's released {@code .pth}, whose config
+ *                   comes from its shapes
  * @param vaeSettings the parsed {@code vaeConfig}, or null
  */
 public record ModelDirectory(Path root, ModelFamily family, Layout layout, String resolution, Path ditWeights,
@@ -199,14 +200,17 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         }
         Path vae = findVae(dir);
         Map<Path, JsonNode> configs = new HashMap<>();
-        Path text = findSubdir(dir, "the umT5 text encoder (a directory with config.json of model_type umt5 and "
-                + "*.safetensors)", p -> isTextEncoder(p, configs));
+        // the release ships Wan's own umT5 as one .pth (config from its shapes); a converted one is a HF directory
+        Path releasedText = firstFile(dir, "models_t5_", ".pth", ".safetensors");
+        Path text = releasedText != null ? releasedText : findSubdir(dir, "the umT5 text encoder (models_t5_umt5-xxl-enc-bf16.pth, "
+                + "or a directory with config.json of model_type umt5 and *.safetensors)", p -> isTextEncoder(p, configs));
         Path tok = findSubdir(dir, "the tokenizer (a directory with spiece.model or tokenizer.json, e.g. google/umt5-xxl)",
                 p -> Files.isRegularFile(p.resolve("spiece.model")) || Files.isRegularFile(p.resolve("tokenizer.json")));
         Path vaeConfig = Files.isDirectory(vae) ? optionalFile(vae.resolve("config.json")) : null;
         return new ModelDirectory(dir, ModelFamily.WAN, Layout.WAN_ORIGINAL, wanResolution(), dit, config, vae,
                 vaeConfig, text, tok, null, Json.readTree(config), null,
-                T5Config.fromJson(configs.get(text), text.resolve("config.json").toString()), readOrNull(vaeConfig));
+                releasedText != null ? null : T5Config.fromJson(configs.get(text), text.resolve("config.json").toString()),
+                readOrNull(vaeConfig));
     }
 
     private static String wanResolution() {
@@ -217,13 +221,11 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         if (Files.isDirectory(dir.resolve("vae"))) return dir.resolve("vae");
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> vae = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).contains("vae")).sorted().toList();
-            Optional<Path> st = vae.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).findFirst();
-            if (st.isPresent()) return st.get();
-            if (!vae.isEmpty())
-                throw new ModelLoadException(vae.getFirst() + ": the VAE must be in safetensors format (a .pth pickle "
-                        + "cannot be loaded safely); convert it to " + stripExtension(vae.getFirst()) + ".safetensors");
+            // safetensors first; the release's Wan2.1_VAE.pth is read by the safe PyTorch reader
+            for (String ext : List.of(".safetensors", ".pth", ".pt"))
+                for (Path p : vae) if (p.getFileName().toString().endsWith(ext)) return p;
         }
-        throw new ModelLoadException(dir + ": missing the VAE: expected a *vae*.safetensors file (e.g. Wan2.1_VAE.safetensors)");
+        throw new ModelLoadException(dir + ": missing the VAE: expected a *vae*.safetensors or *vae*.pth file (e.g. Wan2.1_VAE.pth)");
     }
 
     /** A directory whose config.json is a T5 encoder's; the parsed configs are kept in {@code parsed}. */
@@ -242,10 +244,13 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         }
     }
 
-    private static String stripExtension(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
+    /** The first file of {@code dir} named {@code prefix…ext}, trying the extensions in order; null when there is none. */
+    private static Path firstFile(Path dir, String prefix, String... exts) throws IOException {
+        for (String ext : exts) {
+            List<Path> found = list(dir, prefix, ext);
+            if (!found.isEmpty()) return found.getFirst();
+        }
+        return null;
     }
 
     private static Path require(Path p, String what) {

@@ -28,7 +28,7 @@ public final class T5PromptEncoder implements PromptEncoder {
     }
 
     /**
-     * @param config    the encoder's config, parsed by whoever opened the model directory
+     * @param config    the encoder's config, parsed by whoever opened the model directory; null: from the weights
      * @param maxTokens truncation length, {@code </s>} included: the DiT's text length
      */
     public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {

@@ -127,6 +127,31 @@ public record T5Config(@JsonProperty(value = "d_model", required = true) int dMo
         return Json.overlay(defaults, root, T5Config.class, source);
     }
 
+    /**
+     * The config of the weights in {@code p} (Hugging Face model keys), read from their shapes: for checkpoints that
+     * come without a config.json, such as Wan 2.1's umT5 {@code .pth}. What shapes cannot show is T5 v1.1 / umT5's:
+     * a gated GELU (tanh) feed-forward, distance 128, eps 1e-6.
+     */
+    public static T5Config infer(dev.zoetrope.models.nn.Params p) {
+        long[] embedding = p.shapeOf("shared.weight");
+        int layers = 0;
+        while (p.has("encoder.block." + layers + ".layer.0.SelfAttention.q.weight")) layers++;
+        if (embedding.length != 2 || layers == 0)
+            throw new ConfigException("cannot infer the T5 config: no embedding or no encoder blocks ('"
+                    + p.fileKey("encoder.block.0.layer.0.SelfAttention.q.weight") + "')");
+        String table = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+        long[] positions = p.shapeOf(table);
+        int heads = (int) positions[1], inner = (int) p.shapeOf("encoder.block.0.layer.0.SelfAttention.q.weight")[0];
+        if (inner % heads != 0) throw new ConfigException("cannot infer the T5 config: " + inner + " attention channels for " + heads + " heads");
+        String mlp = "encoder.block.0.layer.1.DenseReluDense.";
+        boolean gated = p.has(mlp + "wi_0.weight");
+        int ff = (int) p.shapeOf(mlp + (gated ? "wi_0.weight" : "wi.weight"))[0];
+        boolean perLayer = layers > 1 && p.has("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight")
+                && !p.fileKey("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight").equals(p.fileKey(table));
+        return new T5Config((int) embedding[1], inner / heads, ff, heads, layers, (int) positions[0], 128,
+                gated ? "gated-gelu" : "relu", 1e-6, (int) embedding[0], perLayer);
+    }
+
     /** This config as a Hugging Face encoder's {@code config.json}. */
     public ObjectNode toHuggingFace() {
         ObjectNode n = Json.CONFIG.createObjectNode();

@@ -95,11 +95,21 @@ public final class T5Encoder implements AutoCloseable {
      * the caller may close {@code weights} afterwards. Float16 and float64 weights compute in float32, because
      * T5's activations overflow float16.
      *
-     * @param dtype cast every weight to this dtype; null keeps the stored one (which must then be uniform)
+     * @param config null to infer it from the weight shapes ({@link T5Config#infer})
+     * @param dtype  cast every weight to this dtype; null keeps the stored one (which must then be uniform)
      */
     public static T5Encoder load(T5Config config, Weights weights, DType dtype) {
+        return CheckpointLoader.load(weights, recipe(config, dtype));
+    }
+
+    /** {@link #load(T5Config, Weights, DType)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */
+    public static T5Encoder plan(T5Config config, Weights weights, DType dtype) {
+        return CheckpointLoader.plan(weights, recipe(config, dtype));
+    }
+
+    private static CheckpointLoader.Recipe<T5Encoder> recipe(T5Config config, DType dtype) {
         CheckpointLoader.requireFloating(dtype);
-        return CheckpointLoader.load(weights, new CheckpointLoader.Recipe<>() {
+        return new CheckpointLoader.Recipe<>() {
             private DType compute;
 
             @Override
@@ -117,9 +127,14 @@ public final class T5Encoder implements AutoCloseable {
 
             @Override
             public T5Encoder build(Weights w, KeyLayout layout, Params params) {
-                return new T5Encoder(config, params, compute);
+                return new T5Encoder(config != null ? config : T5Config.infer(params), params, compute);
             }
-        });
+        };
+    }
+
+    /** The parameters themselves (for writing them in a layout). */
+    public Params params() {
+        return params;
     }
 
     /** An encoder over given parameters (a training run's weights); it owns and closes them. */

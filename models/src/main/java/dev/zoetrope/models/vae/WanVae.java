@@ -83,7 +83,16 @@ public final class WanVae implements AutoCloseable {
      * @param source names the config in errors
      */
     public static WanVae load(Path p, JsonNode settings, String source) {
-        return CheckpointLoader.load(p, new CheckpointLoader.Recipe<>() {
+        return CheckpointLoader.load(p, recipe(settings, source));
+    }
+
+    /** {@link #load(Path, JsonNode, String)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */
+    public static WanVae plan(Weights weights, JsonNode settings, String source) {
+        return CheckpointLoader.plan(weights, recipe(settings, source));
+    }
+
+    private static CheckpointLoader.Recipe<WanVae> recipe(JsonNode settings, String source) {
+        return new CheckpointLoader.Recipe<>() {
             private VaeLayout layout;
             private WanVaeConfig config;
 
@@ -110,7 +119,7 @@ public final class WanVae implements AutoCloseable {
                             + " values, the VAE has " + config.zDim() + " latent channels");
                 return new WanVae(config, layout, norm, params);
             }
-        });
+        };
     }
 
     /** A VAE over given parameters (original key names), e.g. a training run's weights; it owns them. */

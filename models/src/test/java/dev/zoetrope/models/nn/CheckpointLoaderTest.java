@@ -89,6 +89,28 @@ class CheckpointLoaderTest {
     }
 
     @Test
+    void aPlanChecksEverythingReadsNothingAndThenReadsTensorByTensor() throws Exception {
+        Path linum = FIXTURES.resolve("linum-tiny");
+        DitLoadOptions options = DitLoadOptions.defaults().withOverrides(Json.readTree(linum.resolve("README.json")).get("dit"));
+        try (Weights w = Weights.open(linum.resolve("dit.safetensors"));
+             DiffusionTransformer planned = DiffusionTransformer.plan(w, options);
+             DiffusionTransformer loaded = DiffusionTransformer.load(linum.resolve("dit.safetensors"), options);
+             PointerScope scope = new PointerScope()) {
+            assertEquals(loaded.config(), planned.config());
+            assertEquals(loaded.parameters().keySet(), new java.util.TreeSet<>(planned.params().declared().stream().map(Params.Declared::key).toList()));
+            Tensor shapeOnly = planned.parameters().get("blocks.1.ffn.2.weight");
+            assertTrue(shapeOnly.is_meta(), "a plan holds no data");
+            for (Params.Declared d : planned.params().declared())
+                assertEquals(0.0, dev.zoetrope.core.engine.Tensors.maxAbsDiff(loaded.parameters().get(d.key()), planned.params().read(d.key())), d.key());
+        }
+        Path unused = rewrite(linum.resolve("dit.safetensors"), "plan-unused.safetensors", t -> t.put("model.extra.weight", torch.zeros(3)));
+        try (Weights w = Weights.open(unused)) {
+            ModelLoadException e = assertThrows(ModelLoadException.class, () -> DiffusionTransformer.plan(w, options).close());
+            assertTrue(e.getMessage().contains("model.extra.weight"), e.getMessage());
+        }
+    }
+
+    @Test
     void vaeRefusesMissingAndUnusedTensors() throws Exception {
         strictAbout(FIXTURES.resolve("linum-tiny/vae.safetensors"), WanVae::load, "decoder.head.2.bias", "decoder.middle.1.extra.gamma");
     }
