@@ -29,6 +29,12 @@ final class ProgressListener implements GenerationListener {
         bar.stepTo(done);
     }
 
+    @Override
+    public synchronized void warning(String message) {
+        close();
+        out.println("warning: " + message);
+    }
+
     /** Asks the generation to stop between steps. */
     void cancel() {
         cancelled = true;

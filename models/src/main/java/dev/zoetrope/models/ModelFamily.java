@@ -154,11 +154,12 @@ public enum ModelFamily {
 
     /**
      * Whether {@code width}×{@code height} is a size this family's release was made for at the DiT's size: Wan 2.1
-     * 1.3B only 832×480 (either way round), 14B also 1280×720. Other sizes run, with a warning.
+     * 1.3B only 832×480 (either way round), 14B also 1280×720. Other sizes run, with a warning. Linum checkpoints
+     * (and zoetrope's) offer only the sizes they were made for, so every size they accept is theirs.
      */
     public boolean official(DitConfig dit, int width, int height) {
         return switch (this) {
-            case LINUM -> resolutions().values().stream().anyMatch(wh -> wh[0] == width && wh[1] == height);
+            case LINUM -> true;
             case WAN -> Math.max(width, height) == 832 && Math.min(width, height) == 480
                     || dit.dim() > 1536 && Math.max(width, height) == 1280 && Math.min(width, height) == 720;
         };

@@ -11,6 +11,9 @@ public interface GenerationListener {
      */
     default void stageStep(String stage, long done, long total) {}
 
+    /** Something the user should know that does not stop the generation (e.g. a size the model was not made for). */
+    default void warning(String message) {}
+
     /** True when the caller wants the generation stopped; checked between steps. */
     default boolean cancelled() {
         return false;

@@ -120,6 +120,9 @@ public final class TextToVideo implements VideoGenerator {
     /** The DiT loop from seeded noise to a DiT-space latent. */
     private Tensor denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
         VelocityModel model = dit();
+        if (model instanceof DitVelocity d && !family().official(d.transformer().config(), plan.width(), plan.height()))
+            listener.warning(String.format(java.util.Locale.ROOT, "%s at %d×%d: this %s checkpoint was not made for that size; "
+                    + "expect weaker results", family().displayName(), plan.width(), plan.height(), family().displayName()));
         LatentDecoder decoder = vae();
         long[] shape = latentShape(plan, decoder);
         Tensor noise = new NoiseGenerator(plan.seed()).gaussian(shape);
