@@ -17,6 +17,7 @@ import dev.zoetrope.curate.pipeline.ModelInputs;
 import dev.zoetrope.curate.pipeline.ShardExtras;
 import dev.zoetrope.curate.testset.Scorer;
 import dev.zoetrope.curate.testset.TestSetMaker;
+import dev.zoetrope.models.pipeline.ModelDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -60,10 +61,13 @@ final class CurateCommand implements Callable<Integer> {
             + "latents in the shards and adds pooled latent statistics to features.jsonl. Clip width and height must be multiples of 8.")
     Path vae;
 
-    @Option(names = "--latents-from", paramLabel = "MODEL_DIR", description = "A model directory (e.g. models/zoetrope-tiny): "
-            + "its VAE for the latents and its tokenizer (cut at its DiT's text_len) for text_ids, so `train --shards` can train "
-            + "on the shards directly. Replaces --vae and --tokenizer.")
-    Path latentsFrom;
+    @Option(names = "--latents-from", paramLabel = "MODEL_DIR", description = "A model directory (e.g. models/zoetrope-tiny) "
+            + "or a Hugging Face repo id in the local hub cache: its VAE for the latents and its tokenizer (cut at its DiT's "
+            + "text_len) for text_ids, so `train --shards` can train on the shards directly. Replaces --vae and --tokenizer.")
+    String latentsFrom;
+
+    @Option(names = "--revision", paramLabel = "REV", description = "With --latents-from ORG/NAME: the branch, tag or commit hash (default: main).")
+    String revision;
 
     @Option(names = "--vlm-url", description = "OpenAI-compatible base URL (…/v1) for the VLM stage; omitted: no VLM stage.")
     String vlmUrl;
@@ -83,12 +87,14 @@ final class CurateCommand implements Callable<Integer> {
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
+        if (revision != null && latentsFrom == null)
+            throw new InvalidRequestException("--revision applies to a repo id given with --latents-from");
         Path vaePath = vae, tokenizerPath = tokenizer;
         int textLength = 512;
         if (latentsFrom != null) {
             if (vae != null || tokenizer != null)
                 throw new InvalidRequestException("--latents-from takes the VAE and tokenizer from " + latentsFrom + "; drop --vae and --tokenizer");
-            ModelInputs m = ModelInputs.of(latentsFrom);
+            ModelInputs m = ModelInputs.of(ModelDirectory.resolve(latentsFrom, revision));
             vaePath = m.vae();
             tokenizerPath = m.tokenizer();
             textLength = m.textLength();

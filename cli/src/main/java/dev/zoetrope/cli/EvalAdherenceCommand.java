@@ -10,6 +10,7 @@ import dev.zoetrope.models.pipeline.ClipFiles;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.train.eval.AdherenceEval;
 import dev.zoetrope.train.eval.AdherencePlan;
 import dev.zoetrope.train.eval.AdherenceReport;
@@ -26,9 +27,12 @@ import picocli.CommandLine.Option;
                 "Writes OUT/adherence.json, OUT/adherence.md, OUT/contact-sheet.png, clips in OUT/clips/ and the "
                         + "ground truth in OUT/ground-truth/. Resumable: run the same command again to continue."})
 final class EvalAdherenceCommand implements Callable<Integer> {
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "Model directory (default: " + GenerateCommand.DEFAULT_MODEL + " under the zoetrope home).")
-    Path modelDir;
+    @Option(names = "--model-dir", paramLabel = "DIR|ORG/NAME", description = "Model directory, or a Hugging Face repo id "
+            + "in the local hub cache (default: " + GenerateCommand.DEFAULT_MODEL + " under the zoetrope home).")
+    String modelDir;
+
+    @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")
+    String revision;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
@@ -67,12 +71,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             throw new InvalidRequestException("--cfg must be a finite number >= 0, got " + cfg);
         if (shift != null && !(shift > 0 && Double.isFinite(shift)))
             throw new InvalidRequestException("--shift must be a positive number, got " + shift);
-        Path dir = modelDir != null ? modelDir : defaultModel();
-        if (!groundTruth && !Files.isDirectory(dir))
-            throw new InvalidRequestException("model directory " + dir + " does not exist or is not a directory "
-                    + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
-        // A directory that is not a model fails here, before any clip is rendered.
-        ModelDirectory model = groundTruth ? null : ModelDirectory.detect(dir);
+        // A model that is missing or not a model fails here, before any clip is rendered.
+        ModelDirectory model = groundTruth ? null : model();
 
         AdherencePlan plan = AdherencePlan.of(k, seenSample, seed);
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
@@ -90,9 +90,10 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             }
             // DiT and VAE stay loaded across the clips.
             // a shift is part of the generator, so a resumed run never mixes clips sampled at different shifts
-            String generator = "model " + dir.toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift);
+            String generator = "model " + model.root().toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift);
             run = AdherenceEval.run(out, generator,
-                    () -> ModelLoader.open(model, new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift), ClipFiles.Extras.NONE), plan,
+                    () -> ModelLoader.open(model, WeightDtype.AUTO, new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift),
+                            ClipFiles.Extras.NONE), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);
         }
         AdherenceReport report = new AdherenceReport(validation, run);
@@ -104,8 +105,14 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         return groundTruth && !validation.passed() ? 1 : 0;
     }
 
-    private static Path defaultModel() {
+    private ModelDirectory model() {
+        if (modelDir != null) return ModelDirectory.resolve(modelDir, revision);
+        if (revision != null) throw new InvalidRequestException("--revision " + revision + " needs a repo id: --model-dir ORG/NAME");
         String home = System.getProperty("zoetrope.home");
-        return (home == null ? Path.of(".") : Path.of(home)).resolve(GenerateCommand.DEFAULT_MODEL);
+        Path dir = (home == null ? Path.of(".") : Path.of(home)).resolve(GenerateCommand.DEFAULT_MODEL);
+        if (!Files.isDirectory(dir))
+            throw new InvalidRequestException("model directory " + dir + " does not exist or is not a directory "
+                    + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
+        return ModelDirectory.detect(dir);
     }
 }

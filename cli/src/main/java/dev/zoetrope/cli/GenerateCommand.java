@@ -4,22 +4,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;
+import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate a video from a text prompt with a Linum v2, Wan 2.1 or zoetrope model directory.",
-                "The family is detected from the directory and its defaults apply to every flag not given."})
+        description = {"Generate a video from a text prompt with a Linum v2, Wan 2.1 or zoetrope model directory, or a "
+                + "Hugging Face repo id already in the local hub cache.",
+                "The family is detected from the directory and its defaults apply to every flag not given."},
+        footer = {"", "Upstream spellings are accepted too; docs/models.md lists them:",
+                "  Linum generate_video.py: --num_steps --negative_prompt --apg_rescale",
+                "    --model-path FILE (the DiT) --vae-path --t5-encoder-path --t5-tokenizer-path",
+                "  Wan generate.py: --task t2v-1.3B --ckpt_dir --size W*H --frame_num N",
+                "    --sample_steps --sample_shift --sample_guide_scale --sample_solver",
+                "    --base_seed --save_file"})
 final class GenerateCommand implements Callable<Integer> {
     static final String DEFAULT_MODEL = "models/zoetrope-tiny";
 
@@ -29,12 +41,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-p", "--prompt"}, description = "What the video should show.")
     String prompt;
 
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "Checkpoint directory (default: " + DEFAULT_MODEL + " under the zoetrope home).")
-    Path modelDir;
+    @Option(names = "--model-dir", paramLabel = "DIR|ORG/NAME",
+            description = "Checkpoint directory, or a Hugging Face repo id in the local hub cache (never downloaded) "
+                    + "(default: " + DEFAULT_MODEL + " under the zoetrope home).")
+    String modelDir;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4", description = "Output video (default: ${DEFAULT-VALUE}).")
-    Path output = Path.of("output.mp4");
+    @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash to use (default: main).")
+    String revision;
+
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
+            + "as they load (default: auto, as stored; the VAE always runs in f32).")
+    String dtype = "auto";
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4", description = "Output video (default: output.mp4).")
+    Path output;
 
     @Option(names = "--resolution", description = "360p or 720p for Linum, 480p or 720p for Wan (default: the checkpoint's).")
     String resolution;
@@ -67,28 +87,31 @@ final class GenerateCommand implements Callable<Integer> {
             + "the trained one for zoetrope models).")
     Double shift;
 
+    @Option(names = "--apg-rescale", paramLabel = "NORM", description = "APG's bound on each frame's guidance difference "
+            + "(Linum and zoetrope models; default 20, 0 turns it off).")
+    Double apgRescale;
+
     @Option(names = "--separate-guidance", description = "Run the cond and null predictions as two forwards instead of one "
             + "batch of two (same result, less memory).")
     boolean separateGuidance;
 
+    @Mixin
+    UpstreamFlags upstream = new UpstreamFlags();
+
+    /** What a run does, every flag folded in and checked against the model; nothing is loaded yet. */
+    record Invocation(ModelDirectory model, WeightDtype dtype, GenerationRequest request, TextToVideo.Options options,
+                      Path output) {}
+
     @Override
     public Integer call() {
-        String text = prompt != null ? prompt : positionalPrompt;
-        if (prompt != null && positionalPrompt != null)
-            throw new InvalidRequestException("give the prompt either as an argument or with --prompt, not both");
-        if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
-        if (!output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4"))
-            throw new InvalidRequestException("--output must end in .mp4, got " + output);
-        if (shift != null && !(shift > 0)) throw new InvalidRequestException("--shift must be positive, got " + shift);
-        Path dir = modelDirectory();
-        ModelDirectory model = ModelDirectory.detect(dir);
-        FlowScheduler.Kind solver = sampler == null ? null : FlowScheduler.Kind.parse(sampler);
+        Invocation run = invocation();
+        Path output = run.output();
         Path gifPath = gif ? withExtension(output, ".gif") : null;
-        GenerationRequest request = new GenerationRequest(text, negativePrompt, resolution, duration, seed, cfg, steps);
-        TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver, shift == null ? Double.NaN : shift);
+        ModelDirectory model = run.model();
 
         Engine.init();
-        System.err.println("model: " + dir + " (" + model.family().displayName() + ", " + model.layout().description() + ")");
+        System.err.println("model: " + model.root() + " (" + model.family().displayName() + ", " + model.layout().description()
+                + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id()) + ")");
         ProgressListener progress = new ProgressListener(System.err);
         long t0 = System.nanoTime();
         GenerationResult result;
@@ -103,8 +126,8 @@ final class GenerateCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
-        try (TextToVideo generator = ModelLoader.open(model, options, ModelLoader.outputs(framesPng, gifPath))) {
-            result = generator.generate(request, output, progress);
+        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), run.options(), ModelLoader.outputs(framesPng, gifPath))) {
+            result = generator.generate(run.request(), output, progress);
         } finally {
             progress.close();
             done.countDown();
@@ -123,18 +146,104 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** --model-dir, or the project's own model, with a clear message while it does not exist. */
-    private Path modelDirectory() {
-        if (modelDir != null) {
-            if (!Files.isDirectory(modelDir)) throw new InvalidRequestException("--model-dir " + modelDir + ": no such directory");
-            return modelDir;
+    /** The flags, in zoetrope's or an upstream spelling, as one checked request for one model. */
+    Invocation invocation() {
+        UpstreamFlags up = upstream;
+        String text = prompt != null ? prompt : positionalPrompt;
+        if (prompt != null && positionalPrompt != null)
+            throw new InvalidRequestException("give the prompt either as an argument or with --prompt, not both");
+        if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
+        Path out = either("--output", output, "--save_file", up.saveFile);
+        if (out == null) out = Path.of("output.mp4");
+        if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4"))
+            throw new InvalidRequestException("--output must end in .mp4, got " + out);
+        Double shiftValue = either("--shift", shift, "--sample_shift", up.sampleShift);
+        if (shiftValue != null && !(shiftValue > 0)) throw new InvalidRequestException("--shift must be positive, got " + shiftValue);
+        String solverName = either("--sampler", sampler, "--sample_solver", up.sampleSolver);
+        FlowScheduler.Kind solver = solverName == null ? null : FlowScheduler.Kind.parse(solverName);
+        WeightDtype weights = WeightDtype.parse(dtype);
+        Integer stepCount = either("--num-steps", steps, "--num_steps", either("--num_steps", up.numSteps, "--sample_steps", up.sampleSteps));
+        Double scale = either("--cfg", cfg, "--sample_guide_scale", up.sampleGuideScale);
+        String negative = either("--negative-prompt", negativePrompt, "--negative_prompt", up.negativePrompt);
+        Double rescale = either("--apg-rescale", apgRescale, "--apg_rescale", up.apgRescale);
+        // Wan draws a random seed for a negative --base_seed; so do we (the seed used is printed)
+        Long baseSeed = up.baseSeed;
+        if (baseSeed != null && baseSeed < 0) baseSeed = ThreadLocalRandom.current().nextLong(Long.MAX_VALUE);
+        Long seedValue = either("--seed", seed, "--base_seed", baseSeed);
+
+        ModelDirectory model = model().withParts(new ModelDirectory.Overrides(up.ditPath, up.vaePath, up.textEncoderPath,
+                up.tokenizerPath));
+        ModelCapabilities caps = model.capabilities();
+        if (up.task != null) checkTask(up.task, model);
+        String res = resolution;
+        if (up.size != null) res = either("--resolution", res == null ? null : res.strip().toLowerCase(Locale.ROOT),
+                "--size", resolutionOf(up.size, caps));
+        Double seconds = duration;
+        if (up.frameNum != null) seconds = either("--duration", seconds, "--frame_num", model.family().seconds(up.frameNum, caps.fps()));
+        GenerationRequest request = new GenerationRequest(text, negative, res, seconds, seedValue, scale, stepCount);
+        TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver,
+                shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale);
+        return new Invocation(model, weights, request, options, out);
+    }
+
+    /**
+     * The model the flags name: --model-dir (or Wan's --ckpt_dir), a directory or a repo id in the hub cache; else
+     * the model directory holding Linum's --model-path; else the project's own model.
+     */
+    private ModelDirectory model() {
+        String dir = either("--model-dir", modelDir, "--ckpt_dir", upstream.ckptDir);
+        if (dir != null) return ModelDirectory.resolve(dir, revision);
+        if (revision != null) throw new InvalidRequestException("--revision " + revision + " needs a repo id: --model-dir ORG/NAME");
+        Path dit = upstream.ditPath;
+        if (dit != null) {
+            if (!Files.exists(dit)) throw new InvalidRequestException("--model-path " + dit + ": no such file");
+            // dit/360p.safetensors sits in a Linum directory, transformer/ in a Diffusers one, Wan's file at the top
+            Path parent = dit.toAbsolutePath().normalize().getParent();
+            String name = parent.getFileName() == null ? "" : parent.getFileName().toString();
+            Path root = name.equals("dit") || name.equals("transformer") ? parent.getParent() : parent;
+            try {
+                return ModelDirectory.detect(root);
+            } catch (InvalidRequestException e) {
+                throw new InvalidRequestException("--model-path " + dit + " is not inside a model directory (give --model-dir "
+                        + "too): " + e.getMessage(), e);
+            }
         }
         String home = System.getProperty("zoetrope.home");
         Path fallback = (home == null ? Path.of(".") : Path.of(home)).resolve(DEFAULT_MODEL);
         if (!Files.isDirectory(fallback))
             throw new InvalidRequestException("no --model-dir given, and the default model " + DEFAULT_MODEL + " does not exist "
                     + "yet (it is made by training zoetrope's own model). Pass --model-dir DIR with a Linum v2 or Wan 2.1 checkpoint.");
-        return fallback;
+        return ModelDirectory.detect(fallback);
+    }
+
+    /** Wan's --task names a DiT by its size: the model must be that one. */
+    private static void checkTask(String task, ModelDirectory model) {
+        int dim = ModelFamily.wanTaskDim(task);
+        if (model.family() != ModelFamily.WAN)
+            throw new InvalidRequestException("--task " + task + " names a Wan 2.1 model, but " + model.root() + " is "
+                    + model.family().displayName());
+        int actual = model.ditDim();
+        if (actual != dim)
+            throw new InvalidRequestException("--task " + task + " names the " + dim + "-wide Wan 2.1 DiT, but the DiT of "
+                    + model.root() + " is " + actual + " wide");
+    }
+
+    /** Wan's --size W*H as the model's named resolution. */
+    private static String resolutionOf(String size, ModelCapabilities caps) {
+        String[] wh = size.strip().toLowerCase(Locale.ROOT).split("[*x]");
+        try {
+            if (wh.length == 2) return caps.resolutionOf(Integer.parseInt(wh[0].strip()), Integer.parseInt(wh[1].strip()));
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidRequestException("--size must be WIDTH*HEIGHT, e.g. 832*480, not '" + size + "'");
+    }
+
+    /** The value given under either spelling of one setting; both, with different values, is refused. */
+    private static <T> T either(String name, T value, String upstreamName, T upstreamValue) {
+        if (value != null && upstreamValue != null && !value.equals(upstreamValue))
+            throw new InvalidRequestException(name + " and " + upstreamName + " set the same thing; give one of them");
+        return value != null ? value : upstreamValue;
     }
 
     private static Path withExtension(Path p, String ext) {

@@ -6,13 +6,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.safetensors.SafetensorsFile;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.pipeline.HubCache;
+import dev.zoetrope.models.pipeline.WeightDtype;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,23 +24,42 @@ import picocli.CommandLine.Parameters;
         description = {"Describe a safetensors file (tensors, dtypes, shapes, parameter count) or a checkpoint directory "
                 + "(its layout and each part)."})
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a *.safetensors.index.json, or a checkpoint directory.")
-    Path path;
+    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a *.safetensors.index.json, a checkpoint directory, "
+            + "or a Hugging Face repo id (ORG/NAME) in the local hub cache.")
+    String target;
+
+    @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")
+    String revision;
+
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Also show the bytes each part takes once "
+            + "loaded at this dtype, as generate --dtype loads it (the VAE always loads in f32).")
+    String dtype;
 
     @Option(names = "--limit", description = "List at most this many tensors per file (default: all).")
     int limit = Integer.MAX_VALUE;
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.exists(path)) throw new InvalidRequestException(path + ": no such file or directory");
+        WeightDtype cast = dtype == null ? null : WeightDtype.parse(dtype);
+        Path path = HubCache.resolve(target, revision);
         if (Files.isDirectory(path)) {
-            describeDirectory(path);
+            describeDirectory(path, cast);
         } else {
             try (Weights w = Weights.open(path)) {
                 listTensors(w);
+                if (cast != null) System.out.println(loaded(w, cast));
             }
         }
         return 0;
+    }
+
+    /** What {@code w} takes in memory once loaded at {@code cast}, beside what is stored. */
+    static String loaded(Weights w, WeightDtype cast) {
+        Set<String> stored = new TreeSet<>();
+        for (String name : w.names()) stored.add(w.info(name).orElseThrow().dtype().code());
+        String as = cast == WeightDtype.AUTO ? "as stored" : "at " + cast.id();
+        return String.format(Locale.ROOT, "loaded %s: %s (stored: %s, %s)", as, bytes(cast.loadedBytes(w)),
+                String.join("+", stored), bytes(w.byteCount()));
     }
 
     private void listTensors(Weights w) {
@@ -59,7 +81,7 @@ final class InfoCommand implements Callable<Integer> {
                 w.parameterCount(), bytes(w.byteCount()));
     }
 
-    private void describeDirectory(Path dir) throws IOException {
+    private void describeDirectory(Path dir, WeightDtype cast) throws IOException {
         ModelDirectories.Layout layout = ModelDirectories.detect(dir);
         System.out.println(dir + ": " + layout.description());
         if (layout.model()) ModelDirectories.family(dir).forEach(l -> System.out.println("  " + l));
@@ -68,6 +90,10 @@ final class InfoCommand implements Callable<Integer> {
             if (part.weights() != null) {
                 try (Weights w = Weights.open(part.weights())) {
                     System.out.println("  " + summary(w));
+                    if (cast != null) {
+                        boolean vae = part.role().equals("vae");
+                        System.out.println("  " + loaded(w, vae ? WeightDtype.F32 : cast) + (vae ? ", as the VAE always loads" : ""));
+                    }
                 }
             }
             for (String note : part.notes()) System.out.println("  " + note);

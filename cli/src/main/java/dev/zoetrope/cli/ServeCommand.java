@@ -1,6 +1,5 @@
 package dev.zoetrope.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +9,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
+import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.ApiKeys;
 import dev.zoetrope.serve.GeneratorFactory;
@@ -27,9 +28,14 @@ import picocli.CommandLine.Parameters;
                 "Make an API key first: zoetrope serve keys add --data DIR"},
         subcommands = {ServeCommand.Keys.class})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "Model to serve (default: the shipped tiny model, models/zoetrope-tiny).")
-    Path modelDir;
+    @Option(names = "--model-dir", paramLabel = "DIR|ORG/NAME", description = "Model to serve: a directory, or a Hugging "
+            + "Face repo id in the local hub cache (default: the shipped tiny model, models/zoetrope-tiny).")
+    String modelDir;
+    @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")
+    String revision;
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
+            + "as they load (default: auto, as stored).")
+    String dtype = "auto";
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
     Path data;
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
@@ -50,8 +56,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--log-level", description = "SEVERE, WARNING, INFO or FINE (FINE logs every request) (default ${DEFAULT-VALUE}).")
     String logLevel = "INFO";
 
-    /** Opens the model to serve; the text-to-video pipeline's loader for a model directory. */
-    static GeneratorFactory generators = ServeCommand::openModel;
+    /** Opens the model to serve: the text-to-video pipeline's loader. */
+    static GeneratorFactory generators = ModelLoader::openForService;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -64,9 +70,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
                 Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
-        Path dir = modelDir != null ? modelDir : defaultModelDir();
+        WeightDtype weights = WeightDtype.parse(dtype);
+        ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
         JsonLogFormatter.install(level);
-        VideoGenerator model = generators.open(dir);
+        VideoGenerator model = generators.open(dir, weights);
         ZoetropeServer server;
         try {
             server = ZoetropeServer.start(options, model);
@@ -93,18 +100,12 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Path defaultModelDir() {
+    private ModelDirectory defaultModel() {
+        if (revision != null) throw new InvalidRequestException("--revision " + revision + " needs a repo id: --model-dir ORG/NAME");
         String home = System.getProperty("zoetrope.home");
         if (home == null) throw new InvalidRequestException("--model-dir DIR is required (zoetrope.home is not set, so "
                 + "the shipped tiny model cannot be found)");
-        return Path.of(home, "models", "zoetrope-tiny");
-    }
-
-    private static VideoGenerator openModel(Path dir) {
-        if (!Files.isDirectory(dir))
-            throw new InvalidRequestException(dir + ": no model directory here; pass --model-dir DIR with a zoetrope, "
-                    + "Linum v2 or Wan 2.1 checkpoint");
-        return ModelLoader.openForService(dir);
+        return ModelDirectory.detect(Path.of(home, "models", "zoetrope-tiny"));
     }
 
     @Command(name = "keys", mixinStandardHelpOptions = true, description = "Manage API keys (stored hashed in --data).",

@@ -92,7 +92,7 @@ class GenerateCommandTest {
         assertTrue(r.err().contains("unknown resolution '4k'") && r.err().contains("tiny"), r.err());
         r = run("generate", "--model-dir", tmp.resolve("nowhere").toString(), "x");
         assertEquals(2, r.exit());
-        assertTrue(r.err().contains("no such directory"), r.err());
+        assertTrue(r.err().contains("nowhere: no such file or directory"), r.err());
         r = run("generate", "--model-dir", m);
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("no prompt"), r.err());

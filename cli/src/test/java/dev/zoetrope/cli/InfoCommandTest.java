@@ -139,7 +139,7 @@ class InfoCommandTest {
         Path absent = tmp.resolve("nothing-here.safetensors");
         CliRun r = CliRun.of("info", absent.toString());
         assertEquals(2, r.exit(), r.toString());
-        assertEquals("error: " + absent + ": no such file or directory", r.err().strip());
+        assertEquals("error: " + absent + ": no such file or directory, nor a Hugging Face repo id (ORG/NAME)", r.err().strip());
         assertEquals("", r.out());
     }
 

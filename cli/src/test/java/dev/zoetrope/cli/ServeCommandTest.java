@@ -67,6 +67,6 @@ class ServeCommandTest {
         Path missing = data.resolve("no-such-model");
         Run noModel = run("serve", "--data", data.toString(), "--model-dir", missing.toString());
         assertEquals(2, noModel.code());
-        assertTrue(noModel.err().contains(missing.toString()) && noModel.err().contains("no model directory"), noModel.err());
+        assertTrue(noModel.err().contains(missing.toString()) && noModel.err().contains("no such file or directory"), noModel.err());
     }
 }

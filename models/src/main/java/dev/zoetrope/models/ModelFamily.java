@@ -7,6 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
@@ -131,6 +132,33 @@ public enum ModelFamily {
         return switch (this) {
             case LINUM -> fps * (int) Math.floor(seconds) + 1;
             case WAN -> 4 * (int) Math.round(fps * seconds / 4.0) + 1;
+        };
+    }
+
+    /**
+     * The clip length that makes exactly {@code frames} frames at {@code fps} ({@link #frames(double, int)} inverted),
+     * for callers that count frames, as Wan's {@code --frame_num} does; a count this family cannot make is refused.
+     */
+    public double seconds(int frames, int fps) {
+        double seconds = (frames - 1) / (double) fps;
+        if (frames < 1 || frames(seconds, fps) != frames)
+            throw new InvalidRequestException(frames + " frames: " + displayName + " makes " + switch (this) {
+                case LINUM -> fps + "n+1 frames at " + fps + " fps (e.g. " + (2 * fps + 1) + ")";
+                case WAN -> "4n+1 frames (e.g. " + WAN_DEFAULT_FRAMES + ")";
+            });
+        return seconds;
+    }
+
+    /**
+     * The DiT width of the text-to-video model a Wan {@code generate.py --task} names: t2v-1.3B is 1536 wide, t2v-14B
+     * 5120. Other tasks (image-to-video, VACE, text-to-image) are refused: this project generates text-to-video.
+     */
+    public static int wanTaskDim(String task) {
+        return switch (task.trim()) {
+            case "t2v-1.3B" -> 1536;
+            case "t2v-14B" -> 5120;
+            default -> throw new InvalidRequestException("--task " + task + ": only Wan 2.1's text-to-video tasks run here, "
+                    + "t2v-1.3B and t2v-14B");
         };
     }
 

@@ -1,16 +1,17 @@
 package dev.zoetrope.serve;
 
-import java.nio.file.Path;
-
+import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.VideoGenerator;
+import dev.zoetrope.models.pipeline.WeightDtype;
 
 /** Loads the one model the service shares between its workers. */
 @FunctionalInterface
 public interface GeneratorFactory {
     /**
-     * Opens the model in {@code modelDir}.
+     * Opens {@code model} (found and detected by {@link ModelDirectory#resolve}), its DiT and text encoder cast to
+     * {@code dtype} as they load.
      *
-     * @throws dev.zoetrope.core.InvalidRequestException when the directory is missing or is not a model
+     * @throws dev.zoetrope.core.InvalidRequestException when the weights do not fit the model
      */
-    VideoGenerator open(Path modelDir);
+    VideoGenerator open(ModelDirectory model, WeightDtype dtype);
 }

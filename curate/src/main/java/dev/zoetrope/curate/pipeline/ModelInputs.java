@@ -10,8 +10,8 @@ import dev.zoetrope.models.pipeline.ModelDirectory;
  * family's), for the caption ids.
  */
 public record ModelInputs(Path vae, Path tokenizer, int textLength) {
-    public static ModelInputs of(Path modelDir) {
-        ModelDirectory dir = ModelDirectory.detect(modelDir);
+    /** @param dir a detected model, e.g. {@link ModelDirectory#resolve} of a directory or a repo id */
+    public static ModelInputs of(ModelDirectory dir) {
         // With a config beside the weights, load the directory so the VAE's dims come from it, not from inference.
         Path vae = dir.vaeConfig() != null ? dir.vaeConfig().getParent() : dir.vaeWeights();
         return new ModelInputs(vae, dir.tokenizer(), dir.textLength());

@@ -70,7 +70,7 @@ class CuratedShardsTrainingTest {
         RandomCheckpoints.linum(modelDir, new RandomCheckpoints.Spec(DIT, VAE, 1, 2, 32, tokFile,
                 Tokenizers.load(tokFile).vocabSize(), DType.F32, 3), "64p", Map.of("resolutions", Map.of("64p", List.of(64, 64))));
 
-        ModelInputs inputs = ModelInputs.of(modelDir);
+        ModelInputs inputs = ModelInputs.of(dev.zoetrope.models.pipeline.ModelDirectory.detect(modelDir));
         assertEquals(DIT.textLen(), inputs.textLength(), "caption ids are cut where the model's DiT cuts them");
         Tokenizer tok = Tokenizers.load(inputs.tokenizer(), inputs.textLength());
         Path out = dir.resolve("run");

@@ -17,7 +17,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
+import dev.zoetrope.models.dit.DitKeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.text.T5Config;
 
@@ -111,15 +113,97 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
         lines.add("family: " + family.displayName() + ", " + layout.description());
-        lines.add("dit: " + root.relativize(ditWeights) + (ditConfig == null ? "" : " (config " + root.relativize(ditConfig) + ")"));
-        lines.add("vae: " + root.relativize(vaeWeights) + (vaeConfig == null ? "" : " (config " + root.relativize(vaeConfig) + ")"));
-        lines.add("text encoder: " + root.relativize(textEncoder));
-        lines.add("tokenizer: " + root.relativize(tokenizer));
+        lines.add("dit: " + shown(ditWeights) + (ditConfig == null ? "" : " (config " + shown(ditConfig) + ")"));
+        lines.add("vae: " + shown(vaeWeights) + (vaeConfig == null ? "" : " (config " + shown(vaeConfig) + ")"));
+        lines.add("text encoder: " + shown(textEncoder));
+        lines.add("tokenizer: " + shown(tokenizer));
         ModelCapabilities c = capabilities();
         lines.add(String.format(Locale.ROOT, "defaults: %s, %d fps, %.4g s, %d steps, %s %.3g, %s sampler with shift %.3g",
                 c.defaultResolution(), c.fps(), c.defaultSeconds(), c.defaultSteps(), family.guidance().name(),
                 c.defaultGuidance(), family.solver().name(), shift()));
         return lines;
+    }
+
+    /** A part inside the directory relative to it; a part given from elsewhere ({@link #withParts}) in full. */
+    private Path shown(Path part) {
+        return part.startsWith(root) ? root.relativize(part) : part;
+    }
+
+    /**
+     * The model a user names: a directory, or a Hugging Face repo id found in the local hub cache (see {@link
+     * HubCache}), detected as {@link #detect} does.
+     *
+     * @param revision the repo's branch, tag or commit; null for {@code main}
+     */
+    public static ModelDirectory resolve(String dirOrRepoId, String revision) {
+        return detect(HubCache.resolve(dirOrRepoId, revision));
+    }
+
+    /**
+     * Parts given separately, replacing the directory's own (Linum's {@code --model-path}, {@code --vae-path},
+     * {@code --t5-encoder-path}, {@code --t5-tokenizer-path}); a null part keeps the directory's.
+     *
+     * @param dit         a DiT weights file, shard index or directory; a {@code config.json} beside it is its config
+     * @param vae         a VAE weights file or directory
+     * @param textEncoder a text encoder directory ({@code config.json} + weights)
+     * @param tokenizer   a tokenizer directory, {@code spiece.model} or {@code tokenizer.json}
+     */
+    public record Overrides(Path dit, Path vae, Path textEncoder, Path tokenizer) {
+        public static final Overrides NONE = new Overrides(null, null, null, null);
+
+        public boolean isEmpty() {
+            return dit == null && vae == null && textEncoder == null && tokenizer == null;
+        }
+    }
+
+    /** This model with some parts from elsewhere; each replaced part's config is read from beside it, once, here. */
+    public ModelDirectory withParts(Overrides parts) {
+        Path dit = ditWeights, ditCfg = ditConfig, vae = vaeWeights, vaeCfg = vaeConfig;
+        Path text = textEncoder, tok = tokenizer;
+        String res = resolution;
+        JsonNode ditJson = ditSettings, vaeJson = vaeSettings;
+        T5Config textCfg = textConfig;
+        if (parts.dit() != null) {
+            dit = parts.dit();
+            if (!Files.exists(dit)) throw new ModelLoadException(dit + ": missing the DiT weights (no such file)");
+            ditCfg = optionalFile((Files.isDirectory(dit) ? dit : dit.toAbsolutePath().getParent()).resolve("config.json"));
+            ditJson = readOrNull(ditCfg);
+            // Linum names its DiT by resolution (dit/360p.safetensors); another name keeps the directory's resolution.
+            String stem = stripExtension(dit);
+            if (family == ModelFamily.LINUM && (family.resolutions().containsKey(stem)
+                    || zoetrope != null && zoetrope.resolutions().containsKey(stem))) res = stem;
+        }
+        if (parts.vae() != null) {
+            vae = parts.vae();
+            if (!Files.exists(vae)) throw new ModelLoadException(vae + ": missing the VAE weights (no such file)");
+            // a config.json beside a VAE file is the VAE's only in a vae/ folder (beside Wan's VAE file is the DiT's)
+            Path folder = Files.isDirectory(vae) ? vae : vae.toAbsolutePath().getParent();
+            vaeCfg = Files.isDirectory(vae) || folder.getFileName().toString().equals("vae")
+                    ? optionalFile(folder.resolve("config.json")) : null;
+            vaeJson = readOrNull(vaeCfg);
+        }
+        if (parts.textEncoder() != null) {
+            text = requireDir(parts.textEncoder(), "the text encoder (config.json + *.safetensors)");
+            textCfg = T5Config.read(require(text.resolve("config.json"), "the text encoder's config"));
+        }
+        if (parts.tokenizer() != null) {
+            tok = parts.tokenizer();
+            if (!Files.isRegularFile(tok)) requireTokenizer(tok);
+        }
+        return new ModelDirectory(root, family, layout, res, dit, ditCfg, vae, vaeCfg, text, tok, zoetropeConfig, ditJson,
+                zoetrope, textCfg, vaeJson);
+    }
+
+    /**
+     * The DiT's width, read from the weights' header (nothing is loaded): what tells Wan 2.1's 1.3B from its 14B.
+     */
+    public int ditDim() {
+        try (Weights w = Weights.open(ditWeights)) {
+            DitKeyLayout keys = DitKeyLayout.detect(w);
+            String patch = keys.fileKey("patch_embedding.weight");
+            return w.info(patch).map(i -> (int) i.shape()[0]).orElseThrow(() -> new ModelLoadException(
+                    w.source() + ": missing tensor " + patch + ", which every DiT checkpoint has"));
+        }
     }
 
     /** Recognises the layout of {@code dir}; the message of the exception says what is missing. */

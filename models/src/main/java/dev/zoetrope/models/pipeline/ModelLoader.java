@@ -1,10 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-
-import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
@@ -20,23 +17,27 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     /**
-     * A generator for a long-running service: the model directory detected, the DiT and VAE kept loaded between
-     * requests (the text encoder is still loaded per request and freed before the DiT runs), mp4 output only.
+     * A generator for a long-running service: the DiT and VAE kept loaded between requests (the text encoder is
+     * still loaded per request and freed before the DiT runs), mp4 output only.
      */
-    public static TextToVideo openForService(Path modelDir) {
-        return open(ModelDirectory.detect(modelDir), new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
+    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype) {
+        return open(dir, dtype, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
     }
 
-    public static TextToVideo open(ModelDirectory dir, TextToVideo.Options options, ClipFiles.Extras extras) {
-        return new TextToVideo(parts(dir), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+    public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, TextToVideo.Options options, ClipFiles.Extras extras) {
+        return new TextToVideo(parts(dir, dtype), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
     }
 
-    /** How to load each part of {@code dir}; the latent scaling is read now so a bad checkpoint fails early. */
-    public static TextToVideo.Parts parts(ModelDirectory dir) {
+    /**
+     * How to load each part of {@code dir}, the DiT and text encoder cast to {@code dtype} tensor by tensor as they
+     * load; the latent scaling is read now so a bad checkpoint fails early.
+     */
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype) {
         ModelFamily family = dir.family();
+        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(dtype.cast());
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
-                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength()),
-                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), DitLoadOptions.defaults().withOverrides(dir.ditSettings()))),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), dtype.cast()),
+                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
                 () -> VaeDecoder.load(dir),
                 latentScale(dir));
     }

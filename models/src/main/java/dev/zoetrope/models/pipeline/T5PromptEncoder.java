@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.text.PromptCleaner;
 import dev.zoetrope.core.safetensors.Weights;
@@ -30,11 +31,13 @@ public final class T5PromptEncoder implements PromptEncoder {
     /**
      * @param config    the encoder's config, parsed by whoever opened the model directory; null: from the weights
      * @param maxTokens truncation length, {@code </s>} included: the DiT's text length
+     * @param dtype     cast every weight to this dtype as it loads; null keeps the stored one
      */
-    public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens) {
+    public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens,
+                                       DType dtype) {
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, maxTokens);
         try (Weights weights = Weights.open(encoderDir)) {
-            return new T5PromptEncoder(tokenizer, T5Encoder.load(config, weights, null), family == ModelFamily.WAN);
+            return new T5PromptEncoder(tokenizer, T5Encoder.load(config, weights, dtype), family == ModelFamily.WAN);
         }
     }
 

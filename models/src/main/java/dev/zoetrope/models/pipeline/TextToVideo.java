@@ -42,14 +42,23 @@ public final class TextToVideo implements VideoGenerator {
      * @param keepLoaded keep the DiT and VAE loaded between generations
      * @param solver the ODE solver, or null for the family's (Euler for Linum, UniPC for Wan)
      * @param shift the schedule shift, or NaN for the model's
+     * @param apgRescale APG's per-frame bound on the guidance difference (0: none), or NaN for Linum's 20; only for
+     *                   families that guide with APG
      */
-    public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
+    public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift,
+                          double apgRescale) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
 
         public Options {
             // a shift is the user's choice (--shift); zero or negative would fold the schedule over
             if (!Double.isNaN(shift) && !(shift > 0 && shift < Double.POSITIVE_INFINITY))
                 throw new InvalidRequestException("the schedule shift must be a positive number, got " + shift);
+            if (!Double.isNaN(apgRescale) && !(apgRescale >= 0 && apgRescale < Double.POSITIVE_INFINITY))
+                throw new InvalidRequestException("the APG rescale must be a number >= 0 (0 turns it off), got " + apgRescale);
+        }
+
+        public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
+            this(batchGuidance, keepLoaded, solver, shift, Double.NaN);
         }
     }
 
@@ -71,6 +80,9 @@ public final class TextToVideo implements VideoGenerator {
     }
 
     public TextToVideo(Parts parts, Options options, ClipWriterFactory output) {
+        if (!Double.isNaN(options.apgRescale()) && parts.family().guidance() != Guidance.Kind.APG)
+            throw new InvalidRequestException("the APG rescale applies to models guided by APG (Linum v2, zoetrope); "
+                    + parts.family().displayName() + " uses " + parts.family().guidance().name());
         this.parts = parts;
         this.options = options;
         this.output = output;
@@ -145,7 +157,7 @@ public final class TextToVideo implements VideoGenerator {
         };
         listener.stageStep(STAGE_DENOISE, 0, schedule.steps());
         try (FlowScheduler scheduler = solver.create(schedule);
-             Guidance guidance = family().guidance().create(plan.guidanceScale())) {
+             Guidance guidance = family().guidance().create(plan.guidanceScale(), options.apgRescale())) {
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise,
                     guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance()), steps);
             if (!options.keepLoaded()) {

@@ -29,6 +29,9 @@ public sealed interface FlowScheduler extends AutoCloseable permits FlowMatchEul
             return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
                 case "euler" -> EULER;
                 case "unipc", "flow-unipc", "flowunipc" -> UNIPC;
+                // Wan's generate.py offers it beside unipc; say so rather than "unknown"
+                case "dpm++", "dpmpp", "dpm-solver++" -> throw new InvalidRequestException("sampler '" + name
+                        + "' (Wan's DPM-Solver++) is not implemented here; use unipc (Wan's default) or euler");
                 default -> throw new InvalidRequestException("unknown sampler '" + name + "'; use euler or unipc");
             };
         }

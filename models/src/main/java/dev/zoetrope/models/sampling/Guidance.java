@@ -30,8 +30,14 @@ public sealed interface Guidance extends AutoCloseable permits ApgGuidance, CfgG
         }
 
         public Guidance create(double scale) {
+            return create(scale, Double.NaN);
+        }
+
+        /** @param apgRescale APG's per-frame norm bound (0 turns it off), or NaN for Linum's; CFG has none */
+        public Guidance create(double scale, double apgRescale) {
             return switch (this) {
-                case APG -> ApgGuidance.linum(scale);
+                case APG -> Double.isNaN(apgRescale) ? ApgGuidance.linum(scale)
+                        : new ApgGuidance(scale, ApgGuidance.LINUM_MOMENTUM, apgRescale, ApgGuidance.LINUM_ETA);
                 case CFG -> new CfgGuidance(scale);
             };
         }

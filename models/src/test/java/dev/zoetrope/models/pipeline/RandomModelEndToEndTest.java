@@ -79,7 +79,7 @@ class RandomModelEndToEndTest {
         assertEquals(ModelDirectory.Layout.ZOETROPE, model.layout());
         Path mp4 = tmp.resolve("out/clip.mp4"), png = tmp.resolve("out/frames"), gif = tmp.resolve("out/clip.gif");
         GenerationResult r;
-        try (TextToVideo g = ModelLoader.open(model, TextToVideo.Options.DEFAULT, new ClipFiles.Extras(png, gif))) {
+        try (TextToVideo g = ModelLoader.open(model, WeightDtype.AUTO, TextToVideo.Options.DEFAULT, new ClipFiles.Extras(png, gif))) {
             // longer than the DiT's 16 text tokens: cut to what it attends to
             r = g.generate(GenerationRequest.of("a small red cube rolls slowly across a wide wooden table towards the "
                     + "open window while the evening light fades and a cat watches from the shelf"), mp4, GenerationListener.NONE);
@@ -118,7 +118,7 @@ class RandomModelEndToEndTest {
     }
 
     static List<byte[]> run(ModelDirectory dir) {
-        TextToVideo.Parts p = ModelLoader.parts(dir);
+        TextToVideo.Parts p = ModelLoader.parts(dir, WeightDtype.AUTO);
         TextToVideo.Parts tiny = new TextToVideo.Parts(p.family(), TINY, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
         Frames out = new Frames();
         try (TextToVideo g = new TextToVideo(tiny, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> out)) {
@@ -146,7 +146,7 @@ class RandomModelEndToEndTest {
     }
 
     void generate(Path dir) {
-        try (TextToVideo g = ModelLoader.open(ModelDirectory.detect(dir), TextToVideo.Options.DEFAULT, ClipFiles.Extras.NONE)) {
+        try (TextToVideo g = ModelLoader.open(ModelDirectory.detect(dir), WeightDtype.AUTO, TextToVideo.Options.DEFAULT, ClipFiles.Extras.NONE)) {
             g.generate(GenerationRequest.of("x"), tmp.resolve("x.mp4"), GenerationListener.NONE);
         }
     }

@@ -49,7 +49,7 @@ class RealDimsEndToEndTest {
         Path dir = tmp.resolve("linum-360p");
         RandomCheckpoints.linum(dir, realSpec(ModelFamily.LINUM), "360p", null);
         ModelDirectory model = ModelDirectory.detect(dir);
-        TextToVideo.Parts p = ModelLoader.parts(model);
+        TextToVideo.Parts p = ModelLoader.parts(model, WeightDtype.AUTO);
         ModelCapabilities c = p.capabilities();
         assertArrayEquals(new int[]{640, 360}, c.resolutions().get("360p"));
         ModelCapabilities fewFrames = new ModelCapabilities(c.family(), c.resolutions(), c.defaultResolution(), 1, 5, 1, 4,
@@ -85,7 +85,7 @@ class RealDimsEndToEndTest {
 
     /** A 5-frame 160×96 clip in 2 steps (small frames: the point is the layouts, at the real model dims). */
     static List<byte[]> clip(ModelDirectory dir) {
-        TextToVideo.Parts p = ModelLoader.parts(dir);
+        TextToVideo.Parts p = ModelLoader.parts(dir, WeightDtype.AUTO);
         ModelCapabilities c = p.capabilities();
         ModelCapabilities shortClips = new ModelCapabilities(c.family(), java.util.Map.of("96p", new int[]{160, 96}), "96p",
                 0.25, c.maxSeconds(), c.defaultSeconds(), c.fps(), c.minSteps(), c.maxSteps(), c.defaultSteps(),
