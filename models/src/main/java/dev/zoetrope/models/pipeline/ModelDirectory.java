@@ -337,6 +337,12 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         return null;
     }
 
+    private static String stripExtension(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
     private static Path require(Path p, String what) {
         if (!Files.isRegularFile(p)) throw new ModelLoadException(p + ": missing " + what);
         return p;
