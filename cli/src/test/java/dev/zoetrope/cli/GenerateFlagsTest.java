@@ -147,8 +147,11 @@ class GenerateFlagsTest {
         String dir = wan.toString();
         assertEquals("sampler 'dpm++' (Wan's DPM-Solver++) is not implemented here; use unipc (Wan's default) or euler",
                 refusal("--ckpt_dir", dir, "x", "--sample_solver", "dpm++"));
-        assertEquals("size 480*832 is not offered; Wan 2.1 makes 832*480 (480p), 1280*720 (720p)",
-                refusal("--ckpt_dir", dir, "x", "--size", "480*832"));
+        assertEquals("480p-portrait", parse("--ckpt_dir", dir, "x", "--size", "480*832").request().resolution(),
+                "Wan's portrait size is one of its SUPPORTED_SIZES");
+        String notOffered = refusal("--ckpt_dir", dir, "x", "--size", "640*360");
+        assertTrue(notOffered.startsWith("size 640*360 is not offered; Wan 2.1 makes 832*480 (480p)")
+                && notOffered.contains("480*832 (480p-portrait)"), notOffered);
         assertEquals("--size must be WIDTH*HEIGHT, e.g. 832*480, not 'big'", refusal("--ckpt_dir", dir, "x", "--size", "big"));
         assertEquals("80 frames: Wan 2.1 makes 4n+1 frames (e.g. 81)", refusal("--ckpt_dir", dir, "x", "--frame_num", "80"));
         assertTrue(refusal("--ckpt_dir", dir, "x", "--task", "t2v-14B").endsWith("names the 5120-wide Wan 2.1 DiT, but the DiT of "

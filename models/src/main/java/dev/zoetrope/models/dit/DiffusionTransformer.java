@@ -129,7 +129,9 @@ public final class DiffusionTransformer implements AutoCloseable {
 
             @Override
             public DType cast(Weights w, KeyLayout layout) {
-                return CheckpointLoader.requireFloating(options.cast());
+                if (options.cast() != null) return CheckpointLoader.requireFloating(options.cast());
+                // fp8 weights (and the wider ones beside them) all arrive in the compute dtype; others as stored
+                return anyStorageOnly(w, layout) ? matrixDtype(w, layout) : null;
             }
 
             @Override
@@ -212,11 +214,17 @@ public final class DiffusionTransformer implements AutoCloseable {
         return null;
     }
 
+    private static boolean anyStorageOnly(Weights w, KeyLayout layout) {
+        return w.names().stream().anyMatch(n -> layout.covers(n) && CheckpointLoader.storageOnly(w.info(n).orElseThrow().dtype()));
+    }
+
     /** The one dtype of the stored weight matrices (Linear and Conv weights), which becomes the compute dtype. */
     static DType matrixDtype(Weights w, KeyLayout layout) {
-        DType d = CheckpointLoader.uniformDtype(w, layout,
-                (name, info) -> name.endsWith(".weight") && info.shape().length >= 2, "weight matrices");
-        return d == null ? DType.F32 : d;
+        // fp8 matrices dequantize to whatever the others compute in (fp8 files keep a few layers wider), else bf16
+        DType d = CheckpointLoader.uniformDtype(w, layout, (name, info) -> name.endsWith(".weight") && info.shape().length >= 2
+                && !CheckpointLoader.storageOnly(info.dtype()), "weight matrices");
+        if (d != null) return d;
+        return anyStorageOnly(w, layout) ? DType.BF16 : DType.F32;
     }
 
     private static float[] readVector(Weights w, String name, int length) {

@@ -178,12 +178,32 @@ public final class Params implements AutoCloseable {
 
     /** The dtype a stored tensor has once read: the cast one for floating tensors when casting, else as stored. */
     private static DType loadedDtype(Checkpoint c, TensorInfo info) {
-        return c.cast() != null && info.dtype().isFloating() ? c.cast() : info.dtype();
+        if (c.cast() != null && info.dtype().isFloating()) return c.cast();
+        return CheckpointLoader.storageOnly(info.dtype()) ? CheckpointLoader.computeDtypeOf(info.dtype()) : info.dtype();
     }
 
     private static Tensor readFile(Checkpoint c, TensorInfo info) {
+        TensorInfo scale = scaleOf(c.weights(), info);
+        if (scale != null) { // ComfyUI's scaled fp8: the real weight is the stored value times the scale beside it
+            DType to = c.cast() != null ? c.cast() : CheckpointLoader.computeDtypeOf(info.dtype());
+            return c.weights().load(info.name(), DType.F32).mul(c.weights().load(scale.name(), DType.F32)).to(to.scalarType());
+        }
+        if (c.cast() == null && CheckpointLoader.storageOnly(info.dtype()))
+            return c.weights().load(info.name(), CheckpointLoader.computeDtypeOf(info.dtype()));
         return c.cast() != null && info.dtype().isFloating() ? c.weights().load(info.name(), c.cast()) : c.weights().load(info.name());
     }
+
+    /** The {@code X.scale_weight} beside an fp8 {@code X.weight}, or null. */
+    private static TensorInfo scaleOf(Weights weights, TensorInfo info) {
+        if (!CheckpointLoader.storageOnly(info.dtype()) || !info.name().endsWith(".weight")) return null;
+        String name = info.name().substring(0, info.name().length() - ".weight".length()) + SCALE_WEIGHT;
+        return weights.info(name).orElse(null);
+    }
+
+    /** ComfyUI's per-tensor fp8 scale, and the markers of its scaled-fp8 files, which dequantizing on load consumes. */
+    private static final String SCALE_WEIGHT = ".scale_weight";
+    private static final String SCALED_FP8_MARKER = "scaled_fp8";
+    private static final String SCALE_INPUT = ".scale_input";
 
     private static Tensor meta(long[] shape, DType dtype) {
         return torch.empty(shape, new TensorOptions(new Device("meta")).dtype(new ScalarTypeOptional(dtype.scalarType())),
@@ -253,9 +273,14 @@ public final class Params implements AutoCloseable {
     public synchronized void requireAllUsed() {
         if (!(source instanceof Checkpoint c)) return;
         Set<String> wanted = new HashSet<>();
-        for (String k : used) wanted.add(fileKey(k));
+        for (String k : used) {
+            String file = fileKey(k);
+            wanted.add(file);
+            c.weights().info(file).map(i -> scaleOf(c.weights(), i)).ifPresent(scale -> wanted.add(scale.name()));
+        }
         Set<String> unused = new TreeSet<>();
-        for (String n : c.weights().names()) if (c.layout().covers(n) && !wanted.contains(n)) unused.add(n);
+        for (String n : c.weights().names())
+            if (c.layout().covers(n) && !wanted.contains(n) && !n.endsWith(SCALED_FP8_MARKER) && !n.endsWith(SCALE_INPUT)) unused.add(n);
         if (!unused.isEmpty())
             throw new ModelLoadException(c.weights().source() + " holds " + unused.size() + " tensor(s) this model does not use ("
                     + c.layout().describe() + "), e.g. " + new ArrayList<>(unused).subList(0, Math.min(5, unused.size()))

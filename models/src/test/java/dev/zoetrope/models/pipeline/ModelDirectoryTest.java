@@ -138,13 +138,19 @@ class ModelDirectoryTest {
     }
 
     @Test
-    void wanPickleVaeGetsAConversionHint() throws IOException {
+    void wanReleasePthFilesAreItsParts() throws IOException {
         Path root = tmp.resolve("wanpth");
         touch(root.resolve("diffusion_pytorch_model.safetensors"), "");
         touch(root.resolve("config.json"), "{}");
         touch(root.resolve("Wan2.1_VAE.pth"), "");
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(root));
-        assertTrue(e.getMessage().contains("Wan2.1_VAE.safetensors"), e.getMessage());
+        assertTrue(e.getMessage().contains("models_t5_umt5-xxl-enc-bf16.pth"), "names the release's text encoder file: " + e.getMessage());
+        touch(root.resolve("models_t5_umt5-xxl-enc-bf16.pth"), "");
+        touch(root.resolve("google/umt5-xxl/spiece.model"), "");
+        ModelDirectory d = ModelDirectory.detect(root);
+        assertEquals(root.resolve("Wan2.1_VAE.pth"), d.vaeWeights());
+        assertEquals(root.resolve("models_t5_umt5-xxl-enc-bf16.pth"), d.textEncoder());
+        assertNull(d.textConfig(), "the release's umT5 has no config.json; its dims come from its shapes");
     }
 
     @Test
