@@ -18,10 +18,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Describe a safetensors file (tensors, dtypes, shapes, parameter count) or a checkpoint directory "
+        description = {"Describe a weights file, safetensors or PyTorch (tensors, dtypes, shapes, parameter count), or a checkpoint directory "
                 + "(its layout and each part)."})
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a *.safetensors.index.json, or a checkpoint directory.")
+    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a PyTorch checkpoint (.pth, .pt, .bin, .ckpt), a shard index (*.index.json), or a checkpoint directory.")
     Path path;
 
     @Option(names = "--limit", description = "List at most this many tensors per file (default: all).")
