@@ -21,11 +21,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Describe a safetensors file (tensors, dtypes, shapes, parameter count) or a checkpoint directory "
+        description = {"Describe a weights file, safetensors or PyTorch (tensors, dtypes, shapes, parameter count), or a checkpoint directory "
                 + "(its layout and each part)."})
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a *.safetensors.index.json, a checkpoint directory, "
-            + "or a Hugging Face repo id (ORG/NAME) in the local hub cache.")
+    @Parameters(paramLabel = "PATH", description = "A .safetensors file, a PyTorch checkpoint (.pth, .pt, .bin, .ckpt), "
+            + "a shard index (*.index.json), a checkpoint directory, or a Hugging Face repo id (ORG/NAME) in the local hub cache.")
     String target;
 
     @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.InvalidRequestException;
 
-/** The element types that safetensors files hold, with their engine counterparts. */
+/**
+ * The element types that safetensors files hold, with their engine counterparts. The two fp8 types are storage
+ * formats: load them with a cast ({@code Weights.load(name, F32)}) to compute with them.
+ */
 public enum DType {
     F64("F64", 8, ScalarType.Double),
     F32("F32", 4, ScalarType.Float),
@@ -18,7 +21,11 @@ public enum DType {
     I16("I16", 2, ScalarType.Short),
     I8("I8", 1, ScalarType.Char),
     U8("U8", 1, ScalarType.Byte),
-    BOOL("BOOL", 1, ScalarType.Bool);
+    BOOL("BOOL", 1, ScalarType.Bool),
+    /** fp8 with 4 exponent and 3 mantissa bits, no infinities (torch's float8_e4m3fn): max 448. */
+    F8_E4M3("F8_E4M3", 1, ScalarType.Float8_e4m3fn),
+    /** fp8 with 5 exponent and 2 mantissa bits, IEEE-like with infinities (torch's float8_e5m2). */
+    F8_E5M2("F8_E5M2", 1, ScalarType.Float8_e5m2);
 
     private final String code;
     private final int size;
@@ -45,7 +52,7 @@ public enum DType {
     }
 
     public boolean isFloating() {
-        return this == F64 || this == F32 || this == F16 || this == BF16;
+        return this == F64 || this == F32 || this == F16 || this == BF16 || this == F8_E4M3 || this == F8_E5M2;
     }
 
     public static Optional<DType> fromCode(String code) {
@@ -67,8 +74,10 @@ public enum DType {
             case "i8", "int8" -> I8;
             case "u8", "uint8", "byte" -> U8;
             case "bool" -> BOOL;
+            case "f8_e4m3", "float8_e4m3fn", "fp8_e4m3fn" -> F8_E4M3;
+            case "f8_e5m2", "float8_e5m2", "fp8_e5m2" -> F8_E5M2;
             default -> throw new InvalidRequestException("unknown dtype '" + name
-                    + "'; use one of f32, bf16, f16, f64, i64, i32, i16, i8, u8, bool");
+                    + "'; use one of f32, bf16, f16, f64, i64, i32, i16, i8, u8, bool, f8_e4m3, f8_e5m2");
         };
     }
 

@@ -80,7 +80,7 @@ public final class Tensors {
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             Tensor c = t.to(ScalarType.Float).contiguous();
             float[] out = new float[Math.toIntExact(c.numel())];
-            new FloatPointer(c.data_ptr()).get(out);
+            if (out.length > 0) new FloatPointer(c.data_ptr()).get(out); // an empty tensor may have no data pointer
             return out;
         }
     }
@@ -89,7 +89,7 @@ public final class Tensors {
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             Tensor c = t.to(ScalarType.Double).contiguous();
             double[] out = new double[Math.toIntExact(c.numel())];
-            new DoublePointer(c.data_ptr()).get(out);
+            if (out.length > 0) new DoublePointer(c.data_ptr()).get(out); // an empty tensor may have no data pointer
             return out;
         }
     }
@@ -98,7 +98,7 @@ public final class Tensors {
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             Tensor c = t.to(ScalarType.Long).contiguous();
             long[] out = new long[Math.toIntExact(c.numel())];
-            new LongPointer(c.data_ptr()).get(out);
+            if (out.length > 0) new LongPointer(c.data_ptr()).get(out); // an empty tensor may have no data pointer
             return out;
         }
     }
@@ -108,7 +108,7 @@ public final class Tensors {
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             Tensor c = t.contiguous();
             byte[] out = new byte[Math.toIntExact(c.nbytes())];
-            new BytePointer(c.data_ptr()).get(out);
+            if (out.length > 0) new BytePointer(c.data_ptr()).get(out); // an empty tensor may have no data pointer
             return out;
         }
     }

@@ -20,16 +20,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Several safetensors files seen as one: a Hugging Face sharded checkpoint
- * ({@code model.safetensors.index.json} with its {@code weight_map}), or all files of a directory.
- * Shards are opened on first use.
+ * Several weights files seen as one: a Hugging Face sharded checkpoint ({@code model.safetensors.index.json} or
+ * {@code pytorch_model.bin.index.json} with its {@code weight_map}), or all files of a directory. Each shard is a
+ * safetensors file or a PyTorch checkpoint, by its name ({@link Weights#openFile}). Shards are opened on first use.
  */
 public final class ShardedWeights implements Weights {
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path source;
     private final Map<String, Path> shardOf;
-    private final Map<Path, SafetensorsFile> open = new LinkedHashMap<>();
+    private final Map<Path, Weights> open = new LinkedHashMap<>();
 
     /** {@code shardOf} is viewed, not copied: the factories fill it before handing the object out. */
     private ShardedWeights(Path source, Map<String, Path> shardOf) {
@@ -37,7 +37,7 @@ public final class ShardedWeights implements Weights {
         this.shardOf = Collections.unmodifiableMap(shardOf);
     }
 
-    /** Reads a {@code *.safetensors.index.json}; every shard it names must exist and hold its tensors. */
+    /** Reads a {@code *.index.json}; every shard it names must exist and hold its tensors. */
     public static ShardedWeights fromIndex(Path index) {
         JsonNode root;
         try {
@@ -97,8 +97,8 @@ public final class ShardedWeights implements Weights {
         }
     }
 
-    private synchronized SafetensorsFile shard(Path p) {
-        return open.computeIfAbsent(p, SafetensorsFile::open);
+    private synchronized Weights shard(Path p) {
+        return open.computeIfAbsent(p, Weights::openFile);
     }
 
     @Override
@@ -131,7 +131,7 @@ public final class ShardedWeights implements Weights {
 
     @Override
     public synchronized void close() {
-        for (SafetensorsFile f : open.values()) f.close();
+        for (Weights f : open.values()) f.close();
         open.clear();
     }
 }

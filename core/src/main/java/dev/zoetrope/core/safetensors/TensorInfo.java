@@ -5,10 +5,12 @@ import java.util.Arrays;
 import dev.zoetrope.core.engine.DType;
 
 /**
- * One entry of a safetensors header.
+ * One tensor of a weights file: an entry of a safetensors header, or a tensor of a PyTorch checkpoint.
  *
- * @param begin byte offset of the data, relative to the start of the data section
- * @param end   exclusive end offset, relative to the start of the data section
+ * @param begin byte offset of the data, relative to the start of the data section (safetensors) or to the start of
+ *              the tensor's storage (PyTorch checkpoints)
+ * @param end   exclusive end offset: {@code begin} plus the tensor's bytes (for a PyTorch view that is not
+ *              contiguous, the bytes it has once loaded, not the span it covers in its storage)
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
     public long numel() {

@@ -110,7 +110,7 @@ class CorruptFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"F17", "U32", "F8_E4M3", "float32", ""})
+    @ValueSource(strings = {"F17", "U32", "F8_E4M3FNUZ", "F8_E8M0", "float32", ""})
     void unknownDtype(String dtype) throws IOException {
         refused(withHeader("dtype.safetensors", "{\"a\":{\"dtype\":\"" + dtype + "\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
                 "'a'", "unsupported dtype '" + dtype + "'", "BF16");

@@ -46,7 +46,8 @@ class FixtureFilesTest {
         for (String expected : List.of("linum-tiny/dit.safetensors", "linum-tiny/dit_io.safetensors",
                 "linum-tiny/vae.safetensors", "linum-tiny/vae_io.safetensors", "linum-tiny/pipeline_io.safetensors",
                 "t5-tiny/t5_encoder.safetensors", "t5-tiny/t5_io.safetensors", "t5-tiny/umt5_encoder.safetensors",
-                "t5-tiny/umt5_io.safetensors", "wan-tiny/wan_dit.safetensors", "wan-tiny/wan_io.safetensors"))
+                "t5-tiny/umt5_io.safetensors", "wan-tiny/wan_dit.safetensors", "wan-tiny/wan_io.safetensors",
+                "wan-pth/wan_dit_fp8.safetensors"))
             assertTrue(names.contains(expected), expected + " missing from " + names);
     }
 
@@ -84,7 +85,8 @@ class FixtureFilesTest {
             switch (dtype) {
                 case F32 -> assertEquals(raw.getFloat((int) i * 4), Tensors.toFloats(t)[(int) i], name + "[" + i + "]");
                 case I64 -> assertEquals(raw.getLong((int) i * 8), Tensors.toLongs(t)[(int) i], name + "[" + i + "]");
-                default -> fail("fixtures hold only F32 and I64, found " + dtype + " in " + name);
+                case F8_E4M3 -> assertEquals(Fp8Test.e4m3(raw.get((int) i)), Tensors.toFloats(t)[(int) i], name + "[" + i + "]");
+                default -> fail("fixtures hold only F32, I64 and F8_E4M3, found " + dtype + " in " + name);
             }
         }
     }

@@ -51,6 +51,9 @@ class RoundTripTest {
             for (int i = 0; i < numel; i++) {
                 float v = (float) (rnd.nextGaussian() * 3);
                 switch (dtype) {
+                    // fp8: any byte but the NaN (E4M3FN: S.1111.111) and Inf/NaN (E5M2: S.11111.xx) patterns
+                    case F8_E4M3 -> buf.put((byte) (rnd.nextInt(127) | (rnd.nextBoolean() ? 0x80 : 0)));
+                    case F8_E5M2 -> buf.put((byte) (rnd.nextInt(0x7C) | (rnd.nextBoolean() ? 0x80 : 0)));
                     case F64 -> buf.putDouble(rnd.nextGaussian() * 3);
                     case F32 -> buf.putFloat(v);
                     case BF16 -> buf.putShort((short) (Float.floatToRawIntBits(v) >>> 16));

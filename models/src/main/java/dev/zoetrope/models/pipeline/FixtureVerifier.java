@@ -216,7 +216,7 @@ public final class FixtureVerifier {
             try (Weights w = Weights.open(dir.resolve(file))) {
                 for (String n : w.names()) Scopes.run(() -> w.load(n));
                 return List.of(Comparison.failed(file, "was read as weights, but should be refused: " + why, true));
-            } catch (dev.zoetrope.core.InvalidRequestException e) {
+            } catch (dev.zoetrope.core.InvalidRequestException | dev.zoetrope.core.safetensors.SafetensorsException e) {
                 return List.of(Comparison.exact(file + ": " + e.getMessage(), new long[]{0}, new long[]{0}));
             }
         });
