@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -16,6 +18,10 @@ import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.pipeline.HubCache;
 import dev.zoetrope.models.pipeline.WeightDtype;
+import dev.zoetrope.models.ModelFamily;
+import dev.zoetrope.models.dit.DitKeyLayout;
+import dev.zoetrope.models.nn.KeyLayout;
+import dev.zoetrope.models.nn.ModelLoadException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,6 +54,7 @@ final class InfoCommand implements Callable<Integer> {
             try (Weights w = Weights.open(path)) {
                 listTensors(w);
                 if (cast != null) System.out.println(loaded(w, cast));
+                ditSummary(w).forEach(System.out::println);
             }
         }
         return 0;
@@ -74,6 +81,42 @@ final class InfoCommand implements Callable<Integer> {
         }
         if (w instanceof SafetensorsFile f && !f.metadata().isEmpty()) System.out.println("  metadata: " + f.metadata());
         System.out.println(summary(w));
+    }
+
+    /**
+     * What {@code convert} makes of a DiT checkpoint file: the key layout it found, the wrapper prefix, the dtypes
+     * (fp8 weights with their {@code scale_weight}) and how many tensors are the DiT's; nothing for other files.
+     */
+    static List<String> ditSummary(Weights w) {
+        DitKeyLayout.Detected found;
+        try {
+            found = DitKeyLayout.find(w);
+        } catch (ModelLoadException e) {
+            return List.of();
+        }
+        KeyLayout keys = found.keys();
+        Map<String, Integer> dtypes = new TreeMap<>();
+        int dit = 0;
+        List<String> others = new ArrayList<>();
+        for (String name : w.names()) {
+            boolean latent = found.layout() == DitKeyLayout.LINUM && name.startsWith("video_data_");
+            if (!keys.covers(name) && !latent) {
+                others.add(name);
+                continue;
+            }
+            dit++;
+            String scale = name.endsWith(".weight") ? name.substring(0, name.length() - 7) + ".scale_weight" : null;
+            String dtype = w.info(name).orElseThrow().dtype().code() + (scale != null && w.contains(scale) ? " with scale_weight" : "");
+            dtypes.merge(dtype, 1, Integer::sum);
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("DiT checkpoint: " + found.layout().describe()
+                + (found.wrapper().isEmpty() ? ", no wrapper prefix" : ", under the wrapper prefix '" + found.wrapper() + "'"));
+        lines.add("  " + dit + " tensors, dtypes " + String.join(", ", dtypes.entrySet().stream().map(e -> e.getKey() + " ×" + e.getValue()).toList())
+                + (others.isEmpty() ? "" : "; " + others.size() + " other tensor(s) convert leaves out, e.g. " + others.subList(0, Math.min(3, others.size()))));
+        lines.add("  convertible: zoetrope convert " + w.source().getFileName() + " -o OUT  (to "
+                + (found.layout().family() == ModelFamily.LINUM ? "Linum" : "Diffusers") + " names)");
+        return lines;
     }
 
     static String summary(Weights w) {

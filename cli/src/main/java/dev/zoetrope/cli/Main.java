@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DoctorCommand.class,
                 InfoCommand.class,
+                ConvertCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
                 CurateCommand.class,

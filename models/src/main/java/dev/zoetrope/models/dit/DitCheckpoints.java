@@ -3,6 +3,7 @@ package dev.zoetrope.models.dit;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -10,6 +11,9 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
@@ -59,6 +63,29 @@ public final class DitCheckpoints {
             }
             SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
         }
+    }
+
+    /**
+     * A Diffusers {@code transformer/config.json}: {@code WanTransformer3DModel}'s own fields (so Diffusers reads the
+     * folder), then this project's for what Diffusers does not record (text_len, the two eps, bias flags), which
+     * Diffusers ignores. {@link DitConfig#withOverrides} reads it back to {@code c}.
+     */
+    public static ObjectNode diffusersConfig(DitConfig c) {
+        ObjectNode n = Json.PLAIN.createObjectNode();
+        n.put("_class_name", "WanTransformer3DModel");
+        n.putArray("patch_size").add(c.patchSize().t()).add(c.patchSize().h()).add(c.patchSize().w());
+        n.put("num_attention_heads", c.numHeads()).put("attention_head_dim", c.headDim())
+                .put("in_channels", c.inDim()).put("out_channels", c.outDim()).put("text_dim", c.textDim())
+                .put("freq_dim", c.freqDim()).put("ffn_dim", c.ffnDim()).put("num_layers", c.numLayers())
+                .put("cross_attn_norm", c.crossAttnNorm()).put("eps", c.rmsNormEps());
+        if (c.qkNorm()) n.put("qk_norm", "rms_norm_across_heads");
+        else n.putNull("qk_norm");
+        ObjectNode ours = Json.PLAIN.valueToTree(c.toJson());
+        // spelled the Diffusers way above
+        ours.remove(List.of("num_heads", "in_dim", "out_dim", "qk_norm", "patch_size", "text_dim", "freq_dim", "ffn_dim",
+                "num_layers", "cross_attn_norm"));
+        n.setAll(ours);
+        return n;
     }
 
     /** A config with as many blocks as {@code w} and every optional tensor, so its declarations name every key. */

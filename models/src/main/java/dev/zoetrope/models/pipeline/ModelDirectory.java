@@ -27,7 +27,8 @@ import dev.zoetrope.models.text.T5Config;
  * A checkpoint directory and where each part of the model lives in it. {@link #detect} recognises:
  * <ul>
  *   <li>Linum v2: {@code dit/360p.safetensors} or {@code dit/720p.safetensors}, {@code vae/vae.safetensors},
- *       {@code t5/text_encoder/}, {@code t5/tokenizer/};</li>
+ *       {@code t5/text_encoder/}, {@code t5/tokenizer/} (the DiT and VAE may also be sharded, with
+ *       {@code dit/360p.safetensors.index.json} or {@code vae/vae.safetensors.index.json});</li>
  *   <li>zoetrope: the Linum layout plus JSON configs ({@code dit/config.json}, optional {@code vae/config.json},
  *       optional {@value #ZOETROPE_CONFIG} with its own resolutions and defaults);</li>
  *   <li>Wan 2.1 original: {@code diffusion_pytorch_model*.safetensors} with Wan's {@code config.json}, the VAE as a
@@ -231,8 +232,8 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         List<String> names = new ArrayList<>(List.of("360p", "720p"));
         if (settings != null) names.addAll(settings.resolutions().keySet());
         for (String r : names) {
-            Path p = ditDir.resolve(r + ".safetensors");
-            if (Files.isRegularFile(p)) {
+            Path p = weightsFile(ditDir, r);
+            if (p != null) {
                 if (dit != null)
                     throw new ModelLoadException(ditDir + ": holds both " + dit.getFileName() + " and " + p.getFileName()
                             + "; keep one resolution per directory");
@@ -243,7 +244,8 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         if (dit == null)
             throw new ModelLoadException(ditDir + ": missing the DiT weights: expected "
                     + String.join(" or ", names.stream().distinct().map(n -> n + ".safetensors").toList()));
-        Path vae = require(dir.resolve("vae/vae.safetensors"), "the VAE weights");
+        Path vae = weightsFile(dir.resolve("vae"), "vae");
+        if (vae == null) throw new ModelLoadException(dir.resolve("vae/vae.safetensors") + ": missing the VAE weights");
         Path text = requireDir(dir.resolve("t5/text_encoder"), "the T5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("t5/tokenizer"));
         Path ditConfig = optionalFile(ditDir.resolve("config.json"));
@@ -341,6 +343,15 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         String n = p.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /**
+     * {@code dir/stem.safetensors}, or its shard index {@code dir/stem.safetensors.index.json} (convert writes one for
+     * a large part); null if neither.
+     */
+    private static Path weightsFile(Path dir, String stem) {
+        Path single = dir.resolve(stem + ".safetensors"), index = dir.resolve(stem + ".safetensors.index.json");
+        return Files.isRegularFile(single) ? single : Files.isRegularFile(index) ? index : null;
     }
 
     private static Path require(Path p, String what) {

@@ -26,9 +26,15 @@ public final class VaeCheckpoints {
      * {@code config.json} with the architecture and Wan's latent statistics.
      */
     public static void writeDiffusers(Path dir, Params params, WanVaeConfig c, LatentScale norm) throws IOException {
-        if (norm.mean() == null) throw new IllegalArgumentException("a Diffusers VAE config needs a latent scale built from mean/std");
+        ObjectNode config = diffusersConfig(c, norm);
         Files.createDirectories(dir);
         write(dir.resolve("diffusion_pytorch_model.safetensors"), params, c, VaeLayout.DIFFUSERS);
+        AtomicFiles.writeString(dir.resolve("config.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
+    }
+
+    /** A Diffusers {@code AutoencoderKLWan} {@code config.json}: the architecture and Wan's latent statistics. */
+    public static ObjectNode diffusersConfig(WanVaeConfig c, LatentScale norm) {
+        if (norm.mean() == null) throw new IllegalArgumentException("a Diffusers VAE config needs a latent scale built from mean/std");
         ObjectNode n = Json.PLAIN.createObjectNode();
         n.put("_class_name", "AutoencoderKLWan");
         n.setAll((ObjectNode) Json.CONFIG.valueToTree(c));
@@ -37,6 +43,6 @@ public final class VaeCheckpoints {
         for (float v : norm.mean()) mean.add(v);
         var std = n.putArray("latents_std");
         for (float v : norm.std()) std.add(v);
-        AtomicFiles.writeString(dir.resolve("config.json"), Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+        return n;
     }
 }
