@@ -49,6 +49,11 @@ final class RandomModelCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Weight seed (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
+    @Option(names = "--text-encoder", paramLabel = "small|xxl", description = "small: a 1-block T5 at the DiT's text width "
+            + "(default); xxl: the released encoder's dims (24 blocks, 64 heads, d_ff 10240, the umT5 vocabulary of 256,384 for "
+            + "Wan layouts, T5's 32,128 for Linum's), written tensor by tensor: 22.7 GB in f32 for umT5-XXL.")
+    String textEncoder = "small";
+
     @Override
     public Integer call() throws Exception {
         if (Files.exists(out)) throw new InvalidRequestException(out + " already exists; give a new directory");
@@ -69,8 +74,19 @@ final class RandomModelCommand implements Callable<Integer> {
             textHeads = 4;
             textFf = 48;
         }
-        int vocab = Tokenizers.load(tokenizer).vocabSize();
-        var spec = new RandomCheckpoints.Spec(dit, vae, 1, textHeads, textFf, tokenizer, vocab, DType.parse(dtype), seed);
+        int vocab = Tokenizers.load(tokenizer).vocabSize(), textLayers = 1;
+        switch (textEncoder) {
+            case "small" -> {}
+            case "xxl" -> {
+                if (tiny) throw new InvalidRequestException("--text-encoder xxl needs the real DiT text width: drop --tiny");
+                textLayers = 24;
+                textHeads = 64;
+                textFf = 10240;
+                vocab = family == ModelFamily.WAN ? 256384 : 32128;
+            }
+            default -> throw new InvalidRequestException("--text-encoder must be small or xxl, not '" + textEncoder + "'");
+        }
+        var spec = new RandomCheckpoints.Spec(dit, vae, textLayers, textHeads, textFf, tokenizer, vocab, DType.parse(dtype), seed);
         switch (kind) {
             case "linum" -> RandomCheckpoints.linum(out, spec, resolution, null);
             case "zoetrope" -> RandomCheckpoints.linum(out, spec, resolution, Map.of("family", "linum"));

@@ -35,6 +35,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.io.MappedPages;
 import dev.zoetrope.core.engine.Engine;
 
 /**
@@ -248,7 +249,9 @@ public final class SafetensorsFile implements Weights {
         if (t.byteLength() > 0) {
             MemorySegment dst = MemorySegment.ofAddress(out.data_ptr().address()).reinterpret(t.byteLength());
             try {
-                dst.copyFrom(data.asSlice(t.begin(), t.byteLength()));
+                MemorySegment src = data.asSlice(t.begin(), t.byteLength());
+                dst.copyFrom(src);
+                MappedPages.release(src); // read once: the copy is what stays resident
             } catch (IllegalStateException e) {
                 throw new SafetensorsException(path, "file was closed before tensor '" + name + "' was loaded", e);
             }

@@ -25,6 +25,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.io.MappedPages;
 import dev.zoetrope.core.safetensors.StatePickle.TensorRef;
 
 /**
@@ -251,11 +252,13 @@ public final class TorchCheckpoint implements Weights {
             if (t.contiguous()) {
                 Tensor out = torch.empty(t.shape(), options, new MemoryFormatOptional());
                 MemorySegment.ofAddress(out.data_ptr().address()).reinterpret(span * es).copyFrom(src);
+                MappedPages.release(src); // read once: the copy is what stays resident
                 return out;
             }
             return Scopes.keep(() -> {
                 Tensor flat = torch.empty(new long[]{span}, options, new MemoryFormatOptional());
                 MemorySegment.ofAddress(flat.data_ptr().address()).reinterpret(span * es).copyFrom(src);
+                MappedPages.release(src);
                 return flat.as_strided(t.shape(), t.stride()).contiguous();
             });
         } catch (IllegalStateException e) {

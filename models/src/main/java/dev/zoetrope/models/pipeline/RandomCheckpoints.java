@@ -5,17 +5,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.io.AtomicFiles;
-import dev.zoetrope.core.safetensors.SafetensorsWriter;
+import dev.zoetrope.core.safetensors.SafetensorsStreamWriter;
+import dev.zoetrope.core.safetensors.ShardedSafetensorsWriter;
 import dev.zoetrope.models.dit.DitCheckpoints;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.dit.DitKeyLayout;
+import dev.zoetrope.models.nn.Init;
+import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.LatentScale;
@@ -114,10 +120,23 @@ public final class RandomCheckpoints {
         T5Config c = new T5Config(d, dKv, spec.textFf(), heads, spec.textLayers(), 32, 128, "gated-gelu", 1e-6,
                 spec.tokenizerVocab(), perLayer);
         writeJson(dir.resolve("config.json"), c.toHuggingFace());
-        try (T5Encoder text = T5Encoder.random(c, TEXT_INIT_STD, spec.seed() + 1, spec.dtype(), false)) {
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), text.parameters(), Map.of("format", "pt"));
+        // tensor by tensor, in declaration order (the draws of T5Encoder.random): an XXL encoder is 22.7 GB in f32
+        List<Params.Declared> declared = T5Encoder.declared(c);
+        List<SafetensorsStreamWriter.Planned> plan = declared.stream()
+                .map(p -> new SafetensorsStreamWriter.Planned(p.key(), spec.dtype(), p.shape())).toList();
+        Init init = Init.t5(TEXT_INIT_STD);
+        torch.manual_seed(spec.seed() + 1);
+        try (ShardedSafetensorsWriter out = ShardedSafetensorsWriter.open(dir, "model", plan, TEXT_SHARD_BYTES, Map.of("format", "pt"))) {
+            for (Params.Declared p : declared)
+                try (PointerScope scope = new PointerScope()) {
+                    out.write(p.key(), init.draw(p.role(), p.shape()).to(spec.dtype().scalarType()));
+                }
+            out.commit();
         }
     }
+
+    /** Shards of at most 5 GB, as Hugging Face writes big encoders. */
+    private static final long TEXT_SHARD_BYTES = 5_000_000_000L;
 
     private static void copyTokenizer(Path tokenizer, Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -26,7 +26,6 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.core.safetensors.SafetensorsException;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
@@ -299,42 +298,34 @@ class ConvertModelTest {
     }
 
     /**
-     * Wan's release ships the VAE as {@code Wan2.1_VAE.pth}. Where this build reads PyTorch checkpoints the directory
-     * converts with the VAE's tensors intact; where it does not, convert says so clearly.
+     * A directory laid out exactly like Wan 2.1's release, from the golden fixtures: {@code Wan2.1_VAE.pth},
+     * {@code models_t5_umt5-xxl-enc-bf16.pth} with Wan's own umT5 names and no config. It converts to the Diffusers
+     * layout with every tensor intact, and the converted directory generates the same frames.
      */
     @Test
-    void aWanReleaseWithThePthVaeConvertsOrSaysWhyNot() throws IOException {
-        RandomCheckpoints.Spec spec = RandomModelEndToEndTest.tinySpec(ModelFamily.WAN);
-        Path in = tmp.resolve("wan-release"), out = tmp.resolve("wan-diffusers");
-        RandomCheckpoints.wanOriginal(in, spec);
-        Path safetensors = in.resolve("Wan2.1_VAE.safetensors"), pth = in.resolve("Wan2.1_VAE.pth");
-        try (Weights w = Weights.open(safetensors)) {
-            TorchSave.write(pth, w);
-        }
-        Path kept = tmp.resolve("Wan2.1_VAE.safetensors");
-        Files.move(safetensors, kept);
+    void theWanReleaseWithItsPthFilesConvertsAndGeneratesTheSameFrames() throws IOException {
+        Path fixtures = Path.of(System.getProperty("zoetrope.fixtures"));
+        Path in = tmp.resolve("Wan2.1-T2V-1.3B"), out = tmp.resolve("wan-diffusers");
+        Files.createDirectories(in.resolve("google/umt5-xxl"));
+        Files.copy(fixtures.resolve("wan-tiny/wan_dit.safetensors"), in.resolve("diffusion_pytorch_model.safetensors"));
+        Files.writeString(in.resolve("config.json"), """
+                {"_class_name": "WanModel", "model_type": "t2v", "dim": 64, "eps": 1e-06, "ffn_dim": 96, "freq_dim": 256,
+                 "in_dim": 16, "num_heads": 2, "num_layers": 2, "out_dim": 16, "text_len": 12}""");
+        Files.copy(fixtures.resolve("wan-pth/Wan2.1_VAE.pth"), in.resolve("Wan2.1_VAE.pth"));
+        Files.copy(fixtures.resolve("wan-pth/models_t5_umt5-xxl-enc-bf16.pth"), in.resolve("models_t5_umt5-xxl-enc-bf16.pth"));
+        Files.copy(fixtures.resolve("t5-tiny/spiece.model"), in.resolve("google/umt5-xxl/spiece.model"));
 
-        boolean readable;
-        try (Weights w = Weights.open(pth)) {
-            readable = true;
-        } catch (SafetensorsException e) {
-            readable = false;
-        }
-        if (!readable) {
-            ModelLoadException e = assertThrows(ModelLoadException.class,
-                    () -> ModelConverter.convert(in, out, ModelConverter.Options.defaults(), QUIET));
-            assertTrue(e.getMessage().contains("Wan2.1_VAE.pth is a PyTorch checkpoint, which this build cannot read"), e.getMessage());
-            assertFalse(Files.exists(out));
-            assertFalse(Files.exists(tmp.resolve("wan-diffusers.part")));
-            return;
-        }
         ModelConverter.convert(in, out, ModelConverter.Options.defaults(), QUIET);
-        try (WanVae vae = WanVae.load(kept)) {
+        ModelDirectory converted = ModelDirectory.detect(out);
+        assertEquals(ModelDirectory.Layout.WAN_DIFFUSERS, converted.layout());
+        assertNotNull(converted.textConfig(), "the converted umT5 carries a Hugging Face config.json");
+        try (WanVae vae = WanVae.load(in.resolve("Wan2.1_VAE.pth"))) {
             Map<String, String> renames = new TreeMap<>();
             var keys = dev.zoetrope.models.vae.VaeLayout.DIFFUSERS.keys(vae.config());
             for (var d : vae.params().declared()) renames.put(d.key(), keys.fileKey(d.key()));
-            assertSameTensors(kept, out.resolve("vae"), renames);
+            assertSameTensors(in.resolve("Wan2.1_VAE.pth"), out.resolve("vae"), renames);
         }
+        assertFramesEqual(RandomModelEndToEndTest.run(ModelDirectory.detect(in)), RandomModelEndToEndTest.run(converted));
     }
 
     // ------------------------------------------------------------------ helpers
