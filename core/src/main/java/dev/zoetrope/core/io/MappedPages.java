@@ -11,7 +11,8 @@ import java.util.Locale;
  * Gives back the pages of a memory-mapped file once they have been read. Checkpoints are mapped and read once, tensor
  * by tensor, into memory of their own; the mapped pages stay counted in the process's resident set until the mapping
  * closes, so loading a 22.7 GB file would look like (and, under pressure, cost) 22.7 GB more. {@code madvise(DONTNEED)}
- * drops them from this process; they stay in the page cache. Linux only; elsewhere a no-op.
+ * drops them from this process; they stay in the page cache. Linux only; elsewhere a no-op. {@code
+ * -Dzoetrope.mapped.keep=true} turns it off, to measure the difference.
  */
 public final class MappedPages {
     private static final int MADV_DONTNEED = 4;
@@ -22,6 +23,7 @@ public final class MappedPages {
 
     private static MethodHandle find() {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) return null;
+        if (Boolean.getBoolean("zoetrope.mapped.keep")) return null; // for measuring what releasing saves
         try {
             Linker linker = Linker.nativeLinker();
             return linker.defaultLookup().find("madvise").map(f -> linker.downcallHandle(f,
