@@ -388,7 +388,9 @@ public final class ModelConverter {
     private static void noteLeftOut(Plan plan, Weights w, String part, List<Item> items) {
         Set<String> used = new HashSet<>();
         for (Item i : items) used.add(i.source());
-        List<String> left = w.names().stream().filter(n -> !used.contains(n)).toList();
+        // fp8 scales and markers went into the dequantized weights: they are written, as part of them
+        List<String> left = w.names().stream().filter(n -> !used.contains(n) && !n.endsWith(".scale_weight")
+                && !n.endsWith(".scale_input") && !n.endsWith("scaled_fp8")).toList();
         if (!left.isEmpty())
             plan.notes.add(part + ": left out " + left.size() + " tensor(s) of " + w.source().getFileName() + " that are not the "
                     + part + "'s, e.g. " + left.subList(0, Math.min(3, left.size())));
