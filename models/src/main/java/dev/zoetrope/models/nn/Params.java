@@ -186,11 +186,25 @@ public final class Params implements AutoCloseable {
         TensorInfo scale = scaleOf(c.weights(), info);
         if (scale != null) { // ComfyUI's scaled fp8: the real weight is the stored value times the scale beside it
             DType to = c.cast() != null ? c.cast() : CheckpointLoader.computeDtypeOf(info.dtype());
-            return c.weights().load(info.name(), DType.F32).mul(c.weights().load(scale.name(), DType.F32)).to(to.scalarType());
+            return c.weights().load(info.name(), DType.F32).mul(scaleFor(c.weights(), scale, info)).to(to.scalarType());
         }
         if (c.cast() == null && CheckpointLoader.storageOnly(info.dtype()))
             return c.weights().load(info.name(), CheckpointLoader.computeDtypeOf(info.dtype()));
         return c.cast() != null && info.dtype().isFloating() ? c.weights().load(info.name(), c.cast()) : c.weights().load(info.name());
+    }
+
+    /** A per-tensor scale, or one per output row (viewed to broadcast over the rows); anything else is refused. */
+    private static Tensor scaleFor(Weights weights, TensorInfo scale, TensorInfo weight) {
+        long rows = weight.shape().length == 0 ? 1 : weight.shape()[0];
+        if (!scale.dtype().isFloating() || scale.numel() != 1 && scale.numel() != rows)
+            throw new ModelLoadException(weights.source() + ": '" + scale.name() + "' is " + scale.describe() + "; an fp8 scale must be "
+                    + "one floating value, or one per row of '" + weight.name() + "' " + Arrays.toString(weight.shape()));
+        Tensor s = weights.load(scale.name(), DType.F32);
+        if (scale.numel() == 1) return s.reshape(new long[0]);
+        long[] column = new long[weight.shape().length];
+        Arrays.fill(column, 1);
+        column[0] = rows;
+        return s.reshape(column);
     }
 
     /** The {@code X.scale_weight} beside an fp8 {@code X.weight}, or null. */
@@ -236,7 +250,7 @@ public final class Params implements AutoCloseable {
                     + ", the model expects " + Arrays.toString(expected));
     }
 
-    /** Sets (and pins) a tensor, replacing and freeing any previous one; a module's one-time conversion of its own. */
+    /** Sets (and pins) a tensor given from outside (a training run's weights), replacing and freeing any previous one. */
     public synchronized void put(String key, Tensor t) {
         Tensor old = tensors.put(key, Scopes.pin(t));
         if (old != null && old != t) Scopes.release(old);

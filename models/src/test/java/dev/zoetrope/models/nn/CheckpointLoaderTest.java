@@ -111,6 +111,52 @@ class CheckpointLoaderTest {
     }
 
     @Test
+    void scaledFp8DequantizesOnLoadAndItsScalesCountAsUsed() throws Exception {
+        Path pth = FIXTURES.resolve("wan-pth");
+        DitLoadOptions options = DitLoadOptions.defaults().withOverrides(Json.readTree(pth.resolve("README.json")).get("dit_fp8"));
+        Path fp8 = pth.resolve("wan_dit_fp8.safetensors");
+        try (DiffusionTransformer bf16 = DiffusionTransformer.load(fp8, options);
+             DiffusionTransformer f32 = DiffusionTransformer.load(fp8, options.withCast(DType.F32));
+             Weights w = Weights.open(fp8); PointerScope scope = new PointerScope()) {
+            assertEquals(DType.BF16, bf16.computeDtype(), "fp8 is for storing: it computes in bf16 unless asked");
+            assertEquals(DType.F32, f32.computeDtype());
+            Tensor expected = w.load("blocks.0.ffn.0.weight", DType.F32).mul(w.load("blocks.0.ffn.0.scale_weight", DType.F32));
+            assertEquals(0.0, dev.zoetrope.core.engine.Tensors.maxAbsDiff(expected, f32.parameters().get("blocks.0.ffn.0.weight")),
+                    "stored value times its scale");
+        }
+        // a scale per output row broadcasts over the rows; a scale of another size is refused by name
+        Path perRow = rewrite(fp8, "per-row.safetensors", t -> t.put("blocks.0.ffn.0.scale_weight",
+                t.get("blocks.0.ffn.0.scale_weight").expand(96).contiguous()));
+        try (DiffusionTransformer m = DiffusionTransformer.load(perRow, options.withCast(DType.F32));
+             Weights w = Weights.open(fp8); PointerScope scope = new PointerScope()) {
+            Tensor expected = w.load("blocks.0.ffn.0.weight", DType.F32).mul(w.load("blocks.0.ffn.0.scale_weight", DType.F32));
+            assertEquals(0.0, dev.zoetrope.core.engine.Tensors.maxAbsDiff(expected, m.parameters().get("blocks.0.ffn.0.weight")));
+        }
+        Path bad = rewrite(fp8, "bad-scale.safetensors", t -> t.put("blocks.0.ffn.0.scale_weight", torch.ones(5)));
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> DiffusionTransformer.load(bad, options).close());
+        assertTrue(e.getMessage().contains("blocks.0.ffn.0.scale_weight"), e.getMessage());
+    }
+
+    @Test
+    void aWrapperPrefixIsFoundAndOnlyItsTensorsAreTheDits() throws Exception {
+        Path wan = FIXTURES.resolve("wan-tiny");
+        DitLoadOptions options = DitLoadOptions.defaults().withOverrides(Json.readTree(wan.resolve("README.json")).get("dit"));
+        Path wrapped = rewrite(wan.resolve("wan_dit.safetensors"), "comfy.safetensors", t -> {
+            Map<String, Tensor> renamed = new TreeMap<>();
+            t.forEach((k, v) -> renamed.put("model.diffusion_model." + k, v));
+            t.clear();
+            t.putAll(renamed);
+            t.put("first_stage_model.decoder.conv_in.weight", torch.zeros(2));   // another part of a single-file checkpoint
+        });
+        try (DiffusionTransformer plain = DiffusionTransformer.load(wan.resolve("wan_dit.safetensors"), options);
+             DiffusionTransformer comfy = DiffusionTransformer.load(wrapped, options); PointerScope scope = new PointerScope()) {
+            assertEquals(plain.parameters().keySet(), comfy.parameters().keySet());
+            for (String k : plain.parameters().keySet())
+                assertEquals(0.0, dev.zoetrope.core.engine.Tensors.maxAbsDiff(plain.parameters().get(k), comfy.parameters().get(k)), k);
+        }
+    }
+
+    @Test
     void vaeRefusesMissingAndUnusedTensors() throws Exception {
         strictAbout(FIXTURES.resolve("linum-tiny/vae.safetensors"), WanVae::load, "decoder.head.2.bias", "decoder.middle.1.extra.gamma");
     }
