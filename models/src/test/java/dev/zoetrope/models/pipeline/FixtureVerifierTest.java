@@ -40,6 +40,23 @@ class FixtureVerifierTest {
         for (Comparison c : all) assertTrue(c.passes(), c.describe(Comparison.TOLERANCE));
     }
 
+    /**
+     * Wan's release forms: the VAE and the umT5 from their {@code .pth} files (Wan's own T5 names, config from the shapes),
+     * the scaled-fp8 DiT, and the two files that must be refused (a pickle that would run code, the legacy format).
+     */
+    @Test
+    void wanPthFixturesVerifyAndTheHostileOnesAreRefused() throws IOException {
+        Path marker = Path.of("/tmp/zoetrope-pickle-executed");
+        Files.deleteIfExists(marker);
+        List<FixtureVerifier.Check> checks = FixtureVerifier.discover(fixtures().resolve("wan-pth"));
+        assertEquals(List.of("vae encode/decode", "dit forward (fp8 weights)", "umt5 encoder (models_t5_umt5-xxl-enc-bf16.pth)",
+                "refuses hostile.pth", "refuses legacy_format_vae.pth"), checks.stream().map(FixtureVerifier.Check::name).toList());
+        List<Comparison> all = runAll(fixtures().resolve("wan-pth"));
+        for (Comparison c : all) assertTrue(c.passes(), c.describe(Comparison.TOLERANCE));
+        assertTrue(all.stream().anyMatch(c -> c.name().contains("posix.system")), "the hostile global is named");
+        assertFalse(Files.exists(marker), "the hostile pickle ran nothing");
+    }
+
     @Test
     void tokenizerMismatchIsReported() throws IOException {
         Files.copy(fixtures().resolve("t5-tiny/spiece.model"), tmp.resolve("spiece.model"));
