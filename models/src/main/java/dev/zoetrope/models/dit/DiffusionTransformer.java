@@ -165,6 +165,14 @@ public final class DiffusionTransformer implements AutoCloseable {
         return fresh(config, Params.fresh(Init.dit(), seed, DType.F32, true), DType.F32, attention);
     }
 
+    /**
+     * A model of {@code config} whose weights live on libtorch's {@code meta} device (shapes and dtypes, no data): a
+     * forward at any size costs nothing and fails where a tensor is made on another device than the weights'.
+     */
+    public static DiffusionTransformer onMeta(DitConfig config, DType dtype) {
+        return fresh(config, Params.shapesOnly(dtype), dtype, Attention.Options.defaults());
+    }
+
     /** Every parameter of a model of {@code config}, in declaration order: the module tree's own inventory. */
     public static List<Params.Declared> declared(DitConfig config) {
         try (DiffusionTransformer shapes = fresh(config, Params.shapesOnly(), DType.F32, Attention.Options.defaults())) {
@@ -314,16 +322,16 @@ public final class DiffusionTransformer implements AutoCloseable {
         // 2. patch embedding, tokens in (f, h, w) order
         Tensor tokens = patchEmbedding.apply(patchify(padded, in)).to(ScalarType.Float);
         // 3. frame mask: zero the tokens of frames ≥ frame_lens[b]
-        Tensor tokenMask = in.validTokens() == null ? null : tokenMask(in);
+        Tensor tokenMask = in.validTokens() == null ? null : onDeviceOf(tokenMask(in), tokens);
         DitTokens ctx0 = new DitTokens(null, null, null, in.validTokens(), tokenMask, attention,
                 computeDtype.scalarType(), c.numHeads(), c.headDim());
         tokens = ctx0.maskTokens(tokens);
         // 4. time embedding e, and its projection e0 viewed as (B, 6, dim)
-        Tensor e = timeOut.apply(Ops.silu(timeIn.apply(sinusoid(in.t()))));
+        Tensor e = timeOut.apply(Ops.silu(timeIn.apply(onDeviceOf(sinusoid(in.t()), tokens))));
         Tensor e0 = timeProjection.apply(Ops.silu(e)).view(in.batch(), 6, c.dim());
         // 5. text embedding of the zero-padded states
         Tensor context = textOut.apply(Ops.geluTanh(textIn.apply(padText(text))));
-        DitTokens ctx = new DitTokens(e0, context, RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()),
+        DitTokens ctx = new DitTokens(e0, context, onDeviceOf(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), tokens),
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
         // 6. blocks; each frees its temporaries, and the previous block's output, on return
         try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
@@ -335,6 +343,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         Tensor h = DitBlock.modulate(headNorm.apply(tokens), m.narrow(1, 1, 1), m.narrow(1, 0, 1));
         Tensor out = ctx.maskTokens(headLinear.apply(h)).to(ScalarType.Float);
         return unpatchify(out, in).narrow(3, 0, in.height()).narrow(4, 0, in.width()).contiguous();
+    }
+
+    /** Tables computed on the host (time frequencies, RoPE, masks) move to the device the activations live on. */
+    private static Tensor onDeviceOf(Tensor t, Tensor like) {
+        return t.device().equals(like.device()) ? t : t.to(like.device(), ScalarTypes.of(t));
     }
 
     private Tensor padToPatch(Tensor x, Input in) {

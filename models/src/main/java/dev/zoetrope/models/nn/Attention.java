@@ -101,17 +101,20 @@ public final class Attention {
         if (k.size(0) != b || v.size(0) != b || k.size(2) != h || v.size(2) != h || k.size(3) != d || v.size(1) != lk)
             throw new IllegalArgumentException("attention shapes do not fit: q " + Tensors.shapeString(Tensors.shape(q))
                     + ", k " + Tensors.shapeString(Tensors.shape(k)) + ", v " + Tensors.shapeString(Tensors.shape(v)));
+        Ops.sameDevice("attention", q, k, v);
+        // libtorch 2.10 has no meta kernel for scaled_dot_product_attention: shapes only there
+        if (q.is_meta()) return torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
         // (B, H, L, D), contiguous, so that query blocks and the batch×head collapse are views
         Tensor qh = q.transpose(1, 2).contiguous(), kh = k.transpose(1, 2).contiguous(), vh = v.transpose(1, 2).contiguous();
         Kernel kernel = kernelFor(Tensors.dtype(q), h, d, lq, lk);
         if (validLens == null) {
-            Tensor out = torch.empty(new long[]{b, lq, h, d}, new TensorOptions(ScalarTypes.of(q)), new MemoryFormatOptional());
+            Tensor out = torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
             run(kernel, qh, kh, vh, out);
             return out;
         }
         if (validLens.length != b) throw new IllegalArgumentException(validLens.length + " valid lengths for a batch of " + b);
         if (lq != lk) throw new IllegalArgumentException("a padding mask needs as many queries as keys, not " + lq + " and " + lk);
-        Tensor out = torch.zeros(new long[]{b, lq, h, d}, new TensorOptions(ScalarTypes.of(q)));
+        Tensor out = torch.zeros(new long[]{b, lq, h, d}, Ops.like(q));
         boolean uniform = true;
         for (long n : validLens) {
             if (n < 0 || n > lq) throw new IllegalArgumentException("valid length " + n + " outside 0.." + lq);

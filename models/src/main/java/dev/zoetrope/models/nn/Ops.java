@@ -12,19 +12,57 @@ public final class Ops {
 
     /** {@code x·Wᵀ + b}; {@code bias} may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        sameDevice("linear", x, weight, bias);
         return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
     }
 
     /** A 3D convolution with bias, dilation 1, one group; see {@link #gradientSafeLayout}. */
     public static Tensor conv3d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        sameDevice("conv3d", x, weight, bias);
+        if (x.is_meta()) return convShape(x, weight, stride, padding);
         return torch.conv3d(gradientSafeLayout(x), weight, new TensorOptional(bias), stride, padding,
                 new long[]{1, 1, 1}, 1);
     }
 
     /** A 2D convolution with bias, dilation 1, one group; see {@link #gradientSafeLayout}. */
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        sameDevice("conv2d", x, weight, bias);
+        if (x.is_meta()) return convShape(x, weight, stride, padding);
         return torch.conv2d(gradientSafeLayout(x), weight, new TensorOptional(bias), stride, padding,
                 new long[]{1, 1}, 1);
+    }
+
+    /**
+     * The output of a convolution on the {@code meta} device, where libtorch has no convolution kernel: (N, C_out,
+     * spatial...) with each size ⌊(n + 2·pad − k)/stride⌋ + 1, in x's dtype. Shapes only, for placement checks.
+     */
+    private static Tensor convShape(Tensor x, Tensor weight, long[] stride, long[] padding) {
+        long[] out = new long[(int) x.dim()];
+        out[0] = x.size(0);
+        out[1] = weight.size(0);
+        for (int i = 2; i < out.length; i++)
+            out[i] = (x.size(i) + 2 * padding[i - 2] - weight.size(i)) / stride[i - 2] + 1;
+        return torch.empty(out, like(x), new org.bytedeco.pytorch.MemoryFormatOptional());
+    }
+
+    /** Options for a new tensor on {@code t}'s device with {@code t}'s dtype. */
+    public static org.bytedeco.pytorch.TensorOptions like(Tensor t) {
+        return new org.bytedeco.pytorch.TensorOptions(t.device()).dtype(new org.bytedeco.pytorch.ScalarTypeOptional(ScalarTypes.of(t)));
+    }
+
+    /**
+     * Refuses operands on different devices, naming them. libtorch refuses most such mixes itself, but not every
+     * kernel on the {@code meta} device does, and meta is how placement is proven without a GPU.
+     */
+    public static void sameDevice(String op, Tensor... tensors) {
+        Tensor first = null;
+        for (Tensor t : tensors) {
+            if (t == null) continue;
+            if (first == null) first = t;
+            else if (!first.device().equals(t.device()))
+                throw new IllegalStateException(op + ": expected all tensors on the same device, got "
+                        + first.device().str().getString() + " and " + t.device().str().getString());
+        }
     }
 
     /**
@@ -40,6 +78,8 @@ public final class Ops {
 
     /** LayerNorm over the last dim; {@code weight} and {@code bias} may be null (no affine). */
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        sameDevice("layer_norm", x, weight, bias);
+        if (x.is_meta()) return torch.empty_like(x); // no meta kernel in libtorch 2.10; same shape and dtype
         return torch.layer_norm(x, new long[]{x.size(-1)},
                 weight == null ? new TensorOptional() : new TensorOptional(weight),
                 bias == null ? new TensorOptional() : new TensorOptional(bias), eps, false);

@@ -54,7 +54,7 @@ public final class Params implements AutoCloseable {
 
     private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
 
-    private record ShapesOnly() implements Source {}
+    private record ShapesOnly(DType dtype) implements Source {}
 
     private record Given() implements Source {}
 
@@ -104,10 +104,15 @@ public final class Params implements AutoCloseable {
         return new Params(new Fresh(init, dtype, trainable));
     }
 
-    /** Shapes without data: every tensor lives on the {@code meta} device. */
+    /** Shapes without data: every tensor lives on the {@code meta} device, in float32. */
     public static Params shapesOnly() {
+        return shapesOnly(DType.F32);
+    }
+
+    /** Shapes without data, in {@code dtype}: every tensor lives on the {@code meta} device. */
+    public static Params shapesOnly(DType dtype) {
         Engine.init();
-        return new Params(new ShapesOnly());
+        return new Params(new ShapesOnly(dtype));
     }
 
     /** The file key a model key maps to (the model key itself when not reading a checkpoint). */
@@ -163,7 +168,7 @@ public final class Params implements AutoCloseable {
                 if (f.trainable()) t.requires_grad_(true);
                 yield t;
             }
-            case ShapesOnly s -> meta(shape, DType.F32);
+            case ShapesOnly s -> meta(shape, s.dtype());
             case Given g -> throw new ModelLoadException("missing tensor '" + key + "' (expected shape " + Arrays.toString(shape) + ")");
         };
     }
