@@ -345,6 +345,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         return unpatchify(out, in).narrow(3, 0, in.height()).narrow(4, 0, in.width()).contiguous();
     }
 
+    /** {@code t} on the device the weights live on (itself when it is there already). */
+    public Tensor onDevice(Tensor t) {
+        return onDeviceOf(t, headModulation);
+    }
+
     /** Tables computed on the host (time frequencies, RoPE, masks) move to the device the activations live on. */
     private static Tensor onDeviceOf(Tensor t, Tensor like) {
         return t.device().equals(like.device()) ? t : t.to(like.device(), ScalarTypes.of(t));

@@ -6,6 +6,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.core.engine.Tensors;
+
 /** The functional building blocks shared by the text encoder, VAE and DiT. */
 public final class Ops {
     private Ops() {}
@@ -74,6 +76,28 @@ public final class Ops {
     static Tensor gradientSafeLayout(Tensor x) {
         if (!x.requires_grad()) return x;
         return x.contiguous(x.dim() == 5 ? torch.MemoryFormat.ChannelsLast3d : torch.MemoryFormat.ChannelsLast);
+    }
+
+    /** libtorch's scaled dot-product attention over (…, L, D) q, k, v, default scale; shapes only on meta. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
+        sameDevice("attention", q, k, v);
+        if (q.is_meta()) { // no meta kernel in libtorch 2.10
+            long[] out = Tensors.shape(q);
+            out[out.length - 1] = v.size(-1);
+            return torch.empty(out, like(q), new org.bytedeco.pytorch.MemoryFormatOptional());
+        }
+        return torch.scaled_dot_product_attention(q, k, v);
+    }
+
+    /** Rows of {@code table} (V, D) picked by integer {@code ids}: ids.shape + (D). */
+    public static Tensor embedding(Tensor table, Tensor ids) {
+        sameDevice("embedding", table, ids);
+        if (table.is_meta()) { // libtorch 2.10 has no meta kernel for index_select
+            long[] in = Tensors.shape(ids), out = java.util.Arrays.copyOf(in, in.length + 1);
+            out[in.length] = table.size(1);
+            return torch.empty(out, like(table), new org.bytedeco.pytorch.MemoryFormatOptional());
+        }
+        return torch.embedding(table, ids);
     }
 
     /** LayerNorm over the last dim; {@code weight} and {@code bias} may be null (no affine). */

@@ -33,6 +33,11 @@ public final class DitVelocity implements VelocityModel {
     }
 
     @Override
+    public Tensor onModelDevice(Tensor host) {
+        return dit.onDevice(host);
+    }
+
+    @Override
     public void close() {
         dit.close();
     }

@@ -21,7 +21,12 @@ public final class Pixels {
     public static byte[] rgb(Tensor frame) {
         if (frame.dim() != 3 || frame.size(0) != 3)
             throw new IllegalArgumentException("an RGB frame must be (3, H, W), got " + frame.dim() + " dims");
-        return dev.zoetrope.core.engine.Scopes.value(() -> dev.zoetrope.core.engine.Tensors.toBytes(
-                fromVae(frame).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous()));
+        // on the meta device there are shapes and no values: a black frame of the right size
+        if (frame.is_meta()) return new byte[Math.toIntExact(frame.size(1) * frame.size(2) * 3)];
+        return dev.zoetrope.core.engine.Scopes.value(() -> {
+            Tensor bytes = fromVae(frame).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+            // frames come back to the host one at a time, for encoding
+            return dev.zoetrope.core.engine.Tensors.toBytes(bytes.is_cpu() ? bytes : bytes.cpu());
+        });
     }
 }

@@ -137,7 +137,8 @@ public final class TextToVideo implements VideoGenerator {
                     + "expect weaker results", family().displayName(), plan.width(), plan.height(), family().displayName()));
         LatentDecoder decoder = vae();
         long[] shape = latentShape(plan, decoder);
-        Tensor noise = new NoiseGenerator(plan.seed()).gaussian(shape);
+        // drawn on the host from the seed, then moved: a seed gives the same video on every device
+        Tensor noise = model.onModelDevice(new NoiseGenerator(plan.seed()).gaussian(shape));
         FlowSchedule schedule = schedule(plan.steps());
         FlowScheduler.Kind solver = options.solver() == null ? family().solver() : options.solver();
         long start = System.nanoTime();

@@ -12,6 +12,11 @@ public interface VelocityModel extends AutoCloseable {
      */
     Tensor velocity(Tensor x, double timestep, List<Tensor> contexts);
 
+    /** {@code host} (made on the CPU, e.g. the seeded noise) on the device the model runs on. */
+    default Tensor onModelDevice(Tensor host) {
+        return host;
+    }
+
     @Override
     void close();
 }

@@ -164,6 +164,17 @@ public final class T5Encoder implements AutoCloseable {
         }
     }
 
+    /** An encoder of {@code config} with its weights on libtorch's {@code meta} device (shapes and dtypes, no data). */
+    public static T5Encoder onMeta(T5Config config, DType dtype) {
+        Params p = Params.shapesOnly(dtype);
+        try {
+            return Scopes.value(() -> new T5Encoder(config, p, dtype));
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
     /** Every parameter of an encoder of {@code config}, in declaration order: the module tree's own inventory. */
     public static List<Params.Declared> declared(T5Config config) {
         Params p = Params.shapesOnly();
@@ -202,7 +213,7 @@ public final class T5Encoder implements AutoCloseable {
         long len = inputIds.size(1);
         return Scopes.keep(() -> {
             // this order (embedding, then the biases) is the autograd graph's, which decides how training sums gradients
-            Tensor embedded = torch.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float);
+            Tensor embedded = Ops.embedding(embedding, inputIds.to(ScalarType.Long)).to(ScalarType.Float);
             Tensor maskBias = keyMaskBias(attentionMask);
             Tensor sharedBias = config.perLayerBias() ? null : positionBias(blocks.getFirst().positionTable(), len);
             try (Scopes.Carried<Tensor> h = Scopes.carry(embedded)) {
@@ -260,7 +271,8 @@ public final class T5Encoder implements AutoCloseable {
     /** (1, H, L, L) float32: the learned bias of each query/key offset. */
     private Tensor positionBias(Tensor table, long len) {
         Tensor buckets = relativePositionBuckets(len, config.numBuckets(), config.maxDistance());
-        return torch.embedding(table, buckets).permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float);
+        if (!buckets.device().equals(table.device())) buckets = buckets.to(table.device(), ScalarType.Long);
+        return Ops.embedding(table, buckets).permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float);
     }
 
     /** (B, 1, 1, L) float32: 0 for real keys, the most negative float for padding. */
@@ -313,7 +325,13 @@ public final class T5Encoder implements AutoCloseable {
             }
         int width = len;
         return Scopes.keepAll(() -> {
-            Tensor hidden = forward(Tensors.fromLongs(idData, ids.length, width), Tensors.fromLongs(maskData, ids.length, width));
+            // ids are made on the host; they go where the weights are
+            Tensor idTensor = Tensors.fromLongs(idData, ids.length, width), maskTensor = Tensors.fromLongs(maskData, ids.length, width);
+            if (!idTensor.device().equals(embedding.device())) {
+                idTensor = idTensor.to(embedding.device(), ScalarType.Long);
+                maskTensor = maskTensor.to(embedding.device(), ScalarType.Long);
+            }
+            Tensor hidden = forward(idTensor, maskTensor);
             List<Tensor> result = new ArrayList<>(ids.length);
             for (int b = 0; b < ids.length; b++) result.add(hidden.select(0, b).narrow(0, 0, ids[b].length).clone());
             return result;

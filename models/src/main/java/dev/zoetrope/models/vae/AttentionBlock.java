@@ -3,6 +3,7 @@ package dev.zoetrope.models.vae;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
 /** Single-head self-attention over the pixels of each frame separately, with a residual connection. */
@@ -26,7 +27,7 @@ final class AttentionBlock implements VaeBlock {
         Tensor q = qkv.narrow(3, 0, c).contiguous();
         Tensor k = qkv.narrow(3, c, c).contiguous();
         Tensor v = qkv.narrow(3, 2 * c, c).contiguous();
-        Tensor a = torch.scaled_dot_product_attention(q, k, v);
+        Tensor a = Ops.scaledDotProductAttention(q, k, v);
         Tensor out = proj.forward(a.squeeze(1).permute(0, 2, 1).reshape(b * t, c, h, w));
         return Frames.unflatten(out, b, t).add(x);
     }

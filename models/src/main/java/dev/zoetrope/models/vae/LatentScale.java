@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -124,13 +125,13 @@ public record LatentScale(float[] scale, float[] bias, float[] mean, float[] std
     /** DiT space → VAE latent for a (B, C, T, H, W) tensor. */
     public Tensor toVae(Tensor x) {
         check(x);
-        return x.sub(column(bias)).div(column(scale));
+        return x.sub(column(bias, x)).div(column(scale, x));
     }
 
     /** VAE latent → DiT space. */
     public Tensor toDit(Tensor z) {
         check(z);
-        return z.mul(column(scale)).add(column(bias));
+        return z.mul(column(scale, z)).add(column(bias, z));
     }
 
     private void check(Tensor x) {
@@ -139,8 +140,10 @@ public record LatentScale(float[] scale, float[] bias, float[] mean, float[] std
                     + Arrays.toString(Tensors.shape(x)));
     }
 
-    private static Tensor column(float[] v) {
-        return Tensors.fromFloats(v, 1, v.length, 1, 1, 1);
+    /** The values as a (1, C, 1, 1, 1) float32 column on {@code like}'s device. */
+    private static Tensor column(float[] v, Tensor like) {
+        Tensor c = Tensors.fromFloats(v, 1, v.length, 1, 1, 1);
+        return c.device().equals(like.device()) ? c : c.to(like.device(), ScalarType.Float);
     }
 
     @Override

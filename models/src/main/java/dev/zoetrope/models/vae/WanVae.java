@@ -28,6 +28,7 @@ import dev.zoetrope.models.nn.CheckpointLoader;
 import dev.zoetrope.models.nn.Init;
 import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 
 /**
@@ -142,6 +143,11 @@ public final class WanVae implements AutoCloseable {
     /** {@link #random} weights that require grad, for training from scratch. */
     public static WanVae trainable(WanVaeConfig config, long seed) {
         return of(config, Params.fresh(Init.vae(), seed, DType.F32, true));
+    }
+
+    /** A VAE of {@code config} with its weights on libtorch's {@code meta} device (shapes and dtypes, no data). */
+    public static WanVae onMeta(WanVaeConfig config) {
+        return of(config, Params.shapesOnly());
     }
 
     /** Every parameter of a VAE of {@code config}, in declaration order: the module tree's own inventory. */
@@ -264,7 +270,8 @@ public final class WanVae implements AutoCloseable {
         checkLatent(z);
         long[] shape = videoShape(z);
         return Scopes.keep(() -> {
-            Tensor out = torch.empty(shape, new org.bytedeco.pytorch.TensorOptions(ScalarType.Float),
+            Tensor out = torch.empty(shape, new org.bytedeco.pytorch.TensorOptions(z.device()).dtype(
+                            new org.bytedeco.pytorch.ScalarTypeOptional(ScalarType.Float)),
                     new org.bytedeco.pytorch.MemoryFormatOptional());
             decode(z, tiling, (frames, first) -> out.narrow(2, first, frames.size(2)).copy_(frames));
             return out;
@@ -339,14 +346,15 @@ public final class WanVae implements AutoCloseable {
             long[] shape = videoShape(z);
             try (PointerScope scope = new PointerScope()) {
                 Tensor x = conv2.forward(z.to(ScalarType.Float), null);
-                Tensor out = torch.zeros(shape);
-                Tensor weightSum = torch.zeros(1, 1, 1, shape[3], shape[4]);
+                // the blend buffers live where the activations do
+                Tensor out = torch.zeros(shape, Ops.like(x));
+                Tensor weightSum = torch.zeros(new long[]{1, 1, 1, shape[3], shape[4]}, Ops.like(x));
                 for (int[] t : tiles) {
                     Tensor wy = Tensors.fromFloats(SpatialTiling.ramp(tileH * s, ramp, t[0] > 0, t[0] + tileH < z.size(3)),
                             1, 1, 1, (long) tileH * s, 1);
                     Tensor wx = Tensors.fromFloats(SpatialTiling.ramp(tileW * s, ramp, t[1] > 0, t[1] + tileW < z.size(4)),
                             1, 1, 1, 1, (long) tileW * s);
-                    Tensor wt = wy.mul(wx);
+                    Tensor wt = wy.mul(wx).to(x.device(), ScalarType.Float);
                     region(weightSum, t).add_(wt);
                     Tensor latent = x.narrow(3, t[0], tileH).narrow(4, t[1], tileW);
                     try (TimeCache cache = new TimeCache(decoder.cacheSlots())) {
