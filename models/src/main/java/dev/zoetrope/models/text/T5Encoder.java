@@ -205,7 +205,7 @@ public final class T5Encoder implements AutoCloseable {
      * @return (B, L, d_model) float32 hidden states; rows at padded positions hold values that mean nothing
      */
     public Tensor forward(Tensor inputIds, Tensor attentionMask) {
-        if (closed) throw new IllegalStateException("the T5 encoder was closed; its weights are freed");
+        requireOpen();
         if (inputIds.dim() != 2 || attentionMask.dim() != 2 || inputIds.size(0) != attentionMask.size(0)
                 || inputIds.size(1) != attentionMask.size(1))
             throw new IllegalArgumentException("input ids " + Tensors.shapeString(Tensors.shape(inputIds))
@@ -307,6 +307,7 @@ public final class T5Encoder implements AutoCloseable {
      * @return per prompt, its (length, d_model) float32 hidden states, trimmed to its real length
      */
     public List<Tensor> encode(int[][] ids) {
+        requireOpen();
         if (ids.length == 0) return List.of();
         int len = 0;
         for (int[] row : ids) {
@@ -348,6 +349,10 @@ public final class T5Encoder implements AutoCloseable {
         long n = states.size(0);
         if (n >= length) return states.narrow(0, 0, length).clone();
         return torch.constant_pad_nd(states, new long[]{0, 0, 0, length - n}, Ops.scalar(0.0));
+    }
+
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("the T5 encoder was closed; its weights are freed");
     }
 
     /** Frees the weights; the encoder cannot be used afterwards. */
