@@ -4,12 +4,14 @@ import java.util.Locale;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.bench.ConvolutionGradientBench;
 import dev.zoetrope.models.bench.T5Bench;
 import dev.zoetrope.models.bench.VaeDecodeBench;
 import dev.zoetrope.models.vae.SpatialTiling;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -112,6 +114,8 @@ final class BenchCommand implements Runnable {
         int overlap = 8;
         @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
         int n = 2048;
+        @Mixin
+        DeviceOption device = new DeviceOption();
 
         @Override
         Runnable measurement() {
@@ -122,9 +126,11 @@ final class BenchCommand implements Runnable {
                 if (overlap < 0 || overlap >= tile)
                     throw new InvalidRequestException("--tile-overlap must be within 0.." + (tile - 1) + " (less than --tile), got " + overlap);
             }
+            ComputeDevice where = device.parsed();
             return () -> {
+                ComputeDevice on = where.resolve();
                 SpatialTiling tiling = tile == null ? null : new SpatialTiling(tile, tile, overlap);
-                System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3), true).report());
+                System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3), on, true).report());
             };
         }
     }
@@ -140,13 +146,16 @@ final class BenchCommand implements Runnable {
         String dtype = "bf16";
         @Option(names = "--runs", description = "Timed runs after one warm-up; the best is reported (default ${DEFAULT-VALUE}).")
         int runs = 2;
+        @Mixin
+        DeviceOption device = new DeviceOption();
 
         @Override
         Runnable measurement() {
             DType d = DType.parse(dtype);
             if (d != DType.BF16 && d != DType.F32) throw new InvalidRequestException("--dtype must be bf16 or f32, got " + dtype);
             requirePositive("--blocks, --tokens and --runs", blocks, tokens, runs);
-            return () -> System.out.println(T5Bench.run(d, blocks, tokens, runs).describe());
+            ComputeDevice where = device.parsed();
+            return () -> System.out.println(T5Bench.run(d, blocks, tokens, runs, where.resolve()).describe());
         }
     }
 }

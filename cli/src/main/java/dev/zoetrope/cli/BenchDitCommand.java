@@ -1,10 +1,12 @@
 package dev.zoetrope.cli;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.bench.DitBench;
 import dev.zoetrope.models.nn.Attention;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "dit", mixinStandardHelpOptions = true,
@@ -31,12 +33,15 @@ final class BenchDitCommand extends BenchSubcommand {
     String attention = "auto";
     @Option(names = "--workspace-mb", description = "Attention workspace bound in MiB (default ${DEFAULT-VALUE}).")
     long workspaceMb = 2048;
+    @Mixin
+    DeviceOption device = new DeviceOption();
 
     @Override
     Runnable measurement() {
         if (workspaceMb < 1) throw new InvalidRequestException("--workspace-mb must be at least 1, got " + workspaceMb);
         DitBench.Options o = new DitBench.Options(blocks, DType.parse(dtype), batch, frames, height, width, runs, warmup,
                 new Attention.Options(Attention.Kernel.parse(attention), workspaceMb << 20));
-        return () -> System.out.println(DitBench.run(o, System.out).describe());
+        ComputeDevice where = device.parsed();
+        return () -> System.out.println(DitBench.run(o, where.resolve(), System.out).describe());
     }
 }

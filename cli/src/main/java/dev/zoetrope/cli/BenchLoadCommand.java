@@ -8,11 +8,13 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,6 +38,9 @@ final class BenchLoadCommand extends BenchSubcommand {
     @Option(names = "--part", paramLabel = "text|dit|vae|all", description = "Which part to load (default: ${DEFAULT-VALUE}).")
     String part = "all";
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Override
     Runnable measurement() {
         WeightDtype cast = WeightDtype.parse(dtype);
@@ -44,9 +49,10 @@ final class BenchLoadCommand extends BenchSubcommand {
             case "text", "dit", "vae" -> List.of(part);
             default -> throw new InvalidRequestException("--part must be text, dit, vae or all, not '" + part + "'");
         };
+        ComputeDevice where = device.parsed();
         ModelDirectory dir = ModelDirectory.resolve(model, revision);
         return () -> {
-            TextToVideo.Parts loaders = ModelLoader.parts(dir, cast);
+            TextToVideo.Parts loaders = ModelLoader.parts(dir, cast, where.resolve());
             System.out.printf(Locale.ROOT, "%s (%s), dtype %s; resident before loading %s%n", dir.root(), dir.layout().description(),
                     dtype, gib(Memory.rss()));
             for (String p : parts) {

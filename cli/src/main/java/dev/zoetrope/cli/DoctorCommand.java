@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = "Check the machine: JDK, tensor engine, bf16, FFmpeg, memory and disk.")
+        description = "Check the machine: JDK, tensor engine, CUDA devices, bf16, FFmpeg, memory and disk.")
 final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "Directory whose free disk space to report (default: current).")
     Path dir = Path.of(".");
@@ -31,6 +31,8 @@ final class DoctorCommand implements Callable<Integer> {
         line("OS", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", " + rt.availableProcessors() + " cores");
         Engine.EngineInfo info = Engine.init();
         line("engine", info.describe() + ", loaded in " + info.loadMillis() + " ms");
+        // no CUDA device is not a failed check: everything runs on the CPU (--device auto picks it)
+        line("cuda", info.cuda().describe());
         String bf16 = checkBf16();
         ok &= bf16.startsWith("ok");
         line("bf16 matmul", bf16);

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.GenerationRequest;
@@ -96,11 +97,17 @@ final class GenerateCommand implements Callable<Integer> {
     boolean separateGuidance;
 
     @Mixin
+    DeviceOption device = new DeviceOption();
+
+    @Mixin
     UpstreamFlags upstream = new UpstreamFlags();
 
-    /** What a run does, every flag folded in and checked against the model; nothing is loaded yet. */
-    record Invocation(ModelDirectory model, WeightDtype dtype, GenerationRequest request, TextToVideo.Options options,
-                      Path output) {}
+    /**
+     * What a run does, every flag folded in and checked against the model; nothing is loaded yet, so the device is
+     * as given (resolving it loads libtorch).
+     */
+    record Invocation(ModelDirectory model, WeightDtype dtype, ComputeDevice device, GenerationRequest request,
+                      TextToVideo.Options options, Path output) {}
 
     @Override
     public Integer call() {
@@ -110,6 +117,7 @@ final class GenerateCommand implements Callable<Integer> {
         ModelDirectory model = run.model();
 
         Engine.init();
+        ComputeDevice on = run.device().resolve();
         System.err.println("model: " + model.root() + " (" + model.family().displayName() + ", " + model.layout().description()
                 + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id()) + ")");
         ProgressListener progress = new ProgressListener(System.err);
@@ -126,7 +134,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
-        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), run.options(), ModelLoader.outputs(framesPng, gifPath))) {
+        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(), ModelLoader.outputs(framesPng, gifPath))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
             progress.close();
@@ -162,6 +170,7 @@ final class GenerateCommand implements Callable<Integer> {
         String solverName = either("--sampler", sampler, "--sample_solver", up.sampleSolver);
         FlowScheduler.Kind solver = solverName == null ? null : FlowScheduler.Kind.parse(solverName);
         WeightDtype weights = WeightDtype.parse(dtype);
+        ComputeDevice where = device.parsed();
         Integer stepCount = either("--num-steps", steps, "--num_steps", either("--num_steps", up.numSteps, "--sample_steps", up.sampleSteps));
         Double scale = either("--cfg", cfg, "--sample_guide_scale", up.sampleGuideScale);
         String negative = either("--negative-prompt", negativePrompt, "--negative_prompt", up.negativePrompt);
@@ -183,7 +192,7 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest request = new GenerationRequest(text, negative, res, seconds, seedValue, scale, stepCount);
         TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver,
                 shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale);
-        return new Invocation(model, weights, request, options, out);
+        return new Invocation(model, weights, where, request, options, out);
     }
 
     /**

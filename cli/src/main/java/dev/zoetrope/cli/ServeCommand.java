@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.WeightDtype;
@@ -20,6 +21,7 @@ import dev.zoetrope.serve.ServeOptions;
 import dev.zoetrope.serve.ServiceDatabase;
 import dev.zoetrope.serve.ZoetropeServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,6 +38,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
             + "as they load (default: auto, as stored).")
     String dtype = "auto";
+    @Mixin
+    DeviceOption device = new DeviceOption();
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
     Path data;
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
@@ -71,9 +75,11 @@ final class ServeCommand implements Callable<Integer> {
         ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
                 Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
         WeightDtype weights = WeightDtype.parse(dtype);
+        ComputeDevice where = device.parsed();
         ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
+        ComputeDevice on = where.resolve();
         JsonLogFormatter.install(level);
-        VideoGenerator model = generators.open(dir, weights);
+        VideoGenerator model = generators.open(dir, weights, on);
         ZoetropeServer server;
         try {
             server = ZoetropeServer.start(options, model);

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.train.dit.DitTraining;
@@ -18,6 +19,7 @@ import dev.zoetrope.train.shards.ClipRecord;
 import dev.zoetrope.train.shards.ShardReader;
 import dev.zoetrope.train.shards.ShardTensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -52,13 +54,17 @@ final class TrainCommand implements Callable<Integer> {
             + "the learning-rate schedule stays the recipe's, and running again with a later step continues.")
     Integer until;
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Override
     public Integer call() throws Exception {
+        ComputeDevice where = device.parsed();
         Recipe r = Recipe.load(recipe);
         Path w = work != null ? work : Path.of("runs", r.name());
         if (shards != null) {
             if (work == null) throw new InvalidRequestException("--shards needs --work DIR for its checkpoints (kept apart from the recipe's own runs)");
-            return trainOnShards(r, w);
+            return trainOnShards(r, w, where);
         }
         if (tokenizer != null || until != null) throw new InvalidRequestException("--tokenizer and --until go with --shards");
         Path out = modelOut != null ? modelOut : w.resolve("model");
@@ -70,14 +76,15 @@ final class TrainCommand implements Callable<Integer> {
                 throw new InvalidRequestException("unknown stage '" + s + "': use synth, tokenizer, vae, latents, dit or export");
             }
         }
+        ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
-        new RecipeRunner(r, w, out).run(todo);
+        new RecipeRunner(r, w, out, on).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
     }
 
     /** The DiT stage on shards made elsewhere (curation), with the recipe's model and optimisation settings. */
-    private int trainOnShards(Recipe r, Path w) throws Exception {
+    private int trainOnShards(Recipe r, Path w, ComputeDevice where) throws Exception {
         if (!stages.stream().allMatch(s -> s.trim().equalsIgnoreCase("dit")))
             throw new InvalidRequestException("--shards trains the DiT only; drop --stage or give --stage dit");
         if (modelOut != null)
@@ -88,8 +95,9 @@ final class TrainCommand implements Callable<Integer> {
         o = o.withText(text);
         checkShards(shards, o.dit());
         int last = until != null ? until : o.train().steps();
+        ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
-        Trainer.Outcome out = DitTraining.run(shards, tok, w.resolve("dit"), o, true, last, null);
+        Trainer.Outcome out = DitTraining.run(shards, tok, w.resolve("dit"), o, true, last, null, on);
         System.out.printf(Locale.ROOT, "dit on %s: steps %d→%d, last loss %.4f, %.1f samples/s, %.1f min; checkpoints in %s%n",
                 shards, out.startStep(), out.endStep(), out.lastLoss(), out.samplesPerSecond(), (System.nanoTime() - t0) / 6e10,
                 w.resolve("dit"));

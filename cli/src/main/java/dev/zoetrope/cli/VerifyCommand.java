@@ -5,10 +5,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.pipeline.Comparison;
 import dev.zoetrope.models.pipeline.FixtureVerifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -23,10 +25,14 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--tolerance", paramLabel = "REL", description = "Allowed max|Δ| relative to max|expected| (default: ${DEFAULT-VALUE}).")
     double tolerance = Comparison.TOLERANCE;
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Override
     public Integer call() {
+        ComputeDevice where = device.parsed();
         Engine.init();
-        List<FixtureVerifier.Check> checks = FixtureVerifier.discover(fixture);
+        List<FixtureVerifier.Check> checks = FixtureVerifier.discover(fixture, where.resolve());
         int failed = 0, tensors = 0;
         for (FixtureVerifier.Check check : checks) {
             System.out.println("[" + check.name() + "]");

@@ -22,10 +22,12 @@ class MainTest {
         CliRun r = CliRun.of("doctor");
         assertEquals(0, r.exit(), r.toString());
         List<String> lines = r.out().lines().toList();
-        for (String what : List.of("JDK", "OS", "engine", "bf16 matmul", "ffmpeg", "memory", "disk"))
+        for (String what : List.of("JDK", "OS", "engine", "cuda", "bf16 matmul", "ffmpeg", "memory", "disk"))
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(what + " ")), what + " line in\n" + r.out());
         String engine = lines.stream().filter(l -> l.startsWith("engine ")).findFirst().orElseThrow();
         assertTrue(engine.contains("libtorch 2.10.0") && engine.contains(Engine.requestedThreads() + " threads"), engine);
+        // the CUDA devices libtorch sees (none on the CPU flavour), never a failed check
+        assertTrue(lines.contains(String.format("%-12s %s", "cuda", Engine.init().cuda().describe())), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("bf16 matmul") && l.contains("ok (")), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("JDK") && l.contains(Runtime.version().feature() + ".")), r.out());
         assertEquals("all checks passed", lines.getLast());

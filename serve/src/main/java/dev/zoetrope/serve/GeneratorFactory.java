@@ -1,5 +1,6 @@
 package dev.zoetrope.serve;
 
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.models.pipeline.WeightDtype;
@@ -8,10 +9,10 @@ import dev.zoetrope.models.pipeline.WeightDtype;
 @FunctionalInterface
 public interface GeneratorFactory {
     /**
-     * Opens {@code model} (found and detected by {@link ModelDirectory#resolve}), its DiT and text encoder cast to
-     * {@code dtype} as they load.
+     * Opens {@code model} (found and detected by {@link ModelDirectory#resolve}) on {@code device} (resolved), its DiT
+     * and text encoder cast to {@code dtype} as they load.
      *
      * @throws dev.zoetrope.core.InvalidRequestException when the weights do not fit the model
      */
-    VideoGenerator open(ModelDirectory model, WeightDtype dtype);
+    VideoGenerator open(ModelDirectory model, WeightDtype dtype, ComputeDevice device);
 }

@@ -1,5 +1,6 @@
 package dev.zoetrope.core.engine;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -36,15 +37,16 @@ public final class Engine {
     private static EngineInfo load() {
         long t0 = System.nanoTime();
         int threads = requestedThreads();
-        String flavour = "cpu";
+        boolean cudaFlavour = false;
+        File[] natives = new File[0];
         try {
             String platform = Loader.getPlatform();
             String[] folders = {platform + "-gpu", platform};
             for (String folder : folders) {
                 String resource = "/org/bytedeco/pytorch/" + folder + "/";
                 if (torch.class.getResource(resource) != null) {
-                    Loader.cacheResources(torch.class, resource);
-                    if (folder.endsWith("-gpu")) flavour = "cuda";
+                    natives = Loader.cacheResources(torch.class, resource);
+                    cudaFlavour = folder.endsWith("-gpu");
                     break;
                 }
             }
@@ -57,9 +59,32 @@ public final class Engine {
         // libtorch re-tries NNPACK on every eligible convolution and, on CPUs it does not support (AVX-512
         // EPYCs among them), logs a warning each time; oneDNN and the native kernels cover convolutions anyway.
         torch.globalContext().setUserEnabledNNPACK(false);
-        boolean cuda = "cuda".equals(flavour) && torch.cuda_is_available();
-        return new EngineInfo("2.10.0", flavour, cuda, torch.get_num_threads(),
+        CudaStatus cuda = cudaFlavour ? cudaStatus(natives) : CudaStatus.CPU_FLAVOUR;
+        return new EngineInfo("2.10.0", cudaFlavour ? "cuda" : "cpu", cuda, torch.get_num_threads(),
                 (System.nanoTime() - t0) / 1_000_000, cacheDir());
+    }
+
+    /**
+     * The CUDA flavour's devices, and why its CUDA backend did not load if it did not. JavaCPP preloads the CUDA
+     * libraries quietly and libtorch then counts 0 devices whether the backend is missing or the driver is, so the
+     * backend is checked on its own: a user needs to know which of the two to fix.
+     */
+    private static CudaStatus cudaStatus(File[] natives) {
+        if (Loader.getLoadedLibraries().containsKey("torch_cuda")) return new CudaStatus(true, torch.cuda_device_count(), null);
+        String problem = "libtorch_cuda.so was not loaded";
+        for (File folder : natives) {
+            File lib = new File(folder, "libtorch_cuda.so");
+            if (!lib.isFile()) continue;
+            try {
+                // the load JavaCPP tried, again, for the dynamic linker's reason (the first library it misses)
+                System.load(lib.getAbsolutePath());
+            } catch (UnsatisfiedLinkError e) {
+                String m = String.valueOf(e.getMessage());
+                int at = m.lastIndexOf(lib.getName() + ": ");
+                problem = lib.getName() + ": " + (at >= 0 ? m.substring(at + lib.getName().length() + 2) : m);
+            }
+        }
+        return new CudaStatus(true, 0, problem);
     }
 
     /** The thread count asked for by {@code -Dzoetrope.threads}, else {@code ZOETROPE_THREADS}, else the cores. */
@@ -94,11 +119,16 @@ public final class Engine {
     }
 
     /** What the engine is, for {@code doctor} and logs. */
-    public record EngineInfo(String libtorchVersion, String flavour, boolean cudaAvailable, int threads,
-                             long loadMillis, Path nativeCache) {
+    public record EngineInfo(String libtorchVersion, String flavour, CudaStatus cuda, int threads, long loadMillis,
+                             Path nativeCache) {
         public String describe() {
             return String.format(Locale.ROOT, "libtorch %s (%s%s), %d threads, natives in %s", libtorchVersion, flavour,
-                    cudaAvailable ? ", CUDA available" : "", threads, nativeCache);
+                    cudaAvailable() ? ", " + cuda.devices() + " CUDA device" + (cuda.devices() == 1 ? "" : "s") : "", threads,
+                    nativeCache);
+        }
+
+        public boolean cudaAvailable() {
+            return cuda.devices() > 0;
         }
 
         public boolean cacheExists() {

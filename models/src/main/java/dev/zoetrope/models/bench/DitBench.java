@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
@@ -60,8 +61,10 @@ public final class DitBench {
         }
     }
 
-    public static Report run(Options o, PrintStream log) {
+    /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
+    public static Report run(Options o, ComputeDevice device, PrintStream log) {
         Engine.init();
+        device.requirePlacement();
         KernelBench.Result peak = KernelBench.matmul(DType.BF16, 2048, 3);
         log.printf(Locale.ROOT, "bf16 matmul 2048^3: %.1f GFLOP/s%n", peak.gflops());
         DitConfig config = ModelFamily.LINUM.dit().withNumLayers(o.blocks());

@@ -6,6 +6,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
@@ -53,10 +54,12 @@ public final class T5Bench {
         return c.numLayers() * (projections + attention + feedForward);
     }
 
-    public static Result run(DType dtype, int blocks, int tokens, int runs) {
+    /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
+    public static Result run(DType dtype, int blocks, int tokens, int runs, ComputeDevice device) {
         if (blocks < 1 || tokens < 1 || runs < 1) throw new IllegalArgumentException("blocks, tokens and runs must be positive");
         if (!dtype.isFloating()) throw new IllegalArgumentException("the T5 bench needs a floating dtype, got " + dtype);
         Engine.init();
+        device.requirePlacement();
         double peak = KernelBench.matmul(dtype, 2048, 3).gflops() / 1e3;
         // A small vocabulary: the embedding lookup costs no FLOPs, and 32k rows would only take memory.
         T5Config config = T5Config.t5v11Xxl().withLayers(blocks).withVocabSize(256);

@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.progress.ProgressBar;
@@ -76,8 +77,10 @@ public final class VaeDecodeBench {
         return -1;
     }
 
-    public static Result run(Setup s, boolean progress) {
+    /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
+    public static Result run(Setup s, ComputeDevice device, boolean progress) {
         Engine.init();
+        device.requirePlacement();
         KernelBench.Result f32 = KernelBench.matmul(DType.F32, s.matmulSize(), s.matmulRuns());
         KernelBench.Result bf16 = KernelBench.matmul(DType.BF16, s.matmulSize(), s.matmulRuns());
         WanVaeConfig config = WanVaeConfig.wan21().withBaseDim(s.baseDim());

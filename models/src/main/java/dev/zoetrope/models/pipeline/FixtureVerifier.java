@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.Weights;
@@ -47,7 +48,13 @@ public final class FixtureVerifier {
 
     private FixtureVerifier() {}
 
-    /** The checks in {@code dir}; an error names what is missing when nothing can be checked. */
+    /** The checks of {@code dir}, to run on {@code device} (resolved); models are placed on the CPU only so far. */
+    public static List<Check> discover(Path dir, ComputeDevice device) {
+        device.requirePlacement();
+        return discover(dir);
+    }
+
+    /** The checks in {@code dir}, on the CPU; an error names what is missing when nothing can be checked. */
     public static List<Check> discover(Path dir) {
         if (!Files.isDirectory(dir)) throw new ConfigException(dir + ": not a directory");
         List<Check> checks = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.zoetrope.models.pipeline;
 
 import java.nio.file.Path;
 
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
@@ -20,19 +21,33 @@ public final class ModelLoader {
      * A generator for a long-running service: the DiT and VAE kept loaded between requests (the text encoder is
      * still loaded per request and freed before the DiT runs), mp4 output only.
      */
-    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype) {
-        return open(dir, dtype, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
+    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
+        return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
     }
 
+    /** {@link #open(ModelDirectory, WeightDtype, ComputeDevice, TextToVideo.Options, ClipFiles.Extras)} on the CPU. */
     public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, TextToVideo.Options options, ClipFiles.Extras extras) {
-        return new TextToVideo(parts(dir, dtype), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+        return open(dir, dtype, ComputeDevice.CPU, options, extras);
+    }
+
+    /** The model in {@code dir} as a generator on {@code device} (resolved: {@link ComputeDevice#resolve}). */
+    public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, TextToVideo.Options options,
+                                   ClipFiles.Extras extras) {
+        return new TextToVideo(parts(dir, dtype, device), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+    }
+
+    /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)} on the CPU. */
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype) {
+        return parts(dir, dtype, ComputeDevice.CPU);
     }
 
     /**
-     * How to load each part of {@code dir}, the DiT and text encoder cast to {@code dtype} tensor by tensor as they
-     * load; the latent scaling is read now so a bad checkpoint fails early.
+     * How to load each part of {@code dir} onto {@code device} (resolved), the DiT and text encoder cast to
+     * {@code dtype} tensor by tensor as they load; the latent scaling is read now so a bad checkpoint fails early.
+     * Tensors are placed on the CPU only so far: a CUDA device is refused here, before anything loads.
      */
-    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype) {
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
+        device.requirePlacement();
         ModelFamily family = dir.family();
         DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(dtype.cast());
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),

@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.core.engine.ComputeDevice;
+
 class VaeDecodeBenchTest {
     @Test
     void reportsTimeFlopsAndRatiosOnATinySetup() {
         var setup = new VaeDecodeBench.Setup(4, 2, 2, 3, null, 64, 1);
-        VaeDecodeBench.Result r = VaeDecodeBench.run(setup, false);
+        VaeDecodeBench.Result r = VaeDecodeBench.run(setup, ComputeDevice.CPU, false);
         assertEquals(5, r.videoFrames());
         assertTrue(r.seconds() > 0 && r.convFlops() > 0 && r.tflops() > 0, r.report());
         // the head conv alone: 3 outputs × 5 frames × 16×24 pixels, each a 4·27-term dot product

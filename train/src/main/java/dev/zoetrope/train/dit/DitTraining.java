@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.core.safetensors.SafetensorsWriter;
@@ -63,9 +64,16 @@ public final class DitTraining {
 
     private DitTraining() {}
 
-    /** Trains until step {@code until} (see {@link Trainer#run(boolean, int)}). */
+    /** Trains on the CPU until step {@code until} (see {@link Trainer#run(boolean, int)}). */
     public static Trainer.Outcome run(Path shards, Path tokenizerDir, Path runDir, Options o, boolean resume, int until,
                                       TextToVideoTask.Sampler sampler) throws IOException {
+        return run(shards, tokenizerDir, runDir, o, resume, until, sampler, ComputeDevice.CPU);
+    }
+
+    /** Trains on {@code device} (resolved; models are placed on the CPU only so far) until step {@code until}. */
+    public static Trainer.Outcome run(Path shards, Path tokenizerDir, Path runDir, Options o, boolean resume, int until,
+                                      TextToVideoTask.Sampler sampler, ComputeDevice device) throws IOException {
+        device.requirePlacement();
         Files.createDirectories(runDir);
         Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
         Json.write(runDir.resolve("text_model.json"), o.text());

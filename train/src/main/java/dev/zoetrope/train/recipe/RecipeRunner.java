@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
@@ -37,17 +38,32 @@ import dev.zoetrope.train.vae.VaeTraining;
  * what is done and continues what was interrupted. Wall time of each stage goes to {@code timings.json}.
  */
 public final class RecipeRunner {
-    public enum Stage { SYNTH, TOKENIZER, VAE, LATENTS, DIT, EXPORT }
+    public enum Stage {
+        SYNTH, TOKENIZER, VAE, LATENTS, DIT, EXPORT;
+
+        /** Whether the stage computes with a model (and so needs it on the run's device). */
+        boolean runsModels() {
+            return this == VAE || this == LATENTS || this == DIT;
+        }
+    }
 
     private final Recipe recipe;
     private final Path work;
     private final Path modelOut;
+    private final ComputeDevice device;
     private final Map<String, Object> timings = new LinkedHashMap<>();
 
+    /** A run on the CPU. */
     public RecipeRunner(Recipe recipe, Path work, Path modelOut) {
+        this(recipe, work, modelOut, ComputeDevice.CPU);
+    }
+
+    /** A run whose models compute on {@code device} (resolved; models are placed on the CPU only so far). */
+    public RecipeRunner(Recipe recipe, Path work, Path modelOut, ComputeDevice device) {
         this.recipe = recipe;
         this.work = work;
         this.modelOut = modelOut;
+        this.device = device;
     }
 
     public Path trainClips() {
@@ -65,6 +81,8 @@ public final class RecipeRunner {
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
+        // refused before the first stage, not after an hour of synthetic data
+        if (todo.stream().anyMatch(Stage::runsModels)) device.requirePlacement();
         Files.createDirectories(work);
         Json.write(work.resolve("recipe.json"), recipe.source());
         for (Stage s : todo) {
