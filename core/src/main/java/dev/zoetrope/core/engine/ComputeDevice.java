@@ -53,6 +53,15 @@ public sealed interface ComputeDevice {
     /** The spelling {@link #parse} reads back. */
     String id();
 
+    /** libtorch's device for a resolved choice (plain {@code cuda} is device 0). */
+    default org.bytedeco.pytorch.Device torchDevice() {
+        return switch (this) {
+            case Cpu c -> new org.bytedeco.pytorch.Device("cpu");
+            case Cuda c -> new org.bytedeco.pytorch.Device("cuda:" + Math.max(0, c.index()));
+            case Auto a -> throw new IllegalStateException("--device auto has no libtorch device until it is resolved");
+        };
+    }
+
     /** {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}, any case, surrounding blanks ignored. */
     static ComputeDevice parse(String spelling) {
         String s = spelling == null ? "" : spelling.strip().toLowerCase(Locale.ROOT);
@@ -105,15 +114,15 @@ public sealed interface ComputeDevice {
     }
 
     /**
-     * This resolved device, for code about to make a model's tensors. Models are placed on the CPU only so far
-     * (placement on CUDA belongs in the loader and comes next), so a CUDA device stops here with one line rather
-     * than silently running on the CPU.
+     * This resolved device, for code that runs models on the CPU only so far (training, verify, the benches; generate
+     * and serve place their weights on any device), so a CUDA device stops there with one line rather than silently
+     * running on the CPU.
      */
     default ComputeDevice requirePlacement() {
         return switch (this) {
             case Cpu c -> c;
-            case Cuda c -> throw new InvalidRequestException("--device " + id() + ": models are not yet placed on CUDA (the "
-                    + "loader puts every tensor on the CPU so far); use --device cpu");
+            case Cuda c -> throw new InvalidRequestException("--device " + id() + ": this command runs on the CPU only so far "
+                    + "(generate and serve place models on CUDA); use --device cpu");
             case Auto a -> throw new IllegalStateException("--device auto reached a model unresolved; resolve() it first");
         };
     }

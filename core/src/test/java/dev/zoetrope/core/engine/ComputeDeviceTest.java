@@ -96,10 +96,10 @@ class ComputeDeviceTest {
     }
 
     @Test
-    void placementIsOnTheCpuOnlySoFar() {
+    void commandsThatRunOnTheCpuOnlyRefuseCuda() {
         assertEquals(ComputeDevice.CPU, ComputeDevice.CPU.requirePlacement());
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> new Cuda(0).requirePlacement());
-        assertEquals("--device cuda:0: models are not yet placed on CUDA (the loader puts every tensor on the CPU so far); "
+        assertEquals("--device cuda:0: this command runs on the CPU only so far (generate and serve place models on CUDA); "
                 + "use --device cpu", e.getMessage());
         // an unresolved choice reaching a model is our bug, not the user's
         assertThrows(IllegalStateException.class, ComputeDevice.AUTO::requirePlacement);

@@ -128,6 +128,11 @@ public final class DiffusionTransformer implements AutoCloseable {
             }
 
             @Override
+            public org.bytedeco.pytorch.Device device() {
+                return options.device();
+            }
+
+            @Override
             public DType cast(Weights w, KeyLayout layout) {
                 if (options.cast() != null) return CheckpointLoader.requireFloating(options.cast());
                 // fp8 weights (and the wider ones beside them) all arrive in the compute dtype; others as stored

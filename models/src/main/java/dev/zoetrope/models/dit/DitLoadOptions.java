@@ -1,5 +1,7 @@
 package dev.zoetrope.models.dit;
 
+import org.bytedeco.pytorch.Device;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.engine.DType;
@@ -14,29 +16,35 @@ import dev.zoetrope.models.nn.Attention;
  * @param cast      cast every floating weight to this dtype on load (which also allows mixed checkpoints);
  *                  null keeps the stored dtype
  * @param attention attention kernel and workspace bound
+ * @param device    where the weights go as they load (null: the CPU)
  */
-public record DitLoadOptions(DitConfig config, JsonNode overrides, DType cast, Attention.Options attention) {
+public record DitLoadOptions(DitConfig config, JsonNode overrides, DType cast, Attention.Options attention, Device device) {
     public DitLoadOptions {
         if (attention == null) attention = Attention.Options.defaults();
     }
 
     public static DitLoadOptions defaults() {
-        return new DitLoadOptions(null, null, null, Attention.Options.defaults());
+        return new DitLoadOptions(null, null, null, Attention.Options.defaults(), null);
     }
 
     public DitLoadOptions withConfig(DitConfig c) {
-        return new DitLoadOptions(c, overrides, cast, attention);
+        return new DitLoadOptions(c, overrides, cast, attention, device);
     }
 
     public DitLoadOptions withOverrides(JsonNode o) {
-        return new DitLoadOptions(config, o, cast, attention);
+        return new DitLoadOptions(config, o, cast, attention, device);
     }
 
     public DitLoadOptions withCast(DType d) {
-        return new DitLoadOptions(config, overrides, d, attention);
+        return new DitLoadOptions(config, overrides, d, attention, device);
+    }
+
+    /** Where the weights go as they load, tensor by tensor (null: the CPU). */
+    public DitLoadOptions withDevice(Device d) {
+        return new DitLoadOptions(config, overrides, cast, attention, d);
     }
 
     public DitLoadOptions withAttention(Attention.Options a) {
-        return new DitLoadOptions(config, overrides, cast, a);
+        return new DitLoadOptions(config, overrides, cast, a, device);
     }
 }

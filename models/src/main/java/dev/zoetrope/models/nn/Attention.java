@@ -106,7 +106,8 @@ public final class Attention {
         if (q.is_meta()) return torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
         // (B, H, L, D), contiguous, so that query blocks and the batch×head collapse are views
         Tensor qh = q.transpose(1, 2).contiguous(), kh = k.transpose(1, 2).contiguous(), vh = v.transpose(1, 2).contiguous();
-        Kernel kernel = kernelFor(Tensors.dtype(q), h, d, lq, lk);
+        // on a GPU libtorch's fused kernels are the fast path; the timed choice is for the CPU
+        Kernel kernel = options.kernel() == Kernel.AUTO && q.is_cuda() ? Kernel.FUSED : kernelFor(Tensors.dtype(q), h, d, lq, lk);
         if (validLens == null) {
             Tensor out = torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
             run(kernel, qh, kh, vh, out);

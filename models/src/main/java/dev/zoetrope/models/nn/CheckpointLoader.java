@@ -33,6 +33,11 @@ public final class CheckpointLoader {
         /** The dtype floating tensors are cast to as they are read; null keeps each tensor's stored dtype. */
         DType cast(Weights weights, KeyLayout layout);
 
+        /** Where the tensors go as they are read (null: the CPU). */
+        default org.bytedeco.pytorch.Device device() {
+            return null;
+        }
+
         /** Builds the model over {@code params} (which it then owns), inferring its config from them if needed. */
         M build(Weights weights, KeyLayout layout, Params params);
     }
@@ -62,7 +67,7 @@ public final class CheckpointLoader {
         Engine.init();
         KeyLayout layout = recipe.layout(weights);
         DType cast = recipe.cast(weights, layout);
-        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast);
+        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast, recipe.device());
         M model;
         try {
             model = Scopes.value(() -> recipe.build(weights, layout, params));

@@ -50,7 +50,7 @@ public final class Params implements AutoCloseable {
     private sealed interface Source {}
 
     /** @param deferred {@link #get} checks and declares, returning shape-only tensors; {@link #read} reads later */
-    private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred) implements Source {}
+    private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred, Device device) implements Source {}
 
     private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
 
@@ -79,7 +79,15 @@ public final class Params implements AutoCloseable {
      * @param cast floating tensors are cast to this dtype as they are read; null keeps each tensor's stored dtype
      */
     public static Params load(Weights weights, KeyLayout layout, DType cast) {
-        return new Params(new Checkpoint(weights, layout, cast, false));
+        return load(weights, layout, cast, null);
+    }
+
+    /**
+     * {@link #load(Weights, KeyLayout, DType)} onto {@code device} (null: the CPU): each tensor is read, cast and moved
+     * before the next, so no second full copy of the weights is ever in host memory.
+     */
+    public static Params load(Weights weights, KeyLayout layout, DType cast, Device device) {
+        return new Params(new Checkpoint(weights, layout, cast, false, device));
     }
 
     /**
@@ -89,7 +97,7 @@ public final class Params implements AutoCloseable {
      */
     public static Params plan(Weights weights, KeyLayout layout, DType cast) {
         Engine.init();
-        return new Params(new Checkpoint(weights, layout, cast, true));
+        return new Params(new Checkpoint(weights, layout, cast, true, null));
     }
 
     /**
@@ -162,7 +170,7 @@ public final class Params implements AutoCloseable {
                 TensorInfo info = info(c, key, shape);
                 yield meta(shape, loadedDtype(c, info));
             }
-            case Checkpoint c -> readFile(c, info(c, key, shape));
+            case Checkpoint c -> onDevice(readFile(c, info(c, key, shape)), c.device());
             case Fresh f -> {
                 Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
                 if (f.trainable()) t.requires_grad_(true);
@@ -223,6 +231,10 @@ public final class Params implements AutoCloseable {
     private static final String SCALE_WEIGHT = ".scale_weight";
     private static final String SCALED_FP8_MARKER = "scaled_fp8";
     private static final String SCALE_INPUT = ".scale_input";
+
+    private static Tensor onDevice(Tensor t, Device device) {
+        return device == null || device.is_cpu() ? t : t.to(device, ScalarTypes.of(t));
+    }
 
     private static Tensor meta(long[] shape, DType dtype) {
         return torch.empty(shape, new TensorOptions(new Device("meta")).dtype(new ScalarTypeOptional(dtype.scalarType())),

@@ -44,16 +44,17 @@ public final class ModelLoader {
     /**
      * How to load each part of {@code dir} onto {@code device} (resolved), the DiT and text encoder cast to
      * {@code dtype} tensor by tensor as they load; the latent scaling is read now so a bad checkpoint fails early.
-     * Tensors are placed on the CPU only so far: a CUDA device is refused here, before anything loads.
+     * Every weight goes from the file to the device tensor by tensor; activations follow their weights.
      */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
-        device.requirePlacement();
+        org.bytedeco.pytorch.Device target = device instanceof ComputeDevice.Cpu ? null : device.torchDevice();
         ModelFamily family = dir.family();
-        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(dtype.cast());
+        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(dtype.cast()).withDevice(target);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
-                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), dtype.cast()),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), dtype.cast(),
+                        target),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
-                () -> VaeDecoder.load(dir),
+                () -> VaeDecoder.load(dir, target),
                 latentScale(dir));
     }
 

@@ -35,9 +35,15 @@ public final class T5PromptEncoder implements PromptEncoder {
      */
     public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens,
                                        DType dtype) {
+        return load(config, encoderDir, tokenizerDir, family, maxTokens, dtype, null);
+    }
+
+    /** @param device where the encoder's weights go as they load (null: the CPU) */
+    public static T5PromptEncoder load(T5Config config, Path encoderDir, Path tokenizerDir, ModelFamily family, int maxTokens,
+                                       DType dtype, org.bytedeco.pytorch.Device device) {
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, maxTokens);
         try (Weights weights = Weights.open(encoderDir)) {
-            return new T5PromptEncoder(tokenizer, T5Encoder.load(config, weights, dtype), family == ModelFamily.WAN);
+            return new T5PromptEncoder(tokenizer, T5Encoder.load(config, weights, dtype, device), family == ModelFamily.WAN);
         }
     }
 

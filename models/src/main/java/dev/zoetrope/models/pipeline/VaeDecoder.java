@@ -32,7 +32,13 @@ public final class VaeDecoder implements LatentDecoder {
 
     /** A model directory's VAE, with its config as the directory parsed it (null: dims from the weights). */
     public static VaeDecoder load(ModelDirectory dir) {
-        return new VaeDecoder(WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig())), DEFAULT_TILING);
+        return load(dir, null);
+    }
+
+    /** @param device where the VAE's weights go as they load (null: the CPU) */
+    public static VaeDecoder load(ModelDirectory dir, org.bytedeco.pytorch.Device device) {
+        return new VaeDecoder(WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()), device),
+                DEFAULT_TILING);
     }
 
     public WanVae vae() {

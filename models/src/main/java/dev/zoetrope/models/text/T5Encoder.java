@@ -99,18 +99,28 @@ public final class T5Encoder implements AutoCloseable {
      * @param dtype  cast every weight to this dtype; null keeps the stored one (which must then be uniform)
      */
     public static T5Encoder load(T5Config config, Weights weights, DType dtype) {
-        return CheckpointLoader.load(weights, recipe(config, dtype));
+        return load(config, weights, dtype, null);
+    }
+
+    /** {@link #load(T5Config, Weights, DType)} onto {@code device}, tensor by tensor (null: the CPU). */
+    public static T5Encoder load(T5Config config, Weights weights, DType dtype, org.bytedeco.pytorch.Device device) {
+        return CheckpointLoader.load(weights, recipe(config, dtype, device));
     }
 
     /** {@link #load(T5Config, Weights, DType)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */
     public static T5Encoder plan(T5Config config, Weights weights, DType dtype) {
-        return CheckpointLoader.plan(weights, recipe(config, dtype));
+        return CheckpointLoader.plan(weights, recipe(config, dtype, null));
     }
 
-    private static CheckpointLoader.Recipe<T5Encoder> recipe(T5Config config, DType dtype) {
+    private static CheckpointLoader.Recipe<T5Encoder> recipe(T5Config config, DType dtype, org.bytedeco.pytorch.Device device) {
         CheckpointLoader.requireFloating(dtype);
         return new CheckpointLoader.Recipe<>() {
             private DType compute;
+
+            @Override
+            public org.bytedeco.pytorch.Device device() {
+                return device;
+            }
 
             @Override
             public KeyLayout layout(Weights w) {

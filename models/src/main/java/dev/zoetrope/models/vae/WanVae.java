@@ -84,16 +84,26 @@ public final class WanVae implements AutoCloseable {
      * @param source names the config in errors
      */
     public static WanVae load(Path p, JsonNode settings, String source) {
-        return CheckpointLoader.load(p, recipe(settings, source));
+        return load(p, settings, source, null);
+    }
+
+    /** {@link #load(Path, JsonNode, String)} onto {@code device}, tensor by tensor (null: the CPU). */
+    public static WanVae load(Path p, JsonNode settings, String source, org.bytedeco.pytorch.Device device) {
+        return CheckpointLoader.load(p, recipe(settings, source, device));
     }
 
     /** {@link #load(Path, JsonNode, String)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */
     public static WanVae plan(Weights weights, JsonNode settings, String source) {
-        return CheckpointLoader.plan(weights, recipe(settings, source));
+        return CheckpointLoader.plan(weights, recipe(settings, source, null));
     }
 
-    private static CheckpointLoader.Recipe<WanVae> recipe(JsonNode settings, String source) {
+    private static CheckpointLoader.Recipe<WanVae> recipe(JsonNode settings, String source, org.bytedeco.pytorch.Device device) {
         return new CheckpointLoader.Recipe<>() {
+            @Override
+            public org.bytedeco.pytorch.Device device() {
+                return device;
+            }
+
             private VaeLayout layout;
             private WanVaeConfig config;
 

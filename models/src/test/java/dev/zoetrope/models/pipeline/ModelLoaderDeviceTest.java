@@ -4,29 +4,47 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
 
+import org.bytedeco.pytorch.Device;
 import org.junit.jupiter.api.Test;
 
-import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitLoadOptions;
 
 /**
- * The device reaches the place models are opened. A resolved CUDA device cannot be had without a GPU, so it is made
- * by hand here: the loader refuses it in one line, before any part loads, until it places tensors on CUDA.
+ * The device reaches the place models are opened, and the loaders put the weights there. Without a GPU, libtorch's
+ * meta device stands in for one.
  */
 class ModelLoaderDeviceTest {
     static ModelDirectory tiny() {
         return ModelDirectory.detect(Path.of(System.getProperty("zoetrope.home"), "models", "zoetrope-tiny"));
     }
 
+    /**
+     * The loaders put every weight where they are told, tensor by tensor, and a whole generation follows its weights:
+     * the shipped model loaded onto libtorch's meta device generates its clip's shapes.
+     */
     @Test
-    void cudaIsRefusedBeforeAnyPartLoads() {
-        for (ComputeDevice cuda : new ComputeDevice[]{new ComputeDevice.Cuda(0), new ComputeDevice.Cuda(1)}) {
-            InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                    () -> ModelLoader.parts(tiny(), WeightDtype.AUTO, cuda));
-            assertEquals("--device " + cuda.id() + ": models are not yet placed on CUDA (the loader puts every tensor on the "
-                    + "CPU so far); use --device cpu", e.getMessage());
+    void weightsGoToTheChosenDeviceAsTheyLoadAndTheGenerationFollows() {
+        ModelDirectory dir = tiny();
+        Device meta = new Device("meta");
+        try (DiffusionTransformer dit = DiffusionTransformer.load(dir.ditWeights(),
+                DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withDevice(meta))) {
+            for (var e : dit.parameters().entrySet()) assertTrue(e.getValue().is_meta(), e.getKey());
         }
-        assertThrows(InvalidRequestException.class, () -> ModelLoader.openForService(tiny(), WeightDtype.AUTO, new ComputeDevice.Cuda(0)));
+        TextToVideo.Parts cpu = ModelLoader.parts(dir, WeightDtype.AUTO, ComputeDevice.CPU);
+        TextToVideo.Parts onMeta = new TextToVideo.Parts(cpu.family(), cpu.capabilities(), cpu.shift(),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), dir.family(), dir.textLength(), null, meta),
+                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(),
+                        DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withDevice(meta))),
+                () -> VaeDecoder.load(dir, meta), cpu.latentScale());
+        PipelineOnMetaTest.Frames frames = new PipelineOnMetaTest.Frames();
+        try (TextToVideo g = new TextToVideo(onMeta, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> frames)) {
+            g.generate(GenerationRequest.of("a red circle moving left on a black background"), Path.of("unused.mp4"),
+                    GenerationListener.NONE);
+        }
+        assertEquals(17, frames.lengths.size());
+        assertEquals(64 * 64 * 3, frames.lengths.getFirst());
     }
 
     @Test
