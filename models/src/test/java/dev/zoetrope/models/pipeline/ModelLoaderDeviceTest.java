@@ -38,13 +38,13 @@ class ModelLoaderDeviceTest {
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(),
                         DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withDevice(meta))),
                 () -> VaeDecoder.load(dir, meta), cpu.latentScale());
-        PipelineOnMetaTest.Frames frames = new PipelineOnMetaTest.Frames();
+        RandomModelEndToEndTest.Frames frames = new RandomModelEndToEndTest.Frames();
         try (TextToVideo g = new TextToVideo(onMeta, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> frames)) {
             g.generate(GenerationRequest.of("a red circle moving left on a black background"), Path.of("unused.mp4"),
                     GenerationListener.NONE);
         }
-        assertEquals(17, frames.lengths.size());
-        assertEquals(64 * 64 * 3, frames.lengths.getFirst());
+        assertEquals(17, frames.frames.size());
+        assertEquals(64 * 64 * 3, frames.frames.getFirst().length);
     }
 
     @Test

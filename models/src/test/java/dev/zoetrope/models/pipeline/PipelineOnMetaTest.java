@@ -3,7 +3,6 @@ package dev.zoetrope.models.pipeline;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -44,25 +43,6 @@ class PipelineOnMetaTest {
             new Case("Wan 2.1 1.3B", ModelFamily.WAN, ModelFamily.WAN.dit(), T5Config.umt5Xxl(), "480p", 5.0625, 81, 832, 480),
             new Case("Wan 2.1 14B", ModelFamily.WAN, WAN_14B, T5Config.umt5Xxl(), "720p", 5.0625, 81, 1280, 720));
 
-    /** Records what reaches the host: one RGB frame at a time. */
-    static final class Frames implements ClipWriter {
-        final List<Integer> lengths = new ArrayList<>();
-        boolean finished;
-
-        @Override
-        public void frame(byte[] rgb) {
-            lengths.add(rgb.length);
-        }
-
-        @Override
-        public void finish() {
-            finished = true;
-        }
-
-        @Override
-        public void abort() {}
-    }
-
     @Test
     void everyFamilyRunsWholeOnMetaAtTheReleasedSizes() {
         Path spiece = Path.of(System.getProperty("zoetrope.fixtures")).resolve("t5-tiny/spiece.model");
@@ -74,15 +54,15 @@ class PipelineOnMetaTest {
                     () -> new DitVelocity(DiffusionTransformer.onMeta(c.dit(), DType.BF16)),
                     () -> new VaeDecoder(WanVae.onMeta(WanVaeConfig.wan21()), VaeDecoder.DEFAULT_TILING),
                     scale);
-            Frames frames = new Frames();
+            RandomModelEndToEndTest.Frames frames = new RandomModelEndToEndTest.Frames();
             try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> frames)) {
                 GenerationResult r = g.generate(new GenerationRequest("a red fox running through snow", null, c.resolution(),
                         c.seconds(), 1L, null, 2), Path.of("unused.mp4"), GenerationListener.NONE);
                 assertEquals(c.frames(), r.frames(), c.name());
             }
             assertTrue(frames.finished, c.name());
-            assertEquals(c.frames(), frames.lengths.size(), c.name() + ": every frame reached the host");
-            assertEquals(c.width() * c.height() * 3, frames.lengths.getFirst(), c.name() + ": frame size");
+            assertEquals(c.frames(), frames.frames.size(), c.name() + ": every frame reached the host");
+            assertEquals(c.width() * c.height() * 3, frames.frames.getFirst().length, c.name() + ": frame size");
         }
     }
 
