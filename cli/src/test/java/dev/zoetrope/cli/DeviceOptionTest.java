@@ -92,7 +92,7 @@ class DeviceOptionTest {
     @Test
     void autoAndCpuGenerateTheSameClipAsBefore() throws Exception {
         assumeTrue(Engine.init().cuda().devices() == 0,
-                "with a CUDA device, auto means CUDA, which the loader does not place on yet");
+                "with a CUDA device, auto means CUDA, whose kernels give other bytes");
         byte[] first = null;
         String wrote = null;
         for (List<String> device : List.of(List.<String>of(), List.of("--device", "auto"), List.of("--device", "cpu"))) {

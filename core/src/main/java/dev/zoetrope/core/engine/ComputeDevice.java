@@ -114,15 +114,15 @@ public sealed interface ComputeDevice {
     }
 
     /**
-     * This resolved device, for code that runs models on the CPU only so far (training, verify, the benches; generate
-     * and serve place their weights on any device), so a CUDA device stops there with one line rather than silently
+     * This resolved device, for code that runs models on the CPU only so far (training, the benches; generate, serve
+     * and verify place their weights on any device), so a CUDA device stops there with one line rather than silently
      * running on the CPU.
      */
     default ComputeDevice requirePlacement() {
         return switch (this) {
             case Cpu c -> c;
             case Cuda c -> throw new InvalidRequestException("--device " + id() + ": this command runs on the CPU only so far "
-                    + "(generate and serve place models on CUDA); use --device cpu");
+                    + "(generate, serve and verify place models on CUDA); use --device cpu");
             case Auto a -> throw new IllegalStateException("--device auto reached a model unresolved; resolve() it first");
         };
     }

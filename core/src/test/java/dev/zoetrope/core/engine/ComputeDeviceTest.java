@@ -99,7 +99,7 @@ class ComputeDeviceTest {
     void commandsThatRunOnTheCpuOnlyRefuseCuda() {
         assertEquals(ComputeDevice.CPU, ComputeDevice.CPU.requirePlacement());
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> new Cuda(0).requirePlacement());
-        assertEquals("--device cuda:0: this command runs on the CPU only so far (generate and serve place models on CUDA); "
+        assertEquals("--device cuda:0: this command runs on the CPU only so far (generate, serve and verify place models on CUDA); "
                 + "use --device cpu", e.getMessage());
         // an unresolved choice reaching a model is our bug, not the user's
         assertThrows(IllegalStateException.class, ComputeDevice.AUTO::requirePlacement);

@@ -56,7 +56,13 @@ public record Comparison(String name, double maxAbsDiff, double maxAbsExpected, 
         return new Comparison(name, Double.NaN, Double.NaN, exact, problem);
     }
 
-    private static Comparison compare(String name, Tensor got, Tensor expected, boolean exact) {
+    /** {@code t} on the host, where golden outputs are compared (itself when it is there). */
+    static Tensor onHost(Tensor t) {
+        return t.is_cpu() ? t : t.cpu();
+    }
+
+    private static Comparison compare(String name, Tensor gotAnywhere, Tensor expected, boolean exact) {
+        Tensor got = onHost(gotAnywhere);
         long[] g = Tensors.shape(got), e = Tensors.shape(expected);
         if (!Arrays.equals(g, e))
             return failed(name, "shape " + Arrays.toString(g) + ", expected " + Arrays.toString(e), exact);

@@ -48,35 +48,41 @@ public final class FixtureVerifier {
 
     private FixtureVerifier() {}
 
-    /** The checks of {@code dir}, to run on {@code device} (resolved); models are placed on the CPU only so far. */
+    /**
+     * The checks of {@code dir}, to run on {@code device} (resolved): models load onto it, golden inputs go to it, and
+     * outputs come back to the host to be compared.
+     */
     public static List<Check> discover(Path dir, ComputeDevice device) {
-        device.requirePlacement();
-        return discover(dir);
+        return discover(dir, device instanceof ComputeDevice.Cpu ? null : device.torchDevice());
     }
 
     /** The checks in {@code dir}, on the CPU; an error names what is missing when nothing can be checked. */
     public static List<Check> discover(Path dir) {
+        return discover(dir, (org.bytedeco.pytorch.Device) null);
+    }
+
+    private static List<Check> discover(Path dir, org.bytedeco.pytorch.Device device) {
         if (!Files.isDirectory(dir)) throw new ConfigException(dir + ": not a directory");
         List<Check> checks = new ArrayList<>();
         Path readme = dir.resolve("README.json");
         if (Files.isRegularFile(readme)) {
             JsonNode root = Json.readTree(readme);
             JsonNode dit = root.get("dit");
-            if (dit != null) checks.add(ditForward(dir, dit));
-            if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae")));
-            if (root.has("dit_fp8")) checks.add(ditForward(dir, root.get("dit_fp8"), DType.F32, "dit forward (fp8 weights)"));
-            if (root.has("umt5")) checks.add(wanUmt5(dir, root.get("umt5")));
+            if (dit != null) checks.add(ditForward(dir, dit, device));
+            if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae"), device));
+            if (root.has("dit_fp8")) checks.add(ditForward(dir, root.get("dit_fp8"), DType.F32, "dit forward (fp8 weights)", device));
+            if (root.has("umt5")) checks.add(wanUmt5(dir, root.get("umt5"), device));
             if (root.has("refuse")) root.get("refuse").properties().forEach(e -> checks.add(refusal(dir, e.getKey(), e.getValue().asText())));
             if (root.has("pipeline")) {
                 linumSchedule(dir, root.get("pipeline"), checks);
-                checks.add(linumPipeline(dir, root));
+                checks.add(linumPipeline(dir, root, device));
             }
             if (root.has("sampler")) {
                 wanSchedule(dir, root.get("sampler"), checks);
-                checks.add(wanTrajectory(dir, root));
+                checks.add(wanTrajectory(dir, root, device));
             }
         }
-        TextFixtures.discover(dir, checks);
+        TextFixtures.discover(dir, checks, device);
         if (checks.isEmpty())
             throw new ConfigException(dir + ": found nothing to verify; expected a README.json naming the parts "
                     + "(dit, vae, pipeline, sampler), or T5 fixtures (NAME_config.json + NAME_encoder.safetensors + "
@@ -89,24 +95,25 @@ public final class FixtureVerifier {
      * The DiT forward: Linum's io has a batch {@code x} with per-sample {@code text_i} and {@code frame_lens};
      * Wan's has one sample {@code x} [C,F,H,W] with {@code context}. Dims come from README.json's dit section.
      */
-    private static Check ditForward(Path dir, JsonNode cfg) {
-        return ditForward(dir, cfg, null, "dit forward");
+    private static Check ditForward(Path dir, JsonNode cfg, org.bytedeco.pytorch.Device device) {
+        return ditForward(dir, cfg, null, "dit forward", device);
     }
 
     /** @param cast the compute dtype to load in (fp8 weights are dequantized to it); null keeps the stored one */
-    private static Check ditForward(Path dir, JsonNode cfg, DType cast, String name) {
+    private static Check ditForward(Path dir, JsonNode cfg, DType cast, String name, org.bytedeco.pytorch.Device device) {
         Path weights = dir.resolve(cfg.has("file") ? cfg.get("file").asText() : cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
         Path io = cfg.has("io") ? dir.resolve(cfg.get("io").asText()) : wanIo(dir, cfg);
         return new Check(name, () -> {
             try (PointerScope scope = new PointerScope();
-                 DiffusionTransformer dit = DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(cfg).withCast(cast));
+                 DiffusionTransformer dit = DiffusionTransformer.load(weights,
+                         DitLoadOptions.defaults().withOverrides(cfg).withCast(cast).withDevice(device));
                  Weights w = Weights.open(io)) {
-                Tensor x = w.load("x", DType.F32);
+                Tensor x = to(device, w.load("x", DType.F32));
                 boolean single = x.dim() == 4;
                 if (single) x = x.unsqueeze(0);
                 List<Tensor> text = new ArrayList<>();
-                if (w.contains("context")) text.add(w.load("context", DType.F32));
-                for (int b = 0; w.contains("text_" + b); b++) text.add(w.load("text_" + b, DType.F32));
+                if (w.contains("context")) text.add(to(device, w.load("context", DType.F32)));
+                for (int b = 0; w.contains("text_" + b); b++) text.add(to(device, w.load("text_" + b, DType.F32)));
                 Tensor t = w.load("t", DType.F64);
                 long[] frameLens = w.contains("frame_lens") ? Tensors.toLongs(w.load("frame_lens")) : null;
                 Tensor v = dit.forward(x, t, text, frameLens);
@@ -117,23 +124,23 @@ public final class FixtureVerifier {
     }
 
     /** VAE encoder mean and decoder (chunked, as generation runs them). */
-    private static Check vaeRoundTrip(Path dir, JsonNode cfg) {
+    private static Check vaeRoundTrip(Path dir, JsonNode cfg, org.bytedeco.pytorch.Device device) {
         Path weights = dir.resolve(text(cfg, cfg.has("file") ? "file" : "weights", dir));
         Path io = dir.resolve(text(cfg, "io", dir));
         return new Check("vae encode/decode", () -> {
-            try (PointerScope scope = new PointerScope(); WanVae vae = WanVae.load(weights); Weights w = Weights.open(io)) {
+            try (PointerScope scope = new PointerScope(); WanVae vae = vae(weights, device); Weights w = Weights.open(io)) {
                 List<Comparison> out = new ArrayList<>();
                 if (w.contains("video") && w.contains("expected_mu"))
-                    out.add(Comparison.of("expected_mu", vae.encode(w.load("video", DType.F32)), w.load("expected_mu", DType.F32)));
+                    out.add(Comparison.of("expected_mu", vae.encode(to(device, w.load("video", DType.F32))), w.load("expected_mu", DType.F32)));
                 if (w.contains("z") && w.contains("expected_decoded"))
-                    out.add(Comparison.of("expected_decoded", vae.decode(w.load("z", DType.F32)), w.load("expected_decoded", DType.F32)));
+                    out.add(Comparison.of("expected_decoded", vae.decode(to(device, w.load("z", DType.F32))), w.load("expected_decoded", DType.F32)));
                 return out;
             }
         });
     }
 
     /** Linum's whole sampling path: noise → Euler + APG over cond/null → latents → denormalise → VAE → pixels. */
-    private static Check linumPipeline(Path dir, JsonNode root) {
+    private static Check linumPipeline(Path dir, JsonNode root, org.bytedeco.pytorch.Device device) {
         JsonNode cfg = root.get("pipeline"), ditCfg = root.path("dit"), vaeCfg = root.path("vae");
         Path io = dir.resolve(text(cfg, "io", dir));
         Path ditWeights = dir.resolve(text(ditCfg, "weights", dir));
@@ -145,20 +152,21 @@ public final class FixtureVerifier {
                 Tensor latents;
                 LatentScale latentScale;
                 try (DitVelocity dit = new DitVelocity(DiffusionTransformer.load(ditWeights,
-                        DitLoadOptions.defaults().withOverrides(ditCfg)));
+                        DitLoadOptions.defaults().withOverrides(ditCfg).withDevice(device)));
                      Weights ditFile = Weights.open(ditWeights);
                      FlowMatchEulerScheduler euler = new FlowMatchEulerScheduler(
                              FlowSchedule.shiftedEuler(steps, shift, cfg.path("num_train_timesteps").asInt(1000)));
                      ApgGuidance apg = new ApgGuidance(scale, cfg.path("apg_momentum").asDouble(ApgGuidance.LINUM_MOMENTUM),
                              cfg.path("apg_rescale").asDouble(ApgGuidance.LINUM_RESCALE), cfg.path("apg_eta").asDouble(0))) {
-                    Tensor noise = w.load("noise", DType.F32);
+                    Tensor noise = to(device, w.load("noise", DType.F32));
                     latentScale = LatentScale.fromDit(ditFile, (int) noise.size(1));
-                    GuidedVelocity model = TextToVideo.guided(dit, w.load("cond", DType.F32), w.load("null", DType.F32), false);
+                    GuidedVelocity model = TextToVideo.guided(dit, to(device, w.load("cond", DType.F32)),
+                            to(device, w.load("null", DType.F32)), false);
                     latents = new FlowSampler(euler, apg).sample(noise, model, FlowSampler.StepListener.NONE);
                 }
                 out.add(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
                 if (w.contains("expected_pixels") && vaeCfg.has("weights")) {
-                    try (WanVae vae = WanVae.load(dir.resolve(vaeCfg.get("weights").asText()))) {
+                    try (WanVae vae = vae(dir.resolve(vaeCfg.get("weights").asText()), device)) {
                         Tensor pixels = Pixels.fromVae(vae.decode(latentScale.toVae(latents)));
                         out.add(Comparison.of("expected_pixels", pixels, w.load("expected_pixels", DType.F32)));
                     }
@@ -169,7 +177,7 @@ public final class FixtureVerifier {
     }
 
     /** Wan's sampler run: noise → FlowUniPC with CFG over context/null_context → latents. */
-    private static Check wanTrajectory(Path dir, JsonNode root) {
+    private static Check wanTrajectory(Path dir, JsonNode root, org.bytedeco.pytorch.Device device) {
         JsonNode cfg = root.get("sampler"), ditCfg = root.path("dit");
         Path io = wanIo(dir, cfg);
         Path weights = dir.resolve(ditCfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
@@ -178,12 +186,14 @@ public final class FixtureVerifier {
         boolean euler = cfg.path("solver").asText("unipc").toLowerCase(java.util.Locale.ROOT).contains("euler");
         return new Check("sampler run (" + steps + " " + (euler ? "Euler" : "UniPC") + " steps, CFG " + scale + ")", () -> {
             try (PointerScope scope = new PointerScope(); Weights w = Weights.open(io);
-                 DitVelocity dit = new DitVelocity(DiffusionTransformer.load(weights, DitLoadOptions.defaults().withOverrides(ditCfg)));
+                 DitVelocity dit = new DitVelocity(DiffusionTransformer.load(weights,
+                         DitLoadOptions.defaults().withOverrides(ditCfg).withDevice(device)));
                  FlowScheduler solver = (euler ? FlowScheduler.Kind.EULER : FlowScheduler.Kind.UNIPC)
                          .create(FlowSchedule.wan(steps, shift, 1000));
                  CfgGuidance cfgGuidance = new CfgGuidance(scale)) {
-                Tensor noise = w.load("noise", DType.F32).unsqueeze(0);
-                GuidedVelocity model = TextToVideo.guided(dit, w.load("context", DType.F32), w.load("null_context", DType.F32), false);
+                Tensor noise = to(device, w.load("noise", DType.F32)).unsqueeze(0);
+                GuidedVelocity model = TextToVideo.guided(dit, to(device, w.load("context", DType.F32)),
+                        to(device, w.load("null_context", DType.F32)), false);
                 Tensor latents = new FlowSampler(solver, cfgGuidance).sample(noise, model, FlowSampler.StepListener.NONE).squeeze(0);
                 return List.of(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
             }
@@ -195,19 +205,19 @@ public final class FixtureVerifier {
      * Wan's own umT5 (its key names, no config.json: the config comes from the shapes), computing in float32:
      * {@code input_ids}, {@code attention_mask} → {@code expected_hidden} on the unmasked positions.
      */
-    private static Check wanUmt5(Path dir, JsonNode cfg) {
+    private static Check wanUmt5(Path dir, JsonNode cfg, org.bytedeco.pytorch.Device device) {
         Path weights = dir.resolve(text(cfg, "file", dir));
         Path io = dir.resolve(text(cfg, "io", dir));
         return new Check("umt5 encoder (" + weights.getFileName() + ")", () -> {
             try (PointerScope scope = new PointerScope(); Weights w = Weights.open(weights); Weights data = Weights.open(io);
-                 T5Encoder enc = T5Encoder.load(null, w, DType.F32)) {
+                 T5Encoder enc = T5Encoder.load(null, w, DType.F32, device)) {
                 List<Comparison> out = new ArrayList<>();
                 if (cfg.has("num_layers")) out.add(Comparison.exact("layers inferred from the shapes",
                         new long[]{enc.config().numLayers(), enc.config().dModel(), enc.config().numHeads()},
                         new long[]{cfg.get("num_layers").asLong(), cfg.path("dim").asLong(), cfg.path("num_heads").asLong()}));
                 Tensor mask = data.load("attention_mask");
                 Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
-                Tensor hidden = enc.forward(data.load("input_ids"), mask).mul(keep);
+                Tensor hidden = Comparison.onHost(enc.forward(to(device, data.load("input_ids")), to(device, mask))).mul(keep);
                 out.add(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
                 return out;
             }
@@ -227,6 +237,15 @@ public final class FixtureVerifier {
                 return List.of(Comparison.exact(file + ": " + e.getMessage(), new long[]{0}, new long[]{0}));
             }
         });
+    }
+
+    /** A golden input on the device the check runs on (itself on the CPU). */
+    static Tensor to(org.bytedeco.pytorch.Device device, Tensor host) {
+        return device == null ? host : host.to(device, dev.zoetrope.models.nn.ScalarTypes.of(host));
+    }
+
+    private static WanVae vae(Path weights, org.bytedeco.pytorch.Device device) {
+        return device == null ? WanVae.load(weights) : WanVae.load(weights, null, weights.toString(), device);
     }
 
     static String firstMatching(Path dir, String suffix) {

@@ -30,12 +30,12 @@ import dev.zoetrope.models.text.Tokenizers;
 final class TextFixtures {
     private TextFixtures() {}
 
-    static void discover(Path dir, List<FixtureVerifier.Check> checks) {
+    static void discover(Path dir, List<FixtureVerifier.Check> checks, org.bytedeco.pytorch.Device device) {
         try (Stream<Path> s = Files.list(dir)) {
             for (Path config : s.filter(p -> p.getFileName().toString().endsWith("_config.json")).sorted().toList()) {
                 String name = config.getFileName().toString().replace("_config.json", "");
                 Path weights = dir.resolve(name + "_encoder.safetensors"), io = dir.resolve(name + "_io.safetensors");
-                if (Files.isRegularFile(weights) && Files.isRegularFile(io)) checks.add(encoder(name, config, weights, io));
+                if (Files.isRegularFile(weights) && Files.isRegularFile(io)) checks.add(encoder(name, config, weights, io, device));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -44,13 +44,14 @@ final class TextFixtures {
         if (Files.isRegularFile(cases)) checks.add(tokenizer(dir, cases));
     }
 
-    private static FixtureVerifier.Check encoder(String name, Path config, Path weights, Path io) {
+    private static FixtureVerifier.Check encoder(String name, Path config, Path weights, Path io, org.bytedeco.pytorch.Device device) {
         return new FixtureVerifier.Check(name + " encoder", () -> {
             try (PointerScope scope = new PointerScope(); Weights w = Weights.open(weights); Weights data = Weights.open(io);
-                 T5Encoder enc = T5Encoder.load(T5Config.read(config), w, DType.F32)) {
+                 T5Encoder enc = T5Encoder.load(T5Config.read(config), w, DType.F32, device)) {
                 Tensor mask = data.load("attention_mask");
                 Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
-                Tensor hidden = enc.forward(data.load("input_ids"), mask).mul(keep);
+                Tensor hidden = Comparison.onHost(enc.forward(FixtureVerifier.to(device, data.load("input_ids")),
+                        FixtureVerifier.to(device, mask))).mul(keep);
                 return List.of(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
             }
         });
