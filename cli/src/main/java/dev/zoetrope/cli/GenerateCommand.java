@@ -51,7 +51,7 @@ final class GenerateCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
-            + "as they load (default: auto, as stored; the VAE always runs in f32).")
+            + "as they load (default: auto: as stored on the CPU, bf16 on a GPU; the VAE always runs in f32).")
     String dtype = "auto";
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4", description = "Output video (default: output.mp4).")

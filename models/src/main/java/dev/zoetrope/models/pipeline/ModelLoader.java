@@ -3,6 +3,7 @@ package dev.zoetrope.models.pipeline;
 import java.nio.file.Path;
 
 import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
@@ -48,14 +49,24 @@ public final class ModelLoader {
      */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
         org.bytedeco.pytorch.Device target = device instanceof ComputeDevice.Cpu ? null : device.torchDevice();
+        DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
-        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(dtype.cast()).withDevice(target);
+        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
-                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), dtype.cast(),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
                         target),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
                 () -> VaeDecoder.load(dir, target),
                 latentScale(dir));
+    }
+
+    /**
+     * The dtype the DiT and text encoder load in: what was asked, else bf16 on a GPU (its tensor cores are bf16; float32
+     * checkpoints would take twice the memory), else as stored.
+     */
+    static DType castFor(WeightDtype dtype, org.bytedeco.pytorch.Device target) {
+        if (dtype.cast() != null) return dtype.cast();
+        return target != null && target.is_cuda() ? DType.BF16 : null;
     }
 
     /** What {@link #open} writes besides the mp4. */

@@ -48,6 +48,15 @@ class ModelLoaderDeviceTest {
     }
 
     @Test
+    void aGpuComputesInBf16UnlessAskedOtherwise() {
+        Device cuda = new Device("cuda:0");   // a descriptor only: nothing runs on it here
+        assertEquals(dev.zoetrope.core.engine.DType.BF16, ModelLoader.castFor(WeightDtype.AUTO, cuda));
+        assertEquals(dev.zoetrope.core.engine.DType.F32, ModelLoader.castFor(WeightDtype.parse("f32"), cuda));
+        assertNull(ModelLoader.castFor(WeightDtype.AUTO, null), "the CPU keeps what is stored");
+        assertNull(ModelLoader.castFor(WeightDtype.AUTO, new Device("meta")));
+    }
+
+    @Test
     void theCpuOpensAsBefore() {
         TextToVideo.Parts parts = ModelLoader.parts(tiny(), WeightDtype.AUTO, ComputeDevice.CPU);
         assertEquals(tiny().family(), parts.family());
