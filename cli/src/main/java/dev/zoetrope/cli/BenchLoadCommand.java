@@ -1,13 +1,11 @@
 package dev.zoetrope.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.bench.ProcessMemory;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
@@ -54,19 +52,19 @@ final class BenchLoadCommand extends BenchSubcommand {
         return () -> {
             TextToVideo.Parts loaders = ModelLoader.parts(dir, cast, where.resolve());
             System.out.printf(Locale.ROOT, "%s (%s), dtype %s; resident before loading %s%n", dir.root(), dir.layout().description(),
-                    dtype, gib(Memory.rss()));
+                    dtype, gib(ProcessMemory.resident()));
             for (String p : parts) {
                 Supplier<? extends AutoCloseable> load = switch (p) {
                     case "text" -> loaders.text();
                     case "dit" -> loaders.dit();
                     default -> loaders.vae();
                 };
-                Memory.resetPeak();
+                ProcessMemory.resetPeak();
                 long start = System.nanoTime();
                 try (AutoCloseable loaded = load.get()) {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     System.out.printf(Locale.ROOT, "%-5s loaded in %6.1f s; resident %s, peak while loading %s%n", p, seconds,
-                            gib(Memory.rss()), gib(Memory.peak()));
+                            gib(ProcessMemory.resident()), gib(ProcessMemory.peak()));
                 } catch (Exception e) {
                     throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
                 }
@@ -76,38 +74,5 @@ final class BenchLoadCommand extends BenchSubcommand {
 
     private static String gib(long bytes) {
         return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
-    }
-
-    /** The process's resident set from /proc/self/status; -1 where there is none. */
-    static final class Memory {
-        private Memory() {}
-
-        static long rss() {
-            return status("VmRSS:");
-        }
-
-        /** The peak resident set since the last {@link #resetPeak}. */
-        static long peak() {
-            return status("VmHWM:");
-        }
-
-        /** Resets the kernel's peak (VmHWM) to the current resident set. */
-        static void resetPeak() {
-            try {
-                Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-            } catch (IOException | UnsupportedOperationException e) {
-                // not Linux, or not allowed: the peak then counts from the process start
-            }
-        }
-
-        private static long status(String field) {
-            try {
-                for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                    if (line.startsWith(field)) return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]) * 1024;
-            } catch (IOException | RuntimeException e) {
-                return -1;
-            }
-            return -1;
-        }
     }
 }

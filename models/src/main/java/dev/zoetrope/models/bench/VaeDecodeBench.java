@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.bench.KernelBench;
+import dev.zoetrope.core.bench.ProcessMemory;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
@@ -66,17 +67,6 @@ public final class VaeDecodeBench {
         }
     }
 
-    /** VmHWM of /proc/self/status: the high-water mark of resident memory, native tensors included. */
-    static long peakResidentBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        } catch (java.io.IOException | RuntimeException e) {
-            // not Linux: no figure
-        }
-        return -1;
-    }
-
     /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
     public static Result run(Setup s, ComputeDevice device, boolean progress) {
         Engine.init();
@@ -95,7 +85,7 @@ public final class VaeDecodeBench {
                 vae.decode(z, s.tiling(), (chunk, first) -> bar.step());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16, peakResidentBytes());
+            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16, ProcessMemory.peak());
         }
     }
 }
