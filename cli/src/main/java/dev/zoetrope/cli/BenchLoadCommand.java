@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
 
+
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.ProcessMemory;
 import dev.zoetrope.core.engine.ComputeDevice;

@@ -55,6 +55,11 @@ public enum DType {
         return this == F64 || this == F32 || this == F16 || this == BF16 || this == F8_E4M3 || this == F8_E5M2;
     }
 
+    /** The fp8 formats: for storing weights, never for computing with them (they dequantize on load). */
+    public boolean isFloat8() {
+        return this == F8_E4M3 || this == F8_E5M2;
+    }
+
     public static Optional<DType> fromCode(String code) {
         for (DType d : values()) if (d.code.equals(code)) return Optional.of(d);
         return Optional.empty();

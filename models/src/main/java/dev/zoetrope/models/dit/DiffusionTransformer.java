@@ -119,6 +119,7 @@ public final class DiffusionTransformer implements AutoCloseable {
     private static CheckpointLoader.Recipe<DiffusionTransformer> recipe(Path source, DitLoadOptions options) {
         return new CheckpointLoader.Recipe<>() {
             private DitKeyLayout layout;
+            private DType compute;
 
             @Override
             public KeyLayout layout(Weights w) {
@@ -134,14 +135,14 @@ public final class DiffusionTransformer implements AutoCloseable {
 
             @Override
             public DType cast(Weights w, KeyLayout layout) {
-                if (options.cast() != null) return CheckpointLoader.requireFloating(options.cast());
+                if (options.cast() != null) return compute = CheckpointLoader.requireFloating(options.cast());
+                compute = matrixDtype(w, layout);
                 // fp8 weights (and the wider ones beside them) all arrive in the compute dtype; others as stored
-                return anyStorageOnly(w, layout) ? matrixDtype(w, layout) : null;
+                return anyFloat8(w, layout) ? compute : null;
             }
 
             @Override
             public DiffusionTransformer build(Weights w, KeyLayout keys, Params p) {
-                DType compute = options.cast() != null ? options.cast() : matrixDtype(w, keys);
                 DitConfig config = options.config();
                 if (config == null) {
                     JsonNode overrides = options.overrides() != null ? options.overrides() : configBeside(source);
@@ -227,17 +228,17 @@ public final class DiffusionTransformer implements AutoCloseable {
         return null;
     }
 
-    private static boolean anyStorageOnly(Weights w, KeyLayout layout) {
-        return w.names().stream().anyMatch(n -> layout.covers(n) && CheckpointLoader.storageOnly(w.info(n).orElseThrow().dtype()));
+    private static boolean anyFloat8(Weights w, KeyLayout layout) {
+        return w.names().stream().anyMatch(n -> layout.covers(n) && w.info(n).orElseThrow().dtype().isFloat8());
     }
 
     /** The one dtype of the stored weight matrices (Linear and Conv weights), which becomes the compute dtype. */
     static DType matrixDtype(Weights w, KeyLayout layout) {
         // fp8 matrices dequantize to whatever the others compute in (fp8 files keep a few layers wider), else bf16
         DType d = CheckpointLoader.uniformDtype(w, layout, (name, info) -> name.endsWith(".weight") && info.shape().length >= 2
-                && !CheckpointLoader.storageOnly(info.dtype()), "weight matrices");
+                && !info.dtype().isFloat8(), "weight matrices");
         if (d != null) return d;
-        return anyStorageOnly(w, layout) ? DType.BF16 : DType.F32;
+        return anyFloat8(w, layout) ? DType.BF16 : DType.F32;
     }
 
     private static float[] readVector(Weights w, String name, int length) {

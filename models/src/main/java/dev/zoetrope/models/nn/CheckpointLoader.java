@@ -107,22 +107,17 @@ public final class CheckpointLoader {
         return example.isEmpty() ? null : example.keySet().iterator().next();
     }
 
-    /** A dtype for storing weights, never for computing with them: the fp8 formats. */
-    public static boolean storageOnly(DType d) {
-        return d.code().startsWith("F8");
-    }
-
     /**
      * The dtype weights stored as {@code stored} compute in when nobody asked for one: fp8 is a storage format, so fp8
      * checkpoints dequantize to bf16, which keeps them small; every other dtype computes as stored.
      */
     public static DType computeDtypeOf(DType stored) {
-        return storageOnly(stored) ? DType.BF16 : stored;
+        return stored.isFloat8() ? DType.BF16 : stored;
     }
 
     /** A requested compute dtype, which must be floating. */
     public static DType requireFloating(DType requested) {
-        if (requested != null && (!requested.isFloating() || storageOnly(requested)))
+        if (requested != null && (!requested.isFloating() || requested.isFloat8()))
             throw new ModelLoadException("the compute dtype must be bf16, f16, f32 or f64, not " + requested.code());
         return requested;
     }

@@ -192,7 +192,7 @@ public final class Params implements AutoCloseable {
     /** The dtype a stored tensor has once read: the cast one for floating tensors when casting, else as stored. */
     private static DType loadedDtype(Checkpoint c, TensorInfo info) {
         if (c.cast() != null && info.dtype().isFloating()) return c.cast();
-        return CheckpointLoader.storageOnly(info.dtype()) ? CheckpointLoader.computeDtypeOf(info.dtype()) : info.dtype();
+        return info.dtype().isFloat8() ? CheckpointLoader.computeDtypeOf(info.dtype()) : info.dtype();
     }
 
     private static Tensor readFile(Checkpoint c, TensorInfo info) {
@@ -201,7 +201,7 @@ public final class Params implements AutoCloseable {
             DType to = c.cast() != null ? c.cast() : CheckpointLoader.computeDtypeOf(info.dtype());
             return c.weights().load(info.name(), DType.F32).mul(scaleFor(c.weights(), scale, info)).to(to.scalarType());
         }
-        if (c.cast() == null && CheckpointLoader.storageOnly(info.dtype()))
+        if (c.cast() == null && info.dtype().isFloat8())
             return c.weights().load(info.name(), CheckpointLoader.computeDtypeOf(info.dtype()));
         return c.cast() != null && info.dtype().isFloating() ? c.weights().load(info.name(), c.cast()) : c.weights().load(info.name());
     }
@@ -222,7 +222,7 @@ public final class Params implements AutoCloseable {
 
     /** The {@code X.scale_weight} beside an fp8 {@code X.weight}, or null. */
     private static TensorInfo scaleOf(Weights weights, TensorInfo info) {
-        if (!CheckpointLoader.storageOnly(info.dtype()) || !info.name().endsWith(".weight")) return null;
+        if (!info.dtype().isFloat8() || !info.name().endsWith(".weight")) return null;
         String name = info.name().substring(0, info.name().length() - ".weight".length()) + SCALE_WEIGHT;
         return weights.info(name).orElse(null);
     }

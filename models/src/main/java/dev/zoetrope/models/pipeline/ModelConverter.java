@@ -362,7 +362,7 @@ public final class ModelConverter {
             String key = d.key(), file = p.fileKey(key);
             TensorInfo info = w.info(file).orElseThrow();
             // fp8 weights mean something only with their scales (scale_weight), which no target layout names
-            if (dtype == null && info.dtype().code().startsWith("F8"))
+            if (dtype == null && info.dtype().isFloat8())
                 throw new InvalidRequestException(w.source() + " stores '" + file + "' as " + info.dtype().code() + "; fp8 weights are "
                         + "kept only with their scales, which the target layout has no names for: convert with --dtype bf16 or f32");
             DType want = dtype != null && info.dtype().isFloating() ? dtype : info.dtype();
