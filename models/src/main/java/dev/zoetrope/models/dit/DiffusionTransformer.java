@@ -328,16 +328,16 @@ public final class DiffusionTransformer implements AutoCloseable {
         // 2. patch embedding, tokens in (f, h, w) order
         Tensor tokens = patchEmbedding.apply(patchify(padded, in)).to(ScalarType.Float);
         // 3. frame mask: zero the tokens of frames ≥ frame_lens[b]
-        Tensor tokenMask = in.validTokens() == null ? null : onDeviceOf(tokenMask(in), tokens);
+        Tensor tokenMask = in.validTokens() == null ? null : Ops.toDeviceOf(tokenMask(in), tokens);
         DitTokens ctx0 = new DitTokens(null, null, null, in.validTokens(), tokenMask, attention,
                 computeDtype.scalarType(), c.numHeads(), c.headDim());
         tokens = ctx0.maskTokens(tokens);
         // 4. time embedding e, and its projection e0 viewed as (B, 6, dim)
-        Tensor e = timeOut.apply(Ops.silu(timeIn.apply(onDeviceOf(sinusoid(in.t()), tokens))));
+        Tensor e = timeOut.apply(Ops.silu(timeIn.apply(Ops.toDeviceOf(sinusoid(in.t()), tokens))));
         Tensor e0 = timeProjection.apply(Ops.silu(e)).view(in.batch(), 6, c.dim());
         // 5. text embedding of the zero-padded states
         Tensor context = textOut.apply(Ops.geluTanh(textIn.apply(padText(text))));
-        DitTokens ctx = new DitTokens(e0, context, onDeviceOf(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), tokens),
+        DitTokens ctx = new DitTokens(e0, context, Ops.toDeviceOf(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), tokens),
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
         // 6. blocks; each frees its temporaries, and the previous block's output, on return
         try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
@@ -353,12 +353,7 @@ public final class DiffusionTransformer implements AutoCloseable {
 
     /** {@code t} on the device the weights live on (itself when it is there already). */
     public Tensor onDevice(Tensor t) {
-        return onDeviceOf(t, headModulation);
-    }
-
-    /** Tables computed on the host (time frequencies, RoPE, masks) move to the device the activations live on. */
-    private static Tensor onDeviceOf(Tensor t, Tensor like) {
-        return t.device().equals(like.device()) ? t : t.to(like.device(), ScalarTypes.of(t));
+        return Ops.toDeviceOf(t, headModulation);
     }
 
     private Tensor padToPatch(Tensor x, Input in) {

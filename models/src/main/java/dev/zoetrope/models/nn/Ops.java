@@ -47,6 +47,16 @@ public final class Ops {
         return torch.empty(out, like(x), new org.bytedeco.pytorch.MemoryFormatOptional());
     }
 
+    /** {@code t} on {@code device}: itself when it is there already or {@code device} is null (the CPU, as made). */
+    public static Tensor toDevice(Tensor t, org.bytedeco.pytorch.Device device) {
+        return device == null || t.device().equals(device) ? t : t.to(device, ScalarTypes.of(t));
+    }
+
+    /** {@code t} on the device {@code like} lives on (tables made on the host meeting activations). */
+    public static Tensor toDeviceOf(Tensor t, Tensor like) {
+        return toDevice(t, like.device());
+    }
+
     /** Options for a new tensor on {@code t}'s device with {@code t}'s dtype. */
     public static org.bytedeco.pytorch.TensorOptions like(Tensor t) {
         return new org.bytedeco.pytorch.TensorOptions(t.device()).dtype(new org.bytedeco.pytorch.ScalarTypeOptional(ScalarTypes.of(t)));

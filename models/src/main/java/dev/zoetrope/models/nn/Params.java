@@ -170,7 +170,7 @@ public final class Params implements AutoCloseable {
                 TensorInfo info = info(c, key, shape);
                 yield meta(shape, loadedDtype(c, info));
             }
-            case Checkpoint c -> onDevice(readFile(c, info(c, key, shape)), c.device());
+            case Checkpoint c -> Ops.toDevice(readFile(c, info(c, key, shape)), c.device());
             case Fresh f -> {
                 Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
                 if (f.trainable()) t.requires_grad_(true);
@@ -231,10 +231,6 @@ public final class Params implements AutoCloseable {
     private static final String SCALE_WEIGHT = ".scale_weight";
     private static final String SCALED_FP8_MARKER = "scaled_fp8";
     private static final String SCALE_INPUT = ".scale_input";
-
-    private static Tensor onDevice(Tensor t, Device device) {
-        return device == null || device.is_cpu() ? t : t.to(device, ScalarTypes.of(t));
-    }
 
     private static Tensor meta(long[] shape, DType dtype) {
         return torch.empty(shape, new TensorOptions(new Device("meta")).dtype(new ScalarTypeOptional(dtype.scalarType())),

@@ -22,6 +22,7 @@ import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.sampling.ApgGuidance;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.sampling.CfgGuidance;
@@ -108,12 +109,12 @@ public final class FixtureVerifier {
                  DiffusionTransformer dit = DiffusionTransformer.load(weights,
                          DitLoadOptions.defaults().withOverrides(cfg).withCast(cast).withDevice(device));
                  Weights w = Weights.open(io)) {
-                Tensor x = to(device, w.load("x", DType.F32));
+                Tensor x = Ops.toDevice(w.load("x", DType.F32), device);
                 boolean single = x.dim() == 4;
                 if (single) x = x.unsqueeze(0);
                 List<Tensor> text = new ArrayList<>();
-                if (w.contains("context")) text.add(to(device, w.load("context", DType.F32)));
-                for (int b = 0; w.contains("text_" + b); b++) text.add(to(device, w.load("text_" + b, DType.F32)));
+                if (w.contains("context")) text.add(Ops.toDevice(w.load("context", DType.F32), device));
+                for (int b = 0; w.contains("text_" + b); b++) text.add(Ops.toDevice(w.load("text_" + b, DType.F32), device));
                 Tensor t = w.load("t", DType.F64);
                 long[] frameLens = w.contains("frame_lens") ? Tensors.toLongs(w.load("frame_lens")) : null;
                 Tensor v = dit.forward(x, t, text, frameLens);
@@ -131,9 +132,11 @@ public final class FixtureVerifier {
             try (PointerScope scope = new PointerScope(); WanVae vae = vae(weights, device); Weights w = Weights.open(io)) {
                 List<Comparison> out = new ArrayList<>();
                 if (w.contains("video") && w.contains("expected_mu"))
-                    out.add(Comparison.of("expected_mu", vae.encode(to(device, w.load("video", DType.F32))), w.load("expected_mu", DType.F32)));
+                    out.add(Comparison.of("expected_mu", vae.encode(Ops.toDevice(w.load("video", DType.F32), device)),
+                            w.load("expected_mu", DType.F32)));
                 if (w.contains("z") && w.contains("expected_decoded"))
-                    out.add(Comparison.of("expected_decoded", vae.decode(to(device, w.load("z", DType.F32))), w.load("expected_decoded", DType.F32)));
+                    out.add(Comparison.of("expected_decoded", vae.decode(Ops.toDevice(w.load("z", DType.F32), device)),
+                            w.load("expected_decoded", DType.F32)));
                 return out;
             }
         });
@@ -158,10 +161,10 @@ public final class FixtureVerifier {
                              FlowSchedule.shiftedEuler(steps, shift, cfg.path("num_train_timesteps").asInt(1000)));
                      ApgGuidance apg = new ApgGuidance(scale, cfg.path("apg_momentum").asDouble(ApgGuidance.LINUM_MOMENTUM),
                              cfg.path("apg_rescale").asDouble(ApgGuidance.LINUM_RESCALE), cfg.path("apg_eta").asDouble(0))) {
-                    Tensor noise = to(device, w.load("noise", DType.F32));
+                    Tensor noise = Ops.toDevice(w.load("noise", DType.F32), device);
                     latentScale = LatentScale.fromDit(ditFile, (int) noise.size(1));
-                    GuidedVelocity model = TextToVideo.guided(dit, to(device, w.load("cond", DType.F32)),
-                            to(device, w.load("null", DType.F32)), false);
+                    GuidedVelocity model = TextToVideo.guided(dit, Ops.toDevice(w.load("cond", DType.F32), device),
+                            Ops.toDevice(w.load("null", DType.F32), device), false);
                     latents = new FlowSampler(euler, apg).sample(noise, model, FlowSampler.StepListener.NONE);
                 }
                 out.add(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
@@ -191,9 +194,9 @@ public final class FixtureVerifier {
                  FlowScheduler solver = (euler ? FlowScheduler.Kind.EULER : FlowScheduler.Kind.UNIPC)
                          .create(FlowSchedule.wan(steps, shift, 1000));
                  CfgGuidance cfgGuidance = new CfgGuidance(scale)) {
-                Tensor noise = to(device, w.load("noise", DType.F32)).unsqueeze(0);
-                GuidedVelocity model = TextToVideo.guided(dit, to(device, w.load("context", DType.F32)),
-                        to(device, w.load("null_context", DType.F32)), false);
+                Tensor noise = Ops.toDevice(w.load("noise", DType.F32), device).unsqueeze(0);
+                GuidedVelocity model = TextToVideo.guided(dit, Ops.toDevice(w.load("context", DType.F32), device),
+                        Ops.toDevice(w.load("null_context", DType.F32), device), false);
                 Tensor latents = new FlowSampler(solver, cfgGuidance).sample(noise, model, FlowSampler.StepListener.NONE).squeeze(0);
                 return List.of(Comparison.of("expected_latents", latents, w.load("expected_latents", DType.F32)));
             }
@@ -217,7 +220,8 @@ public final class FixtureVerifier {
                         new long[]{cfg.get("num_layers").asLong(), cfg.path("dim").asLong(), cfg.path("num_heads").asLong()}));
                 Tensor mask = data.load("attention_mask");
                 Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
-                Tensor hidden = Comparison.onHost(enc.forward(to(device, data.load("input_ids")), to(device, mask))).mul(keep);
+                Tensor hidden = Comparison.onHost(enc.forward(Ops.toDevice(data.load("input_ids"), device),
+                        Ops.toDevice(mask, device))).mul(keep);
                 out.add(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
                 return out;
             }
@@ -237,11 +241,6 @@ public final class FixtureVerifier {
                 return List.of(Comparison.exact(file + ": " + e.getMessage(), new long[]{0}, new long[]{0}));
             }
         });
-    }
-
-    /** A golden input on the device the check runs on (itself on the CPU). */
-    static Tensor to(org.bytedeco.pytorch.Device device, Tensor host) {
-        return device == null ? host : host.to(device, dev.zoetrope.models.nn.ScalarTypes.of(host));
     }
 
     private static WanVae vae(Path weights, org.bytedeco.pytorch.Device device) {

@@ -17,6 +17,7 @@ import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizer;
@@ -50,8 +51,8 @@ final class TextFixtures {
                  T5Encoder enc = T5Encoder.load(T5Config.read(config), w, DType.F32, device)) {
                 Tensor mask = data.load("attention_mask");
                 Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
-                Tensor hidden = Comparison.onHost(enc.forward(FixtureVerifier.to(device, data.load("input_ids")),
-                        FixtureVerifier.to(device, mask))).mul(keep);
+                Tensor hidden = Comparison.onHost(enc.forward(Ops.toDevice(data.load("input_ids"), device),
+                        Ops.toDevice(mask, device))).mul(keep);
                 return List.of(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
             }
         });

@@ -281,8 +281,7 @@ public final class T5Encoder implements AutoCloseable {
     /** (1, H, L, L) float32: the learned bias of each query/key offset. */
     private Tensor positionBias(Tensor table, long len) {
         Tensor buckets = relativePositionBuckets(len, config.numBuckets(), config.maxDistance());
-        if (!buckets.device().equals(table.device())) buckets = buckets.to(table.device(), ScalarType.Long);
-        return Ops.embedding(table, buckets).permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float);
+        return Ops.embedding(table, Ops.toDeviceOf(buckets, table)).permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float);
     }
 
     /** (B, 1, 1, L) float32: 0 for real keys, the most negative float for padding. */
@@ -337,12 +336,8 @@ public final class T5Encoder implements AutoCloseable {
         int width = len;
         return Scopes.keepAll(() -> {
             // ids are made on the host; they go where the weights are
-            Tensor idTensor = Tensors.fromLongs(idData, ids.length, width), maskTensor = Tensors.fromLongs(maskData, ids.length, width);
-            if (!idTensor.device().equals(embedding.device())) {
-                idTensor = idTensor.to(embedding.device(), ScalarType.Long);
-                maskTensor = maskTensor.to(embedding.device(), ScalarType.Long);
-            }
-            Tensor hidden = forward(idTensor, maskTensor);
+            Tensor hidden = forward(Ops.toDeviceOf(Tensors.fromLongs(idData, ids.length, width), embedding),
+                    Ops.toDeviceOf(Tensors.fromLongs(maskData, ids.length, width), embedding));
             List<Tensor> result = new ArrayList<>(ids.length);
             for (int b = 0; b < ids.length; b++) result.add(hidden.select(0, b).narrow(0, 0, ids[b].length).clone());
             return result;

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -14,6 +13,7 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * The per-channel affine map between the VAE's latent space and the DiT's: {@code x = z·scale + bias} and back
@@ -142,8 +142,7 @@ public record LatentScale(float[] scale, float[] bias, float[] mean, float[] std
 
     /** The values as a (1, C, 1, 1, 1) float32 column on {@code like}'s device. */
     private static Tensor column(float[] v, Tensor like) {
-        Tensor c = Tensors.fromFloats(v, 1, v.length, 1, 1, 1);
-        return c.device().equals(like.device()) ? c : c.to(like.device(), ScalarType.Float);
+        return Ops.toDeviceOf(Tensors.fromFloats(v, 1, v.length, 1, 1, 1), like);
     }
 
     @Override

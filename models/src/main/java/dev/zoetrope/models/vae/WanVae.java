@@ -364,7 +364,7 @@ public final class WanVae implements AutoCloseable {
                             1, 1, 1, (long) tileH * s, 1);
                     Tensor wx = Tensors.fromFloats(SpatialTiling.ramp(tileW * s, ramp, t[1] > 0, t[1] + tileW < z.size(4)),
                             1, 1, 1, 1, (long) tileW * s);
-                    Tensor wt = wy.mul(wx).to(x.device(), ScalarType.Float);
+                    Tensor wt = Ops.toDeviceOf(wy.mul(wx), x);
                     region(weightSum, t).add_(wt);
                     Tensor latent = x.narrow(3, t[0], tileH).narrow(4, t[1], tileW);
                     try (TimeCache cache = new TimeCache(decoder.cacheSlots())) {
