@@ -205,7 +205,13 @@ class ServiceApiTest {
                 .withShutdownGrace(Duration.ZERO), slow)) {
             ServiceClient c = new ServiceClient(small.uri());
             String key = small.keys().add("k").secret();
-            c.submit(key, "{\"prompt\":\"one\",\"steps\":10}");
+            String first = c.submit(key, "{\"prompt\":\"one\",\"steps\":10}");
+            // The worker takes the first job on its own thread; until it has, the second is not yet next in line.
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!c.get("/v1/videos/" + first, key).json().get("status").asText().equals("running")) {
+                assertTrue(System.nanoTime() < deadline, "first job never started");
+                Thread.onSpinWait();
+            }
             String second = c.submit(key, "{\"prompt\":\"two\",\"steps\":10}");
             assertEquals(1, c.get("/v1/videos/" + second, key).json().get("queue_position").asInt(), "next in line");
             var full = c.post("/v1/videos", key, "{\"prompt\":\"three\"}");
