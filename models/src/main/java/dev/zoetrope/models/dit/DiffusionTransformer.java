@@ -48,6 +48,9 @@ public final class DiffusionTransformer implements AutoCloseable {
     private final DitKeyLayout layout;
     private final DType computeDtype;
     private final Attention attention;
+    /** Where the blocks compute when their weights stay on the host (sequential offload); null: the CPU. */
+    private final org.bytedeco.pytorch.Device streamTo;
+    private final boolean streamedBlocks;
 
     private final Linear patchEmbedding, timeIn, timeOut, timeProjection, textIn, textOut, headLinear;
     private final LayerNorm headNorm;
@@ -57,7 +60,15 @@ public final class DiffusionTransformer implements AutoCloseable {
 
     private DiffusionTransformer(DitConfig c, Params p, DitKeyLayout layout, DType computeDtype,
                                  Attention.Options attentionOptions, float[] videoDataScale, float[] videoDataBias) {
+        this(c, p, layout, computeDtype, attentionOptions, videoDataScale, videoDataBias, false, null);
+    }
+
+    private DiffusionTransformer(DitConfig c, Params p, DitKeyLayout layout, DType computeDtype,
+                                 Attention.Options attentionOptions, float[] videoDataScale, float[] videoDataBias,
+                                 boolean streamedBlocks, org.bytedeco.pytorch.Device streamTo) {
         this.config = c;
+        this.streamedBlocks = streamedBlocks;
+        this.streamTo = streamTo;
         this.params = p;
         this.layout = layout;
         this.computeDtype = computeDtype;
@@ -85,6 +96,9 @@ public final class DiffusionTransformer implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- loading
+
+    /** The model-key prefix of the transformer blocks' parameters. */
+    private static final String BLOCKS = "blocks.";
 
     /** Loads a checkpoint with the layout detected and the config inferred; see {@link #load(Path, DitLoadOptions)}. */
     public static DiffusionTransformer load(Path path) {
@@ -134,6 +148,11 @@ public final class DiffusionTransformer implements AutoCloseable {
             }
 
             @Override
+            public java.util.function.Predicate<String> keptOnHost() {
+                return options.streamBlocks() ? key -> key.startsWith(BLOCKS) : key -> false;
+            }
+
+            @Override
             public DType cast(Weights w, KeyLayout layout) {
                 if (options.cast() != null) return compute = CheckpointLoader.requireFloating(options.cast());
                 compute = matrixDtype(w, layout);
@@ -153,7 +172,8 @@ public final class DiffusionTransformer implements AutoCloseable {
                     scale = readVector(w, "video_data_scale", config.inDim());
                     bias = readVector(w, "video_data_bias", config.inDim());
                 }
-                return new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias);
+                return new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias, options.streamBlocks(),
+                        options.device());
             }
         };
     }
@@ -183,6 +203,21 @@ public final class DiffusionTransformer implements AutoCloseable {
     public static List<Params.Declared> declared(DitConfig config) {
         try (DiffusionTransformer shapes = fresh(config, Params.shapesOnly(), DType.F32, Attention.Options.defaults())) {
             return shapes.params.declared();
+        }
+    }
+
+    /** Bytes a model of {@code config} holds on its device with its weights in {@code dtype} (float32 norms and tables included). */
+    public static long weightBytes(DitConfig config, DType dtype) {
+        try (DiffusionTransformer m = onMeta(config, dtype)) {
+            return m.params.residentBytes();
+        }
+    }
+
+    /** Bytes of one block's weights in {@code dtype}: what sequential offload brings to the device at a time. */
+    public static long blockWeightBytes(DitConfig config, DType dtype) {
+        try (Params p = Params.shapesOnly(dtype)) {
+            Scopes.run(() -> new DitBlock(p, config, 0));
+            return p.residentBytes();
         }
     }
 
@@ -341,7 +376,10 @@ public final class DiffusionTransformer implements AutoCloseable {
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
         // 6. blocks; each frees its temporaries, and the previous block's output, on return
         try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
-            for (DitBlock block : blocks) stream.update(h -> block.forward(h, ctx));
+            for (int i = 0; i < blocks.size(); i++) {
+                int index = i;
+                stream.update(h -> block(index, h, ctx));
+            }
             tokens = stream.result();
         }
         // 7. head: m = head.modulation + e; Linear(LN(x)·(1+m1) + m0), masked; unpatchify; crop
@@ -349,6 +387,19 @@ public final class DiffusionTransformer implements AutoCloseable {
         Tensor h = DitBlock.modulate(headNorm.apply(tokens), m.narrow(1, 1, 1), m.narrow(1, 0, 1));
         Tensor out = ctx.maskTokens(headLinear.apply(h)).to(ScalarType.Float);
         return unpatchify(out, in).narrow(3, 0, in.height()).narrow(4, 0, in.width()).contiguous();
+    }
+
+    /** Block {@code i} on {@code x}; with streamed blocks, its weights are on the device for this forward only. */
+    private Tensor block(int i, Tensor x, DitTokens ctx) {
+        if (!streamedBlocks) return blocks.get(i).forward(x, ctx);
+        try (Params onDevice = params.copyTo(BLOCKS + i + ".", streamTo)) {
+            return Scopes.keep(() -> new DitBlock(onDevice, config, i).forward(x, ctx));
+        }
+    }
+
+    /** Whether the blocks' weights live on the host and come to the device one block at a time. */
+    public boolean streamsBlocks() {
+        return streamedBlocks;
     }
 
     /** {@code t} on the device the weights live on (itself when it is there already). */

@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.nn.LayerNorm;
 import dev.zoetrope.models.nn.Linear;
 import dev.zoetrope.models.nn.Ops;
@@ -45,22 +46,30 @@ final class DitBlock {
         ffnOut = Linear.load(p, b + "ffn.2", dim, c.ffnDim(), true);
     }
 
-    /** x (B, N, dim) float32 → x after this block. */
+    /**
+     * x (B, N, dim) float32 → x after this block. Each residual step runs in its own scope and each chain of
+     * token-wise ops frees its links as it goes, so a step's temporaries never pile up: the activation peak is
+     * what {@code MemoryPlan} counts (docs/performance.md, "Memory plan").
+     */
     Tensor forward(Tensor x, DitTokens ctx) {
         // m = modulation + e0, split into m0..m5, each (B, 1, dim)
         Tensor m = modulation.add(ctx.e0());
         Tensor m0 = m.narrow(1, 0, 1), m1 = m.narrow(1, 1, 1), m2 = m.narrow(1, 2, 1);
         Tensor m3 = m.narrow(1, 3, 1), m4 = m.narrow(1, 4, 1), m5 = m.narrow(1, 5, 1);
+        try (Scopes.Carried<Tensor> stream = Scopes.carry(x)) {
+            // 1. h = LN(x)·(1+m1) + m0;  2-3. self-attention, gated residual
+            stream.update(r -> r.add(selfAttention(modulated(r, norm1, m1, m0, ctx), ctx).mul(m2)));
+            // 4. cross-attention on LN3(x), plain residual
+            stream.update(r -> r.add(crossAttention(Scopes.keep(() -> ctx.toCompute(norm3 == null ? r : norm3.apply(r))), ctx)));
+            // 5-6. y = FFN(LN(x)·(1+m4) + m3), masked, gated residual
+            stream.update(r -> r.add(ctx.maskTokens(ffn(modulated(r, norm2, m4, m3, ctx), ctx)).mul(m5)));
+            return stream.result();
+        }
+    }
 
-        // 1. h = LN(x)·(1+m1) + m0
-        Tensor h = ctx.toCompute(modulate(norm1.apply(x), m1, m0));
-        // 2-3. self-attention, gated residual
-        x = x.add(selfAttention(h, ctx).mul(m2));
-        // 4. cross-attention on LN3(x), plain residual
-        x = x.add(crossAttention(ctx.toCompute(norm3 == null ? x : norm3.apply(x)), ctx));
-        // 5-6. y = FFN(LN(x)·(1+m4) + m3), masked, gated residual
-        Tensor y = ctx.maskTokens(ffn(ctx.toCompute(modulate(norm2.apply(x), m4, m3)), ctx));
-        return x.add(y.mul(m5));
+    /** {@code LN(x)·(1+scale) + shift} in the compute dtype; its float32 temporaries are freed on return. */
+    private static Tensor modulated(Tensor x, LayerNorm norm, Tensor scale, Tensor shift, DitTokens ctx) {
+        return Scopes.keep(() -> ctx.toCompute(modulate(norm.apply(x), scale, shift)));
     }
 
     /**
@@ -69,20 +78,35 @@ final class DitBlock {
      * masking q, k and v); o is a Linear; the output is masked.
      */
     private Tensor selfAttention(Tensor h, DitTokens ctx) {
-        Tensor q = ctx.rope(qkNorm(selfQ.apply(h), selfNormQ));
-        Tensor k = ctx.rope(qkNorm(selfK.apply(h), selfNormK));
-        Tensor v = selfV.apply(h);
-        Tensor attn = ctx.attention().apply(heads(q, ctx), heads(k, ctx), heads(v, ctx), ctx.validTokens());
+        Tensor q = projectedHeads(h, selfQ, selfNormQ, true, ctx);
+        Tensor k = projectedHeads(h, selfK, selfNormK, true, ctx);
+        Tensor v = projectedHeads(h, selfV, null, false, ctx);
+        Tensor attn = ctx.attention().apply(q, k, v, ctx.validTokens());
         return ctx.maskTokens(selfO.apply(mergeHeads(attn)));
     }
 
     /** q from the video tokens, k and v from the text tokens (no key mask: padded text rows are attended). */
     private Tensor crossAttention(Tensor h, DitTokens ctx) {
-        Tensor q = qkNorm(crossQ.apply(h), crossNormQ);
-        Tensor k = qkNorm(crossK.apply(ctx.text()), crossNormK);
-        Tensor v = crossV.apply(ctx.text());
-        Tensor attn = ctx.attention().apply(heads(q, ctx), heads(k, ctx), heads(v, ctx), null);
+        Tensor q = projectedHeads(h, crossQ, crossNormQ, false, ctx);
+        Tensor k = projectedHeads(ctx.text(), crossK, crossNormK, false, ctx);
+        Tensor v = projectedHeads(ctx.text(), crossV, null, false, ctx);
+        Tensor attn = ctx.attention().apply(q, k, v, null);
         return ctx.maskTokens(crossO.apply(mergeHeads(attn)));
+    }
+
+    /**
+     * {@code proj(h)}, RMS-normed in float32 ({@code norm}: q and k of a model with qk norm, else null), rotated
+     * ({@code rope}), as (B, L, H, D) in the compute dtype. Each link frees the one before once it exists: the float32 and float64 copies of a projection
+     * are alive one at a time.
+     */
+    private Tensor projectedHeads(Tensor h, Linear proj, Tensor norm, boolean rope, DitTokens ctx) {
+        try (Scopes.Carried<Tensor> t = Scopes.carry(h)) {
+            t.update(proj::apply);
+            if (norm != null) t.update(y -> qkNorm(y, norm));
+            if (rope) t.update(ctx::rope);
+            t.update(y -> heads(y, ctx));
+            return t.result();
+        }
     }
 
     private Tensor ffn(Tensor h, DitTokens ctx) {
@@ -94,10 +118,9 @@ final class DitBlock {
         return normed.mul(scale.add(Ops.scalar(1.0))).add(shift);
     }
 
-    /** RMSNorm over the whole dim (all heads together), in float32; identity when the model has no qk norm. */
+    /** RMSNorm over the whole dim (all heads together), in float32. */
     private Tensor qkNorm(Tensor x, Tensor weight) {
-        Tensor xf = x.to(ScalarType.Float);
-        return weight == null ? xf : Ops.rmsNorm(xf, weight, config.rmsNormEps());
+        return Ops.rmsNorm(x.to(ScalarType.Float), weight, config.rmsNormEps());
     }
 
     /** (B, L, dim) → (B, L, H, D) in the compute dtype. */

@@ -38,6 +38,11 @@ public final class CheckpointLoader {
             return null;
         }
 
+        /** The tensors (by model key) to leave in host memory for the model to stream to the device as it runs. */
+        default java.util.function.Predicate<String> keptOnHost() {
+            return key -> false;
+        }
+
         /** Builds the model over {@code params} (which it then owns), inferring its config from them if needed. */
         M build(Weights weights, KeyLayout layout, Params params);
     }
@@ -67,7 +72,7 @@ public final class CheckpointLoader {
         Engine.init();
         KeyLayout layout = recipe.layout(weights);
         DType cast = recipe.cast(weights, layout);
-        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast, recipe.device());
+        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast, recipe.device(), recipe.keptOnHost());
         M model;
         try {
             model = Scopes.value(() -> recipe.build(weights, layout, params));

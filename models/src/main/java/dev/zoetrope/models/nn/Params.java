@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
@@ -50,7 +51,8 @@ public final class Params implements AutoCloseable {
     private sealed interface Source {}
 
     /** @param deferred {@link #get} checks and declares, returning shape-only tensors; {@link #read} reads later */
-    private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred, Device device) implements Source {}
+    private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred, Device device,
+                              Predicate<String> keptOnHost) implements Source {}
 
     private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
 
@@ -59,7 +61,7 @@ public final class Params implements AutoCloseable {
     private record Given() implements Source {}
 
     private final Source source;
-    private final Map<String, Tensor> tensors = new TreeMap<>();
+    private final TreeMap<String, Tensor> tensors = new TreeMap<>();
     private final Map<String, Declared> declared = new LinkedHashMap<>();
     private final Set<String> used = new HashSet<>();
     private final List<Tensor> derived = new ArrayList<>();
@@ -87,7 +89,16 @@ public final class Params implements AutoCloseable {
      * before the next, so no second full copy of the weights is ever in host memory.
      */
     public static Params load(Weights weights, KeyLayout layout, DType cast, Device device) {
-        return new Params(new Checkpoint(weights, layout, cast, false, device));
+        return load(weights, layout, cast, device, key -> false);
+    }
+
+    /**
+     * {@link #load(Weights, KeyLayout, DType, Device)} with the tensors {@code keptOnHost} selects (by model key) left in
+     * host memory, page-locked when {@code device} is a GPU, for a model that streams them to the device as it runs
+     * (sequential offload); {@link #copyTo} makes those copies.
+     */
+    public static Params load(Weights weights, KeyLayout layout, DType cast, Device device, Predicate<String> keptOnHost) {
+        return new Params(new Checkpoint(weights, layout, cast, false, device, keptOnHost));
     }
 
     /**
@@ -97,7 +108,7 @@ public final class Params implements AutoCloseable {
      */
     public static Params plan(Weights weights, KeyLayout layout, DType cast) {
         Engine.init();
-        return new Params(new Checkpoint(weights, layout, cast, true, null));
+        return new Params(new Checkpoint(weights, layout, cast, true, null, key -> false));
     }
 
     /**
@@ -170,7 +181,7 @@ public final class Params implements AutoCloseable {
                 TensorInfo info = info(c, key, shape);
                 yield meta(shape, loadedDtype(c, info));
             }
-            case Checkpoint c -> Ops.toDevice(readFile(c, info(c, key, shape)), c.device());
+            case Checkpoint c -> place(c, key, readFile(c, info(c, key, shape)));
             case Fresh f -> {
                 Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
                 if (f.trainable()) t.requires_grad_(true);
@@ -179,6 +190,12 @@ public final class Params implements AutoCloseable {
             case ShapesOnly s -> meta(shape, s.dtype());
             case Given g -> throw new ModelLoadException("missing tensor '" + key + "' (expected shape " + Arrays.toString(shape) + ")");
         };
+    }
+
+    /** A tensor as read, on the device, or kept on the host for streaming (page-locked for a GPU: fast async copies). */
+    private static Tensor place(Checkpoint c, String key, Tensor read) {
+        if (!c.keptOnHost().test(key)) return Ops.toDevice(read, c.device());
+        return c.device() != null && c.device().is_cuda() ? read.pin_memory() : read;
     }
 
     private TensorInfo info(Checkpoint c, String key, long[] shape) {
@@ -270,6 +287,18 @@ public final class Params implements AutoCloseable {
         used.add(key);
     }
 
+    /**
+     * The tensors whose model key starts with {@code prefix}, copied to {@code device} (the same tensors when they are
+     * there already), as new parameters over which a module can be built: sequential offload brings one block's
+     * weights to the device this way for one forward. The caller closes them.
+     */
+    public synchronized Params copyTo(String prefix, Device device) {
+        Params out = empty();
+        for (Map.Entry<String, Tensor> e : tensors.subMap(prefix, prefix + Character.MAX_VALUE).entrySet())
+            Scopes.run(() -> out.put(e.getKey(), Ops.toDevice(e.getValue(), device)));
+        return out;
+    }
+
     /** Keeps {@code t}, derived from the parameters (a view, a cast), alive as long as they are; returns it. */
     public synchronized Tensor derived(Tensor t) {
         derived.add(Scopes.pin(t));
@@ -279,6 +308,17 @@ public final class Params implements AutoCloseable {
     /** Every parameter in the order the module tree declared it. */
     public synchronized List<Declared> declared() {
         return List.copyOf(declared.values());
+    }
+
+    /**
+     * Bytes the parameters hold on their device: every tensor present, and every derived tensor that is a copy (a
+     * cast) rather than a view. On {@code meta} this is what the same parameters would take on a real device.
+     */
+    public synchronized long residentBytes() {
+        long n = 0;
+        for (Tensor t : tensors.values()) n += t.nbytes();
+        for (Tensor t : derived) if (!t.is_view()) n += t.nbytes();
+        return n;
     }
 
     /** Every tensor present, by model key. */

@@ -23,7 +23,13 @@ public final class ModelLoader {
      * still loaded per request and freed before the DiT runs), mp4 output only.
      */
     public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
-        return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN), ClipFiles.Extras.NONE);
+        return openForService(dir, dtype, device, Offload.NONE);
+    }
+
+    /** {@link #openForService(ModelDirectory, WeightDtype, ComputeDevice)} with {@code offload} (which keeps nothing loaded but NONE). */
+    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
+        return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN, Double.NaN, offload),
+                ClipFiles.Extras.NONE);
     }
 
     /** {@link #open(ModelDirectory, WeightDtype, ComputeDevice, TextToVideo.Options, ClipFiles.Extras)} on the CPU. */
@@ -34,7 +40,8 @@ public final class ModelLoader {
     /** The model in {@code dir} as a generator on {@code device} (resolved: {@link ComputeDevice#resolve}). */
     public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, TextToVideo.Options options,
                                    ClipFiles.Extras extras) {
-        return new TextToVideo(parts(dir, dtype, device), options, (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+        return new TextToVideo(parts(dir, dtype, device, options.offload()), options,
+                (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
     }
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)} on the CPU. */
@@ -48,10 +55,16 @@ public final class ModelLoader {
      * Every weight goes from the file to the device tensor by tensor; activations follow their weights.
      */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
+        return parts(dir, dtype, device, Offload.NONE);
+    }
+
+    /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)}; with SEQUENTIAL offload the DiT streams its blocks. */
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
         org.bytedeco.pytorch.Device target = device instanceof ComputeDevice.Cpu ? null : device.torchDevice();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
-        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target);
+        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target)
+                .withStreamedBlocks(offload == Offload.SEQUENTIAL);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
                         target),

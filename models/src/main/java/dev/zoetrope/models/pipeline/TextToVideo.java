@@ -44,12 +44,15 @@ public final class TextToVideo implements VideoGenerator {
      * @param shift the schedule shift, or NaN for the model's
      * @param apgRescale APG's per-frame bound on the guidance difference (0: none), or NaN for Linum's 20; only for
      *                   families that guide with APG
+     * @param offload    which weights leave the device between stages ({@link Offload}); with any but NONE nothing
+     *                   is kept loaded between generations
      */
     public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift,
-                          double apgRescale) {
+                          double apgRescale, Offload offload) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
 
         public Options {
+            if (offload == null) offload = Offload.NONE;
             // a shift is the user's choice (--shift); zero or negative would fold the schedule over
             if (!Double.isNaN(shift) && !(shift > 0 && shift < Double.POSITIVE_INFINITY))
                 throw new InvalidRequestException("the schedule shift must be a positive number, got " + shift);
@@ -58,7 +61,20 @@ public final class TextToVideo implements VideoGenerator {
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
-            this(batchGuidance, keepLoaded, solver, shift, Double.NaN);
+            this(batchGuidance, keepLoaded, solver, shift, Double.NaN, Offload.NONE);
+        }
+
+        public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift, double apgRescale) {
+            this(batchGuidance, keepLoaded, solver, shift, apgRescale, Offload.NONE);
+        }
+
+        public Options withOffload(Offload o) {
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, o);
+        }
+
+        /** Whether the DiT and VAE stay loaded between generations (a service without offload). */
+        boolean keepsModels() {
+            return keepLoaded && offload == Offload.NONE;
         }
     }
 
@@ -105,7 +121,7 @@ public final class TextToVideo implements VideoGenerator {
             Tensor latent = denoise(plan, prompts, listener);
             writeClip(plan, latent, outputMp4, listener);
         } finally {
-            if (!options.keepLoaded()) releaseModels();
+            if (!options.keepsModels()) releaseModels();
         }
         return new GenerationResult(outputMp4, plan.asRequest(), plan.width(), plan.height(), plan.frames(), plan.fps(),
                 (plan.frames() - 1) / (double) plan.fps());
@@ -131,12 +147,13 @@ public final class TextToVideo implements VideoGenerator {
 
     /** The DiT loop from seeded noise to a DiT-space latent. */
     private Tensor denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
+        long[] shape = latentShape(plan, vae());
+        // offloading: the VAE leaves the device while the DiT runs (it comes back to decode)
+        if (options.offload() != Offload.NONE) releaseVae();
         VelocityModel model = dit();
         if (model instanceof DitVelocity d && !family().official(d.transformer().config(), plan.width(), plan.height()))
             listener.warning(String.format(java.util.Locale.ROOT, "%s at %d×%d: this %s checkpoint was not made for that size; "
                     + "expect weaker results", family().displayName(), plan.width(), plan.height(), family().displayName()));
-        LatentDecoder decoder = vae();
-        long[] shape = latentShape(plan, decoder);
         // drawn on the host from the seed, then moved: a seed gives the same video on every device
         Tensor noise = model.onModelDevice(new NoiseGenerator(plan.seed()).gaussian(shape));
         FlowSchedule schedule = schedule(plan.steps());
@@ -161,7 +178,7 @@ public final class TextToVideo implements VideoGenerator {
              Guidance guidance = family().guidance().create(plan.guidanceScale(), options.apgRescale())) {
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise,
                     guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance()), steps);
-            if (!options.keepLoaded()) {
+            if (!options.keepsModels()) {
                 model.close();
                 dit = null;
             }
@@ -246,6 +263,11 @@ public final class TextToVideo implements VideoGenerator {
     private synchronized LatentDecoder vae() {
         if (vae == null) vae = parts.vae().get();
         return vae;
+    }
+
+    private synchronized void releaseVae() {
+        if (vae != null) vae.close();
+        vae = null;
     }
 
     private synchronized void releaseModels() {

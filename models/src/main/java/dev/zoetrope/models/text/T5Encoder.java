@@ -174,6 +174,13 @@ public final class T5Encoder implements AutoCloseable {
         }
     }
 
+    /** Bytes an encoder of {@code config} holds on its device with its weights in {@code dtype}. */
+    public static long weightBytes(T5Config config, DType dtype) {
+        try (T5Encoder m = onMeta(config, dtype)) {
+            return m.params().residentBytes();
+        }
+    }
+
     /** An encoder of {@code config} with its weights on libtorch's {@code meta} device (shapes and dtypes, no data). */
     public static T5Encoder onMeta(T5Config config, DType dtype) {
         Params p = Params.shapesOnly(dtype);

@@ -160,6 +160,26 @@ public final class WanVae implements AutoCloseable {
         return of(config, Params.shapesOnly());
     }
 
+    /** Bytes a VAE of {@code config} holds on its device (float32). */
+    public static long weightBytes(WanVaeConfig config) {
+        try (WanVae m = onMeta(config)) {
+            return m.params.residentBytes();
+        }
+    }
+
+    /**
+     * Elements of the largest convolution output while decoding a latent of {@code latentHeight}×{@code latentWidth}
+     * (a first frame, then one full frame group): the unit of the decode's activation memory. Shapes only, on meta.
+     */
+    public static long largestDecodeOutput(WanVaeConfig config, int latentHeight, int latentWidth) {
+        try (WanVae vae = onMeta(config); PointerScope scope = new PointerScope()) {
+            Tensor z = torch.empty(new long[]{1, config.zDim(), 2, latentHeight, latentWidth},
+                    new org.bytedeco.pytorch.TensorOptions(new org.bytedeco.pytorch.Device("meta")), new org.bytedeco.pytorch.MemoryFormatOptional());
+            vae.decode(z, null, (frames, first) -> {}, NEVER_CANCELLED);
+            return vae.meter.largestOutput();
+        }
+    }
+
     /** Every parameter of a VAE of {@code config}, in declaration order: the module tree's own inventory. */
     public static List<Params.Declared> declared(WanVaeConfig config) {
         try (WanVae shapes = of(config, Params.shapesOnly())) {

@@ -47,6 +47,53 @@ class ModelLoaderDeviceTest {
         assertEquals(64 * 64 * 3, frames.frames.getFirst().length);
     }
 
+    /**
+     * Sequential offload: the DiT's blocks stay on the host and each comes to the device only for its forward. On meta,
+     * a block left on the host would be refused by the first op that mixes it with the meta activations.
+     */
+    @Test
+    void streamedBlocksStayOnTheHostAndComputeOnTheDevice() {
+        ModelDirectory dir = tiny();
+        Device meta = new Device("meta");
+        TextToVideo.Parts cpu = ModelLoader.parts(dir, WeightDtype.AUTO, ComputeDevice.CPU);
+        DitLoadOptions streamed = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withDevice(meta).withStreamedBlocks(true);
+        try (DiffusionTransformer dit = DiffusionTransformer.load(dir.ditWeights(), streamed)) {
+            assertTrue(dit.streamsBlocks());
+            for (var e : dit.parameters().entrySet())
+                assertEquals(!e.getKey().startsWith("blocks."), e.getValue().is_meta(), e.getKey() + " on " + e.getValue().device().str());
+        }
+        TextToVideo.Parts onMeta = new TextToVideo.Parts(cpu.family(), cpu.capabilities(), cpu.shift(),
+                () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), dir.family(), dir.textLength(), null, meta),
+                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), streamed)),
+                () -> VaeDecoder.load(dir, meta), cpu.latentScale());
+        RandomModelEndToEndTest.Frames frames = new RandomModelEndToEndTest.Frames();
+        try (TextToVideo g = new TextToVideo(onMeta, TextToVideo.Options.DEFAULT.withOffload(Offload.SEQUENTIAL), (mp4, w, h, fps) -> frames)) {
+            g.generate(GenerationRequest.of("a red circle moving left on a black background"), Path.of("unused.mp4"),
+                    GenerationListener.NONE);
+        }
+        assertEquals(17, frames.frames.size());
+    }
+
+    /** Every offload mode makes the same clip, byte for byte: offloading moves weights, never changes a number. */
+    @Test
+    void everyOffloadModeMakesTheSameClip() {
+        ModelDirectory dir = tiny();
+        java.util.Map<Offload, java.util.List<byte[]>> clips = new java.util.EnumMap<>(Offload.class);
+        for (Offload o : Offload.values()) {
+            RandomModelEndToEndTest.Frames frames = new RandomModelEndToEndTest.Frames();
+            try (TextToVideo g = new TextToVideo(ModelLoader.parts(dir, WeightDtype.AUTO, ComputeDevice.CPU, o),
+                    TextToVideo.Options.DEFAULT.withOffload(o), (mp4, w, h, fps) -> frames)) {
+                g.generate(new GenerationRequest("a red circle moving left on a black background", null, null, null, 3L, null, 4),
+                        Path.of("unused.mp4"), GenerationListener.NONE);
+            }
+            assertEquals(17, frames.frames.size(), o.id());
+            clips.put(o, frames.frames);
+        }
+        for (Offload o : Offload.values())
+            for (int i = 0; i < 17; i++)
+                assertArrayEquals(clips.get(Offload.NONE).get(i), clips.get(o).get(i), o.id() + ", frame " + i);
+    }
+
     @Test
     void aGpuComputesInBf16UnlessAskedOtherwise() {
         Device cuda = new Device("cuda:0");   // a descriptor only: nothing runs on it here

@@ -13,6 +13,7 @@ import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizers;
@@ -43,16 +44,32 @@ class PipelineOnMetaTest {
             new Case("Wan 2.1 1.3B", ModelFamily.WAN, ModelFamily.WAN.dit(), T5Config.umt5Xxl(), "480p", 5.0625, 81, 832, 480),
             new Case("Wan 2.1 14B", ModelFamily.WAN, WAN_14B, T5Config.umt5Xxl(), "720p", 5.0625, 81, 1280, 720));
 
+    /**
+     * Also checks the memory plan against the run: the weights it counts are the bytes of the models the pipeline ran
+     * with, and the latents and text states it plans for are the ones the DiT was given.
+     */
     @Test
     void everyFamilyRunsWholeOnMetaAtTheReleasedSizes() {
         Path spiece = Path.of(System.getProperty("zoetrope.fixtures")).resolve("t5-tiny/spiece.model");
         for (Case c : CASES) {
             LatentScale scale = c.family() == ModelFamily.WAN ? LatentScale.wan21() : new LatentScale(ones(16), new float[16]);
+            long[] seen = new long[5]; // T5 bytes, DiT bytes, VAE bytes, latent elements, text tokens
             TextToVideo.Parts parts = new TextToVideo.Parts(c.family(), c.family().capabilities(c.resolution()), c.family().shift(),
-                    () -> new T5PromptEncoder(Tokenizers.load(spiece, c.dit().textLen()), T5Encoder.onMeta(c.text(), DType.BF16),
-                            c.family() == ModelFamily.WAN),
-                    () -> new DitVelocity(DiffusionTransformer.onMeta(c.dit(), DType.BF16)),
-                    () -> new VaeDecoder(WanVae.onMeta(WanVaeConfig.wan21()), VaeDecoder.DEFAULT_TILING),
+                    () -> {
+                        T5Encoder t5 = T5Encoder.onMeta(c.text(), DType.BF16);
+                        seen[0] = t5.params().residentBytes();
+                        return new T5PromptEncoder(Tokenizers.load(spiece, c.dit().textLen()), t5, c.family() == ModelFamily.WAN);
+                    },
+                    () -> {
+                        DiffusionTransformer dit = DiffusionTransformer.onMeta(c.dit(), DType.BF16);
+                        seen[1] = dit.params().residentBytes();
+                        return new Recording(new DitVelocity(dit), seen);
+                    },
+                    () -> {
+                        WanVae vae = WanVae.onMeta(WanVaeConfig.wan21());
+                        seen[2] = vae.params().residentBytes();
+                        return new VaeDecoder(vae, VaeDecoder.DEFAULT_TILING);
+                    },
                     scale);
             RandomModelEndToEndTest.Frames frames = new RandomModelEndToEndTest.Frames();
             try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> frames)) {
@@ -63,6 +80,36 @@ class PipelineOnMetaTest {
             assertTrue(frames.finished, c.name());
             assertEquals(c.frames(), frames.frames.size(), c.name() + ": every frame reached the host");
             assertEquals(c.width() * c.height() * 3, frames.frames.getFirst().length, c.name() + ": frame size");
+
+            MemoryPlan plan = MemoryPlan.of(new MemoryPlan.Setup(c.family(), c.dit(), c.text(), c.dit().textLen(), WanVaeConfig.wan21(),
+                    c.width(), c.height(), c.frames(), DType.BF16, Offload.MODEL, true, true, VaeDecoder.DEFAULT_TILING,
+                    Attention.Options.DEFAULT_WORKSPACE));
+            assertEquals(seen[0], plan.stage(MemoryPlan.TEXT).deviceWeights(), c.name() + ": text encoder weights");
+            assertEquals(seen[1], plan.stage(MemoryPlan.DENOISE).deviceWeights(), c.name() + ": DiT weights");
+            assertEquals(seen[2], plan.stage(MemoryPlan.DECODE).deviceWeights(), c.name() + ": VAE weights");
+            assertEquals(seen[3] * 4, 2 * MemoryPlan.latentBytes(plan.setup()), c.name() + ": the batch-2 latents the DiT saw");
+            assertTrue(seen[4] > 0 && seen[4] <= plan.setup().textTokens(), c.name() + ": the DiT saw " + seen[4] + " text tokens, the plan "
+                    + "counts " + plan.setup().textTokens());
+        }
+    }
+
+    /** The DiT as the sampler drives it, noting the latents and text it is given. */
+    record Recording(VelocityModel model, long[] seen) implements VelocityModel {
+        @Override
+        public org.bytedeco.pytorch.Tensor velocity(org.bytedeco.pytorch.Tensor x, double timestep, List<org.bytedeco.pytorch.Tensor> contexts) {
+            seen[3] = x.numel();
+            seen[4] = Math.max(seen[4], contexts.getFirst().size(0));
+            return model.velocity(x, timestep, contexts);
+        }
+
+        @Override
+        public org.bytedeco.pytorch.Tensor onModelDevice(org.bytedeco.pytorch.Tensor host) {
+            return model.onModelDevice(host);
+        }
+
+        @Override
+        public void close() {
+            model.close();
         }
     }
 
