@@ -100,6 +100,9 @@ final class GenerateCommand implements Callable<Integer> {
     DeviceOption device = new DeviceOption();
 
     @Mixin
+    OffloadOption offload = new OffloadOption();
+
+    @Mixin
     UpstreamFlags upstream = new UpstreamFlags();
 
     /**
@@ -191,7 +194,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (up.frameNum != null) seconds = either("--duration", seconds, "--frame_num", model.family().seconds(up.frameNum, caps.fps()));
         GenerationRequest request = new GenerationRequest(text, negative, res, seconds, seedValue, scale, stepCount);
         TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver,
-                shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale);
+                shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale, offload.parsed());
         return new Invocation(model, weights, where, request, options, out);
     }
 

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 VerifyCommand.class,
                 GenerateCommand.class,
+                PlanCommand.class,
                 RandomModelCommand.class,
                 ServeCommand.class,
                 EvalCommand.class,

@@ -15,6 +15,7 @@ import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.ApiKeys;
+import dev.zoetrope.models.pipeline.Offload;
 import dev.zoetrope.serve.GeneratorFactory;
 import dev.zoetrope.serve.JsonLogFormatter;
 import dev.zoetrope.serve.ServeOptions;
@@ -40,6 +41,8 @@ final class ServeCommand implements Callable<Integer> {
     String dtype = "auto";
     @Mixin
     DeviceOption device = new DeviceOption();
+    @Mixin
+    OffloadOption offload = new OffloadOption();
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
     Path data;
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
@@ -76,10 +79,11 @@ final class ServeCommand implements Callable<Integer> {
                 Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
         WeightDtype weights = WeightDtype.parse(dtype);
         ComputeDevice where = device.parsed();
+        Offload keep = offload.parsed();
         ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
         ComputeDevice on = where.resolve();
         JsonLogFormatter.install(level);
-        VideoGenerator model = generators.open(dir, weights, on);
+        VideoGenerator model = generators.open(dir, weights, on, keep);
         ZoetropeServer server;
         try {
             server = ZoetropeServer.start(options, model);

@@ -70,6 +70,12 @@ public enum ModelFamily {
         };
     }
 
+    /** Wan 2.1 T2V-14B's DiT (dim 5120, 40 blocks of 40 heads): the larger Wan release. */
+    public static DitConfig wan14b() {
+        return new DitConfig(WAN, 5120, 13824, 40, 40, 256, 4096, WAN.textLength, 16, 16, new DitConfig.PatchSize(1, 2, 2),
+                WAN.layerNormEps, 1e-6, true, true, false, true, true, WAN.frameMask);
+    }
+
     @JsonValue
     public String id() {
         return name().toLowerCase(Locale.ROOT);

@@ -2,6 +2,7 @@ package dev.zoetrope.serve;
 
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelDirectory;
+import dev.zoetrope.models.pipeline.Offload;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.models.pipeline.WeightDtype;
 
@@ -10,9 +11,9 @@ import dev.zoetrope.models.pipeline.WeightDtype;
 public interface GeneratorFactory {
     /**
      * Opens {@code model} (found and detected by {@link ModelDirectory#resolve}) on {@code device} (resolved), its DiT
-     * and text encoder cast to {@code dtype} as they load.
+     * and text encoder cast to {@code dtype} as they load, keeping on the device what {@code offload} allows.
      *
      * @throws dev.zoetrope.core.InvalidRequestException when the weights do not fit the model
      */
-    VideoGenerator open(ModelDirectory model, WeightDtype dtype, ComputeDevice device);
+    VideoGenerator open(ModelDirectory model, WeightDtype dtype, ComputeDevice device, Offload offload);
 }

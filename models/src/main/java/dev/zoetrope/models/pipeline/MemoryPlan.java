@@ -146,7 +146,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
      * </ul>
      * Cross-attention and the FFN (token-chunked under the attention workspace) peak lower.
      */
-    static long ditForwardPeak(Setup s) {
+    public static long ditForwardPeak(Setup s) {
         DitConfig c = s.dit();
         long batch = s.batchGuidance() ? 2 : 1, n = s.tokens(), d = c.dim(), cs = s.dtype().size();
         long t = batch * n * d;
@@ -182,9 +182,13 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
         SpatialTiling t = s.tiling();
         boolean tiled = t != null && t.splits(h, w);
         int th = tiled ? Math.min(h, t.tileHeight()) : h, tw = tiled ? Math.min(w, t.tileWidth()) : w;
-        long peak = VAE_LIVE_FACTOR * WanVae.largestDecodeOutput(s.vae(), th, tw) * 4;
         long clip = tiled ? 3L * s.frames() * s.height() * s.width() * 4 : 0;
-        return peak + clip;
+        return vaeDecodePeak(s.vae(), th, tw) + clip;
+    }
+
+    /** The activations of decoding one latent frame group of {@code latentHeight}×{@code latentWidth} (one tile). */
+    public static long vaeDecodePeak(WanVaeConfig vae, int latentHeight, int latentWidth) {
+        return VAE_LIVE_FACTOR * WanVae.largestDecodeOutput(vae, latentHeight, latentWidth) * 4;
     }
 
     /**
@@ -192,7 +196,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
      * width (docs/performance.md, "Memory plan"): the process's peak resident set over the weights, divided by the
      * largest conv output.
      */
-    static final long VAE_LIVE_FACTOR = 17;
+    static final long VAE_LIVE_FACTOR = 14;
 
     /** One decoded frame group in 8-bit RGB on the host, and its float32 copy, on the way to the encoder. */
     static long frameGroupBytes(Setup s) {
@@ -220,7 +224,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
         return b.toString();
     }
 
-    static String gb(long bytes) {
+    public static String gb(long bytes) {
         return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
     }
 }

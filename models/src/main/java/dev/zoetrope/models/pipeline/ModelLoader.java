@@ -69,7 +69,7 @@ public final class ModelLoader {
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
                         target),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
-                () -> VaeDecoder.load(dir, target),
+                () -> VaeDecoder.load(dir, device),
                 latentScale(dir));
     }
 

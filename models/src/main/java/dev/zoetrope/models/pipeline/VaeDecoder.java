@@ -5,13 +5,17 @@ import java.util.function.BooleanSupplier;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.core.engine.DeviceMemory;
 import dev.zoetrope.models.vae.SpatialTiling;
 import dev.zoetrope.models.vae.WanVae;
+import dev.zoetrope.models.vae.WanVaeConfig;
 
 /**
  * The Wan 2.1 VAE as a {@link LatentDecoder}: causal, cached decode one latent frame at a time, in overlapping
- * spatial tiles when the frame is larger than a tile. Untiled, a 360p frame group needs about 6.5 GB at the real
- * VAE width on a CPU and 720p four times that; 256-pixel tiles bound it near 2 GB for about 1.4× the work at 360p.
+ * spatial tiles when the frame is larger than a tile. Untiled, a 360p frame group needs about 5 GB at the real
+ * VAE width and 720p four times that; 256-pixel tiles bound it near 1.4 GB for about 1.4× the work at 360p. On a GPU
+ * the tiles are chosen per clip from the device's free memory ({@link #fittingTiles}): whole frames when they fit.
  */
 public final class VaeDecoder implements LatentDecoder {
     /** The VAE's standard tiles: at most 32×32 latent pixels (256×256 pixels), overlapping by 8. */
@@ -19,11 +23,18 @@ public final class VaeDecoder implements LatentDecoder {
 
     private final WanVae vae;
     private final SpatialTiling tiling;
+    /** A GPU whose free memory sizes the tiles at each decode, or null for the fixed {@link #tiling}. */
+    private final ComputeDevice fitTo;
 
     /** @param tiling null decodes whole frames */
     public VaeDecoder(WanVae vae, SpatialTiling tiling) {
+        this(vae, tiling, null);
+    }
+
+    private VaeDecoder(WanVae vae, SpatialTiling tiling, ComputeDevice fitTo) {
         this.vae = vae;
         this.tiling = tiling;
+        this.fitTo = fitTo;
     }
 
     public static VaeDecoder load(Path weights) {
@@ -32,7 +43,7 @@ public final class VaeDecoder implements LatentDecoder {
 
     /** A model directory's VAE, with its config as the directory parsed it (null: dims from the weights). */
     public static VaeDecoder load(ModelDirectory dir) {
-        return load(dir, null);
+        return load(dir, ComputeDevice.CPU);
     }
 
     /** @param device where the VAE's weights go as they load (null: the CPU) */
@@ -40,6 +51,34 @@ public final class VaeDecoder implements LatentDecoder {
         return new VaeDecoder(WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()), device),
                 DEFAULT_TILING);
     }
+
+    /**
+     * A model directory's VAE on {@code device} (resolved): on a GPU its tiles fit the memory free when each decode
+     * starts; on the CPU the standard tiles.
+     */
+    public static VaeDecoder load(ModelDirectory dir, ComputeDevice device) {
+        WanVae vae = WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()),
+                device.isCpu() ? null : device.torchDevice());
+        return new VaeDecoder(vae, DEFAULT_TILING, device instanceof ComputeDevice.Cuda ? device : null);
+    }
+
+    /**
+     * The tiles for decoding a latent of {@code latentHeight}×{@code latentWidth} into {@code frames} frames within
+     * {@code budget} bytes of activations: whole frames (null) when they fit, else the largest square tile that fits
+     * with the clip buffer tiles are blended into, else the smallest tile (16 latent pixels).
+     */
+    public static SpatialTiling fittingTiles(WanVaeConfig c, int latentHeight, int latentWidth, int frames, long budget) {
+        if (MemoryPlan.vaeDecodePeak(c, latentHeight, latentWidth) <= budget) return null;
+        long clip = 3L * frames * latentHeight * c.spatialFactor() * latentWidth * c.spatialFactor() * 4;
+        int overlap = DEFAULT_TILING.overlap();
+        for (int t = Math.max(latentHeight, latentWidth) / 8 * 8; t > MIN_TILE; t -= 8)
+            if (MemoryPlan.vaeDecodePeak(c, Math.min(t, latentHeight), Math.min(t, latentWidth)) + clip <= budget)
+                return new SpatialTiling(t, t, overlap);
+        return new SpatialTiling(MIN_TILE, MIN_TILE, overlap);
+    }
+
+    /** The smallest tile: below it the overlap is most of the work. */
+    static final int MIN_TILE = 16;
 
     public WanVae vae() {
         return vae;
@@ -63,7 +102,13 @@ public final class VaeDecoder implements LatentDecoder {
     @Override
     public void decode(Tensor latent, Frames sink, BooleanSupplier cancelled) {
         if (latent.size(0) != 1) throw new IllegalArgumentException("decode one clip at a time, got a batch of " + latent.size(0));
-        vae.decode(latent, tiling, (frames, first) -> sink.accept(frames.select(0, 0), first), cancelled);
+        SpatialTiling tiles = tiling;
+        if (fitTo != null) {
+            long free = DeviceMemory.free(fitTo).orElseThrow();
+            tiles = fittingTiles(vae.config(), (int) latent.size(3), (int) latent.size(4),
+                    vae.videoFrames((int) latent.size(2)), (long) (free * (1 - MemoryPlan.HEADROOM)));
+        }
+        vae.decode(latent, tiles, (frames, first) -> sink.accept(frames.select(0, 0), first), cancelled);
     }
 
     @Override

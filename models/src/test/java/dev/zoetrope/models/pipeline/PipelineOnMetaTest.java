@@ -35,8 +35,7 @@ class PipelineOnMetaTest {
     record Case(String name, ModelFamily family, DitConfig dit, T5Config text, String resolution, double seconds, int frames,
                 int width, int height) {}
 
-    static final DitConfig WAN_14B = new DitConfig(ModelFamily.WAN, 5120, 13824, 40, 40, 256, 4096, 512, 16, 16,
-            new DitConfig.PatchSize(1, 2, 2), 1e-6, 1e-6, true, true, false, true, true, false);
+    static final DitConfig WAN_14B = ModelFamily.wan14b();
 
     static final List<Case> CASES = List.of(
             new Case("Linum v2 360p", ModelFamily.LINUM, ModelFamily.LINUM.dit(), T5Config.t5v11Xxl(), "360p", 2, 49, 640, 360),

@@ -41,4 +41,24 @@ class VaeDecoderTest {
             assertTrue(c.passes(), c.describe(Comparison.TOLERANCE));
         }
     }
+
+    /** On a GPU the tiles follow the free memory: whole frames when they fit, else the largest tile that does. */
+    @Test
+    void tilesAreTheLargestThatFitTheMemory() {
+        Engine.init();
+        var c = dev.zoetrope.models.vae.WanVaeConfig.wan21();
+        int h = 90, w = 160, frames = 121; // 720p, 5 s
+        long whole = MemoryPlan.vaeDecodePeak(c, h, w);
+        assertNull(VaeDecoder.fittingTiles(c, h, w, frames, whole), "whole frames fit exactly their own peak");
+        long clip = 3L * frames * 720 * 1280 * 4;
+        long budget = whole / 4;
+        var tiles = VaeDecoder.fittingTiles(c, h, w, frames, budget);
+        assertNotNull(tiles);
+        int t = tiles.tileWidth();
+        assertEquals(t, tiles.tileHeight());
+        assertTrue(MemoryPlan.vaeDecodePeak(c, Math.min(t, h), Math.min(t, w)) + clip <= budget, "the tile fits");
+        assertTrue(MemoryPlan.vaeDecodePeak(c, Math.min(t + 8, h), Math.min(t + 8, w)) + clip > budget, "the next larger does not");
+        assertEquals(VaeDecoder.MIN_TILE, VaeDecoder.fittingTiles(c, h, w, frames, 1).tileWidth(), "never below the smallest tile");
+        assertNull(VaeDecoder.fittingTiles(c, h, w, frames, Long.MAX_VALUE));
+    }
 }
