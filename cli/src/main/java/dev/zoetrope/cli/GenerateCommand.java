@@ -8,14 +8,19 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.DeviceMemory;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
+import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
+import dev.zoetrope.models.pipeline.MemoryPlan;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import picocli.CommandLine.Command;
@@ -137,6 +142,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
+        DeviceMemory.resetPeak(on);
         try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(), ModelLoader.outputs(framesPng, gifPath))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
@@ -152,9 +158,23 @@ final class GenerateCommand implements Callable<Integer> {
                 result.video(), result.width(), result.height(), result.frames(), result.fps(), result.seconds(),
                 result.resolved().seed(), result.resolved().steps(), result.resolved().guidanceScale(),
                 dev.zoetrope.core.progress.ProgressBar.clock((System.nanoTime() - t0) / 1e9));
+        DeviceMemory.peakAllocated(on).ifPresent(peak -> System.out.println(deviceMemory(run, result, peak)));
         if (framesPng != null) System.out.println("frames: " + framesPng);
         if (gifPath != null) System.out.println("gif: " + gifPath);
         return 0;
+    }
+
+    /** The device's peak next to what {@code zoetrope plan} expects for this run, so a GPU run checks the plan. */
+    private static String deviceMemory(Invocation run, GenerationResult result, long peak) {
+        ModelDirectory m = run.model();
+        MemoryPlan.Shapes shapes = MemoryPlan.Shapes.of(m);
+        DType dtype = run.dtype().cast() != null ? run.dtype().cast() : DType.BF16;
+        MemoryPlan plan = MemoryPlan.of(new MemoryPlan.Setup(m.family(), shapes.dit(), shapes.text(), m.textLength(), shapes.vae(),
+                result.width(), result.height(), result.frames(), dtype, run.options().offload(), run.options().batchGuidance(), true,
+                VaeDecoder.DEFAULT_TILING, Attention.Options.DEFAULT_WORKSPACE));
+        return String.format(Locale.ROOT, "device memory: peak %s held by tensors; zoetrope plan expects %s (%s)", MemoryPlan.gb(peak),
+                MemoryPlan.gb(plan.devicePeak()), plan.stages().stream().map(st -> st.name() + " " + MemoryPlan.gb(st.devicePeak()))
+                        .collect(java.util.stream.Collectors.joining(", ")));
     }
 
     /** The flags, in zoetrope's or an upstream spelling, as one checked request for one model. */

@@ -8,11 +8,8 @@ import java.util.concurrent.Callable;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
-import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
-import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
-import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.pipeline.MemoryPlan;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
@@ -20,9 +17,7 @@ import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.Offload;
 import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.text.T5Config;
-import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.SpatialTiling;
-import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.models.vae.WanVaeConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -115,20 +110,9 @@ final class PlanCommand implements Callable<Integer> {
         if (config != null && modelDir != null) throw new InvalidRequestException("give --config or --model-dir, not both");
         if (config != null) return released(config);
         ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
-        DitConfig dit;
-        try (Weights w = Weights.open(dir.ditWeights());
-             DiffusionTransformer shapes = DiffusionTransformer.plan(w, DitLoadOptions.defaults().withOverrides(dir.ditSettings()))) {
-            dit = shapes.config();
-        }
-        T5Config text;
-        try (Weights w = Weights.open(dir.textEncoder()); T5Encoder shapes = T5Encoder.plan(dir.textConfig(), w, DType.BF16)) {
-            text = shapes.config();
-        }
-        WanVaeConfig vae;
-        try (Weights w = Weights.open(dir.vaeWeights()); WanVae shapes = WanVae.plan(w, dir.vaeSettings(), String.valueOf(dir.vaeConfig()))) {
-            vae = shapes.config();
-        }
-        return new Sizes(dir.root().toString(), dir.family(), dit, text, dir.textLength(), vae, dir.capabilities());
+        MemoryPlan.Shapes shapes = MemoryPlan.Shapes.of(dir);
+        return new Sizes(dir.root().toString(), dir.family(), shapes.dit(), shapes.text(), dir.textLength(), shapes.vae(),
+                dir.capabilities());
     }
 
     static Sizes released(String name) {

@@ -4,9 +4,11 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
@@ -59,6 +61,25 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
         long tokens() {
             DitConfig.PatchSize ps = dit.patchSize();
             return (long) (latentFrames() / ps.t()) * Math.ceilDiv(latentHeight(), ps.h()) * Math.ceilDiv(latentWidth(), ps.w());
+        }
+    }
+
+    /** A model directory's sizes, read from its configs and weight headers (no weight is read). */
+    public record Shapes(DitConfig dit, T5Config text, WanVaeConfig vae) {
+        public static Shapes of(ModelDirectory dir) {
+            DitConfig dit;
+            try (Weights w = Weights.open(dir.ditWeights());
+                 DiffusionTransformer shapes = DiffusionTransformer.plan(w, DitLoadOptions.defaults().withOverrides(dir.ditSettings()))) {
+                dit = shapes.config();
+            }
+            T5Config text;
+            try (Weights w = Weights.open(dir.textEncoder()); T5Encoder shapes = T5Encoder.plan(dir.textConfig(), w, DType.BF16)) {
+                text = shapes.config();
+            }
+            try (Weights w = Weights.open(dir.vaeWeights());
+                 WanVae shapes = WanVae.plan(w, dir.vaeSettings(), String.valueOf(dir.vaeConfig()))) {
+                return new Shapes(dit, text, shapes.config());
+            }
         }
     }
 
