@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = "What zoetrope plan counts for activations, next to what a real pass takes in RAM on the CPU: one "
-                + "Linum-width DiT block forward (bf16, batch 2, 360p latent) and one Wan 2.1 VAE frame group decode, each "
-                + "in a fresh process.")
+                + "Linum-width DiT block forward (bf16, batch 2, 360p latent; chunked and fused attention) and one Wan 2.1 VAE "
+                + "frame group decode, each in a fresh process.")
 final class BenchMemoryCommand extends BenchSubcommand {
     @Option(names = "--latent-frames", split = ",", description = "DiT latent frames, one run each (default: 5,9).")
     int[] latentFrames = {5, 9};
@@ -19,7 +19,10 @@ final class BenchMemoryCommand extends BenchSubcommand {
         requirePositive("--latent-frames", latentFrames);
         requirePositive("--vae-size", vaeSizes);
         return () -> {
-            for (int f : latentFrames) System.out.println(MemoryBench.inFreshProcess("dit", f));
+            for (int f : latentFrames) {
+                System.out.println(MemoryBench.inFreshProcess("dit", f));
+                System.out.println(MemoryBench.inFreshProcess("dit-fused", f));
+            }
             for (int s : vaeSizes) System.out.println(MemoryBench.inFreshProcess("vae", s));
         };
     }

@@ -48,19 +48,24 @@ public final class MemoryBench {
         }
     }
 
-    /** One Linum-width DiT block (bf16, chunked attention) over a batch-2 360p latent of {@code latentFrames} frames. */
-    public static Result ditForward(int latentFrames) {
+    /**
+     * One Linum-width DiT block (bf16) over a batch-2 360p latent of {@code latentFrames} frames, with libtorch's fused
+     * attention (no score matrix: the float64 RoPE of k is the peak, as on a GPU) or the chunked one (the query block's
+     * scores and probabilities are).
+     */
+    public static Result ditForward(int latentFrames, boolean fused) {
         Engine.init();
         DitConfig oneBlock = ModelFamily.LINUM.dit().withOverrides(Json.CONFIG.createObjectNode().put("num_layers", 1));
         MemoryPlan.Setup s = new MemoryPlan.Setup(ModelFamily.LINUM, oneBlock, T5Config.t5v11Xxl(), 256, WanVaeConfig.wan21(), 640, 360,
-                (latentFrames - 1) * 4 + 1, DType.BF16, Offload.NONE, true, false, VaeDecoder.DEFAULT_TILING,
+                (latentFrames - 1) * 4 + 1, DType.BF16, Offload.NONE, true, fused, VaeDecoder.DEFAULT_TILING,
                 Attention.Options.DEFAULT_WORKSPACE);
         try (DiffusionTransformer dit = DiffusionTransformer.random(oneBlock, DType.BF16, 1,
-                Attention.Options.defaults().withKernel(Attention.Kernel.CHUNKED))) {
+                Attention.Options.defaults().withKernel(fused ? Attention.Kernel.FUSED : Attention.Kernel.CHUNKED))) {
             Tensor x = new NoiseGenerator(1).gaussian(new long[]{2, 16, latentFrames, 45, 80});
             Tensor text = new NoiseGenerator(2).gaussian(new long[]{256, 4096});
             long measured = measure(() -> Scopes.run(() -> dit.forward(x, new double[]{500, 500}, List.of(text, text), null)));
-            return new Result(String.format(Locale.ROOT, "DiT forward, 1 Linum block, bf16, B=2, %d x 45 x 80 latent", latentFrames),
+            return new Result(String.format(Locale.ROOT, "DiT forward, 1 Linum block, bf16, B=2, %d x 45 x 80 latent, %s", latentFrames,
+                    fused ? "fused" : "chunked"),
                     MemoryPlan.ditForwardPeak(s), measured);
         }
     }
@@ -86,7 +91,7 @@ public final class MemoryBench {
         return peak - before;
     }
 
-    /** {@code dit FRAMES} or {@code vae SIZE}, measured in a fresh JVM on this one's class path. */
+    /** {@code dit FRAMES}, {@code dit-fused FRAMES} or {@code vae SIZE}, measured in a fresh JVM on this one's class path. */
     public static Result inFreshProcess(String what, int size) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), MemoryBench.class.getName(),
@@ -112,9 +117,10 @@ public final class MemoryBench {
     /** Measures in this process and prints {@code what<TAB>planned<TAB>measured}; {@link #inFreshProcess} runs it. */
     public static void main(String[] args) {
         Result r = switch (args[0]) {
-            case "dit" -> ditForward(Integer.parseInt(args[1]));
+            case "dit" -> ditForward(Integer.parseInt(args[1]), false);
+            case "dit-fused" -> ditForward(Integer.parseInt(args[1]), true);
             case "vae" -> vaeDecode(Integer.parseInt(args[1]));
-            default -> throw new IllegalArgumentException("dit FRAMES or vae SIZE");
+            default -> throw new IllegalArgumentException("dit FRAMES, dit-fused FRAMES or vae SIZE");
         };
         System.out.println(r.what() + "\t" + r.planned() + "\t" + r.measured());
     }

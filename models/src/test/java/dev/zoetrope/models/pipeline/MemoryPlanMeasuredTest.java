@@ -16,17 +16,23 @@ class MemoryPlanMeasuredTest {
     @Test
     void ditForwardPeakIsWhatAForwardTakes() {
         for (int frames : new int[]{5, 9}) {
-            MemoryBench.Result r = MemoryBench.inFreshProcess("dit", frames);
-            System.out.println(r);
-            System.out.println(r);
-        assertEquals(1.0, r.ratio(), 0.2, r.toString());
+            MemoryBench.Result chunked = MemoryBench.inFreshProcess("dit", frames);
+            System.out.println(chunked);
+            assertEquals(1.0, chunked.ratio(), 0.1, chunked.toString());
+            // the plan counts a GPU's fused kernels, which keep nothing of their own; libtorch's CPU kernel holds about
+            // 7·B·N·d bytes more (measured 1.18-1.20 here), so on the CPU the plan is low by about that
+            MemoryBench.Result fused = MemoryBench.inFreshProcess("dit-fused", frames);
+            System.out.println(fused);
+            assertTrue(fused.ratio() >= 0.95 && fused.ratio() <= 1.3, fused.toString());
         }
     }
 
     @Test
     void decodePeakIsWhatADecodeTakes() {
-        MemoryBench.Result r = MemoryBench.inFreshProcess("vae", 32);
-        System.out.println(r);
-        assertEquals(1.0, r.ratio(), 0.2, r.toString());
+        for (int size : new int[]{32, 48}) {
+            MemoryBench.Result r = MemoryBench.inFreshProcess("vae", size);
+            System.out.println(r);
+            assertEquals(1.0, r.ratio(), 0.1, r.toString());
+        }
     }
 }
