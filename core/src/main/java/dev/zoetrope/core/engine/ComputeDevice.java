@@ -114,6 +114,14 @@ public sealed interface ComputeDevice {
     }
 
     /**
+     * Where tensors are moved to run on this resolved device ({@code Ops.toDevice}): null on the CPU, where tensors are
+     * made and stay, else {@link #torchDevice}.
+     */
+    default org.bytedeco.pytorch.Device target() {
+        return this instanceof Cpu ? null : torchDevice();
+    }
+
+    /**
      * This resolved device, for code that runs models on the CPU only so far (training, the benches; generate, serve
      * and verify place their weights on any device), so a CUDA device stops there with one line rather than silently
      * running on the CPU.

@@ -106,6 +106,15 @@ class ComputeDeviceTest {
     }
 
     @Test
+    void theCpuKeepsTensorsWhereTheyAreMadeAndCudaNamesItsDevice() {
+        assertNull(ComputeDevice.CPU.target(), "tensors are made on the CPU; nothing moves them");
+        assertEquals("cuda:0", new Cuda(Cuda.FIRST).target().str().getString());
+        assertEquals("cuda:1", new Cuda(1).target().str().getString());
+        // an unresolved choice reaching a model is our bug, not the user's
+        assertThrows(IllegalStateException.class, ComputeDevice.AUTO::target);
+    }
+
+    @Test
     void doctorDescribesEachCase() {
         assertTrue(CPU_BUILD.describe().startsWith("none: this build is the CPU flavour of libtorch (build the CUDA flavour"),
                 CPU_BUILD.describe());

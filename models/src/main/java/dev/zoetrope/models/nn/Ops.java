@@ -52,6 +52,11 @@ public final class Ops {
         return device == null || t.device().equals(device) ? t : t.to(device, ScalarTypes.of(t));
     }
 
+    /** {@code t} on the host, to be read or written out: itself when it is there already. */
+    public static Tensor toHost(Tensor t) {
+        return t.is_cpu() ? t : toDevice(t, new org.bytedeco.pytorch.Device("cpu"));
+    }
+
     /** {@code t} on the device {@code like} lives on (tables made on the host meeting activations). */
     public static Tensor toDeviceOf(Tensor t, Tensor like) {
         return toDevice(t, like.device());

@@ -48,7 +48,7 @@ public final class ModelLoader {
      * Every weight goes from the file to the device tensor by tensor; activations follow their weights.
      */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
-        org.bytedeco.pytorch.Device target = device instanceof ComputeDevice.Cpu ? null : device.torchDevice();
+        org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
         DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target);
