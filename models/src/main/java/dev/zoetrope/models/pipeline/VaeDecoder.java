@@ -27,7 +27,12 @@ public final class VaeDecoder implements LatentDecoder {
     }
 
     public static VaeDecoder load(Path weights) {
-        return new VaeDecoder(WanVae.load(weights), DEFAULT_TILING);
+        return load(weights, (org.bytedeco.pytorch.Device) null);
+    }
+
+    /** The VAE at {@code weights} (a file, or a directory with its config) onto {@code device} (null: the CPU). */
+    public static VaeDecoder load(Path weights, org.bytedeco.pytorch.Device device) {
+        return new VaeDecoder(WanVae.load(weights, device), DEFAULT_TILING);
     }
 
     /** A model directory's VAE, with its config as the directory parsed it (null: dims from the weights). */
