@@ -9,7 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
-import dev.zoetrope.core.engine.DeviceMemory;
+import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.nn.Attention;
@@ -142,7 +142,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
-        DeviceMemory.resetPeak(on);
+        Devices.resetPeakMemory(on);
         try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(), ModelLoader.outputs(framesPng, gifPath))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
@@ -158,7 +158,7 @@ final class GenerateCommand implements Callable<Integer> {
                 result.video(), result.width(), result.height(), result.frames(), result.fps(), result.seconds(),
                 result.resolved().seed(), result.resolved().steps(), result.resolved().guidanceScale(),
                 dev.zoetrope.core.progress.ProgressBar.clock((System.nanoTime() - t0) / 1e9));
-        DeviceMemory.peakAllocated(on).ifPresent(peak -> System.out.println(deviceMemory(run, result, peak)));
+        Devices.peakMemory(on).ifPresent(peak -> System.out.println(deviceMemory(run, result, peak)));
         if (framesPng != null) System.out.println("frames: " + framesPng);
         if (gifPath != null) System.out.println("gif: " + gifPath);
         return 0;

@@ -88,6 +88,18 @@ class DeviceOptionTest {
         assertFalse(Files.exists(tmp.resolve("work")), "train refuses before its first stage");
     }
 
+    /** A bench runs where --device resolves to, and reports the device its output came from: here, the CPU. */
+    @Test
+    void benchesRunOnTheResolvedDevice() {
+        assumeTrue(Engine.init().cuda().devices() == 0, "with a CUDA device, auto means CUDA");
+        for (String device : List.of("cpu", "auto")) {
+            CliRun r = CliRun.of("bench", "vae-decode", "--latent-frames", "2", "--latent-height", "2", "--latent-width", "3",
+                    "--base-dim", "4", "-n", "64", "--device", device);
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("vae-decode on cpu: base dim 4")), r.toString());
+        }
+    }
+
     /** The README's clip, byte for byte the same with no --device, --device auto and --device cpu (no GPU here or not). */
     @Test
     void autoAndCpuGenerateTheSameClipAsBefore() throws Exception {

@@ -1,13 +1,17 @@
 package dev.zoetrope.core.bench;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.core.engine.Engine;
 
 /** Engine kernel throughput: matmul and attention, in GFLOP/s (best of the timed runs after warm-up). */
@@ -22,25 +26,45 @@ public final class KernelBench {
     }
 
     static double bestSeconds(Op op, int warmup, int runs) {
+        return bestSeconds(op, warmup, runs, null);
+    }
+
+    /** The best time of {@code op} on {@code device} (null: the CPU), each run waiting for the device's kernels. */
+    static double bestSeconds(Op op, int warmup, int runs, Device device) {
         for (int i = 0; i < warmup; i++) try (PointerScope s = new PointerScope()) { op.run(); }
+        Devices.synchronize(device);
         double best = Double.MAX_VALUE;
         for (int i = 0; i < runs; i++) {
             try (PointerScope s = new PointerScope()) {
                 long t = System.nanoTime();
                 op.run();
+                Devices.synchronize(device);
                 best = Math.min(best, (System.nanoTime() - t) / 1e9);
             }
         }
         return best;
     }
 
-    /** An n×n by n×n matmul. */
+    /** An n×n by n×n matmul on the CPU. */
     public static Result matmul(DType dtype, int n, int runs) {
+        return matmul(dtype, n, runs, null);
+    }
+
+    /** An n×n by n×n matmul on {@code device} (null: the CPU), its operands made there. */
+    public static Result matmul(DType dtype, int n, int runs, Device device) {
         Engine.init();
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(1);
-            Tensor a = torch.randn(n, n).to(dtype.scalarType()), b = torch.randn(n, n).to(dtype.scalarType());
-            double s = bestSeconds(() -> torch.matmul(a, b), 2, runs);
+            Tensor a, b;
+            if (device == null) {
+                a = torch.randn(n, n).to(dtype.scalarType());
+                b = torch.randn(n, n).to(dtype.scalarType());
+            } else {
+                TensorOptions on = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype.scalarType()));
+                a = torch.randn(new long[]{n, n}, on);
+                b = torch.randn(new long[]{n, n}, on);
+            }
+            double s = bestSeconds(() -> torch.matmul(a, b), 2, runs, device);
             return new Result("matmul " + dtype.code() + " " + n + "^3", 2.0 * n * n * n / s / 1e9, s, runs);
         }
     }

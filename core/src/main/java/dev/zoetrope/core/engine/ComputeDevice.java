@@ -11,7 +11,7 @@ import dev.zoetrope.core.InvalidRequestException;
  *
  * <p>Spellings: {@code auto} (the first CUDA device when libtorch sees one, else the CPU), {@code cpu},
  * {@code cuda} (the first CUDA device) and {@code cuda:N}. A resolved device is {@link Cpu} or {@link Cuda} with an
- * index; that is what the places models are opened receive.
+ * index; that is what the places models are opened, trained and measured receive.
  */
 public sealed interface ComputeDevice {
     ComputeDevice AUTO = new Auto();
@@ -114,16 +114,10 @@ public sealed interface ComputeDevice {
     }
 
     /**
-     * This resolved device, for code that runs models on the CPU only so far (training, the benches; generate, serve
-     * and verify place their weights on any device), so a CUDA device stops there with one line rather than silently
-     * running on the CPU.
+     * Where tensors are moved to run on this resolved device ({@code Ops.toDevice}): null on the CPU, where tensors are
+     * made and stay, else {@link #torchDevice}.
      */
-    default ComputeDevice requirePlacement() {
-        return switch (this) {
-            case Cpu c -> c;
-            case Cuda c -> throw new InvalidRequestException("--device " + id() + ": this command runs on the CPU only so far "
-                    + "(generate, serve and verify place models on CUDA); use --device cpu");
-            case Auto a -> throw new IllegalStateException("--device auto reached a model unresolved; resolve() it first");
-        };
+    default org.bytedeco.pytorch.Device target() {
+        return this instanceof Cpu ? null : torchDevice();
     }
 }

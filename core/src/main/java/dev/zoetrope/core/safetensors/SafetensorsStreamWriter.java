@@ -159,6 +159,9 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
      */
     public void write(String name, Tensor t) throws IOException {
         Planned p = expect(name);
+        // the bytes are read through the data pointer, which only a host tensor's is
+        if (!t.is_cpu())
+            throw new IllegalArgumentException("tensor '" + name + "' is on " + t.device().str().getString() + "; bring it to the host to write it");
         DType dtype = Tensors.dtype(t);
         long[] shape = Tensors.shape(t);
         if (dtype != p.dtype() || !Arrays.equals(shape, p.shape))

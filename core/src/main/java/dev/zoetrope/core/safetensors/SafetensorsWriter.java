@@ -47,7 +47,7 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** Writes engine tensors (any dtype, any strides) in their own dtype. */
+    /** Writes engine tensors on the host (any dtype, any strides) in their own dtype. */
     public static void write(Path target, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         write(target, tensors, metadata, null);
     }
@@ -64,6 +64,10 @@ public final class SafetensorsWriter {
             List<Entry> entries = new ArrayList<>();
             for (Map.Entry<String, Tensor> e : new TreeMap<>(tensors).entrySet()) {
                 Tensor t = e.getValue();
+                // the bytes are read through the data pointer, which only a host tensor's is
+                if (!t.is_cpu())
+                    throw new IllegalArgumentException("tensor '" + e.getKey() + "' is on " + t.device().str().getString()
+                            + "; bring it to the host to write it");
                 if (floatsAs != null && Tensors.dtype(t).isFloating() && Tensors.dtype(t) != floatsAs)
                     t = t.to(floatsAs.scalarType());
                 Tensor c = t.contiguous();

@@ -96,13 +96,12 @@ class ComputeDeviceTest {
     }
 
     @Test
-    void commandsThatRunOnTheCpuOnlyRefuseCuda() {
-        assertEquals(ComputeDevice.CPU, ComputeDevice.CPU.requirePlacement());
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> new Cuda(0).requirePlacement());
-        assertEquals("--device cuda:0: this command runs on the CPU only so far (generate, serve and verify place models on CUDA); "
-                + "use --device cpu", e.getMessage());
+    void theCpuKeepsTensorsWhereTheyAreMadeAndCudaNamesItsDevice() {
+        assertNull(ComputeDevice.CPU.target(), "tensors are made on the CPU; nothing moves them");
+        assertEquals("cuda:0", new Cuda(Cuda.FIRST).target().str().getString());
+        assertEquals("cuda:1", new Cuda(1).target().str().getString());
         // an unresolved choice reaching a model is our bug, not the user's
-        assertThrows(IllegalStateException.class, ComputeDevice.AUTO::requirePlacement);
+        assertThrows(IllegalStateException.class, ComputeDevice.AUTO::target);
     }
 
     @Test

@@ -134,4 +134,22 @@ class SafetensorsStreamWriterTest {
             return s.sorted().toList();
         }
     }
+
+    /** The writers read a tensor's bytes through its data pointer, which only a host tensor has: others are refused. */
+    @Test
+    void aTensorOffTheHostIsRefusedNamingItsDevice() throws IOException {
+        try (PointerScope s = new PointerScope()) {
+            Tensor meta = org.bytedeco.pytorch.global.torch.empty(new long[]{3},
+                    new org.bytedeco.pytorch.TensorOptions(new org.bytedeco.pytorch.Device("meta")), new org.bytedeco.pytorch.MemoryFormatOptional());
+            try (SafetensorsStreamWriter w = SafetensorsStreamWriter.open(tmp.resolve("a.safetensors"),
+                    List.of(new Planned("x", DType.F32, new long[]{3})), Map.of())) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write("x", meta));
+                assertEquals("tensor 'x' is on meta; bring it to the host to write it", e.getMessage());
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SafetensorsWriter.write(tmp.resolve("b.safetensors"), Map.of("y", meta)));
+            assertEquals("tensor 'y' is on meta; bring it to the host to write it", e.getMessage());
+            assertFalse(Files.exists(tmp.resolve("a.safetensors")) || Files.exists(tmp.resolve("b.safetensors")));
+        }
+    }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -12,6 +13,7 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
@@ -50,39 +52,48 @@ public final class DitBench {
         }
     }
 
-    public record Report(Options options, long tokens, double flops, double seconds, double tflops,
+    /** @param device where the forward ran, read from its output */
+    public record Report(Options options, String device, long tokens, double flops, double seconds, double tflops,
                          double matmulPeakGflops, double ratioToPeak, String attentionKernels) {
         public String describe() {
             return String.format(Locale.ROOT,
-                    "dit %s, %d block(s), batch %d, %d tokens: %.2f s per forward, %.1f GFLOP, %.3f TFLOP/s; "
+                    "dit %s on %s, %d block(s), batch %d, %d tokens: %.2f s per forward, %.1f GFLOP, %.3f TFLOP/s; "
                             + "bf16 matmul peak %.1f GFLOP/s; ratio %.0f%%; attention %s",
-                    options.dtype().code(), options.blocks(), options.batch(), tokens, seconds, flops / 1e9, tflops,
+                    options.dtype().code(), device, options.blocks(), options.batch(), tokens, seconds, flops / 1e9, tflops,
                     matmulPeakGflops, 100 * ratioToPeak, attentionKernels);
         }
     }
 
-    /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
+    /** Measures on {@code device} (resolved). */
     public static Report run(Options o, ComputeDevice device, PrintStream log) {
+        return run(o, device.target(), log);
+    }
+
+    /**
+     * Measures with the model built on {@code device} (null: the CPU) and its inputs moved there; the matmul peak is the
+     * device's, and every timing waits for the device's kernels.
+     */
+    static Report run(Options o, Device device, PrintStream log) {
         Engine.init();
-        device.requirePlacement();
-        KernelBench.Result peak = KernelBench.matmul(DType.BF16, 2048, 3);
+        KernelBench.Result peak = KernelBench.matmul(DType.BF16, 2048, 3, device);
         log.printf(Locale.ROOT, "bf16 matmul 2048^3: %.1f GFLOP/s%n", peak.gflops());
         DitConfig config = ModelFamily.LINUM.dit().withNumLayers(o.blocks());
         DitConfig.PatchSize ps = config.patchSize();
         long tokens = (long) (o.frames() / ps.t()) * ((o.height() + ps.h() - 1) / ps.h()) * ((o.width() + ps.w() - 1) / ps.w());
         double flops = DiffusionTransformer.forwardFlops(config, o.batch(), o.frames(), o.height(), o.width());
-        try (DiffusionTransformer model = DiffusionTransformer.random(config, o.dtype(), 1, o.attention());
+        try (DiffusionTransformer model = DiffusionTransformer.random(config, o.dtype(), 1, o.attention(), device);
              PointerScope scope = new PointerScope()) {
             torch.manual_seed(2);
-            Tensor x = torch.randn(o.batch(), config.inDim(), o.frames(), o.height(), o.width());
+            Tensor x = model.onDevice(torch.randn(o.batch(), config.inDim(), o.frames(), o.height(), o.width()));
             double[] t = new double[o.batch()];
             java.util.Arrays.fill(t, 500.0);
             Tensor[] text = new Tensor[o.batch()];
-            for (int b = 0; b < o.batch(); b++) text[b] = torch.randn(config.textLen(), config.textDim()).mul(Ops.scalar(0.1));
+            for (int b = 0; b < o.batch(); b++)
+                text[b] = model.onDevice(torch.randn(config.textLen(), config.textDim()).mul(Ops.scalar(0.1)));
             // the kernel choice is measured once per shape class; keep that out of the timing
             Attention a = model.attention();
-            Attention.Kernel self = a.kernelFor(o.dtype(), config.numHeads(), config.headDim(), tokens, tokens);
-            Attention.Kernel cross = a.kernelFor(o.dtype(), config.numHeads(), config.headDim(), tokens, config.textLen());
+            Attention.Kernel self = a.kernelFor(device, o.dtype(), config.numHeads(), config.headDim(), tokens, tokens);
+            Attention.Kernel cross = a.kernelFor(device, o.dtype(), config.numHeads(), config.headDim(), tokens, config.textLen());
             String kernels = "self " + self + ", cross " + cross;
             log.println("attention kernels: " + kernels);
             for (int i = 0; i < o.warmup(); i++) {
@@ -90,18 +101,22 @@ public final class DitBench {
                     model.forward(x, t, List.of(text), null);
                 }
             }
+            Devices.synchronize(device);
             double best = Double.MAX_VALUE;
+            String ranOn = null;
             for (int i = 0; i < o.runs(); i++) {
                 try (PointerScope s = new PointerScope()) {
                     long t0 = System.nanoTime();
-                    model.forward(x, t, List.of(text), null);
+                    Tensor v = model.forward(x, t, List.of(text), null);
+                    Devices.synchronize(device);
                     double sec = (System.nanoTime() - t0) / 1e9;
+                    ranOn = v.device().str().getString();
                     log.printf(Locale.ROOT, "forward %d/%d: %.2f s (%.1f GFLOP/s)%n", i + 1, o.runs(), sec, flops / sec / 1e9);
                     best = Math.min(best, sec);
                 }
             }
             double tflops = flops / best / 1e12;
-            return new Report(o, tokens, flops, best, tflops, peak.gflops(), tflops * 1e3 / peak.gflops(), kernels);
+            return new Report(o, ranOn, tokens, flops, best, tflops, peak.gflops(), tflops * 1e3 / peak.gflops(), kernels);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.zoetrope.models.bench;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -10,6 +11,7 @@ import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.bench.ProcessMemory;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.vae.SpatialTiling;
@@ -18,7 +20,7 @@ import dev.zoetrope.models.vae.WanVaeConfig;
 
 /**
  * Throughput of the chunked VAE decode at real dims with random weights, next to the matmul peak
- * measured in the same run. FLOPs are the convolutions' multiply-adds (×2), counted from layer shapes.
+ * measured in the same run on the same device. FLOPs are the convolutions' multiply-adds (×2), counted from layer shapes.
  */
 public final class VaeDecodeBench {
     private VaeDecodeBench() {}
@@ -36,8 +38,11 @@ public final class VaeDecodeBench {
         }
     }
 
-    /** @param peakResidentBytes the process's peak resident memory after the run (Linux), or -1 */
-    public record Result(Setup setup, int videoFrames, double seconds, double convFlops,
+    /**
+     * @param device            where the decode ran, read from its output
+     * @param peakResidentBytes the process's peak resident memory after the run (Linux), or -1
+     */
+    public record Result(Setup setup, String device, int videoFrames, double seconds, double convFlops,
                          KernelBench.Result matmulF32, KernelBench.Result matmulBf16, long peakResidentBytes) {
         public double tflops() {
             return convFlops / seconds / 1e12;
@@ -51,14 +56,14 @@ public final class VaeDecodeBench {
         public String report() {
             Setup s = setup;
             return String.format(Locale.ROOT, """
-                    vae-decode: base dim %d, latent 16x%dx%dx%d -> %d frames of %dx%d, float32, one latent frame at a time%s
+                    vae-decode on %s: base dim %d, latent 16x%dx%dx%d -> %d frames of %dx%d, float32, one latent frame at a time%s
                       time           %.2f s (%.2f s per output frame)
                       conv FLOPs     %.3f TFLOP
                       achieved       %.4f TFLOP/s
                       matmul f32     %.4f TFLOP/s  -> decode at %.0f%% of it
                       matmul bf16    %.4f TFLOP/s  -> decode at %.0f%% of it
                       peak memory    %s (process resident set)""",
-                    s.baseDim, s.latentFrames, s.latentHeight, s.latentWidth, videoFrames, s.latentHeight * 8, s.latentWidth * 8,
+                    device, s.baseDim, s.latentFrames, s.latentHeight, s.latentWidth, videoFrames, s.latentHeight * 8, s.latentWidth * 8,
                     s.tiling == null ? "" : String.format(Locale.ROOT, ", tiles %dx%d overlap %d (latent px)",
                             s.tiling.tileHeight(), s.tiling.tileWidth(), s.tiling.overlap()),
                     seconds, seconds / videoFrames, convFlops / 1e12, tflops(),
@@ -67,25 +72,38 @@ public final class VaeDecodeBench {
         }
     }
 
-    /** Measures on {@code device} (resolved); models are placed on the CPU only so far. */
+    /** Measures on {@code device} (resolved). */
     public static Result run(Setup s, ComputeDevice device, boolean progress) {
+        return run(s, device.target(), progress);
+    }
+
+    /**
+     * Measures with the VAE built on {@code device} (null: the CPU) and the latent moved there; the matmul peaks are the
+     * device's, and the timing waits for the device's kernels.
+     */
+    static Result run(Setup s, Device device, boolean progress) {
         Engine.init();
-        device.requirePlacement();
-        KernelBench.Result f32 = KernelBench.matmul(DType.F32, s.matmulSize(), s.matmulRuns());
-        KernelBench.Result bf16 = KernelBench.matmul(DType.BF16, s.matmulSize(), s.matmulRuns());
+        KernelBench.Result f32 = KernelBench.matmul(DType.F32, s.matmulSize(), s.matmulRuns(), device);
+        KernelBench.Result bf16 = KernelBench.matmul(DType.BF16, s.matmulSize(), s.matmulRuns(), device);
         WanVaeConfig config = WanVaeConfig.wan21().withBaseDim(s.baseDim());
-        try (WanVae vae = WanVae.random(config, 1); PointerScope scope = new PointerScope()) {
+        try (WanVae vae = WanVae.random(config, 1, device); PointerScope scope = new PointerScope()) {
             torch.manual_seed(2);
-            Tensor z = torch.randn(1, config.zDim(), s.latentFrames(), s.latentHeight(), s.latentWidth());
+            Tensor z = vae.onDevice(torch.randn(1, config.zDim(), s.latentFrames(), s.latentHeight(), s.latentWidth()));
             int frames = 1 + config.temporalFactor() * (s.latentFrames() - 1);
+            String[] ranOn = new String[1];
             vae.meter().reset();
+            Devices.synchronize(device);
             long t0 = System.nanoTime();
             try (ProgressBar bar = progress ? new ProgressBar("vae decode", s.latentFrames(), "latent frames")
                     : ProgressBar.silent(s.latentFrames(), null)) {
-                vae.decode(z, s.tiling(), (chunk, first) -> bar.step());
+                vae.decode(z, s.tiling(), (chunk, first) -> {
+                    ranOn[0] = chunk.device().str().getString();
+                    bar.step();
+                });
             }
+            Devices.synchronize(device);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Result(s, frames, seconds, vae.meter().flops(), f32, bf16, ProcessMemory.peak());
+            return new Result(s, ranOn[0], frames, seconds, vae.meter().flops(), f32, bf16, ProcessMemory.peak());
         }
     }
 }

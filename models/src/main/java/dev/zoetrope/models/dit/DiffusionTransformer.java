@@ -180,7 +180,13 @@ public final class DiffusionTransformer implements AutoCloseable {
 
     /** A model with random weights (normal, std 0.02; unit norms), for benchmarks and end-to-end tests. */
     public static DiffusionTransformer random(DitConfig config, DType dtype, long seed, Attention.Options attention) {
-        return fresh(config, Params.fresh(Init.dit(), seed, dtype, false), dtype, attention);
+        return random(config, dtype, seed, attention, null);
+    }
+
+    /** {@link #random(DitConfig, DType, long, Attention.Options)} with every weight placed on {@code device} (null: the CPU). */
+    public static DiffusionTransformer random(DitConfig config, DType dtype, long seed, Attention.Options attention,
+                                             org.bytedeco.pytorch.Device device) {
+        return fresh(config, Params.fresh(Init.dit(), seed, dtype, false, device), dtype, attention);
     }
 
     /**
@@ -188,7 +194,13 @@ public final class DiffusionTransformer implements AutoCloseable {
      * gradients reach {@link #parameters()}: they require grad before any view of them is taken.
      */
     public static DiffusionTransformer trainable(DitConfig config, long seed, Attention.Options attention) {
-        return fresh(config, Params.fresh(Init.dit(), seed, DType.F32, true), DType.F32, attention);
+        return trainable(config, seed, attention, null);
+    }
+
+    /** {@link #trainable(DitConfig, long, Attention.Options)} on {@code device} (null: the CPU), the same weights on every device. */
+    public static DiffusionTransformer trainable(DitConfig config, long seed, Attention.Options attention,
+                                                 org.bytedeco.pytorch.Device device) {
+        return fresh(config, Params.fresh(Init.dit(), seed, DType.F32, true, device), DType.F32, attention);
     }
 
     /**

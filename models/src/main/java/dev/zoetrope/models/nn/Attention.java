@@ -102,12 +102,9 @@ public final class Attention {
             throw new IllegalArgumentException("attention shapes do not fit: q " + Tensors.shapeString(Tensors.shape(q))
                     + ", k " + Tensors.shapeString(Tensors.shape(k)) + ", v " + Tensors.shapeString(Tensors.shape(v)));
         Ops.sameDevice("attention", q, k, v);
-        // libtorch 2.10 has no meta kernel for scaled_dot_product_attention: shapes only there
-        if (q.is_meta()) return torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
         // (B, H, L, D), contiguous, so that query blocks and the batch×head collapse are views
         Tensor qh = q.transpose(1, 2).contiguous(), kh = k.transpose(1, 2).contiguous(), vh = v.transpose(1, 2).contiguous();
-        // on a GPU libtorch's fused kernels are the fast path; the timed choice is for the CPU
-        Kernel kernel = options.kernel() == Kernel.AUTO && q.is_cuda() ? Kernel.FUSED : kernelFor(Tensors.dtype(q), h, d, lq, lk);
+        Kernel kernel = kernelFor(q.device(), Tensors.dtype(q), h, d, lq, lk);
         if (validLens == null) {
             Tensor out = torch.empty(new long[]{b, lq, h, d}, Ops.like(q), new MemoryFormatOptional());
             run(kernel, qh, kh, vh, out);
@@ -135,7 +132,17 @@ public final class Attention {
         return out;
     }
 
-    /** The kernel {@link #apply} uses for these shapes (calibrating on first use under AUTO). */
+    /** The kernel {@link #apply} uses on {@code device} (null: the CPU) for these shapes. */
+    public Kernel kernelFor(org.bytedeco.pytorch.Device device, DType dtype, long heads, long headDim, long queries, long keys) {
+        // libtorch 2.10 has no meta kernel for scaled_dot_product_attention, but matmul and softmax have one: on meta the
+        // chunked kernel gives the real shapes and an autograd graph (a training step runs there)
+        if (device != null && device.is_meta()) return Kernel.CHUNKED;
+        // on a GPU libtorch's fused kernels are the fast path; the timed choice is for the CPU
+        if (device != null && device.is_cuda() && options.kernel() == Kernel.AUTO) return Kernel.FUSED;
+        return kernelFor(dtype, heads, headDim, queries, keys);
+    }
+
+    /** The kernel {@link #apply} uses on the CPU for these shapes (calibrating on first use under AUTO). */
     public Kernel kernelFor(DType dtype, long heads, long headDim, long queries, long keys) {
         if (options.kernel() != Kernel.AUTO) return options.kernel();
         ShapeClass shape = new ShapeClass(dtype, headDim, keys > 1024);
@@ -165,7 +172,8 @@ public final class Attention {
     /** q, k, v (B, H, L, D) contiguous or query-narrowed; writes (B, Lq, H, D) into {@code out}. */
     private void run(Kernel kernel, Tensor q, Tensor k, Tensor v, Tensor out) {
         long lq = q.size(2), lk = k.size(2);
-        long block = queryBlock(q.size(0) * q.size(1), lk, Tensors.dtype(q));
+        // meta tensors hold no memory: one block
+        long block = q.is_meta() ? Math.max(1, lq) : queryBlock(q.size(0) * q.size(1), lk, Tensors.dtype(q));
         double scale = 1.0 / Math.sqrt(q.size(3));
         Tensor kt = k.transpose(-1, -2);
         for (long start = 0; start < lq; start += block) {

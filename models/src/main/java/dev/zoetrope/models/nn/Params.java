@@ -38,7 +38,7 @@ import dev.zoetrope.core.safetensors.Weights;
  * <ul>
  *   <li>{@link #load}: from a checkpoint, through a {@link KeyLayout}, shape-checked, optionally cast on load;
  *       {@link #requireAllUsed} then refuses tensors the model did not ask for.</li>
- *   <li>{@link #fresh}: drawn by an {@link Init} in declaration order from a seed.</li>
+ *   <li>{@link #fresh}: drawn by an {@link Init} in declaration order from a seed, optionally onto a device.</li>
  *   <li>{@link #shapesOnly}: shapes without data (libtorch's {@code meta} device), for inventories.</li>
  *   <li>{@link #empty}: filled with {@link #put} (a training run's EMA weights, tests).</li>
  * </ul>
@@ -54,7 +54,7 @@ public final class Params implements AutoCloseable {
     private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred, Device device,
                               Predicate<String> keptOnHost) implements Source {}
 
-    private record Fresh(Init init, DType dtype, boolean trainable) implements Source {}
+    private record Fresh(Init init, DType dtype, boolean trainable, Device device) implements Source {}
 
     private record ShapesOnly(DType dtype) implements Source {}
 
@@ -118,9 +118,17 @@ public final class Params implements AutoCloseable {
      * @param trainable the tensors require grad from the start (before any module takes a view of them)
      */
     public static Params fresh(Init init, long seed, DType dtype, boolean trainable) {
+        return fresh(init, seed, dtype, trainable, null);
+    }
+
+    /**
+     * {@link #fresh(Init, long, DType, boolean)} onto {@code device} (null: the CPU): each tensor is drawn on the host, so
+     * a seed gives the same weights on every device, and moved before the next is drawn; it requires grad once there.
+     */
+    public static Params fresh(Init init, long seed, DType dtype, boolean trainable, Device device) {
         Engine.init();
         torch.manual_seed(seed);
-        return new Params(new Fresh(init, dtype, trainable));
+        return new Params(new Fresh(init, dtype, trainable, device));
     }
 
     /** Shapes without data: every tensor lives on the {@code meta} device, in float32. */
@@ -183,7 +191,7 @@ public final class Params implements AutoCloseable {
             }
             case Checkpoint c -> place(c, key, readFile(c, info(c, key, shape)));
             case Fresh f -> {
-                Tensor t = f.init().draw(role, shape).to(f.dtype().scalarType());
+                Tensor t = Ops.toDevice(f.init().draw(role, shape).to(f.dtype().scalarType()), f.device());
                 if (f.trainable()) t.requires_grad_(true);
                 yield t;
             }

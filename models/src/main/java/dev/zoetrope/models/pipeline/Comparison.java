@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * One computed tensor against its reference: max |Δ| and max |expected|. Passes when max |Δ| ≤ tol·max|expected|,
@@ -56,13 +57,8 @@ public record Comparison(String name, double maxAbsDiff, double maxAbsExpected, 
         return new Comparison(name, Double.NaN, Double.NaN, exact, problem);
     }
 
-    /** {@code t} on the host, where golden outputs are compared (itself when it is there). */
-    static Tensor onHost(Tensor t) {
-        return t.is_cpu() ? t : t.cpu();
-    }
-
     private static Comparison compare(String name, Tensor gotAnywhere, Tensor expected, boolean exact) {
-        Tensor got = onHost(gotAnywhere);
+        Tensor got = Ops.toHost(gotAnywhere); // golden outputs are compared on the host
         long[] g = Tensors.shape(got), e = Tensors.shape(expected);
         if (!Arrays.equals(g, e))
             return failed(name, "shape " + Arrays.toString(g) + ", expected " + Arrays.toString(e), exact);

@@ -54,7 +54,7 @@ public final class FixtureVerifier {
      * outputs come back to the host to be compared.
      */
     public static List<Check> discover(Path dir, ComputeDevice device) {
-        return discover(dir, device instanceof ComputeDevice.Cpu ? null : device.torchDevice());
+        return discover(dir, device.target());
     }
 
     /** The checks in {@code dir}, on the CPU; an error names what is missing when nothing can be checked. */
@@ -220,7 +220,7 @@ public final class FixtureVerifier {
                         new long[]{cfg.get("num_layers").asLong(), cfg.path("dim").asLong(), cfg.path("num_heads").asLong()}));
                 Tensor mask = data.load("attention_mask");
                 Tensor keep = mask.to(DType.F32.scalarType()).unsqueeze(-1);
-                Tensor hidden = Comparison.onHost(enc.forward(Ops.toDevice(data.load("input_ids"), device),
+                Tensor hidden = Ops.toHost(enc.forward(Ops.toDevice(data.load("input_ids"), device),
                         Ops.toDevice(mask, device))).mul(keep);
                 out.add(Comparison.of("expected_hidden (unmasked)", hidden, data.load("expected_hidden", DType.F32).mul(keep)));
                 return out;

@@ -60,7 +60,7 @@ public final class ModelLoader {
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)}; with SEQUENTIAL offload the DiT streams its blocks. */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
-        org.bytedeco.pytorch.Device target = device instanceof ComputeDevice.Cpu ? null : device.torchDevice();
+        org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
         DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target)

@@ -26,7 +26,7 @@ public final class Pixels {
         return dev.zoetrope.core.engine.Scopes.value(() -> {
             Tensor bytes = fromVae(frame).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
             // frames come back to the host one at a time, for encoding
-            return dev.zoetrope.core.engine.Tensors.toBytes(bytes.is_cpu() ? bytes : bytes.cpu());
+            return dev.zoetrope.core.engine.Tensors.toBytes(Ops.toHost(bytes));
         });
     }
 }

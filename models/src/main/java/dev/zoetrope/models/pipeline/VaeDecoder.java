@@ -6,7 +6,7 @@ import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.ComputeDevice;
-import dev.zoetrope.core.engine.DeviceMemory;
+import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.models.vae.SpatialTiling;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.models.vae.WanVaeConfig;
@@ -38,7 +38,12 @@ public final class VaeDecoder implements LatentDecoder {
     }
 
     public static VaeDecoder load(Path weights) {
-        return new VaeDecoder(WanVae.load(weights), DEFAULT_TILING);
+        return load(weights, (org.bytedeco.pytorch.Device) null);
+    }
+
+    /** The VAE at {@code weights} (a file, or a directory with its config) onto {@code device} (null: the CPU). */
+    public static VaeDecoder load(Path weights, org.bytedeco.pytorch.Device device) {
+        return new VaeDecoder(WanVae.load(weights, device), DEFAULT_TILING);
     }
 
     /** A model directory's VAE, with its config as the directory parsed it (null: dims from the weights). */
@@ -58,7 +63,7 @@ public final class VaeDecoder implements LatentDecoder {
      */
     public static VaeDecoder load(ModelDirectory dir, ComputeDevice device) {
         WanVae vae = WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()),
-                device.isCpu() ? null : device.torchDevice());
+                device.target());
         return new VaeDecoder(vae, DEFAULT_TILING, device instanceof ComputeDevice.Cuda ? device : null);
     }
 
@@ -104,7 +109,7 @@ public final class VaeDecoder implements LatentDecoder {
         if (latent.size(0) != 1) throw new IllegalArgumentException("decode one clip at a time, got a batch of " + latent.size(0));
         SpatialTiling tiles = tiling;
         if (fitTo != null) {
-            long free = DeviceMemory.free(fitTo).orElseThrow();
+            long free = Devices.freeMemory(fitTo).orElseThrow();
             tiles = fittingTiles(vae.config(), (int) latent.size(3), (int) latent.size(4),
                     vae.videoFrames((int) latent.size(2)), (long) (free * (1 - MemoryPlan.HEADROOM)));
         }

@@ -165,7 +165,13 @@ public final class T5Encoder implements AutoCloseable {
      * encoder to train from scratch ({@code trainable}: they require grad), or random weights for benchmarks.
      */
     public static T5Encoder random(T5Config config, double std, long seed, DType dtype, boolean trainable) {
-        Params p = Params.fresh(Init.t5(std), seed, dtype, trainable);
+        return random(config, std, seed, dtype, trainable, null);
+    }
+
+    /** {@link #random(T5Config, double, long, DType, boolean)} with every weight placed on {@code device} (null: the CPU). */
+    public static T5Encoder random(T5Config config, double std, long seed, DType dtype, boolean trainable,
+                                   org.bytedeco.pytorch.Device device) {
+        Params p = Params.fresh(Init.t5(std), seed, dtype, trainable, device);
         try {
             return Scopes.value(() -> new T5Encoder(config, p, dtype));
         } catch (RuntimeException e) {

@@ -25,8 +25,8 @@ final class ChannelRmsNorm {
     }
 
     Tensor forward(Tensor x) {
-        Tensor norm = torch.linalg_vector_norm(x, Ops.scalar(2.0), new long[]{1}, true,
-                new org.bytedeco.pytorch.ScalarTypeOptional()).clamp_min(Ops.scalar(EPS));
+        Tensor norm = Ops.clamp(torch.linalg_vector_norm(x, Ops.scalar(2.0), new long[]{1}, true,
+                new org.bytedeco.pytorch.ScalarTypeOptional()), EPS, null);
         // in place on the one fresh tensor: activations at 360p are hundreds of MB each
         Tensor y = x.div(norm).mul_(Ops.scalar(scale)).mul_(gamma);
         return bias == null ? y : y.add_(bias);

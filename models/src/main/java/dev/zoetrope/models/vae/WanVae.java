@@ -72,9 +72,14 @@ public final class WanVae implements AutoCloseable {
      * the weight shapes. Tensors the config does not use are refused.
      */
     public static WanVae load(Path path) {
+        return load(path, (org.bytedeco.pytorch.Device) null);
+    }
+
+    /** {@link #load(Path)} onto {@code device}, tensor by tensor (null: the CPU). */
+    public static WanVae load(Path path, org.bytedeco.pytorch.Device device) {
         Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
         Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
-        return load(p, configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson));
+        return load(p, configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson), device);
     }
 
     /**
@@ -147,12 +152,22 @@ public final class WanVae implements AutoCloseable {
 
     /** Random float32 weights at {@code config}'s dims: kernels N(0, 1/fan_in), biases 0, gains 1. */
     public static WanVae random(WanVaeConfig config, long seed) {
-        return of(config, Params.fresh(Init.vae(), seed, DType.F32, false));
+        return random(config, seed, null);
+    }
+
+    /** {@link #random(WanVaeConfig, long)} with every weight placed on {@code device} (null: the CPU). */
+    public static WanVae random(WanVaeConfig config, long seed, org.bytedeco.pytorch.Device device) {
+        return of(config, Params.fresh(Init.vae(), seed, DType.F32, false, device));
     }
 
     /** {@link #random} weights that require grad, for training from scratch. */
     public static WanVae trainable(WanVaeConfig config, long seed) {
-        return of(config, Params.fresh(Init.vae(), seed, DType.F32, true));
+        return trainable(config, seed, null);
+    }
+
+    /** {@link #trainable(WanVaeConfig, long)} on {@code device} (null: the CPU), the same weights on every device. */
+    public static WanVae trainable(WanVaeConfig config, long seed, org.bytedeco.pytorch.Device device) {
+        return of(config, Params.fresh(Init.vae(), seed, DType.F32, true, device));
     }
 
     /** A VAE of {@code config} with its weights on libtorch's {@code meta} device (shapes and dtypes, no data). */
@@ -243,6 +258,11 @@ public final class WanVae implements AutoCloseable {
     public Tensor encodeWhole(Tensor video) {
         checkVideo(video);
         return Scopes.keep(() -> mean(encoder.forward(video.to(ScalarType.Float), null)));
+    }
+
+    /** {@code t} on the device the weights live on (itself when it is there already): clips are made on the host. */
+    public Tensor onDevice(Tensor t) {
+        return Ops.toDeviceOf(t, params.tensor("conv1.weight"));
     }
 
     /** The posterior of a VAE: mean and log-variance of the latent, each (B, z, F', H', W'). */

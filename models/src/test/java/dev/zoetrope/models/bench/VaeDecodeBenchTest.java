@@ -12,6 +12,7 @@ class VaeDecodeBenchTest {
         var setup = new VaeDecodeBench.Setup(4, 2, 2, 3, null, 64, 1);
         VaeDecodeBench.Result r = VaeDecodeBench.run(setup, ComputeDevice.CPU, false);
         assertEquals(5, r.videoFrames());
+        assertEquals("cpu", r.device(), "read from the decoded frames");
         assertTrue(r.seconds() > 0 && r.convFlops() > 0 && r.tflops() > 0, r.report());
         // the head conv alone: 3 outputs × 5 frames × 16×24 pixels, each a 4·27-term dot product
         assertTrue(r.convFlops() > 2.0 * 3 * 5 * 16 * 24 * 4 * 27, r.report());

@@ -70,17 +70,21 @@ public final class DitTraining {
         return run(shards, tokenizerDir, runDir, o, resume, until, sampler, ComputeDevice.CPU);
     }
 
-    /** Trains on {@code device} (resolved; models are placed on the CPU only so far) until step {@code until}. */
+    /**
+     * Trains on {@code device} (resolved) until step {@code until}: the DiT and text encoder are drawn on the host from
+     * their seeds and placed there tensor by tensor, so a seed starts the same model on every device; the latents stay
+     * on the host and each batch is moved.
+     */
     public static Trainer.Outcome run(Path shards, Path tokenizerDir, Path runDir, Options o, boolean resume, int until,
                                       TextToVideoTask.Sampler sampler, ComputeDevice device) throws IOException {
-        device.requirePlacement();
+        org.bytedeco.pytorch.Device target = device.target();
         Files.createDirectories(runDir);
         Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
         Json.write(runDir.resolve("text_model.json"), o.text());
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, o.dit().textLen());
         try (LatentSet data = LatentSet.read(shards);
-             T5Encoder text = T5Encoder.random(o.text(), TEXT_INIT_STD, o.textSeed(), DType.F32, true);
-             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults())) {
+             T5Encoder text = T5Encoder.random(o.text(), TEXT_INIT_STD, o.textSeed(), DType.F32, true, target);
+             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults(), target)) {
             float[][] stats = data.channelStats();
             float[] scale = new float[stats[0].length], bias = new float[stats[0].length];
             for (int c = 0; c < scale.length; c++) {

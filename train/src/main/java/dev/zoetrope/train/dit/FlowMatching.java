@@ -19,7 +19,11 @@ import dev.zoetrope.models.nn.Ops;
  * draws (σ < 0.3) against about 20% for shift 1.
  */
 public final class FlowMatching {
-    /** One noised batch: model input, sigmas (B), model timesteps = 1000·sigma (B), regression target. */
+    /**
+     * One noised batch: model input, sigmas (B), model timesteps = 1000·sigma (B), regression target. Input and target
+     * live where the data does; sigmas and timesteps stay where they were drawn, on the host, as the DiT reads its
+     * timesteps as numbers.
+     */
     public record Noised(Tensor input, Tensor sigmas, Tensor timesteps, Tensor target) {}
 
     private final double logitMean;
@@ -34,7 +38,7 @@ public final class FlowMatching {
         this.shift = shift;
     }
 
-    /** sigma per sample in (0, 1), float32. */
+    /** sigma per sample in (0, 1), float32, on the host. */
     public Tensor sampleSigmas(int batch, Generator rng) {
         Tensor u = torch.randn(new long[]{batch}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float))
                 .mul(Ops.scalar(logitStd)).add(Ops.scalar(logitMean));
@@ -42,26 +46,29 @@ public final class FlowMatching {
         return s.mul(Ops.scalar(shift)).div(s.mul(Ops.scalar(shift - 1)).add(Ops.scalar(1.0)));
     }
 
-    /** Noises {@code data} (B, ...) at fresh sigmas. */
+    /**
+     * Noises {@code data} (B, ...) at fresh sigmas. Sigmas and noise are drawn on the host with {@code rng}, then moved to
+     * the data's device: a seed gives the same run on every device.
+     */
     public Noised noise(Tensor data, Generator rng) {
         int b = (int) data.size(0);
         Tensor sigmas = sampleSigmas(b, rng);
         Tensor noise = torch.randn(dev.zoetrope.core.engine.Tensors.shape(data), new GeneratorOptional(rng), new TensorOptions(ScalarType.Float));
-        return at(data, noise, sigmas);
+        return at(data, Ops.toDeviceOf(noise, data), sigmas);
     }
 
-    /** The noised input and target for given noise and sigmas. */
+    /** The noised input and target for given noise (on the data's device) and sigmas (anywhere; moved to the data's). */
     public static Noised at(Tensor data, Tensor noise, Tensor sigmas) {
         long[] view = new long[(int) data.dim()];
         java.util.Arrays.fill(view, 1);
         view[0] = data.size(0);
-        Tensor s = sigmas.view(view);
+        Tensor s = Ops.toDeviceOf(sigmas, data).view(view);
         Tensor input = data.mul(s.neg().add(Ops.scalar(1.0))).add(noise.mul(s));
         return new Noised(input, sigmas, sigmas.mul(Ops.scalar(1000.0)), noise.sub(data));
     }
 
     /** Mean squared error between prediction and target, in float32. */
     public static Tensor loss(Tensor prediction, Tensor target) {
-        return torch.mse_loss(prediction.to(ScalarType.Float), target.to(ScalarType.Float));
+        return Ops.mseLoss(prediction.to(ScalarType.Float), target.to(ScalarType.Float));
     }
 }

@@ -17,6 +17,7 @@ import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.progress.ProgressBar;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.text.Tokenizer;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
@@ -43,8 +44,8 @@ public final class LatentSet implements AutoCloseable {
     }
 
     /**
-     * Encodes every clip of {@code clips} with the VAE mean and tokenizes its caption into shards at
-     * {@code out}. Clips already in the shards are skipped, so an interrupted run resumes.
+     * Encodes every clip of {@code clips} with the VAE mean (on the device its weights live on) and tokenizes its caption
+     * into shards at {@code out}. Clips already in the shards are skipped, so an interrupted run resumes.
      */
     public static void writeShards(ClipSet clips, WanVae vae, Tokenizer tokenizer, Path out, int clipsPerShard) throws IOException {
         int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
@@ -59,7 +60,7 @@ public final class LatentSet implements AutoCloseable {
                     long[] idx = todo.stream().mapToLong(Integer::longValue).toArray();
                     try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                         // Short clips encode whole, a batch at a time: equal to the chunked encode, with far fewer calls.
-                        Tensor mu = vae.encodeWhole(clips.batch(idx, 0, frames));
+                        Tensor mu = Ops.toHost(vae.encodeWhole(vae.onDevice(clips.batch(idx, 0, frames))));
                         for (int j = 0; j < idx.length; j++) {
                             Tensor one = mu.select(0, j);
                             int i = (int) idx[j];

@@ -45,7 +45,8 @@ import dev.zoetrope.video.FrameImages;
  * side by side). Held-out combinations are labelled in orange.
  *
  * <p>It runs the generator's own pipeline ({@link TextToVideo}: same schedule, guidance and latent scaling as
- * {@code zoetrope generate}) over temporary modules that borrow the weights, in its own native scope with
+ * {@code zoetrope generate}) over temporary modules that borrow the weights, on their device (the trained VAE is loaded
+ * beside them), in its own native scope with
  * gradients off. Its noise comes from its own seeded generator, so the training's random stream is untouched.
  * A failing strip is reported and training goes on.
  */
@@ -156,7 +157,7 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
         return new TextToVideo.Parts(family, caps, settings.shift(),
                 () -> new T5PromptEncoder(tokenizer, T5Encoder.fromParams(text, borrowed(weights, "text.")), false),
                 () -> new DitVelocity(DiffusionTransformer.fromParams(dit, borrowed(weights, "dit."), Attention.Options.defaults())),
-                () -> VaeDecoder.load(vaeDir),
+                () -> VaeDecoder.load(vaeDir, weights.values().iterator().next().device()),   // beside the weights
                 latentScale);
     }
 

@@ -24,6 +24,9 @@ import dev.zoetrope.train.loop.TrainingTask;
  * scratch). A micro-batch: B random clips' normalised latents, their captions' token ids (replaced by the
  * empty prompt with probability {@code captionDropout}, so unconditional guidance works), noised at
  * shifted logit-normal sigmas; the loss is the MSE between the DiT's velocity and {@code noise − data}.
+ *
+ * <p>It runs where the DiT's and text encoder's weights are: every draw is made on the host from the micro-batch's
+ * generator, and the batch (latents, noise; token ids by the encoder, timesteps by the DiT) is moved there.
  */
 public final class TextToVideoTask implements TrainingTask {
     private final DiffusionTransformer dit;
@@ -83,7 +86,8 @@ public final class TextToVideoTask implements TrainingTask {
         float[] drop = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
         int[][] ids = new int[batchSize][];
         for (int b = 0; b < batchSize; b++) ids[b] = drop[b] < captionDropout ? emptyPrompt : data.textIds().get((int) idx[b]);
-        Tensor latents = data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias);
+        // the batch is gathered and scaled on the host, where the data set lives, then moved to the weights' device
+        Tensor latents = dit.onDevice(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias));
         FlowMatching.Noised n = objective.noise(latents, rng);
         List<Tensor> states = new ArrayList<>(text.encode(ids));
         Tensor velocity = dit.forward(n.input(), n.timesteps(), states, null);

@@ -10,16 +10,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.SafetensorsException;
 import dev.zoetrope.core.safetensors.SafetensorsFile;
-import dev.zoetrope.core.safetensors.SafetensorsWriter;
+import dev.zoetrope.core.safetensors.SafetensorsStreamWriter;
+import dev.zoetrope.core.safetensors.SafetensorsStreamWriter.Planned;
+import dev.zoetrope.models.nn.Ops;
 
 /**
  * Training checkpoints: {@code checkpoints/step-NNNNNNNN.safetensors} in a run directory, each holding the
@@ -48,16 +53,27 @@ public final class Checkpoints {
         }
     }
 
+    /**
+     * Writes a checkpoint from tensors on any device: each comes to the host only to be written, one at a time, so the
+     * host never holds more than one of them.
+     */
     public void save(int step, Map<String, Tensor> params, Map<String, Tensor> ema, Map<String, Tensor> optimizer,
                      Map<String, String> metadata, int keep) throws IOException {
-        Map<String, Tensor> all = new LinkedHashMap<>();
-        params.forEach((k, t) -> all.put("param." + k, t.detach()));
+        Map<String, Tensor> all = new TreeMap<>();
+        params.forEach((k, t) -> all.put("param." + k, t));
         if (ema != null) ema.forEach((k, t) -> all.put("ema." + k, t));
         optimizer.forEach((k, t) -> all.put("opt." + k, t));
         Map<String, String> meta = new HashMap<>(metadata);
         meta.put("step", Integer.toString(step));
-        Files.createDirectories(dir);
-        SafetensorsWriter.write(dir.resolve(String.format("step-%08d.safetensors", step)), all, meta);
+        List<Planned> plan = all.entrySet().stream()
+                .map(e -> new Planned(e.getKey(), Tensors.dtype(e.getValue()), Tensors.shape(e.getValue()))).toList();
+        try (SafetensorsStreamWriter out = SafetensorsStreamWriter.open(dir.resolve(String.format("step-%08d.safetensors", step)), plan, meta)) {
+            for (var e : all.entrySet())
+                try (PointerScope scope = new PointerScope()) {
+                    out.write(e.getKey(), Ops.toHost(e.getValue().detach()));
+                }
+            out.commit();
+        }
         prune(keep);
     }
 

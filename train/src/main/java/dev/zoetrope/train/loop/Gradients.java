@@ -5,10 +5,17 @@ import java.util.Collection;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.nn.Ops;
 
-/** Gradient bookkeeping: global norm, clipping, zeroing. */
+/**
+ * Gradient bookkeeping on the parameters' device: global norm, clipping, zeroing. Nothing here reads a value back to the
+ * host, so a step on a GPU waits for it once, when the trainer reads the step's metrics.
+ */
 public final class Gradients {
     private Gradients() {}
 
@@ -17,44 +24,54 @@ public final class Gradients {
         return g != null && !g.isNull() && g.defined();
     }
 
-    /** The L2 norm over all gradients. */
-    public static double globalNorm(Collection<Tensor> params) {
-        try (PointerScope scope = new PointerScope()) {
-            double sq = 0;
-            for (Tensor p : params)
-                if (has(p)) {
-                    double n = p.grad().norm().item_double();
-                    sq += n * n;
+    /**
+     * The L2 norm over all gradients, a float64 scalar on their device: each gradient's float32 norm, squared and summed
+     * in float64 in parameter order, then the root (0 on the host when no parameter has a gradient).
+     */
+    public static Tensor globalNorm(Collection<Tensor> params) {
+        return Scopes.keep(() -> {
+            try (NoGradGuard ng = new NoGradGuard()) {
+                Tensor sum = null;
+                for (Tensor p : params)
+                    if (has(p)) {
+                        Tensor n = p.grad().norm().to(ScalarType.Double);
+                        sum = sum == null ? n.mul(n) : sum.add(n.mul(n));
+                    }
+                return sum == null ? torch.zeros(new long[0], new TensorOptions(ScalarType.Double)) : sum.sqrt();
+            }
+        });
+    }
+
+    /**
+     * Scales gradients by {@code maxNorm / (norm + 1e-6)} when their global norm is above {@code maxNorm} (0: never);
+     * returns the norm before clipping, as {@link #globalNorm}.
+     */
+    public static Tensor clip(Collection<Tensor> params, double maxNorm) {
+        return Scopes.keep(() -> {
+            Tensor norm = globalNorm(params);
+            if (maxNorm > 0) {
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    // decided on the device (libtorch 2.10 has no meta kernel for where): the factor when clipping, else
+                    // exactly 1, which leaves the gradients as they are
+                    Tensor over = norm.gt(Ops.scalar(maxNorm)).to(ScalarType.Double);
+                    Tensor factor = torch.full(new long[0], Ops.scalar(maxNorm), Ops.like(norm)).div(norm.add(Ops.scalar(1e-6)));
+                    scale(params, factor.mul(over).add(over.neg().add(Ops.scalar(1.0))));
                 }
-            return Math.sqrt(sq);
-        }
+            }
+            return norm;
+        });
     }
 
-    /** Scales gradients so their global norm is at most {@code maxNorm}; returns the norm before clipping. */
-    public static double clip(Collection<Tensor> params, double maxNorm) {
-        double norm = globalNorm(params);
-        if (maxNorm > 0 && norm > maxNorm) scale(params, maxNorm / (norm + 1e-6));
-        return norm;
-    }
-
-    public static void scale(Collection<Tensor> params, double factor) {
+    /** Multiplies every gradient by {@code factor}, a scalar tensor on their device (or the host). */
+    public static void scale(Collection<Tensor> params, Tensor factor) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            for (Tensor p : params) if (has(p)) p.grad().mul_(Ops.scalar(factor));
+            for (Tensor p : params) if (has(p)) p.grad().mul_(factor);
         }
     }
 
     public static void zero(Collection<Tensor> params) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (Tensor p : params) if (has(p)) p.grad().zero_();
-        }
-    }
-
-    /** True when every gradient is finite. */
-    public static boolean finite(Collection<Tensor> params) {
-        try (PointerScope scope = new PointerScope()) {
-            for (Tensor p : params)
-                if (has(p) && !p.grad().isfinite().all().item_bool()) return false;
-            return true;
         }
     }
 }

@@ -17,12 +17,16 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.nn.Ops;
 
@@ -31,10 +35,14 @@ import dev.zoetrope.models.nn.Ops;
  * clipping, AdamW with warm-up + cosine, EMA, periodic atomic checkpoints, JSONL metrics, a loss-curve PNG,
  * sample strips and a progress bar.
  *
- * <p>Every micro-batch draws its randomness from a generator seeded by (seed, step, micro), and every
+ * <p>Every micro-batch draws its randomness from a host generator seeded by (seed, step, micro), and every
  * checkpoint holds parameters, EMA and optimizer state, so {@code resume} after any interruption, even a
  * kill -9, repeats exactly the losses an uninterrupted run would have had. Ctrl-C writes a checkpoint
  * before exiting.
+ *
+ * <p>The loop runs where the task's parameters live: optimizer moments and EMA weights are made beside them, clipping
+ * is decided there, and a step's metrics come back to the host once, together. Checkpoints are written from the host,
+ * tensor by tensor, and a resume copies them back onto the parameters' device.
  */
 public final class Trainer {
     /** How a run ended. */
@@ -86,10 +94,7 @@ public final class Trainer {
                 Optional<Checkpoints.Loaded> latest = ckpts.latest();
                 if (latest.isPresent()) {
                     try (Checkpoints.Loaded l = latest.get()) {
-                        restore(params, l.params());
-                        if (ema != null) ema.load(l.ema());
-                        opt.load(l.optimizer(), Long.parseLong(l.metadata().getOrDefault("optimizer_step", Integer.toString(l.step()))));
-                        start = l.step();
+                        start = restore(l, params, opt, ema);
                     }
                     System.err.printf(Locale.ROOT, "%s: resuming at step %d%n", label, start);
                 }
@@ -127,24 +132,25 @@ public final class Trainer {
         int step = start;
         long samples = 0;
         while (step < until) {
+            double[] read;
+            try (PointerScope scope = new PointerScope()) {
+                // the step's losses and gradient norm come back together: one wait for the device per step
+                read = Tensors.toDoubles(Ops.toHost(backward(step, paramList)));
+            }
             double lossSum = 0;
             for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
-                try (PointerScope scope = new PointerScope()) {
-                    Generator rng = torch.make_generator_cpu(seedFor(cfg.seed(), step, micro));
-                    Tensor loss = task.loss(step, micro, cfg.batchSize(), rng);
-                    double value = loss.item_double();
-                    if (!Double.isFinite(value))
-                        throw new InvalidRequestException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
-                    lossSum += value;
-                    loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
-                }
-                samples += cfg.batchSize();
+                double value = read[micro];
+                if (!Double.isFinite(value))
+                    throw new InvalidRequestException(label + ": loss is " + value + " at step " + step + "; lower the learning rate or check the data");
+                lossSum += value;
             }
+            double gradNorm = read[cfg.gradAccumulation()];
+            if (!Double.isFinite(gradNorm))
+                throw new InvalidRequestException(label + ": gradient norm is " + gradNorm + " at step " + step
+                        + "; lower the learning rate or check the data");
+            samples += (long) cfg.batchSize() * cfg.gradAccumulation();
             double lr = cfg.lrAt(step);
-            double gradNorm = Gradients.clip(paramList, cfg.clipNorm());
-            opt.step(lr);
-            Gradients.zero(paramList);
-            if (ema != null) ema.update(step);
+            update(step, lr, paramList, opt, ema);
             step++;
             lastLoss = lossSum / cfg.gradAccumulation();
             double elapsed = (System.nanoTime() - t0) / 1e9;
@@ -177,6 +183,36 @@ public final class Trainer {
         return new Outcome(start, step, false, lastLoss, (step - start) * (double) cfg.batchSize() * cfg.gradAccumulation() / elapsed);
     }
 
+    /**
+     * The work of optimizer step {@code step} before the update, on the parameters' device: every micro-batch's forward
+     * and backward (gradients accumulate in the parameters; each micro-batch's activations are freed before the next),
+     * then the clip. Returns the micro-batches' losses and the gradient norm before clipping, float64 on that device,
+     * read back nowhere here.
+     */
+    Tensor backward(int step, List<Tensor> params) {
+        return Scopes.keep(() -> {
+            TensorVector metrics = new TensorVector();
+            for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
+                int m = micro;
+                metrics.push_back(Scopes.keep(() -> {
+                    Generator rng = torch.make_generator_cpu(seedFor(cfg.seed(), step, m));
+                    Tensor loss = task.loss(step, m, cfg.batchSize(), rng);
+                    loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
+                    return loss.detach().to(ScalarType.Double);
+                }));
+            }
+            metrics.push_back(Gradients.clip(params, cfg.clipNorm()));
+            return torch.stack(metrics);
+        });
+    }
+
+    /** The update after {@link #backward}: AdamW at {@code lr}, the gradients zeroed, the EMA moved. */
+    static void update(int step, double lr, List<Tensor> params, AdamW opt, Ema ema) {
+        opt.step(lr);
+        Gradients.zero(params);
+        if (ema != null) ema.update(step);
+    }
+
     private void checkpoint(int step, Map<String, Tensor> params, AdamW opt, Ema ema, Checkpoints ckpts) throws IOException {
         Map<String, String> meta = new HashMap<>(task.metadata());
         meta.put("optimizer_step", Long.toString(opt.stepCount()));
@@ -193,6 +229,17 @@ public final class Trainer {
             y[i] = rows.get(i).path("loss").asDouble();
         }
         new CurvePlot(label + " loss", "step", true).add("loss", x, y, new Color(40, 90, 200)).write(runDir.resolve("loss.png"));
+    }
+
+    /**
+     * Copies a checkpoint, read on the host, into the parameters, EMA weights and optimizer state wherever they live;
+     * returns its step.
+     */
+    static int restore(Checkpoints.Loaded l, Map<String, Tensor> params, AdamW opt, Ema ema) {
+        restore(params, l.params());
+        if (ema != null) ema.load(l.ema());
+        opt.load(l.optimizer(), Long.parseLong(l.metadata().getOrDefault("optimizer_step", Integer.toString(l.step()))));
+        return l.step();
     }
 
     /** A checkpoint that lacks a parameter is the user's: the run directory was made for another model or recipe. */

@@ -10,10 +10,11 @@ import org.bytedeco.pytorch.Tensor;
  * What a {@link Trainer} optimises: a model's parameters and the loss of one micro-batch.
  *
  * <p>All randomness of a micro-batch (which samples, noise, dropout) must come from its arguments, so
- * that a resumed run repeats the same losses exactly.
+ * that a resumed run repeats the same losses exactly. The generator is a host one: draws are made on the host and
+ * moved to where the parameters live, so a seed gives the same run on every device.
  */
 public interface TrainingTask {
-    /** The trainable leaf tensors, by stable name. They must require grad. */
+    /** The trainable leaf tensors, by stable name, all on one device. They must require grad. */
     Map<String, Tensor> parameters();
 
     /** The scalar loss of micro-batch {@code micro} of optimizer step {@code step}, drawn with {@code rng}. */

@@ -39,12 +39,7 @@ import dev.zoetrope.train.vae.VaeTraining;
  */
 public final class RecipeRunner {
     public enum Stage {
-        SYNTH, TOKENIZER, VAE, LATENTS, DIT, EXPORT;
-
-        /** Whether the stage computes with a model (and so needs it on the run's device). */
-        boolean runsModels() {
-            return this == VAE || this == LATENTS || this == DIT;
-        }
+        SYNTH, TOKENIZER, VAE, LATENTS, DIT, EXPORT
     }
 
     private final Recipe recipe;
@@ -58,7 +53,10 @@ public final class RecipeRunner {
         this(recipe, work, modelOut, ComputeDevice.CPU);
     }
 
-    /** A run whose models compute on {@code device} (resolved; models are placed on the CPU only so far). */
+    /**
+     * A run whose models compute on {@code device} (resolved): the VAE's training and evaluation, the latents' encoding,
+     * the DiT's training and its sample strips.
+     */
     public RecipeRunner(Recipe recipe, Path work, Path modelOut, ComputeDevice device) {
         this.recipe = recipe;
         this.work = work;
@@ -81,8 +79,6 @@ public final class RecipeRunner {
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
-        // refused before the first stage, not after an hour of synthetic data
-        if (todo.stream().anyMatch(Stage::runsModels)) device.requirePlacement();
         Files.createDirectories(work);
         Json.write(work.resolve("recipe.json"), recipe.source());
         for (Stage s : todo) {
@@ -91,10 +87,10 @@ public final class RecipeRunner {
             switch (s) {
                 case SYNTH -> synth();
                 case TOKENIZER -> tokenizer();
-                case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true);
+                case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
                 case LATENTS -> latents();
                 case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
-                        recipe.dit().train().steps(), sampleStrips());
+                        recipe.dit().train().steps(), sampleStrips(), device);
                 case EXPORT -> export();
             }
             timings.put(s.name().toLowerCase(Locale.ROOT) + "_s", (System.nanoTime() - t0) / 1e9);
@@ -120,7 +116,7 @@ public final class RecipeRunner {
     }
 
     private void latents() throws IOException {
-        try (WanVae vae = WanVae.load(work.resolve("vae/export"));
+        try (WanVae vae = WanVae.load(work.resolve("vae/export"), device.target());
              ClipSet clips = ClipSet.readSynth(trainClips(), recipe.latentClips())) {
             LatentSet.writeShards(clips, vae, Tokenizers.load(tokenizerDir(), recipe.dit().dit().textLen()), work.resolve("latents"), 1000);
         }

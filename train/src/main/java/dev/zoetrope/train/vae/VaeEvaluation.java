@@ -37,7 +37,10 @@ import dev.zoetrope.models.nn.Ops;
  */
 public record VaeEvaluation(double psnr, double color, double shape, double direction, int clips) {
 
-    /** Evaluates {@code vae} on the first clips of a synthetic-world directory; writes an original/reconstruction strip when {@code strip} is set. */
+    /**
+     * Evaluates {@code vae} on the first clips of a synthetic-world directory, on the device its weights live on; writes
+     * an original/reconstruction strip when {@code strip} is set.
+     */
     public static VaeEvaluation run(WanVae vae, Path synthDir, int maxClips, Path strip) {
         List<SynthSidecar> truth = SynthWorld.readIndex(synthDir);
         try (ClipSet clips = ClipSet.readSynth(synthDir, maxClips)) {
@@ -47,7 +50,7 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
             List<List<Frame>> rows = new ArrayList<>();
             for (int i = 0; i < clips.size(); i++) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                    Tensor x = clips.batch(new long[]{i}, 0, frames);
+                    Tensor x = vae.onDevice(clips.batch(new long[]{i}, 0, frames));
                     Tensor y = torch.clamp(vae.decode(vae.encode(x)), new ScalarOptional(Ops.scalar(-1.0)), new ScalarOptional(Ops.scalar(1.0)));
                     double mse = torch.mse_loss(y, x).item_double() * 127.5 * 127.5;
                     psnr += 10 * Math.log10(255.0 * 255.0 / Math.max(mse, 1e-10));

@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.vae.VaeCheckpoints;
@@ -62,17 +63,27 @@ public final class VaeTraining {
 
     private VaeTraining() {}
 
+    /** Trains and evaluates on the CPU. */
     public static Result run(Path data, Path heldOut, Path runDir, Options o, boolean resume) throws IOException {
+        return run(data, heldOut, runDir, o, resume, ComputeDevice.CPU);
+    }
+
+    /**
+     * Trains and evaluates on {@code device} (resolved): the VAE is drawn on the host from its seed and placed there
+     * tensor by tensor, the clips stay on the host and each batch is moved.
+     */
+    public static Result run(Path data, Path heldOut, Path runDir, Options o, boolean resume, ComputeDevice device) throws IOException {
         Files.createDirectories(runDir);
         Json.write(runDir.resolve("vae_model.json"), o.model());
-        try (WanVae vae = WanVae.trainable(o.model(), o.train().seed()); ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
+        try (WanVae vae = WanVae.trainable(o.model(), o.train().seed(), device.target());
+             ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
             startWithSmallVariance(vae.params(), o.model().zDim());
             VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight());
             new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
         Path export = export(runDir, o.model());
         VaeEvaluation eval;
-        try (WanVae trained = WanVae.load(export)) {
+        try (WanVae trained = WanVae.load(export, device.target())) {
             eval = VaeEvaluation.run(trained, heldOut, o.evalClips(), runDir.resolve("reconstructions.png"));
         }
         Map<String, Object> report = new LinkedHashMap<>(eval.toJson());

@@ -76,14 +76,17 @@ public final class VaeTrainingTask implements TrainingTask {
         long[] idx = Tensors.toLongs(torch.randint(clips.size(), new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Long)));
         int start = (int) Tensors.toLongs(torch.randint(clips.frames() - windowFrames + 1, new long[]{1}, new GeneratorOptional(rng),
                 new TensorOptions(ScalarType.Long)))[0];
-        Tensor x = clips.batch(idx, start, windowFrames);
+        // the clips and their pixel weights are made on the host, then moved to the weights' device
+        Tensor host = clips.batch(idx, start, windowFrames);
+        Tensor weights = vae.onDevice(pixelWeights(host, salientWeight));
+        Tensor x = vae.onDevice(host);
         WanVae.Posterior q = vae.posterior(x);
-        Tensor logVar = torch.clamp(q.logVariance(), new org.bytedeco.pytorch.ScalarOptional(Ops.scalar(-30.0)),
-                new org.bytedeco.pytorch.ScalarOptional(Ops.scalar(20.0)));
-        Tensor eps = torch.randn(Tensors.shape(q.mean()), new GeneratorOptional(rng), new TensorOptions(ScalarType.Float));
+        Tensor logVar = Ops.clamp(q.logVariance(), -30.0, 20.0);
+        // drawn on the host from the micro-batch's generator: a seed gives the same run on every device
+        Tensor eps = vae.onDevice(torch.randn(Tensors.shape(q.mean()), new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
         Tensor z = q.mean().add(eps.mul(torch.exp(logVar.mul(Ops.scalar(0.5)))));
         Tensor recon = vae.reconstruct(z);
-        Tensor mse = recon.sub(x).pow(Ops.scalar(2)).mul(pixelWeights(x, salientWeight)).mean();
+        Tensor mse = recon.sub(x).pow(Ops.scalar(2)).mul(weights).mean();
         Tensor kl = q.mean().pow(Ops.scalar(2)).add(torch.exp(logVar)).sub(Ops.scalar(1.0)).sub(logVar).mean().mul(Ops.scalar(0.5));
         return mse.add(kl.mul(Ops.scalar(klWeight)));
     }

@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Tensors;
 
 import dev.zoetrope.models.ModelFamily;
@@ -72,6 +73,13 @@ class TinyPipelineTrainingTest {
         VaeTraining.Result vae = VaeTraining.run(dir.resolve("clips"), dir.resolve("clips"), dir.resolve("vae"),
                 new VaeTraining.Options(vaeModel, 5, 1e-4, 4.0, 24, 2, new TrainConfig(10, 4, 1, 3e-3, 2, 0.1, 0, 0.9, 0.99, 1e-8, 1, 0, 1, 10, 1, 0, 1)),
                 false);
+        // the device path on the CPU is the CPU path: the same weights, bit for bit, and the same evaluation
+        VaeTraining.Result onCpu = VaeTraining.run(dir.resolve("clips"), dir.resolve("clips"), dir.resolve("vae-cpu"),
+                new VaeTraining.Options(vaeModel, 5, 1e-4, 4.0, 24, 2, new TrainConfig(10, 4, 1, 3e-3, 2, 0.1, 0, 0.9, 0.99, 1e-8, 1, 0, 1, 10, 1, 0, 1)),
+                false, ComputeDevice.CPU);
+        assertArrayEquals(Files.readAllBytes(dir.resolve("vae/checkpoints/step-00000010.safetensors")),
+                Files.readAllBytes(dir.resolve("vae-cpu/checkpoints/step-00000010.safetensors")));
+        assertEquals(vae.psnr(), onCpu.psnr());
 
         Path tok = dir.resolve("tokenizer");
         try (ClipSet clips = ClipSet.readSynth(dir.resolve("clips"), 24)) {
@@ -94,6 +102,11 @@ class TinyPipelineTrainingTest {
         double first = full.subList(0, 8).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double last = full.subList(32, 40).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         assertTrue(last < first, "flow-matching loss decreases: " + first + " → " + last);
+        // ComputeDevice.CPU given explicitly is the default run: the same losses and weights, bit for bit
+        DitTraining.run(dir.resolve("shards"), tok, dir.resolve("on-cpu"), o, false, 40, null, ComputeDevice.CPU);
+        assertEquals(full, losses(dir.resolve("on-cpu")));
+        assertArrayEquals(Files.readAllBytes(dir.resolve("full/checkpoints/step-00000040.safetensors")),
+                Files.readAllBytes(dir.resolve("on-cpu/checkpoints/step-00000040.safetensors")));
 
         // Stop at step 20 with a checkpoint, then resume in a new trainer: the same 40 losses, bit for bit, even
         // though this run also draws sample strips every 20 steps and the uninterrupted one drew none.
