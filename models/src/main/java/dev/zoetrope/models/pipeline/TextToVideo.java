@@ -176,8 +176,10 @@ public final class TextToVideo implements VideoGenerator {
         listener.stageStep(STAGE_DENOISE, 0, schedule.steps());
         try (FlowScheduler scheduler = solver.create(schedule);
              Guidance guidance = family().guidance().create(plan.guidanceScale(), options.apgRescale())) {
-            Tensor latent = new FlowSampler(scheduler, guidance).sample(noise,
-                    guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance()), steps);
+            // a guidance that ignores the null prediction (a guidance-distilled model) runs the conditional forward only
+            GuidedVelocity velocity = guidance.needsUncond() ? guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance())
+                    : unguided(model, prompts.cond());
+            Tensor latent = new FlowSampler(scheduler, guidance).sample(noise, velocity, steps);
             if (!options.keepsModels()) {
                 model.close();
                 dit = null;
@@ -203,6 +205,14 @@ public final class TextToVideo implements VideoGenerator {
         return (x, t) -> {
             Tensor both = model.velocity(torch.cat(new TensorVector(x, x), 0), t, List.of(cond, uncond));
             return new GuidedVelocity.Prediction(both.narrow(0, 0, x.size(0)), both.narrow(0, x.size(0), x.size(0)));
+        };
+    }
+
+    /** One conditional forward per step; the prediction stands for both branches. */
+    static GuidedVelocity unguided(VelocityModel model, Tensor cond) {
+        return (x, t) -> {
+            Tensor v = model.velocity(x, t, List.of(cond));
+            return new GuidedVelocity.Prediction(v, v);
         };
     }
 

@@ -50,6 +50,12 @@ public final class ApgGuidance implements Guidance {
         return scale;
     }
 
+    /** {@code v_cond + scale·(…)}: at scale 0 the null prediction does not count. */
+    @Override
+    public boolean needsUncond() {
+        return scale != 0;
+    }
+
     @Override
     public Tensor combine(Tensor cond, Tensor uncond) {
         if (cond.dim() != 5) throw new IllegalArgumentException("APG expects (B, C, T, H, W) velocities, got " + cond.dim() + " dims");

@@ -8,6 +8,12 @@ import dev.zoetrope.models.nn.Ops;
 
 /** Classifier-free guidance: {@code v = v_null + scale·(v_cond − v_null)}. */
 public record CfgGuidance(double scale) implements Guidance {
+    /** {@code v_null + scale·(v_cond − v_null)}: at scale 1 the null prediction does not count. */
+    @Override
+    public boolean needsUncond() {
+        return scale != 1;
+    }
+
     @Override
     public Tensor combine(Tensor cond, Tensor uncond) {
         Tensor u = uncond.to(ScalarType.Float);

@@ -14,6 +14,12 @@ public sealed interface Guidance extends AutoCloseable permits ApgGuidance, CfgG
 
     double scale();
 
+    /**
+     * Whether the null prediction changes the result at this scale. When it does not (APG at 0, CFG at 1), a step
+     * needs only the conditional forward: a guidance-distilled model samples with one forward per step.
+     */
+    boolean needsUncond();
+
     @Override
     void close();
 
