@@ -11,6 +11,7 @@ import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.WeightDtype;
+import dev.zoetrope.models.sampling.StepCache;
 import dev.zoetrope.train.eval.AdherenceEval;
 import dev.zoetrope.train.eval.AdherencePlan;
 import dev.zoetrope.train.eval.AdherenceReport;
@@ -56,6 +57,10 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     @Option(names = "--shift", description = "Schedule shift (default: the model's).")
     Double shift;
 
+    @Option(names = "--cache", paramLabel = "off|auto|THRESHOLD", description = "Step cache, as generate's --cache "
+            + "(default: ${DEFAULT-VALUE}).")
+    String cache = "off";
+
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
             + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
@@ -71,6 +76,7 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             throw new InvalidRequestException("--cfg must be a finite number >= 0, got " + cfg);
         if (shift != null && !(shift > 0 && Double.isFinite(shift)))
             throw new InvalidRequestException("--shift must be a positive number, got " + shift);
+        double cacheThreshold = StepCache.parse(cache);
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
@@ -90,10 +96,13 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             }
             // DiT and VAE stay loaded across the clips.
             // a shift is part of the generator, so a resumed run never mixes clips sampled at different shifts
-            String generator = "model " + model.root().toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift);
+            // as is a step cache
+            String generator = "model " + model.root().toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift)
+                    + (Double.isNaN(cacheThreshold) ? "" : " with step cache " + cacheThreshold);
+            TextToVideo.Options options = new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift)
+                    .withCache(cacheThreshold);
             run = AdherenceEval.run(out, generator,
-                    () -> ModelLoader.open(model, WeightDtype.AUTO, new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift),
-                            ClipFiles.Extras.NONE), plan,
+                    () -> ModelLoader.open(model, WeightDtype.AUTO, options, ClipFiles.Extras.NONE), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);
         }
         AdherenceReport report = new AdherenceReport(validation, run);

@@ -23,6 +23,7 @@ import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.sampling.FlowScheduler;
+import dev.zoetrope.models.sampling.StepCache;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -107,6 +108,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     OffloadOption offload = new OffloadOption();
 
+    @Option(names = "--cache", paramLabel = "off|auto|THRESHOLD", description = "Step cache: skip a DiT forward whose input "
+            + "barely changed since the last computed one, reusing what its blocks added (TeaCache's idea). auto is "
+            + StepCache.AUTO + ", measured to keep the tiny model's adherence; higher skips more (default: ${DEFAULT-VALUE}).")
+    String cache = "off";
+
     @Mixin
     UpstreamFlags upstream = new UpstreamFlags();
 
@@ -158,6 +164,9 @@ final class GenerateCommand implements Callable<Integer> {
                 result.video(), result.width(), result.height(), result.frames(), result.fps(), result.seconds(),
                 result.resolved().seed(), result.resolved().steps(), result.resolved().guidanceScale(),
                 dev.zoetrope.core.progress.ProgressBar.clock((System.nanoTime() - t0) / 1e9));
+        if (!Double.isNaN(run.options().cache()))
+            System.out.printf(Locale.ROOT, "step cache (threshold %s): %d of %d DiT forwards skipped, %d computed%n",
+                    run.options().cache(), result.skippedForwards(), result.ditForwards() + result.skippedForwards(), result.ditForwards());
         Devices.peakMemory(on).ifPresent(peak -> System.out.println(deviceMemory(run, result, peak)));
         if (framesPng != null) System.out.println("frames: " + framesPng);
         if (gifPath != null) System.out.println("gif: " + gifPath);
@@ -214,7 +223,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (up.frameNum != null) seconds = either("--duration", seconds, "--frame_num", model.family().seconds(up.frameNum, caps.fps()));
         GenerationRequest request = new GenerationRequest(text, negative, res, seconds, seedValue, scale, stepCount);
         TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver,
-                shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale, offload.parsed());
+                shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale, offload.parsed(),
+                StepCache.parse(cache));
         return new Invocation(model, weights, where, request, options, out);
     }
 

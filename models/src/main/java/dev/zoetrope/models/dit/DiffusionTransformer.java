@@ -34,6 +34,7 @@ import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.nn.Role;
 import dev.zoetrope.models.nn.ScalarTypes;
+import dev.zoetrope.models.sampling.StepCache;
 
 /**
  * The Wan-style diffusion transformer of Linum v2 and Wan 2.1: latent video, timestep and text states in,
@@ -311,13 +312,26 @@ public final class DiffusionTransformer implements AutoCloseable {
      * @return float32 (B, C_out, F, H, W), owned by the caller's scope
      */
     public Tensor forward(Tensor x, Tensor t, List<Tensor> text, long[] frameLens) {
+        return forward(x, t, text, frameLens, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, List, long[])} where {@code cache} (null: none) may skip the blocks and reuse what
+     * they added at the last computed step of the same sampling run.
+     */
+    public Tensor forward(Tensor x, Tensor t, List<Tensor> text, long[] frameLens, StepCache cache) {
         Input in = Input.check(config, x, t, text, frameLens);
-        return Scopes.keep(() -> run(x, in, text));
+        return Scopes.keep(() -> run(x, in, text, cache));
     }
 
     /** {@link #forward} with the timesteps as numbers. */
     public Tensor forward(Tensor x, double[] t, List<Tensor> text, long[] frameLens) {
-        return Scopes.keep(() -> forward(x, Tensors.fromDoubles(t, t.length), text, frameLens));
+        return forward(x, t, text, frameLens, null);
+    }
+
+    /** {@link #forward(Tensor, Tensor, List, long[], StepCache)} with the timesteps as numbers. */
+    public Tensor forward(Tensor x, double[] t, List<Tensor> text, long[] frameLens, StepCache cache) {
+        return Scopes.keep(() -> forward(x, Tensors.fromDoubles(t, t.length), text, frameLens, cache));
     }
 
     /** Checked input sizes: batch, grid (f, h, w) after padding, and per-sample valid token counts (or null). */
@@ -368,7 +382,7 @@ public final class DiffusionTransformer implements AutoCloseable {
         }
     }
 
-    private Tensor run(Tensor x, Input in, List<Tensor> text) {
+    private Tensor run(Tensor x, Input in, List<Tensor> text, StepCache cache) {
         DitConfig c = config;
         // 1. zero-pad H and W at the bottom/right to a multiple of the patch
         Tensor padded = padToPatch(ScalarTypes.cast(x, ScalarType.Float).contiguous(), in);
@@ -386,13 +400,20 @@ public final class DiffusionTransformer implements AutoCloseable {
         Tensor context = textOut.apply(Ops.geluTanh(textIn.apply(padText(text))));
         DitTokens ctx = new DitTokens(e0, context, Ops.toDeviceOf(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), tokens),
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
-        // 6. blocks; each frees its temporaries, and the previous block's output, on return
-        try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
-            for (int i = 0; i < blocks.size(); i++) {
-                int index = i;
-                stream.update(h -> block(index, h, ctx));
+        // 6. blocks (each frees its temporaries, and the previous block's output, on return), or what they added at the
+        //    last computed step when the step cache finds the first block's modulated input close enough to it
+        Tensor input = tokens;
+        if (cache != null && cache.reuse(onBlock(0, b -> b.modulatedInput(input, ctx)))) {
+            tokens = tokens.add(cache.residual());
+        } else {
+            try (Scopes.Carried<Tensor> stream = Scopes.carry(tokens)) {
+                for (int i = 0; i < blocks.size(); i++) {
+                    int index = i;
+                    stream.update(h -> onBlock(index, b -> b.forward(h, ctx)));
+                }
+                tokens = stream.result();
             }
-            tokens = stream.result();
+            if (cache != null) cache.store(tokens.sub(input));
         }
         // 7. head: m = head.modulation + e; Linear(LN(x)·(1+m1) + m0), masked; unpatchify; crop
         Tensor m = headModulation.add(e.unsqueeze(1));
@@ -401,11 +422,11 @@ public final class DiffusionTransformer implements AutoCloseable {
         return unpatchify(out, in).narrow(3, 0, in.height()).narrow(4, 0, in.width()).contiguous();
     }
 
-    /** Block {@code i} on {@code x}; with streamed blocks, its weights are on the device for this forward only. */
-    private Tensor block(int i, Tensor x, DitTokens ctx) {
-        if (!streamedBlocks) return blocks.get(i).forward(x, ctx);
+    /** {@code use} of block {@code i}; with streamed blocks, its weights are on the device for this call only. */
+    private Tensor onBlock(int i, java.util.function.Function<DitBlock, Tensor> use) {
+        if (!streamedBlocks) return use.apply(blocks.get(i));
         try (Params onDevice = params.copyTo(BLOCKS + i + ".", streamTo)) {
-            return Scopes.keep(() -> new DitBlock(onDevice, config, i).forward(x, ctx));
+            return Scopes.keep(() -> use.apply(new DitBlock(onDevice, config, i)));
         }
     }
 

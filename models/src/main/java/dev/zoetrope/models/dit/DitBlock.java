@@ -67,6 +67,12 @@ final class DitBlock {
         }
     }
 
+    /** {@code LN(x)·(1+m1) + m0} of this block in float32: the timestep-modulated input a {@code StepCache} watches. */
+    Tensor modulatedInput(Tensor x, DitTokens ctx) {
+        Tensor m = modulation.add(ctx.e0());
+        return modulate(norm1.apply(x), m.narrow(1, 1, 1), m.narrow(1, 0, 1));
+    }
+
     /** {@code LN(x)·(1+scale) + shift} in the compute dtype; its float32 temporaries are freed on return. */
     private static Tensor modulated(Tensor x, LayerNorm norm, Tensor scale, Tensor shift, DitTokens ctx) {
         return Scopes.keep(() -> ctx.toCompute(modulate(norm.apply(x), scale, shift)));

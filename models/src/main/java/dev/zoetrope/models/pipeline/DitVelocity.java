@@ -7,6 +7,7 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.sampling.StepCache;
 
 /** The DiT as a {@link VelocityModel}: every sample of the batch at the same timestep, all latent frames real. */
 public final class DitVelocity implements VelocityModel {
@@ -27,9 +28,34 @@ public final class DitVelocity implements VelocityModel {
 
     @Override
     public Tensor velocity(Tensor x, double timestep, List<Tensor> contexts) {
+        return velocity(x, timestep, contexts, null);
+    }
+
+    private Tensor velocity(Tensor x, double timestep, List<Tensor> contexts, StepCache cache) {
         double[] t = new double[(int) x.size(0)];
         Arrays.fill(t, timestep);
-        return dit.forward(x, t, contexts, null);
+        return dit.forward(x, t, contexts, null, cache);
+    }
+
+    @Override
+    public VelocityModel cached(StepCache cache) {
+        if (cache == null) return this;
+        return new VelocityModel() {
+            @Override
+            public Tensor velocity(Tensor x, double timestep, List<Tensor> contexts) {
+                return DitVelocity.this.velocity(x, timestep, contexts, cache);
+            }
+
+            @Override
+            public Tensor onModelDevice(Tensor host) {
+                return dit.onDevice(host);
+            }
+
+            @Override
+            public void close() {
+                // a view: the model is the DitVelocity's to close
+            }
+        };
     }
 
     @Override

@@ -19,6 +19,7 @@ import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.Guidance;
 import dev.zoetrope.models.sampling.GuidedVelocity;
 import dev.zoetrope.models.sampling.NoiseGenerator;
+import dev.zoetrope.models.sampling.StepCache;
 import dev.zoetrope.models.vae.LatentScale;
 
 /**
@@ -46,13 +47,16 @@ public final class TextToVideo implements VideoGenerator {
      *                   families that guide with APG
      * @param offload    which weights leave the device between stages ({@link Offload}); with any but NONE nothing
      *                   is kept loaded between generations
+     * @param cache      the {@link StepCache} threshold, or NaN for no step cache
      */
     public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift,
-                          double apgRescale, Offload offload) {
+                          double apgRescale, Offload offload, double cache) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
 
         public Options {
             if (offload == null) offload = Offload.NONE;
+            if (!Double.isNaN(cache) && !(cache > 0 && cache < Double.POSITIVE_INFINITY))
+                throw new InvalidRequestException("the step cache threshold must be a number above 0, got " + cache);
             // a shift is the user's choice (--shift); zero or negative would fold the schedule over
             if (!Double.isNaN(shift) && !(shift > 0 && shift < Double.POSITIVE_INFINITY))
                 throw new InvalidRequestException("the schedule shift must be a positive number, got " + shift);
@@ -61,15 +65,25 @@ public final class TextToVideo implements VideoGenerator {
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
-            this(batchGuidance, keepLoaded, solver, shift, Double.NaN, Offload.NONE);
+            this(batchGuidance, keepLoaded, solver, shift, Double.NaN, Offload.NONE, Double.NaN);
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift, double apgRescale) {
-            this(batchGuidance, keepLoaded, solver, shift, apgRescale, Offload.NONE);
+            this(batchGuidance, keepLoaded, solver, shift, apgRescale, Offload.NONE, Double.NaN);
+        }
+
+        public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift, double apgRescale,
+                       Offload offload) {
+            this(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, Double.NaN);
         }
 
         public Options withOffload(Offload o) {
-            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, o);
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, o, cache);
+        }
+
+        /** With a step cache at {@code threshold} (NaN: none). */
+        public Options withCache(double threshold) {
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, threshold);
         }
 
         /** Whether the DiT and VAE stay loaded between generations (a service without offload). */
@@ -116,18 +130,22 @@ public final class TextToVideo implements VideoGenerator {
     @Override
     public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
         GenerationPlan plan = GenerationPlan.resolve(request, capabilities(), family());
+        Denoised denoised;
         try (PointerScope scope = new PointerScope()) {
             Prompts prompts = encodePrompts(plan, listener);
-            Tensor latent = denoise(plan, prompts, listener);
-            writeClip(plan, latent, outputMp4, listener);
+            denoised = denoise(plan, prompts, listener);
+            writeClip(plan, denoised.latent(), outputMp4, listener);
         } finally {
             if (!options.keepsModels()) releaseModels();
         }
         return new GenerationResult(outputMp4, plan.asRequest(), plan.width(), plan.height(), plan.frames(), plan.fps(),
-                (plan.frames() - 1) / (double) plan.fps());
+                (plan.frames() - 1) / (double) plan.fps(), denoised.forwards(), denoised.skipped());
     }
 
     private record Prompts(Tensor cond, Tensor uncond) {}
+
+    /** The denoised latent and the DiT evaluations it took (one per sample per step) and skipped. */
+    private record Denoised(Tensor latent, int forwards, int skipped) {}
 
     /** Tokenizer → T5 for the prompt and the negative prompt; the encoder is freed before returning. */
     private Prompts encodePrompts(GenerationPlan plan, GenerationListener listener) {
@@ -146,7 +164,7 @@ public final class TextToVideo implements VideoGenerator {
     }
 
     /** The DiT loop from seeded noise to a DiT-space latent. */
-    private Tensor denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
+    private Denoised denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
         long[] shape = latentShape(plan, vae());
         // offloading: the VAE leaves the device while the DiT runs (it comes back to decode)
         if (options.offload() != Offload.NONE) releaseVae();
@@ -174,17 +192,25 @@ public final class TextToVideo implements VideoGenerator {
             }
         };
         listener.stageStep(STAGE_DENOISE, 0, schedule.steps());
+        boolean caching = !Double.isNaN(options.cache());
         try (FlowScheduler scheduler = solver.create(schedule);
-             Guidance guidance = family().guidance().create(plan.guidanceScale(), options.apgRescale())) {
-            // a guidance that ignores the null prediction (a guidance-distilled model) runs the conditional forward only
-            GuidedVelocity velocity = guidance.needsUncond() ? guided(model, prompts.cond(), prompts.uncond(), options.batchGuidance())
-                    : unguided(model, prompts.cond());
+             Guidance guidance = family().guidance().create(plan.guidanceScale(), options.apgRescale());
+             StepCache first = caching ? new StepCache(options.cache(), schedule.steps()) : null;
+             StepCache second = caching ? new StepCache(options.cache(), schedule.steps()) : null) {
+            // a guidance that ignores the null prediction (a guidance-distilled model) runs the conditional forward only;
+            // a step cache follows one sequence of forwards, so two separate guidance branches get one each
+            boolean both = guidance.needsUncond(), batched = both && options.batchGuidance();
+            GuidedVelocity velocity = !both ? unguided(model.cached(first), prompts.cond())
+                    : batched ? guided(model.cached(first), prompts.cond(), prompts.uncond(), true)
+                    : separate(model.cached(first), model.cached(second), prompts.cond(), prompts.uncond());
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise, velocity, steps);
             if (!options.keepsModels()) {
                 model.close();
                 dit = null;
             }
-            return latent;
+            int perStep = both ? 2 : 1;
+            int skipped = !caching ? 0 : batched ? 2 * first.skipped() : first.skipped() + second.skipped();
+            return new Denoised(latent, perStep * schedule.steps() - skipped, skipped);
         }
     }
 
@@ -199,13 +225,16 @@ public final class TextToVideo implements VideoGenerator {
 
     /** The velocity pair for guidance: two forwards, or one forward over a batch of two. Both give equal results. */
     public static GuidedVelocity guided(VelocityModel model, Tensor cond, Tensor uncond, boolean batched) {
-        if (!batched)
-            return (x, t) -> new GuidedVelocity.Prediction(model.velocity(x, t, List.of(cond)),
-                    model.velocity(x, t, List.of(uncond)));
+        if (!batched) return separate(model, model, cond, uncond);
         return (x, t) -> {
             Tensor both = model.velocity(torch.cat(new TensorVector(x, x), 0), t, List.of(cond, uncond));
             return new GuidedVelocity.Prediction(both.narrow(0, 0, x.size(0)), both.narrow(0, x.size(0), x.size(0)));
         };
+    }
+
+    /** The cond and null predictions as two forwards, each by its own model (or view of one). */
+    static GuidedVelocity separate(VelocityModel forCond, VelocityModel forUncond, Tensor cond, Tensor uncond) {
+        return (x, t) -> new GuidedVelocity.Prediction(forCond.velocity(x, t, List.of(cond)), forUncond.velocity(x, t, List.of(uncond)));
     }
 
     /** One conditional forward per step; the prediction stands for both branches. */

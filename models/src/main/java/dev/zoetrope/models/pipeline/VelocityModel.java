@@ -4,6 +4,8 @@ import java.util.List;
 
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.models.sampling.StepCache;
+
 /** The DiT as the sampler drives it. */
 public interface VelocityModel extends AutoCloseable {
     /**
@@ -15,6 +17,14 @@ public interface VelocityModel extends AutoCloseable {
     /** {@code host} (made on the CPU, e.g. the seeded noise) on the device the model runs on. */
     default Tensor onModelDevice(Tensor host) {
         return host;
+    }
+
+    /**
+     * This model with {@code cache} deciding at each forward whether the blocks run or their last residual is reused; the
+     * view shares the model (closing it closes nothing). A model that cannot skip returns itself.
+     */
+    default VelocityModel cached(StepCache cache) {
+        return this;
     }
 
     @Override

@@ -6,16 +6,20 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.io.DirectoryManifest;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
+import dev.zoetrope.models.pipeline.GenerationResult;
 import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.train.synth.ClipDetector;
 import dev.zoetrope.video.Frame;
@@ -53,9 +57,29 @@ public final class AdherenceEval {
         public static final Sampling DEFAULTS = new Sampling(null, null);
     }
 
+    /**
+     * What one clip cost to generate: DiT forwards (-1 when the generator does not count them), those the step cache
+     * skipped, and wall seconds. Kept beside the clip ({@code ID.cost.json}), so a resumed run still reports it.
+     */
+    public record ClipCost(int ditForwards, int skippedForwards, double seconds) {}
+
+    /** Mean cost per clip over {@code costs} (clips without a record are left out); NaN where nothing is known. */
+    public record Speed(int clips, double forwardsPerClip, double secondsPerClip) {
+        static Speed of(List<ClipCost> costs) {
+            double forwards = costs.stream().filter(c -> c.ditForwards() >= 0).mapToInt(ClipCost::ditForwards).average().orElse(Double.NaN);
+            return new Speed(costs.size(), forwards, costs.stream().mapToDouble(ClipCost::seconds).average().orElse(Double.NaN));
+        }
+    }
+
     /** A scored run: one score and one contact-sheet strip per planned clip, in plan order; videos in {@code clipsDir}. */
     public record Run(String generator, AdherencePlan plan, Sampling sampling, Path clipsDir, List<ClipScore> scores,
-                      List<BufferedImage> strips, int generated, int skipped) {
+                      List<BufferedImage> strips, Map<String, ClipCost> costs, int generated, int skipped) {
+        /** The generation cost per clip of the held-out clips, the seen ones, or all ({@code heldOut} null). */
+        public Speed speed(Boolean heldOut) {
+            return Speed.of(scores.stream().filter(s -> heldOut == null || s.clip().prompt().heldOut() == heldOut)
+                    .map(s -> costs.get(s.clip().id())).filter(Objects::nonNull).toList());
+        }
+
         public Accuracy heldOut() {
             return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut()).toList());
         }
@@ -120,30 +144,40 @@ public final class AdherenceEval {
                         bar.note(String.format(Locale.ROOT, "%s: %s %.0f%%", clip.id(), stage, 100 * fraction));
                         bar.stepTo(bar.done());
                     };
-                    generator.generate(request, mp4(clipsDir, clip), within);
+                    long start = System.nanoTime();
+                    GenerationResult result = generator.generate(request, mp4(clipsDir, clip), within);
+                    double seconds = (System.nanoTime() - start) / 1e9;
                     if (!Files.isRegularFile(mp4(clipsDir, clip)))
                         throw new IllegalStateException(generatorName + " wrote no video to " + mp4(clipsDir, clip));
+                    Json.write(cost(clipsDir, clip), new ClipCost(result.ditForwards(), result.skippedForwards(), seconds));
                     bar.step();
                 }
             }
         }
         List<ClipScore> scores = new ArrayList<>();
         List<BufferedImage> strips = new ArrayList<>();
+        Map<String, ClipCost> costs = new HashMap<>();
         try (ProgressBar bar = progress == null ? ProgressBar.silent(plan.clips().size(), null)
                 : new ProgressBar("score", plan.clips().size(), "clips", progress, null)) {
             for (EvalClip clip : plan.clips()) {
                 List<Frame> frames = VideoReader.readAll(mp4(clipsDir, clip));
                 if (frames.isEmpty()) throw new VideoException(mp4(clipsDir, clip) + ": no frames");
                 scores.add(new ClipScore(clip, ClipDetector.detect(frames)));
+                if (Files.isRegularFile(cost(clipsDir, clip))) costs.put(clip.id(), Json.read(cost(clipsDir, clip), ClipCost.class));
                 strips.add(ContactSheet.strip(frames, STRIP_FRAMES, STRIP_HEIGHT));
                 bar.step();
             }
         }
-        return new Run(generatorName, plan, sampling, clipsDir, List.copyOf(scores), List.copyOf(strips), todo.size(), skipped);
+        return new Run(generatorName, plan, sampling, clipsDir, List.copyOf(scores), List.copyOf(strips), Map.copyOf(costs),
+                todo.size(), skipped);
     }
 
     public static Path mp4(Path clipsDir, EvalClip clip) {
         return clipsDir.resolve(clip.id() + ".mp4");
+    }
+
+    static Path cost(Path clipsDir, EvalClip clip) {
+        return clipsDir.resolve(clip.id() + ".cost.json");
     }
 
     record Manifest(String generator, long seed, Integer steps, Double guidance) {

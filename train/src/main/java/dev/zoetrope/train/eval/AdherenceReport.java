@@ -23,26 +23,37 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     /** The targets on held-out combinations, shown beside the results. */
     public static final double TARGET_COLOR = 0.90, TARGET_DIRECTION = 0.85, TARGET_SHAPE = 0.75;
 
-    private record Row(String name, long prompts, Accuracy accuracy) {}
+    private record Row(String name, long prompts, Accuracy accuracy, AdherenceEval.Speed speed) {}
 
     private List<Row> rows() {
         List<AdherencePrompt> prompts = run.plan().prompts();
         long held = prompts.stream().filter(AdherencePrompt::heldOut).count();
-        return List.of(new Row("held-out", held, run.heldOut()), new Row("seen", prompts.size() - held, run.seen()),
-                new Row("all", prompts.size(), run.all()));
+        return List.of(new Row("held-out", held, run.heldOut(), run.speed(true)),
+                new Row("seen", prompts.size() - held, run.seen(), run.speed(false)),
+                new Row("all", prompts.size(), run.all(), run.speed(null)));
+    }
+
+    /** Mean DiT forwards per clip, or "-" when not counted. */
+    private static String forwards(AdherenceEval.Speed s) {
+        return Double.isNaN(s.forwardsPerClip()) ? "-" : String.format(Locale.ROOT, "%.1f", s.forwardsPerClip());
+    }
+
+    /** Mean wall seconds per clip, or "-" when no clip was timed. */
+    private static String seconds(AdherenceEval.Speed s) {
+        return Double.isNaN(s.secondsPerClip()) ? "-" : String.format(Locale.ROOT, "%.2f", s.secondsPerClip());
     }
 
     /** Settings, then the accuracy table, for the terminal. */
     public String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(settingsLine()).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-9s %7s %6s %7s %7s %10s %10s%n", "split", "prompts", "clips", "color",
-                "shape", "direction", "all three"));
+        sb.append(String.format(Locale.ROOT, "%-9s %7s %6s %7s %7s %10s %10s %14s %8s%n", "split", "prompts", "clips", "color",
+                "shape", "direction", "all three", "forwards/clip", "s/clip"));
         for (Row r : rows()) {
             Accuracy a = r.accuracy();
-            sb.append(String.format(Locale.ROOT, "%-9s %7d %6d %7s %7s %10s %10s%n", r.name(), r.prompts(), a.clips(),
+            sb.append(String.format(Locale.ROOT, "%-9s %7d %6d %7s %7s %10s %10s %14s %8s%n", r.name(), r.prompts(), a.clips(),
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
-                    Accuracy.percent(a.jointRate())));
+                    Accuracy.percent(a.jointRate()), forwards(r.speed()), seconds(r.speed())));
         }
         return sb.toString();
     }
@@ -59,12 +70,13 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         StringBuilder sb = new StringBuilder("# Prompt adherence\n\n");
         sb.append(settingsLine()).append(".\n\n");
         sb.append("Detector: ").append(validation.line()).append(".\n\n");
-        sb.append("| split | prompts | clips | color | shape | direction | all three |\n|---|---|---|---|---|---|---|\n");
+        sb.append("| split | prompts | clips | color | shape | direction | all three | DiT forwards / clip | s / clip |\n"
+                + "|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows()) {
             Accuracy a = r.accuracy();
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s |%n", r.name(), r.prompts(), a.clips(),
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |%n", r.name(), r.prompts(), a.clips(),
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
-                    Accuracy.percent(a.jointRate())));
+                    Accuracy.percent(a.jointRate()), forwards(r.speed()), seconds(r.speed())));
         }
         sb.append(String.format(Locale.ROOT, "%nTargets on held-out combinations: color >= %s, direction >= %s, shape >= %s.%n",
                 Accuracy.percent(TARGET_COLOR), Accuracy.percent(TARGET_DIRECTION), Accuracy.percent(TARGET_SHAPE)));
@@ -92,9 +104,17 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         else root.putNull("guidance");
         ObjectNode v = accuracy(root.putObject("detector_validation"), validation.run().all());
         v.put("threshold", AdherenceEval.DETECTOR_THRESHOLD).put("passed", validation.passed());
-        accuracy(root.putObject("heldout"), run.heldOut()).put("prompts", rows().get(0).prompts());
-        accuracy(root.putObject("seen"), run.seen()).put("prompts", rows().get(1).prompts());
-        accuracy(root.putObject("all"), run.all()).put("prompts", rows().get(2).prompts());
+        List<Row> rows = rows();
+        for (int i = 0; i < 3; i++) {
+            ObjectNode split = accuracy(root.putObject(i == 0 ? "heldout" : i == 1 ? "seen" : "all"), rows.get(i).accuracy())
+                    .put("prompts", rows.get(i).prompts());
+            AdherenceEval.Speed speed = rows.get(i).speed();
+            split.put("timed_clips", speed.clips());
+            if (Double.isNaN(speed.forwardsPerClip())) split.putNull("dit_forwards_per_clip");
+            else split.put("dit_forwards_per_clip", speed.forwardsPerClip());
+            if (Double.isNaN(speed.secondsPerClip())) split.putNull("seconds_per_clip");
+            else split.put("seconds_per_clip", speed.secondsPerClip());
+        }
         ArrayNode clips = root.putArray("clips");
         for (ClipScore s : run.scores()) {
             ObjectNode c = clips.addObject();
@@ -102,6 +122,10 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
                     .put("video", relative(reportDir, AdherenceEval.mp4(run.clipsDir(), s.clip())))
                     .put("split", s.clip().prompt().split()).put("prompt", s.clip().prompt().caption())
                     .put("replica", s.clip().replica()).put("seed", s.clip().seed());
+            AdherenceEval.ClipCost cost = run.costs().get(s.clip().id());
+            if (cost != null)
+                c.putObject("cost").put("dit_forwards", cost.ditForwards()).put("skipped_forwards", cost.skippedForwards())
+                        .put("seconds", cost.seconds());
             var want = s.clip().prompt().combination();
             c.putObject("expected").put("color", SynthSpec.COLORS.get(want.color()).name())
                     .put("shape", SynthSpec.SHAPES.get(want.shape()).word())
