@@ -88,8 +88,34 @@ class RealDimsEndToEndTest {
         for (int i = 0; i < a.size(); i++) assertArrayEquals(a.get(i), b.get(i), "frame " + i);
     }
 
+    /**
+     * The step cache at the real Linum dims: off, it changes nothing (bit-identical frames); on, it reports its skips.
+     * With a threshold no change reaches, every step but the first and last reuses the residual: of 5 batched
+     * guided steps (10 forwards), 6 are skipped.
+     */
+    @Test
+    void stepCacheAtRealLinumDims() throws IOException {
+        Path dir = tmp.resolve("linum-360p");
+        RandomCheckpoints.linum(dir, realSpec(ModelFamily.LINUM), "360p", null);
+        ModelDirectory model = ModelDirectory.detect(dir);
+        Clip plain = clip(model, TextToVideo.Options.DEFAULT, 5), off = clip(model, TextToVideo.Options.DEFAULT.withCache(Double.NaN), 5);
+        for (int i = 0; i < plain.frames().size(); i++) assertArrayEquals(plain.frames().get(i), off.frames().get(i), "frame " + i);
+        assertEquals(10, off.result().ditForwards());
+        assertEquals(0, off.result().skippedForwards());
+        Clip cached = clip(model, TextToVideo.Options.DEFAULT.withCache(50), 5);
+        assertEquals(6, cached.result().skippedForwards());
+        assertEquals(4, cached.result().ditForwards());
+        assertEquals(plain.frames().size(), cached.frames().size());
+    }
+
+    record Clip(List<byte[]> frames, GenerationResult result) {}
+
     /** A 5-frame 160×96 clip in 2 steps (small frames: the point is the layouts, at the real model dims). */
     static List<byte[]> clip(ModelDirectory dir) {
+        return clip(dir, TextToVideo.Options.DEFAULT, 2).frames();
+    }
+
+    static Clip clip(ModelDirectory dir, TextToVideo.Options options, int steps) {
         TextToVideo.Parts p = ModelLoader.parts(dir, WeightDtype.AUTO);
         ModelCapabilities c = p.capabilities();
         ModelCapabilities shortClips = new ModelCapabilities(c.family(), java.util.Map.of("96p", new int[]{160, 96}), "96p",
@@ -97,10 +123,11 @@ class RealDimsEndToEndTest {
                 c.defaultGuidance(), c.defaultNegativePrompt(), c.defaultSeed(), c.maxPromptTokens());
         RandomModelEndToEndTest.Frames out = new RandomModelEndToEndTest.Frames();
         TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), shortClips, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
-        try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT, (mp4, w, h, fps) -> out)) {
-            g.generate(new GenerationRequest("a cat surfing", null, "96p", 0.25, 1L, 5.0, 2), Path.of("unused.mp4"),
+        GenerationResult result;
+        try (TextToVideo g = new TextToVideo(parts, options, (mp4, w, h, fps) -> out)) {
+            result = g.generate(new GenerationRequest("a cat surfing", null, "96p", 0.25, 1L, 5.0, steps), Path.of("unused.mp4"),
                     GenerationListener.NONE);
         }
-        return out.frames;
+        return new Clip(out.frames, result);
     }
 }
