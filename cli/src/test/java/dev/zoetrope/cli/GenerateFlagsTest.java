@@ -135,6 +135,7 @@ class GenerateFlagsTest {
                 "--sample_solver", "unipc", "--base_seed", "7", "--prompt", "Two cats boxing on a stage", "--save_file", "cats.mp4");
         assertEquals(new GenerationRequest("Two cats boxing on a stage", null, "480p", 2.0, 7L, 6.0, 4), run.request());
         assertEquals(new TextToVideo.Options(true, false, FlowScheduler.Kind.UNIPC, 8.0), run.options());
+        assertTrue(refusal("--ckpt_dir", wan.toString(), "x", "--lora", "nope.safetensors:0.5").contains("--lora nope.safetensors:0.5: no such file"));
         assertEquals(dev.zoetrope.models.pipeline.Offload.SEQUENTIAL,
                 parse("--ckpt_dir", wan.toString(), "x", "--offload", "Sequential").options().offload());
         assertEquals(WeightDtype.AUTO, run.dtype());

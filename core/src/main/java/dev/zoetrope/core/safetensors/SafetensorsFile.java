@@ -222,6 +222,7 @@ public final class SafetensorsFile implements Weights {
         return tensors;
     }
 
+    @Override
     public Map<String, String> metadata() {
         return metadata;
     }

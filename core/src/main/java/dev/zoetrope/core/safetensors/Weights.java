@@ -23,6 +23,11 @@ public sealed interface Weights extends AutoCloseable permits SafetensorsFile, T
     /** All tensor names, sorted. */
     Collection<String> names();
 
+    /** The file's string metadata (safetensors' {@code __metadata__}); empty where the format has none. */
+    default java.util.Map<String, String> metadata() {
+        return java.util.Map.of();
+    }
+
     Optional<TensorInfo> info(String name);
 
     /** Loads one tensor in its stored dtype. */

@@ -135,6 +135,12 @@ public final class DiffusionTransformer implements AutoCloseable {
         return new CheckpointLoader.Recipe<>() {
             private DitKeyLayout layout;
             private DType compute;
+            private final Lora.Merge loras = options.loras().isEmpty() ? null : new Lora.Merge(options.loras(), options.loraLenient());
+
+            @Override
+            public Tensor adjust(String key, Tensor read) {
+                return loras == null ? read : loras.adjust(key, read);
+            }
 
             @Override
             public KeyLayout layout(Weights w) {
@@ -173,8 +179,17 @@ public final class DiffusionTransformer implements AutoCloseable {
                     scale = readVector(w, "video_data_scale", config.inDim());
                     bias = readVector(w, "video_data_bias", config.inDim());
                 }
-                return new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias, options.streamBlocks(),
-                        options.device());
+                DiffusionTransformer model = new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias,
+                        options.streamBlocks(), options.device());
+                if (loras != null) {
+                    try (Lora.Merge merged = loras) {
+                        merged.requireAllMatched();
+                    } catch (RuntimeException e) {
+                        model.close();
+                        throw e;
+                    }
+                }
+                return model;
             }
         };
     }

@@ -6,6 +6,8 @@ import java.util.TreeMap;
 import java.util.function.BiPredicate;
 import java.util.stream.Collectors;
 
+import org.bytedeco.pytorch.Tensor;
+
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Scopes;
@@ -36,6 +38,11 @@ public final class CheckpointLoader {
         /** Where the tensors go as they are read (null: the CPU). */
         default org.bytedeco.pytorch.Device device() {
             return null;
+        }
+
+        /** A tensor (by model key) as read and cast, changed before it is placed: LoRA adapters merge here. */
+        default Tensor adjust(String key, Tensor read) {
+            return read;
         }
 
         /** The tensors (by model key) to leave in host memory for the model to stream to the device as it runs. */
@@ -72,7 +79,7 @@ public final class CheckpointLoader {
         Engine.init();
         KeyLayout layout = recipe.layout(weights);
         DType cast = recipe.cast(weights, layout);
-        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast, recipe.device(), recipe.keptOnHost());
+        Params params = deferred ? Params.plan(weights, layout, cast) : Params.load(weights, layout, cast, recipe.device(), recipe.keptOnHost(), recipe::adjust);
         M model;
         try {
             model = Scopes.value(() -> recipe.build(weights, layout, params));

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
 import org.bytedeco.pytorch.Device;
@@ -52,7 +53,7 @@ public final class Params implements AutoCloseable {
 
     /** @param deferred {@link #get} checks and declares, returning shape-only tensors; {@link #read} reads later */
     private record Checkpoint(Weights weights, KeyLayout layout, DType cast, boolean deferred, Device device,
-                              Predicate<String> keptOnHost) implements Source {}
+                              Predicate<String> keptOnHost, BiFunction<String, Tensor, Tensor> adjust) implements Source {}
 
     private record Fresh(Init init, DType dtype, boolean trainable, Device device) implements Source {}
 
@@ -98,7 +99,16 @@ public final class Params implements AutoCloseable {
      * (sequential offload); {@link #copyTo} makes those copies.
      */
     public static Params load(Weights weights, KeyLayout layout, DType cast, Device device, Predicate<String> keptOnHost) {
-        return new Params(new Checkpoint(weights, layout, cast, false, device, keptOnHost));
+        return load(weights, layout, cast, device, keptOnHost, (key, t) -> t);
+    }
+
+    /**
+     * {@link #load(Weights, KeyLayout, DType, Device, Predicate)} with each tensor passed through {@code adjust} (model
+     * key, tensor as read and cast) before it is placed: LoRA adapters merge there.
+     */
+    public static Params load(Weights weights, KeyLayout layout, DType cast, Device device, Predicate<String> keptOnHost,
+                              BiFunction<String, Tensor, Tensor> adjust) {
+        return new Params(new Checkpoint(weights, layout, cast, false, device, keptOnHost, adjust));
     }
 
     /**
@@ -108,7 +118,7 @@ public final class Params implements AutoCloseable {
      */
     public static Params plan(Weights weights, KeyLayout layout, DType cast) {
         Engine.init();
-        return new Params(new Checkpoint(weights, layout, cast, true, null, key -> false));
+        return new Params(new Checkpoint(weights, layout, cast, true, null, key -> false, (key, t) -> t));
     }
 
     /**
@@ -189,7 +199,7 @@ public final class Params implements AutoCloseable {
                 TensorInfo info = info(c, key, shape);
                 yield meta(shape, loadedDtype(c, info));
             }
-            case Checkpoint c -> place(c, key, readFile(c, info(c, key, shape)));
+            case Checkpoint c -> place(c, key, c.adjust().apply(key, readFile(c, info(c, key, shape))));
             case Fresh f -> {
                 Tensor t = Ops.toDevice(f.init().draw(role, shape).to(f.dtype().scalarType()), f.device());
                 if (f.trainable()) t.requires_grad_(true);

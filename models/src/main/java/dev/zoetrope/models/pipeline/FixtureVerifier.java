@@ -22,6 +22,7 @@ import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.sampling.ApgGuidance;
 import dev.zoetrope.models.text.T5Encoder;
@@ -69,7 +70,8 @@ public final class FixtureVerifier {
         if (Files.isRegularFile(readme)) {
             JsonNode root = Json.readTree(readme);
             JsonNode dit = root.get("dit");
-            if (dit != null) checks.add(ditForward(dir, dit, device));
+            if (dit != null && root.has("lora_kohya")) checks.addAll(loraChecks(dir, root, device));
+            else if (dit != null) checks.add(ditForward(dir, dit, device));
             if (root.has("vae")) checks.add(vaeRoundTrip(dir, root.get("vae"), device));
             if (root.has("dit_fp8")) checks.add(ditForward(dir, root.get("dit_fp8"), DType.F32, "dit forward (fp8 weights)", device));
             if (root.has("umt5")) checks.add(wanUmt5(dir, root.get("umt5"), device));
@@ -102,12 +104,38 @@ public final class FixtureVerifier {
 
     /** @param cast the compute dtype to load in (fp8 weights are dequantized to it); null keeps the stored one */
     private static Check ditForward(Path dir, JsonNode cfg, DType cast, String name, org.bytedeco.pytorch.Device device) {
-        Path weights = dir.resolve(cfg.has("file") ? cfg.get("file").asText() : cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
         Path io = cfg.has("io") ? dir.resolve(cfg.get("io").asText()) : wanIo(dir, cfg);
+        return ditForward(dir, cfg, DitLoadOptions.defaults().withOverrides(cfg).withCast(cast).withDevice(device), io,
+                "expected_velocity", name, device);
+    }
+
+    /**
+     * LoRA adapters merged as the DiT loads (the fixture's rules: kohya's {@code alpha / rank}, PEFT's scale 1): the base,
+     * kohya at its strength, and kohya with PEFT stacked.
+     */
+    private static List<Check> loraChecks(Path dir, JsonNode root, org.bytedeco.pytorch.Device device) {
+        JsonNode cfg = root.get("dit"), kohya = root.get("lora_kohya"), peft = root.get("lora_peft");
+        Path io = dir.resolve(text(root.path("io"), "file", dir));
+        Lora k = new Lora(dir.resolve(text(kohya, "file", dir)), kohya.path("strength").asDouble(1.0));
+        DitLoadOptions base = DitLoadOptions.defaults().withOverrides(cfg).withDevice(device);
+        List<Check> checks = new ArrayList<>(List.of(
+                ditForward(dir, cfg, base, io, "expected_velocity_base", "dit forward, no LoRA", device),
+                ditForward(dir, cfg, base.withLoras(List.of(k), false), io, "expected_velocity_kohya",
+                        "dit forward, kohya LoRA at " + k.strength(), device)));
+        if (peft != null) {
+            Lora p = new Lora(dir.resolve(text(peft, "file", dir)), peft.path("strength").asDouble(1.0));
+            checks.add(ditForward(dir, cfg, base.withLoras(List.of(k, p), false), io, "expected_velocity_kohya_peft",
+                    "dit forward, kohya at " + k.strength() + " + PEFT LoRA at " + p.strength(), device));
+        }
+        return checks;
+    }
+
+    private static Check ditForward(Path dir, JsonNode cfg, DitLoadOptions options, Path io, String expected, String name,
+                                    org.bytedeco.pytorch.Device device) {
+        Path weights = dir.resolve(cfg.has("file") ? cfg.get("file").asText() : cfg.path("weights").asText(firstMatching(dir, "dit.safetensors")));
         return new Check(name, () -> {
             try (PointerScope scope = new PointerScope();
-                 DiffusionTransformer dit = DiffusionTransformer.load(weights,
-                         DitLoadOptions.defaults().withOverrides(cfg).withCast(cast).withDevice(device));
+                 DiffusionTransformer dit = DiffusionTransformer.load(weights, options);
                  Weights w = Weights.open(io)) {
                 Tensor x = Ops.toDevice(w.load("x", DType.F32), device);
                 boolean single = x.dim() == 4;
@@ -119,7 +147,7 @@ public final class FixtureVerifier {
                 long[] frameLens = w.contains("frame_lens") ? Tensors.toLongs(w.load("frame_lens")) : null;
                 Tensor v = dit.forward(x, t, text, frameLens);
                 if (single) v = v.squeeze(0);
-                return List.of(Comparison.of("expected_velocity", v, w.load("expected_velocity", DType.F32)));
+                return List.of(Comparison.of(expected, v, w.load(expected, DType.F32)));
             }
         });
     }

@@ -40,7 +40,7 @@ public final class ModelLoader {
     /** The model in {@code dir} as a generator on {@code device} (resolved: {@link ComputeDevice#resolve}). */
     public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, TextToVideo.Options options,
                                    ClipFiles.Extras extras) {
-        return new TextToVideo(parts(dir, dtype, device, options.offload()), options,
+        return new TextToVideo(parts(dir, dtype, device, options.offload(), options.loras(), options.loraLenient()), options,
                 (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
     }
 
@@ -60,11 +60,17 @@ public final class ModelLoader {
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)}; with SEQUENTIAL offload the DiT streams its blocks. */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
+        return parts(dir, dtype, device, offload, java.util.List.of(), false);
+    }
+
+    /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice, Offload)} with LoRA adapters merged into the DiT as it loads. */
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload,
+                                          java.util.List<dev.zoetrope.models.dit.Lora> loras, boolean loraLenient) {
         org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
         DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target)
-                .withStreamedBlocks(offload == Offload.SEQUENTIAL);
+                .withStreamedBlocks(offload == Offload.SEQUENTIAL).withLoras(loras, loraLenient);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
                         target),

@@ -13,6 +13,7 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.ModelFamily;
+import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.sampling.FlowSampler;
 import dev.zoetrope.models.sampling.FlowSchedule;
 import dev.zoetrope.models.sampling.FlowScheduler;
@@ -48,13 +49,16 @@ public final class TextToVideo implements VideoGenerator {
      * @param offload    which weights leave the device between stages ({@link Offload}); with any but NONE nothing
      *                   is kept loaded between generations
      * @param cache      the {@link StepCache} threshold, or NaN for no step cache
+     * @param loras      LoRA adapters merged into the DiT as it loads ({@link Lora})
+     * @param loraLenient skip adapter keys and modules that match nothing instead of refusing them
      */
     public record Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift,
-                          double apgRescale, Offload offload, double cache) {
+                          double apgRescale, Offload offload, double cache, List<Lora> loras, boolean loraLenient) {
         public static final Options DEFAULT = new Options(true, false, null, Double.NaN);
 
         public Options {
             if (offload == null) offload = Offload.NONE;
+            loras = loras == null ? List.of() : List.copyOf(loras);
             if (!Double.isNaN(cache) && !(cache > 0 && cache < Double.POSITIVE_INFINITY))
                 throw new InvalidRequestException("the step cache threshold must be a number above 0, got " + cache);
             // a shift is the user's choice (--shift); zero or negative would fold the schedule over
@@ -65,25 +69,30 @@ public final class TextToVideo implements VideoGenerator {
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift) {
-            this(batchGuidance, keepLoaded, solver, shift, Double.NaN, Offload.NONE, Double.NaN);
+            this(batchGuidance, keepLoaded, solver, shift, Double.NaN, Offload.NONE, Double.NaN, List.of(), false);
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift, double apgRescale) {
-            this(batchGuidance, keepLoaded, solver, shift, apgRescale, Offload.NONE, Double.NaN);
+            this(batchGuidance, keepLoaded, solver, shift, apgRescale, Offload.NONE, Double.NaN, List.of(), false);
         }
 
         public Options(boolean batchGuidance, boolean keepLoaded, FlowScheduler.Kind solver, double shift, double apgRescale,
                        Offload offload) {
-            this(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, Double.NaN);
+            this(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, Double.NaN, List.of(), false);
         }
 
         public Options withOffload(Offload o) {
-            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, o, cache);
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, o, cache, loras, loraLenient);
         }
 
         /** With a step cache at {@code threshold} (NaN: none). */
         public Options withCache(double threshold) {
-            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, threshold);
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, threshold, loras, loraLenient);
+        }
+
+        /** With {@code adapters} merged into the DiT as it loads. */
+        public Options withLoras(List<Lora> adapters, boolean lenient) {
+            return new Options(batchGuidance, keepLoaded, solver, shift, apgRescale, offload, cache, adapters, lenient);
         }
 
         /** Whether the DiT and VAE stay loaded between generations (a service without offload). */
