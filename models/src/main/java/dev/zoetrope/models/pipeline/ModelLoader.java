@@ -1,6 +1,7 @@
 package dev.zoetrope.models.pipeline;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
@@ -8,6 +9,7 @@ import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.vae.LatentScale;
 
@@ -23,13 +25,17 @@ public final class ModelLoader {
      * still loaded per request and freed before the DiT runs), mp4 output only.
      */
     public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
-        return openForService(dir, dtype, device, Offload.NONE);
+        return openForService(dir, dtype, device, Offload.NONE, List.of(), false);
     }
 
-    /** {@link #openForService(ModelDirectory, WeightDtype, ComputeDevice)} with {@code offload} (which keeps nothing loaded but NONE). */
-    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
-        return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN, Double.NaN, offload),
-                ClipFiles.Extras.NONE);
+    /**
+     * {@link #openForService(ModelDirectory, WeightDtype, ComputeDevice)} with {@code offload} (which keeps nothing loaded
+     * but NONE) and LoRA adapters merged into the DiT for every request.
+     */
+    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload,
+                                             List<Lora> loras, boolean loraLenient) {
+        return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN, Double.NaN, offload)
+                .withLoras(loras, loraLenient), ClipFiles.Extras.NONE);
     }
 
     /** {@link #open(ModelDirectory, WeightDtype, ComputeDevice, TextToVideo.Options, ClipFiles.Extras)} on the CPU. */
@@ -60,12 +66,12 @@ public final class ModelLoader {
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)}; with SEQUENTIAL offload the DiT streams its blocks. */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload) {
-        return parts(dir, dtype, device, offload, java.util.List.of(), false);
+        return parts(dir, dtype, device, offload, List.of(), false);
     }
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice, Offload)} with LoRA adapters merged into the DiT as it loads. */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload,
-                                          java.util.List<dev.zoetrope.models.dit.Lora> loras, boolean loraLenient) {
+                                          List<Lora> loras, boolean loraLenient) {
         org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
