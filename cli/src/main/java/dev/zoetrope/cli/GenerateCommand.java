@@ -205,6 +205,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (out == null) out = Path.of("output.mp4");
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4"))
             throw new InvalidRequestException("--output must end in .mp4, got " + out);
+        // checked now, not after minutes of generating
+        if (Files.isDirectory(out)) throw new InvalidRequestException("--output " + out + " is a directory; give a file name ending in .mp4");
         Double shiftValue = either("--shift", shift, "--sample_shift", up.sampleShift);
         if (shiftValue != null && !(shiftValue > 0)) throw new InvalidRequestException("--shift must be positive, got " + shiftValue);
         String solverName = either("--sampler", sampler, "--sample_solver", up.sampleSolver);

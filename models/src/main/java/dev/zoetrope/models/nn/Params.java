@@ -199,7 +199,7 @@ public final class Params implements AutoCloseable {
                 TensorInfo info = info(c, key, shape);
                 yield meta(shape, loadedDtype(c, info));
             }
-            case Checkpoint c -> place(c, key, c.adjust().apply(key, readFile(c, info(c, key, shape))));
+            case Checkpoint c -> requireFinite(c, key, place(c, key, c.adjust().apply(key, readFile(c, requireFloating(c, info(c, key, shape))))));
             case Fresh f -> {
                 Tensor t = Ops.toDevice(f.init().draw(role, shape).to(f.dtype().scalarType()), f.device());
                 if (f.trainable()) t.requires_grad_(true);
@@ -208,6 +208,25 @@ public final class Params implements AutoCloseable {
             case ShapesOnly s -> meta(shape, s.dtype());
             case Given g -> throw new ModelLoadException("missing tensor '" + key + "' (expected shape " + Arrays.toString(shape) + ")");
         };
+    }
+
+    /** Every parameter is floating point: an integer weight matrix would compute silently wrong numbers. */
+    private static TensorInfo requireFloating(Checkpoint c, TensorInfo info) {
+        if (!info.dtype().isFloating())
+            throw new ModelLoadException(c.weights().source() + ": tensor '" + info.name() + "' is " + info.dtype().code()
+                    + "; a model parameter must be floating point (F32, BF16, F16 or fp8)");
+        return info;
+    }
+
+    /**
+     * Refuses a parameter holding NaN or infinity, naming it: one such value turns every frame black without another
+     * sign. One reduction per tensor, on the device it went to (nothing to check on meta).
+     */
+    private static Tensor requireFinite(Checkpoint c, String key, Tensor t) {
+        if (!t.is_meta() && !Scopes.value(() -> torch.isfinite(t).all().item_bool()))
+            throw new ModelLoadException(c.weights().source() + ": tensor '" + c.layout().fileKey(key) + "' holds NaN or infinite "
+                    + "values; the checkpoint is damaged or was saved from a diverged run");
+        return t;
     }
 
     /** A tensor as read, on the device, or kept on the host for streaming (page-locked for a GPU: fast async copies). */

@@ -1,7 +1,9 @@
 package dev.zoetrope.models.sampling;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
 
 import dev.zoetrope.core.progress.GenerationCancelledException;
@@ -46,11 +48,22 @@ public final class FlowSampler {
                 int step = k;
                 x.update(latent -> {
                     GuidedVelocity.Prediction p = model.predict(latent, schedule.timestep(step));
-                    return scheduler.step(step, latent, guidance.combine(p.cond(), p.uncond()));
+                    return requireFinite(scheduler.step(step, latent, guidance.combine(p.cond(), p.uncond())), step, n);
                 });
                 listener.stepDone(k + 1, n);
             }
             return x.result();
         }
+    }
+
+    /**
+     * Stops a run whose latent has gone NaN or infinite (broken weights, an overflowing dtype) with a clear error, rather
+     * than let it decode to black frames. One reduction per step; nothing to check on meta.
+     */
+    private static Tensor requireFinite(Tensor latent, int step, int steps) {
+        if (!latent.is_meta() && !Scopes.value(() -> torch.isfinite(latent).all().item_bool()))
+            throw new InvalidRequestException("the latent holds NaN or infinite values after step " + (step + 1) + " of " + steps
+                    + ": the model's outputs are not finite (damaged weights, or a dtype too narrow for them); nothing was written");
+        return latent;
     }
 }
