@@ -23,7 +23,12 @@ class EvalAdherenceCommandTest {
         assertTrue(r.out().contains("-> pass"), r.toString());
         assertTrue(r.out().contains("held-out       24     24  100.0%"), r.toString());
         for (String f : new String[]{"adherence.json", "adherence.md", "contact-sheet.png"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
-        assertEquals(26, Files.list(out.resolve("ground-truth/clips")).count());
+        try (var clips = Files.list(out.resolve("ground-truth/clips"))) {
+            var names = clips.map(p -> p.getFileName().toString()).toList();
+            assertEquals(26, names.stream().filter(n -> n.endsWith(".mp4")).count());
+            assertEquals(26, names.stream().filter(n -> n.endsWith(".cost.json")).count(), "each clip's cost beside it");
+        }
+        assertTrue(r.out().contains("forwards/clip") && r.out().contains("s/clip"), r.toString());
         assertTrue(Files.readString(out.resolve("adherence.json")).contains("\"video\" : \"ground-truth/clips/heldout-"));
         CliRun again = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
         assertTrue(again.out().contains("0 clips generated now, 26 already there"), again.toString());

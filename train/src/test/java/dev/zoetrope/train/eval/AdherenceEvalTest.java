@@ -33,6 +33,11 @@ class AdherenceEvalTest {
         assertEquals(28, model.generated.get());
         assertEquals(24, run.heldOut().clips());
         assertEquals(4, run.seen().clips());
+        assertEquals(10.0, run.speed(true).forwardsPerClip(), "held-out clips' cost, from the sidecars");
+        assertEquals(20.0, run.speed(false).forwardsPerClip());
+        assertEquals((24 * 10 + 4 * 20) / 28.0, run.speed(null).forwardsPerClip(), 1e-9);
+        assertEquals(28, run.speed(null).clips());
+        assertTrue(run.speed(null).secondsPerClip() > 0);
         for (Accuracy a : new Accuracy[]{run.heldOut(), run.seen()}) {
             assertEquals(1.0, a.colorRate());
             assertEquals(1.0, a.shapeRate());
