@@ -42,12 +42,28 @@ public record ZoetropeConfig(
         resolutions.forEach((n, wh) -> {
             if (wh == null || wh.size() != 2 || wh.stream().anyMatch(v -> v == null || v < 1))
                 throw new ConfigException("resolutions." + n + " must be [width, height], not " + wh);
+            // checked before anything is allocated: a typo of 640000 would otherwise ask for terabytes
+            if (wh.stream().anyMatch(v -> v > MAX_SIDE))
+                throw new ConfigException("resolutions." + n + " is " + wh + "; each side must be at most " + MAX_SIDE + " pixels");
         });
+        if (fps != null && (fps < 1 || fps > 240)) throw new ConfigException("fps must be within 1..240, not " + fps);
+        for (var e : new Object[][]{{"min_seconds", minSeconds}, {"max_seconds", maxSeconds}, {"default_seconds", defaultSeconds}})
+            if (e[1] != null && !((Double) e[1] > 0 && (Double) e[1] <= 600))
+                throw new ConfigException(e[0] + " must be above 0 and at most 600, not " + e[1]);
+        if (minSeconds != null && maxSeconds != null && minSeconds > maxSeconds)
+            throw new ConfigException("min_seconds " + minSeconds + " is above max_seconds " + maxSeconds);
+        if (defaultSteps != null && (defaultSteps < 1 || defaultSteps > 1000))
+            throw new ConfigException("default_steps must be within 1..1000, not " + defaultSteps);
+        if (defaultGuidance != null && !(defaultGuidance >= 0 && defaultGuidance <= 100))
+            throw new ConfigException("default_guidance must be within 0..100, not " + defaultGuidance);
         if (shift != null && !(shift > 0 && Double.isFinite(shift)))
             throw new ConfigException("shift must be a positive number, not " + shift);
         if (defaultResolution != null && !resolutions.isEmpty() && !resolutions.containsKey(defaultResolution))
             throw new ConfigException("default_resolution '" + defaultResolution + "' is not among " + resolutions.keySet());
     }
+
+    /** The largest width or height a zoetrope.json may declare. */
+    public static final int MAX_SIDE = 8192;
 
     /** Reads and checks {@code file}; errors name it. */
     public static ZoetropeConfig read(Path file) {
