@@ -22,7 +22,6 @@ import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
-import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.StepCache;
 import picocli.CommandLine.Command;
@@ -109,12 +108,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     OffloadOption offload = new OffloadOption();
 
-    @Option(names = "--lora", paramLabel = "FILE[:STRENGTH]", description = "A LoRA adapter merged into the DiT as it "
-            + "loads, at STRENGTH (default 1); repeat to stack. kohya/musubi and PEFT/Diffusers files (docs/models.md).")
-    java.util.List<String> loras = new java.util.ArrayList<>();
-
-    @Option(names = "--lora-lenient", description = "Skip adapter keys and modules that match nothing instead of refusing them.")
-    boolean loraLenient;
+    @Mixin
+    LoraOptions lora = new LoraOptions();
 
     @Option(names = "--cache", paramLabel = "off|auto|THRESHOLD", description = "Step cache: skip a DiT forward whose input "
             + "barely changed since the last computed one, reusing what its blocks added (TeaCache's idea). auto is "
@@ -234,7 +229,7 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest request = new GenerationRequest(text, negative, res, seconds, seedValue, scale, stepCount);
         TextToVideo.Options options = new TextToVideo.Options(!separateGuidance, false, solver,
                 shiftValue == null ? Double.NaN : shiftValue, rescale == null ? Double.NaN : rescale, offload.parsed(),
-                StepCache.parse(cache), loras.stream().map(Lora::parse).toList(), loraLenient);
+                StepCache.parse(cache), lora.parsed(), lora.lenient);
         return new Invocation(model, weights, where, request, options, out);
     }
 

@@ -43,11 +43,8 @@ final class ServeCommand implements Callable<Integer> {
     DeviceOption device = new DeviceOption();
     @Mixin
     OffloadOption offload = new OffloadOption();
-    @Option(names = "--lora", paramLabel = "FILE[:STRENGTH]", description = "A LoRA adapter merged into the DiT for every "
-            + "request; repeat to stack (docs/models.md).")
-    java.util.List<String> loras = new java.util.ArrayList<>();
-    @Option(names = "--lora-lenient", description = "Skip adapter keys and modules that match nothing instead of refusing them.")
-    boolean loraLenient;
+    @Mixin
+    LoraOptions lora = new LoraOptions();
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
     Path data;
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
@@ -85,11 +82,11 @@ final class ServeCommand implements Callable<Integer> {
         WeightDtype weights = WeightDtype.parse(dtype);
         ComputeDevice where = device.parsed();
         Offload keep = offload.parsed();
-        java.util.List<dev.zoetrope.models.dit.Lora> adapters = loras.stream().map(dev.zoetrope.models.dit.Lora::parse).toList();
+        var adapters = lora.parsed();
         ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
         ComputeDevice on = where.resolve();
         JsonLogFormatter.install(level);
-        VideoGenerator model = generators.open(dir, weights, on, keep, adapters, loraLenient);
+        VideoGenerator model = generators.open(dir, weights, on, keep, adapters, lora.lenient);
         ZoetropeServer server;
         try {
             server = ZoetropeServer.start(options, model);
