@@ -15,6 +15,8 @@ import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.loop.Trainer;
 import dev.zoetrope.train.recipe.Recipe;
 import dev.zoetrope.train.recipe.RecipeRunner;
+import dev.zoetrope.train.recipe.ReflowRecipe;
+import dev.zoetrope.train.recipe.ReflowRunner;
 import dev.zoetrope.train.shards.ClipRecord;
 import dev.zoetrope.train.shards.ShardReader;
 import dev.zoetrope.train.shards.ShardTensor;
@@ -25,11 +27,14 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a model from nothing with a recipe: synthetic data, VAE, text encoder and DiT, then export a model "
                 + "directory that `generate --model-dir` loads.",
+                "A recipe with a teacher (tiny-turbo) distils that model instead: the teacher's guided samples as (noise, latent) pairs, "
+                        + "a few-step student trained on them by reflow, and the student's model directory.",
                 "Every stage resumes: run the same command again after an interruption (Ctrl-C writes a checkpoint; "
                         + "even after kill -9 the newest checkpoint is used).",
                 "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), or a recipe JSON file.")
+    @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), tiny-turbo (a 4-step "
+            + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), or a recipe JSON file.")
     String recipe;
 
     @Option(names = "--work", description = "Working directory for data, checkpoints, metrics and plots (default: runs/RECIPE).")
@@ -38,7 +43,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model-out", description = "Where to write the finished model (default: runs/RECIPE/model).")
     Path modelOut;
 
-    @Option(names = "--stage", split = ",", description = "Run only these stages: synth, tokenizer, vae, latents, dit, export (default: all).")
+    @Option(names = "--stage", split = ",", description = "Run only these stages: synth, tokenizer, vae, latents, dit, export; for a "
+            + "distillation recipe (one with a teacher): pairs, distill, export (default: all).")
     List<String> stages = new ArrayList<>();
 
     @Option(names = "--shards", description = "Train only the DiT (and its text encoder) with the recipe's settings on these shards, "
@@ -60,7 +66,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ComputeDevice where = device.parsed();
-        Recipe r = Recipe.load(recipe);
+        Recipe.Source source = Recipe.source(recipe);
+        if (source.distils()) return distil(ReflowRecipe.parse(source.json(), source.label()), where);
+        Recipe r = Recipe.parse(source.json(), source.label());
         Path w = work != null ? work : Path.of("runs", r.name());
         if (shards != null) {
             if (work == null) throw new InvalidRequestException("--shards needs --work DIR for its checkpoints (kept apart from the recipe's own runs)");
@@ -79,6 +87,26 @@ final class TrainCommand implements Callable<Integer> {
         ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
         new RecipeRunner(r, w, out, on).run(todo);
+        System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
+        return 0;
+    }
+
+    /** A distillation recipe: pairs from the teacher, the student's training, its model directory. */
+    private int distil(ReflowRecipe r, ComputeDevice where) throws Exception {
+        if (shards != null || tokenizer != null || until != null)
+            throw new InvalidRequestException("--shards, --tokenizer and --until train a DiT from nothing; " + r.name() + " distils a teacher");
+        Path w = work != null ? work : Path.of("runs", r.name());
+        Path out = modelOut != null ? modelOut : w.resolve("model");
+        List<ReflowRunner.Stage> todo = new ArrayList<>();
+        for (String s : stages) {
+            try {
+                todo.add(ReflowRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException("unknown stage '" + s + "' for a distillation recipe: use pairs, distill or export");
+            }
+        }
+        long t0 = System.nanoTime();
+        new ReflowRunner(r, w, out, where.resolve()).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
     }

@@ -9,13 +9,20 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `train --recipe micro` from nothing to a model directory that carries its training record and generates. */
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.zoetrope.core.config.Json;
+
+/**
+ * `train --recipe micro` from nothing to a model directory that carries its training record and generates; then
+ * `train --recipe micro-turbo` distils it into a student that generates in 4 steps.
+ */
 class TrainRecipeCommandTest {
     @TempDir
     Path dir;
 
     @Test
-    void microRecipeExportsAModelWithItsTrainingRecordThatGenerates() throws Exception {
+    void microRecipeExportsAModelWithItsTrainingRecordThatGeneratesAndDistils() throws Exception {
         Path model = dir.resolve("model");
         CliRun train = CliRun.of("train", "--recipe", "micro", "--work", dir.resolve("work").toString(),
                 "--model-out", model.toString());
@@ -34,5 +41,24 @@ class TrainRecipeCommandTest {
                 model.toString(), "--num-steps", "2", "-o", out.toString());
         assertEquals(0, gen.exit(), gen.toString());
         assertTrue(Files.size(out) > 1000, "mp4 of " + Files.size(out) + " bytes");
+
+        // the micro-turbo recipe distils that model; its student generates with 4 steps and no guidance by default
+        ObjectNode turbo = (ObjectNode) Json.readTree(Path.of(getClass().getResource("/dev/zoetrope/train/recipes/micro-turbo.json").toURI()));
+        turbo.put("teacher", model.toString());
+        Path recipe = dir.resolve("micro-turbo.json");
+        Json.write(recipe, turbo);
+        Path student = dir.resolve("student");
+        CliRun distil = CliRun.of("train", "--recipe", recipe.toString(), "--work", dir.resolve("turbo").toString(),
+                "--model-out", student.toString());
+        assertEquals(0, distil.exit(), distil.toString());
+        assertTrue(distil.err().contains("== micro-turbo: pairs") && distil.err().contains("== micro-turbo: distill"), distil.err());
+        CliRun wrongStage = CliRun.of("train", "--recipe", recipe.toString(), "--work", dir.resolve("turbo").toString(), "--stage", "vae");
+        assertEquals(2, wrongStage.exit(), wrongStage.toString());
+        assertTrue(wrongStage.err().contains("pairs, distill or export"), wrongStage.err());
+        Path fast = dir.resolve("fast.mp4");
+        CliRun quick = CliRun.of("generate", "a red circle moving left on a black background", "--model-dir", student.toString(),
+                "-o", fast.toString());
+        assertEquals(0, quick.exit(), quick.toString());
+        assertTrue(quick.out().contains("4 steps, guidance 0.00"), quick.out());
     }
 }

@@ -21,6 +21,8 @@ import dev.zoetrope.core.safetensors.SafetensorsWriter;
 import dev.zoetrope.models.bench.T5Bench;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
+import dev.zoetrope.models.dit.DitKeyLayout;
+import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.core.engine.DType;
@@ -115,16 +117,11 @@ public final class DitTraining {
                 .orElseThrow(() -> new InvalidRequestException(runDir + " holds no DiT checkpoint to export"))) {
             Map<String, Object> latent = Json.PLAIN.convertValue(Json.readTree(runDir.resolve("latent_scale.json")), Map.class);
             float[] scale = floats(latent.get("video_data_scale")), bias = floats(latent.get("video_data_bias"));
-            Map<String, Tensor> weights = last.ema().isEmpty() ? last.params() : last.ema();
-            Map<String, Tensor> dit = new TreeMap<>(), text = new TreeMap<>();
-            weights.forEach((k, t) -> {
-                if (k.startsWith("dit.")) dit.put("model." + k.substring(4), t);
-                else if (k.startsWith("text.")) text.put(k.substring(5), t);
+            Map<String, Tensor> text = new TreeMap<>();
+            last.weights().forEach((k, t) -> {
+                if (k.startsWith("text.")) text.put(k.substring(5), t);
             });
-            dit.put("video_data_scale", Tensors.fromFloats(scale, scale.length));
-            dit.put("video_data_bias", Tensors.fromFloats(bias, bias.length));
-            Files.createDirectories(out.resolve("dit"));
-            SafetensorsWriter.write(out.resolve("dit").resolve(resolution + ".safetensors"), dit, Map.of("format", "pt"));
+            writeDit(out.resolve("dit").resolve(resolution + ".safetensors"), ditWeights(last), new LatentScale(scale, bias));
             Json.write(out.resolve("dit/config.json"), o.dit().toJson());
             Path textDir = out.resolve("t5/text_encoder");
             Files.createDirectories(textDir);
@@ -134,6 +131,29 @@ public final class DitTraining {
         Path tokDir = out.resolve("t5/tokenizer");
         Files.createDirectories(tokDir);
         Files.copy(tokenizerDir.resolve("tokenizer.json"), tokDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A checkpoint's DiT weights ({@code dit.*}, EMA when it has them) by model key. */
+    public static Map<String, Tensor> ditWeights(Checkpoints.Loaded checkpoint) {
+        Map<String, Tensor> dit = new TreeMap<>();
+        checkpoint.weights().forEach((k, t) -> {
+            if (k.startsWith("dit.")) dit.put(k.substring(4), t);
+        });
+        return dit;
+    }
+
+    /**
+     * Writes DiT weights (by model key) as a Linum checkpoint: {@code model.*} plus the latent map as
+     * {@code video_data_scale}/{@code video_data_bias}.
+     */
+    public static void writeDit(Path file, Map<String, Tensor> weights, LatentScale latentScale) throws IOException {
+        Map<String, Tensor> out = new TreeMap<>();
+        weights.forEach((k, t) -> out.put(DitKeyLayout.LINUM.fileKey(k), t));
+        float[] scale = latentScale.scale(), bias = latentScale.bias();
+        out.put(LatentScale.SCALE_KEY, Tensors.fromFloats(scale, scale.length));
+        out.put(LatentScale.BIAS_KEY, Tensors.fromFloats(bias, bias.length));
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        SafetensorsWriter.write(file, out, Map.of("format", "pt"));
     }
 
     /** The text encoder's config in Hugging Face {@code T5Config} names. */

@@ -47,6 +47,41 @@ public final class FlowMatching {
     }
 
     /**
+     * Sigmas for a few-step student (reflow): with probability {@code uniformShare} uniform in [0, 1), else one of the
+     * sampler's steps plus N(0, jitter²), clamped to [0, 1]. A few Euler steps only ever ask the model at those sigmas,
+     * so training spends its effort there; a step is picked in proportion to its length σ_k − σ_{k+1}, because that is
+     * how much an error in its velocity moves the result (the last step of a shifted Euler schedule, from σ ≈ 0.001 to
+     * 0, hardly counts). The uniform share keeps the rest of the path sane. Float32 (B) on the host, from four draws of
+     * {@code rng} per call in a fixed order.
+     *
+     * @param schedule the sampler's sigmas, n + 1 of them from noise to 0 ({@code FlowSchedule.sigmas()})
+     */
+    public static Tensor aroundSteps(float[] schedule, double jitter, double uniformShare, int batch, Generator rng) {
+        int n = schedule.length - 1;
+        if (n < 1) throw new IllegalArgumentException("a schedule has at least two sigmas, got " + schedule.length);
+        double[] cumulative = new double[n];
+        double total = 0;
+        for (int k = 0; k < n; k++) cumulative[k] = total += schedule[k] - schedule[k + 1];
+        if (!(total > 0)) throw new IllegalArgumentException("the schedule's sigmas must fall: " + java.util.Arrays.toString(schedule));
+        TensorOptions f32 = new TensorOptions(ScalarType.Float);
+        float[] pick = dev.zoetrope.core.engine.Tensors.toFloats(torch.rand(new long[]{batch}, new GeneratorOptional(rng), f32));
+        float[] uniform = dev.zoetrope.core.engine.Tensors.toFloats(torch.rand(new long[]{batch}, new GeneratorOptional(rng), f32));
+        float[] which = dev.zoetrope.core.engine.Tensors.toFloats(torch.rand(new long[]{batch}, new GeneratorOptional(rng), f32));
+        float[] offset = dev.zoetrope.core.engine.Tensors.toFloats(torch.randn(new long[]{batch}, new GeneratorOptional(rng), f32));
+        float[] s = new float[batch];
+        for (int b = 0; b < batch; b++) {
+            if (pick[b] < uniformShare) {
+                s[b] = uniform[b];
+                continue;
+            }
+            int k = 0;
+            while (k < n - 1 && which[b] * total >= cumulative[k]) k++;
+            s[b] = (float) Math.clamp(schedule[k] + jitter * offset[b], 0.0, 1.0);
+        }
+        return dev.zoetrope.core.engine.Tensors.fromFloats(s, batch);
+    }
+
+    /**
      * Noises {@code data} (B, ...) at fresh sigmas. Sigmas and noise are drawn on the host with {@code rng}, then moved to
      * the data's device: a seed gives the same run on every device.
      */

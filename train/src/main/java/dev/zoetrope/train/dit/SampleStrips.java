@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -27,7 +29,9 @@ import dev.zoetrope.models.pipeline.ClipWriter;
 import dev.zoetrope.models.pipeline.DitVelocity;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
+import dev.zoetrope.models.pipeline.LatentDecoder;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
+import dev.zoetrope.models.pipeline.PromptEncoder;
 import dev.zoetrope.models.pipeline.T5PromptEncoder;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.VaeDecoder;
@@ -84,10 +88,19 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
         }
     }
 
+    /**
+     * The rest of a strip's pipeline around the run's DiT weights: its text encoder, which may be built from the run's
+     * weights too, and its VAE, on the weights' device.
+     */
+    private interface Surroundings {
+        Supplier<PromptEncoder> text(Map<String, Tensor> weights);
+
+        LatentDecoder vae(Device device);
+    }
+
+    private final ModelFamily family;
     private final DitConfig dit;
-    private final T5Config text;
-    private final Tokenizer tokenizer;
-    private final Path vaeDir;
+    private final Surroundings around;
     private final Settings settings;
     private final List<String> prompts;
 
@@ -96,14 +109,45 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
      * @param vaeDir the trained VAE (its export directory)
      */
     public SampleStrips(DitConfig dit, T5Config text, Tokenizer tokenizer, Path vaeDir, Settings settings, List<String> prompts) {
-        if (prompts.isEmpty()) throw new InvalidRequestException("sample strips need at least one prompt");
+        this(ModelFamily.LINUM, dit, new Surroundings() {
+            @Override
+            public Supplier<PromptEncoder> text(Map<String, Tensor> weights) {
+                return () -> new T5PromptEncoder(tokenizer, T5Encoder.fromParams(text, borrowed(weights, "text.")), false);
+            }
+
+            @Override
+            public LatentDecoder vae(Device device) {
+                return VaeDecoder.load(vaeDir, device);
+            }
+        }, settings, prompts);
         if (!Files.isDirectory(vaeDir)) throw new InvalidRequestException("sample strips need the trained VAE, but " + vaeDir + " does not exist");
+    }
+
+    private SampleStrips(ModelFamily family, DitConfig dit, Surroundings around, Settings settings, List<String> prompts) {
+        if (prompts.isEmpty()) throw new InvalidRequestException("sample strips need at least one prompt");
+        this.family = family;
         this.dit = dit;
-        this.text = text;
-        this.tokenizer = tokenizer;
-        this.vaeDir = vaeDir;
+        this.around = around;
         this.settings = settings;
         this.prompts = List.copyOf(prompts);
+    }
+
+    /**
+     * Strips of a DiT trained inside another model (a distilled student): the run's {@code dit.*} weights with that
+     * model's text encoder and VAE, as {@code model} loads them.
+     */
+    public static SampleStrips around(TextToVideo.Parts model, DitConfig dit, Settings settings, List<String> prompts) {
+        return new SampleStrips(model.family(), dit, new Surroundings() {
+            @Override
+            public Supplier<PromptEncoder> text(Map<String, Tensor> weights) {
+                return model.text();
+            }
+
+            @Override
+            public LatentDecoder vae(Device device) {
+                return model.vae().get();
+            }
+        }, settings, prompts);
     }
 
     /**
@@ -132,7 +176,10 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
         }
     }
 
-    /** Each prompt's frames, generated with {@code weights} ({@code dit.*}, {@code text.*}), which stay untouched. */
+    /**
+     * Each prompt's frames, generated with {@code weights} ({@code dit.*}, and {@code text.*} when the text encoder is the
+     * run's), which stay untouched.
+     */
     public List<List<Frame>> generate(Map<String, Tensor> weights, LatentScale latentScale) {
         List<List<Frame>> clips = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
@@ -147,7 +194,6 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
 
     /** The pipeline's parts over borrowed weights: each module gets detached views, so closing it frees only the views. */
     private TextToVideo.Parts parts(Map<String, Tensor> weights, LatentScale latentScale) {
-        ModelFamily family = ModelFamily.LINUM;
         ModelCapabilities base = family.capabilities(family.resolutions().keySet().iterator().next());
         String resolution = settings.height() + "p";
         ModelCapabilities caps = new ModelCapabilities(family.displayName() + " (training samples)",
@@ -155,9 +201,9 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
                 settings.seconds(), settings.fps(), base.minSteps(), base.maxSteps(), settings.steps(), settings.guidance(),
                 base.defaultNegativePrompt(), settings.seed(), dit.textLen());
         return new TextToVideo.Parts(family, caps, settings.shift(),
-                () -> new T5PromptEncoder(tokenizer, T5Encoder.fromParams(text, borrowed(weights, "text.")), false),
+                around.text(weights),
                 () -> new DitVelocity(DiffusionTransformer.fromParams(dit, borrowed(weights, "dit."), Attention.Options.defaults())),
-                () -> VaeDecoder.load(vaeDir, weights.values().iterator().next().device()),   // beside the weights
+                () -> around.vae(weights.values().iterator().next().device()),   // beside the weights
                 latentScale);
     }
 

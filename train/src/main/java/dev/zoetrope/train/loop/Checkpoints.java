@@ -47,6 +47,11 @@ public final class Checkpoints {
     /** A loaded checkpoint: tensors grouped by prefix, plus metadata. The caller closes it. */
     public record Loaded(int step, Map<String, Tensor> params, Map<String, Tensor> ema, Map<String, Tensor> optimizer,
                          Map<String, String> metadata) implements AutoCloseable {
+        /** The weights a model is exported with: the EMA's when the run kept one, else the parameters. */
+        public Map<String, Tensor> weights() {
+            return ema.isEmpty() ? params : ema;
+        }
+
         @Override
         public void close() {
             for (var m : List.of(params, ema, optimizer)) m.values().forEach(Scopes::release);

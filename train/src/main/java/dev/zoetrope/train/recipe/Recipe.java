@@ -28,19 +28,36 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
     /** The synthetic-world part: clip geometry, clip counts and seed. */
     public record Synth(int size, int frames, double fps, int trainClips, int heldoutClips, long seed) {}
 
-    /** A built-in recipe ({@code tiny}, {@code micro}) or a JSON file. */
-    public static Recipe load(String nameOrFile) {
+    /** A recipe's JSON and how errors name it ({@code recipe tiny}, or the file). */
+    public record Source(JsonNode json, String label) {
+        /** Whether it distils a teacher model ({@link ReflowRecipe}) rather than training from nothing. */
+        public boolean distils() {
+            return json.has(ReflowRecipe.TEACHER);
+        }
+    }
+
+    /** The JSON of a built-in recipe ({@code tiny}, {@code micro}, {@code tiny-turbo}, {@code micro-turbo}) or of a file. */
+    public static Source source(String nameOrFile) {
         Path file = Path.of(nameOrFile);
-        if (Files.isRegularFile(file)) return parse(Json.readTree(file), file.toString());
+        if (Files.isRegularFile(file)) return new Source(Json.readTree(file), file.toString());
         try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
-            if (in == null) throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, or a recipe JSON file");
-            return parse(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
+            if (in == null)
+                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, tiny-turbo, micro-turbo, or a recipe JSON file");
+            return new Source(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
         } catch (IOException e) {
             throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);
         }
     }
 
-    static Recipe parse(JsonNode n, String source) {
+    /** A built-in recipe that trains from nothing ({@code tiny}, {@code micro}) or a JSON file. */
+    public static Recipe load(String nameOrFile) {
+        Source s = source(nameOrFile);
+        if (s.distils())
+            throw new InvalidRequestException(s.label() + " distils a teacher model; it is a reflow recipe, not one that trains from nothing");
+        return parse(s.json(), s.label());
+    }
+
+    public static Recipe parse(JsonNode n, String source) {
         try {
             JsonNode s = n.path("synth");
             Synth synth = new Synth(s.path("size").asInt(64), s.path("frames").asInt(17), s.path("fps").asDouble(8),

@@ -35,7 +35,7 @@ import dev.zoetrope.train.vae.VaeTraining;
 /**
  * Runs a {@link Recipe} from nothing to a model directory, stage by stage: synthetic data, tokenizer, VAE,
  * latent shards, DiT + text encoder, export. Every stage is resumable: re-running the same command skips
- * what is done and continues what was interrupted. Wall time of each stage goes to {@code timings.json}.
+ * what is done and continues what was interrupted. Wall time of each stage goes to {@code timings-STAGE.json}.
  */
 public final class RecipeRunner {
     public enum Stage {
@@ -46,7 +46,6 @@ public final class RecipeRunner {
     private final Path work;
     private final Path modelOut;
     private final ComputeDevice device;
-    private final Map<String, Object> timings = new LinkedHashMap<>();
 
     /** A run on the CPU. */
     public RecipeRunner(Recipe recipe, Path work, Path modelOut) {
@@ -81,21 +80,33 @@ public final class RecipeRunner {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
         Files.createDirectories(work);
         Json.write(work.resolve("recipe.json"), recipe.source());
-        for (Stage s : todo) {
-            long t0 = System.nanoTime();
-            System.err.println("== " + recipe.name() + ": " + s.name().toLowerCase(Locale.ROOT));
-            switch (s) {
-                case SYNTH -> synth();
-                case TOKENIZER -> tokenizer();
-                case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
-                case LATENTS -> latents();
-                case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
-                        recipe.dit().train().steps(), sampleStrips(), device);
-                case EXPORT -> export();
-            }
-            timings.put(s.name().toLowerCase(Locale.ROOT) + "_s", (System.nanoTime() - t0) / 1e9);
-            Json.write(work.resolve("timings-" + s.name().toLowerCase(Locale.ROOT) + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
-        }
+        for (Stage s : todo)
+            timed(work, recipe.name(), s.name(), () -> {
+                switch (s) {
+                    case SYNTH -> synth();
+                    case TOKENIZER -> tokenizer();
+                    case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
+                    case LATENTS -> latents();
+                    case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
+                            recipe.dit().train().steps(), sampleStrips(), device);
+                    case EXPORT -> export();
+                }
+            });
+    }
+
+    /** A stage's work. */
+    @FunctionalInterface
+    interface StageBody {
+        void run() throws IOException;
+    }
+
+    /** Runs one stage under its banner and writes its wall time to {@code timings-STAGE.json}. */
+    static void timed(Path work, String recipe, String stage, StageBody body) throws IOException {
+        String name = stage.toLowerCase(Locale.ROOT);
+        long t0 = System.nanoTime();
+        System.err.println("== " + recipe + ": " + name);
+        body.run();
+        Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
     }
 
     private void synth() throws IOException {
@@ -148,8 +159,7 @@ public final class RecipeRunner {
 
     /** Assembles the model directory: Linum layout plus configs and {@code zoetrope.json}. */
     private void export() throws IOException {
-        Path tmp = modelOut.resolveSibling(modelOut.getFileName() + ".part");
-        if (Files.exists(tmp)) deleteTree(tmp);
+        Path tmp = staging(modelOut);
         DitTraining.export(work.resolve("dit"), tokenizerDir(), ditOptions(), recipe.resolution(), tmp);
         Files.createDirectories(tmp.resolve("vae"));
         Files.copy(work.resolve("vae/export/vae.safetensors"), tmp.resolve("vae/vae.safetensors"));
@@ -171,14 +181,31 @@ public final class RecipeRunner {
         if (dit.sampleEvery() > 0)
             for (int step : new TreeSet<>(List.of(Math.min(dit.sampleEvery(), dit.steps()), dit.steps())))
                 record.put(SampleStrips.stripFile(work.resolve("dit/samples"), step), "dit-samples-step-" + step + ".png");
+        copyRecord(record, tmp);
+        install(tmp, modelOut);
+    }
+
+    /** The directory a model is assembled in before {@link #install} puts it in place; emptied first. */
+    static Path staging(Path modelOut) throws IOException {
+        Path tmp = modelOut.resolveSibling(modelOut.getFileName() + ".part");
+        if (Files.exists(tmp)) deleteTree(tmp);
+        return tmp;
+    }
+
+    /** Copies each existing file of {@code record} (source → name) into the model's {@code training/}. */
+    static void copyRecord(Map<Path, String> record, Path model) throws IOException {
         for (Map.Entry<Path, String> e : record.entrySet()) {
             Path src = e.getKey();
             if (Files.exists(src)) {
-                Path dst = tmp.resolve("training").resolve(e.getValue());
+                Path dst = model.resolve("training").resolve(e.getValue());
                 Files.createDirectories(dst.getParent());
                 Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
             }
         }
+    }
+
+    /** Moves the assembled model {@code tmp} to {@code modelOut}, replacing an older one only once the new one is whole. */
+    static void install(Path tmp, Path modelOut) throws IOException {
         if (Files.exists(modelOut)) {
             Path old = modelOut.resolveSibling(modelOut.getFileName() + ".old");
             if (Files.exists(old)) deleteTree(old);
@@ -192,7 +219,7 @@ public final class RecipeRunner {
         System.err.println("model written to " + modelOut);
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    static void deleteTree(Path p) throws IOException {
         List<Path> all = new ArrayList<>();
         try (var s = Files.walk(p)) {
             s.forEach(all::add);

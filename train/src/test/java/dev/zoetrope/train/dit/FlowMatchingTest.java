@@ -51,4 +51,38 @@ class FlowMatchingTest {
             assertArrayEquals(a, Tensors.toFloats(plain.sampleSigmas(20000, torch.make_generator_cpu(5))), "same seed, same sigmas");
         }
     }
+
+    @Test
+    void studentSigmasSitAtTheSamplersStepsByTheirLengthWithSomeUniform() {
+        Engine.init();
+        try (PointerScope s = new PointerScope()) {
+            // the 4-step schedule at shift 1: three steps of a third each, then one from 0.001 to 0
+            float[] schedule = {1.0f, 0.667f, 0.334f, 0.001f, 0f};
+            float[] exact = Tensors.toFloats(FlowMatching.aroundSteps(schedule, 0, 0, 6000, torch.make_generator_cpu(3)));
+            int[] hits = new int[4];
+            for (float x : exact) {
+                int k = java.util.Arrays.binarySearch(new float[]{0.001f, 0.334f, 0.667f, 1.0f}, x);
+                assertTrue(k >= 0, "without jitter every sigma is a step's: " + x);
+                hits[k]++;
+            }
+            assertTrue(hits[0] < 20, "the last step hardly moves the result, so it is hardly trained: " + hits[0]);
+            for (int k = 1; k < 4; k++) assertEquals(2000, hits[k], 150, "the long steps evenly");
+
+            float[] mixed = Tensors.toFloats(FlowMatching.aroundSteps(schedule, 0.03, 0.25, 20000, torch.make_generator_cpu(3)));
+            int near = 0, between = 0;
+            for (float x : mixed) {
+                assertTrue(x >= 0 && x <= 1, "clamped to [0, 1]: " + x);
+                double d = Double.MAX_VALUE;
+                for (int k = 0; k < 3; k++) d = Math.min(d, Math.abs(x - schedule[k]));
+                if (d < 0.09) near++;
+                if (x > 0.45 && x < 0.55) between++;
+            }
+            // 75% jittered around a long step (within 3 std), plus the uniform draws that land near one by chance
+            // ([0.244, 0.424), [0.577, 0.757), [0.91, 1]: 0.45 of them)
+            assertEquals(0.75 * 0.997 + 0.25 * 0.45, near / (double) mixed.length, 0.02);
+            assertEquals(0.25 * 0.10, between / (double) mixed.length, 0.006, "the uniform share reaches between the steps");
+            assertArrayEquals(mixed, Tensors.toFloats(FlowMatching.aroundSteps(schedule, 0.03, 0.25, 20000, torch.make_generator_cpu(3))),
+                    "same generator state, same sigmas");
+        }
+    }
 }
