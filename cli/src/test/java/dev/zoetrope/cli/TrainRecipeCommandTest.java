@@ -43,7 +43,7 @@ class TrainRecipeCommandTest {
         assertTrue(Files.size(out) > 1000, "mp4 of " + Files.size(out) + " bytes");
 
         // the micro-turbo recipe distils that model; its student generates with 4 steps and no guidance by default
-        ObjectNode turbo = (ObjectNode) Json.readTree(Path.of(getClass().getResource("/dev/zoetrope/train/recipes/micro-turbo.json").toURI()));
+        ObjectNode turbo = dev.zoetrope.train.recipe.Recipe.source("micro-turbo").json().deepCopy();
         turbo.put("teacher", model.toString());
         Path recipe = dir.resolve("micro-turbo.json");
         Json.write(recipe, turbo);
