@@ -13,6 +13,8 @@ import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.loop.Trainer;
+import dev.zoetrope.train.recipe.LoraRecipe;
+import dev.zoetrope.train.recipe.LoraRunner;
 import dev.zoetrope.train.recipe.Recipe;
 import dev.zoetrope.train.recipe.RecipeRunner;
 import dev.zoetrope.train.recipe.ReflowRecipe;
@@ -31,20 +33,29 @@ import picocli.CommandLine.Option;
                         + "a few-step student trained on them by reflow, and the student's model directory.",
                 "Every stage resumes: run the same command again after an interruption (Ctrl-C writes a checkpoint; "
                         + "even after kill -9 the newest checkpoint is used).",
+                "A LoRA recipe (lora, micro-lora, tiny-pink) trains adapters on a base model (--from MODEL_DIR) with curated shards "
+                        + "(--shards DIR, from `curate --latents-from MODEL_DIR`), its weights frozen, and writes an adapter file for "
+                        + "`generate --lora`.",
                 "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), tiny-turbo (a 4-step "
-            + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), or a recipe JSON file.")
+            + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), lora (adapters on --from's DiT), "
+            + "micro-lora (the same at toy sizes), tiny-pink (the colour pink taught to zoetrope-tiny), or a recipe JSON file.")
     String recipe;
+
+    @Option(names = "--from", paramLabel = "MODEL_DIR", description = "With a LoRA recipe: the base model (a model directory or a "
+            + "Hugging Face repo id in the local cache), instead of the recipe's.")
+    String from;
 
     @Option(names = "--work", description = "Working directory for data, checkpoints, metrics and plots (default: runs/RECIPE).")
     Path work;
 
-    @Option(names = "--model-out", description = "Where to write the finished model (default: runs/RECIPE/model).")
+    @Option(names = "--model-out", description = "Where to write the finished model (default: runs/RECIPE/model); for a LoRA recipe, "
+            + "the adapter file (default: runs/RECIPE/RECIPE.safetensors).")
     Path modelOut;
 
     @Option(names = "--stage", split = ",", description = "Run only these stages: synth, tokenizer, vae, latents, dit, export; for a "
-            + "distillation recipe (one with a teacher): pairs, distill, export (default: all).")
+            + "distillation recipe (one with a teacher): pairs, distill, export; for a LoRA recipe: lora, export (default: all).")
     List<String> stages = new ArrayList<>();
 
     @Option(names = "--shards", description = "Train only the DiT (and its text encoder) with the recipe's settings on these shards, "
@@ -68,6 +79,8 @@ final class TrainCommand implements Callable<Integer> {
         ComputeDevice where = device.parsed();
         Recipe.Source source = Recipe.source(recipe);
         if (source.distils()) return distil(ReflowRecipe.parse(source.json(), source.label()), where);
+        if (source.adapts()) return adapt(LoraRecipe.parse(source.json(), source.label()), where);
+        if (from != null) throw new InvalidRequestException("--from names a LoRA recipe's base model; " + recipe + " is not a LoRA recipe");
         Recipe r = Recipe.parse(source.json(), source.label());
         Path w = work != null ? work : Path.of("runs", r.name());
         if (shards != null) {
@@ -108,6 +121,37 @@ final class TrainCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         new ReflowRunner(r, w, out, where.resolve()).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
+        return 0;
+    }
+
+    /** A LoRA recipe: adapters trained on the base model with the shards, then the adapter file. */
+    private int adapt(LoraRecipe r, ComputeDevice where) throws Exception {
+        if (tokenizer != null) throw new InvalidRequestException("--tokenizer goes with --shards for a DiT trained from nothing; a LoRA "
+                + "encodes its captions with the base model's own tokenizer and text encoder");
+        LoraRecipe run = r.with(from, shards);
+        Path w = work != null ? work : Path.of("runs", r.name());
+        Path out = modelOut != null ? modelOut : w.resolve(r.name() + ".safetensors");
+        List<LoraRunner.Stage> todo = new ArrayList<>();
+        for (String s : stages) {
+            try {
+                todo.add(LoraRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException("unknown stage '" + s + "' for a LoRA recipe: use lora or export");
+            }
+        }
+        if (until != null && !todo.equals(List.of(LoraRunner.Stage.LORA)))
+            throw new InvalidRequestException("--until stops the lora stage early: give it with --stage lora");
+        long t0 = System.nanoTime();
+        LoraRunner runner = new LoraRunner(run, w, out, where.resolve());
+        if (until != null) {
+            Trainer.Outcome o = runner.train(run.baseDirectory(), until);
+            System.out.printf(Locale.ROOT, "lora: steps %d→%d, last loss %.4f; checkpoints in %s%n", o.startStep(), o.endStep(), o.lastLoss(),
+                    runner.runDir());
+            return 0;
+        }
+        runner.run(todo);
+        System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min%s%n", r.name(), (System.nanoTime() - t0) / 6e10,
+                todo.isEmpty() || todo.contains(LoraRunner.Stage.EXPORT) ? "; adapter in " + out + " (generate --lora " + out + ")" : "");
         return 0;
     }
 

@@ -23,6 +23,7 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.Adapters;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.CheckpointLoader;
 import dev.zoetrope.models.nn.Init;
@@ -49,6 +50,7 @@ public final class DiffusionTransformer implements AutoCloseable {
     private final DitKeyLayout layout;
     private final DType computeDtype;
     private final Attention attention;
+    private final Attention.Options attentionOptions;
     /** Where the blocks compute when their weights stay on the host (sequential offload); null: the CPU. */
     private final org.bytedeco.pytorch.Device streamTo;
     private final boolean streamedBlocks;
@@ -74,6 +76,7 @@ public final class DiffusionTransformer implements AutoCloseable {
         this.layout = layout;
         this.computeDtype = computeDtype;
         this.attention = new Attention(attentionOptions);
+        this.attentionOptions = attentionOptions;
         this.videoDataScale = videoDataScale;
         this.videoDataBias = videoDataBias;
         long dim = c.dim();
@@ -135,7 +138,7 @@ public final class DiffusionTransformer implements AutoCloseable {
         return new CheckpointLoader.Recipe<>() {
             private DitKeyLayout layout;
             private DType compute;
-            private final Lora.Merge loras = options.loras().isEmpty() ? null : new Lora.Merge(options.loras(), options.loraLenient());
+            private final Lora.Stack loras = options.loras().isEmpty() ? null : new Lora.Stack(options.loras(), options.loraLenient());
 
             @Override
             public Tensor adjust(String key, Tensor read) {
@@ -182,7 +185,7 @@ public final class DiffusionTransformer implements AutoCloseable {
                 DiffusionTransformer model = new DiffusionTransformer(config, p, layout, compute, options.attention(), scale, bias,
                         options.streamBlocks(), options.device());
                 if (loras != null) {
-                    try (Lora.Merge merged = loras) {
+                    try (Lora.Stack merged = loras) {
                         merged.requireAllMatched();
                     } catch (RuntimeException e) {
                         model.close();
@@ -269,6 +272,21 @@ public final class DiffusionTransformer implements AutoCloseable {
             return Scopes.value(() -> new DiffusionTransformer(config, params, null, compute, attention, null, null));
         } catch (RuntimeException e) {
             params.close();
+            throw e;
+        }
+    }
+
+    /**
+     * This model with low-rank adapters on its Linears, applied on the fly (LoRA training, per-request adapters): a new
+     * module tree over views of the same weights, which stay untouched and shared. Closing it frees only the views.
+     */
+    public DiffusionTransformer adapted(Adapters adapters) {
+        Params view = params.view().withAdapters(adapters);
+        try {
+            return Scopes.value(() -> new DiffusionTransformer(config, view, layout, computeDtype, attentionOptions, videoDataScale,
+                    videoDataBias, streamedBlocks, streamTo));
+        } catch (RuntimeException e) {
+            view.close();
             throw e;
         }
     }

@@ -19,6 +19,8 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.nn.Adapters;
+import dev.zoetrope.models.nn.LowRank;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.nn.Ops;
 
@@ -33,8 +35,12 @@ import dev.zoetrope.models.nn.Ops;
  * </ul>
  * with the prefixes {@code diffusion_model.}, {@code model.diffusion_model.}, {@code transformer.},
  * {@code base_model.model.} or {@code lora_unet_}, over the original Wan names ({@code blocks.0.self_attn.q}) or the
- * Diffusers ones ({@code blocks.0.attn1.to_q}). Merging at load costs nothing while sampling; a service that needs
- * other adapters per request would apply them on the fly instead (not done yet).
+ * Diffusers ones ({@code blocks.0.attn1.to_q}).
+ *
+ * <p>Two ways to apply them ({@link Stack}): merged into the weights as they load ({@code generate}: nothing extra while
+ * sampling), or on the fly as {@link LowRank} additions to the Linears of a model built over shared base weights
+ * ({@link DiffusionTransformer#adapted}: the service's per-request adapters, and training). {@link #write} saves trained
+ * adapters in the kohya or PEFT form.
  *
  * @param file     the adapter (safetensors, or a {@code .pth} read without executing it)
  * @param strength its weight; 1 as trained
@@ -63,6 +69,65 @@ public record Lora(Path file, double strength) {
         return new Lora(file, strength);
     }
 
+    /** The file forms {@link #write} saves: both load back here, and each is what its community's tools read. */
+    public enum Form {
+        /** kohya / musubi-tuner: {@code diffusion_model.M.lora_down.weight}, {@code .lora_up.weight}, {@code .alpha}, Wan names. */
+        KOHYA,
+        /** PEFT / Diffusers: {@code transformer.M.lora_A.weight}, {@code .lora_B.weight}, Diffusers names, alpha in the metadata. */
+        PEFT;
+
+        public static Form parse(String s) {
+            for (Form f : values()) if (f.name().equalsIgnoreCase(s == null ? "" : s.strip())) return f;
+            throw new InvalidRequestException("unknown LoRA form '" + s + "': use kohya or peft");
+        }
+    }
+
+    /**
+     * Writes trained adapters, by the model key of each Linear ({@code blocks.0.self_attn.q}), as a safetensors file of
+     * {@code form}, atomically. Their factors must be {@code alpha / rank}: the file then means the same at strength 1.
+     *
+     * @param metadata more {@code __metadata__} entries (what trained it)
+     */
+    public static void write(Path file, Map<String, LowRank> layers, double alpha, Form form, Map<String, String> metadata)
+            throws java.io.IOException {
+        if (layers.isEmpty()) throw new InvalidRequestException("no adapter layers to write");
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        long rank = -1;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            for (Map.Entry<String, LowRank> e : layers.entrySet()) {
+                LowRank l = e.getValue();
+                if (Math.abs(l.factor() - alpha / l.rank()) > 1e-9 * Math.max(1, Math.abs(l.factor())))
+                    throw new IllegalArgumentException(e.getKey() + ": factor " + l.factor() + " is not alpha / rank = " + alpha + " / " + l.rank());
+                if (form == Form.PEFT && rank >= 0 && rank != l.rank())
+                    throw new IllegalArgumentException("the PEFT form has one rank for every layer; " + e.getKey() + " has " + l.rank()
+                            + ", others " + rank);
+                rank = l.rank();
+                Tensor down = Ops.toHost(l.down().detach()).to(ScalarType.Float), up = Ops.toHost(l.up().detach()).to(ScalarType.Float);
+                switch (form) {
+                    case KOHYA -> {
+                        String m = "diffusion_model." + e.getKey();
+                        out.put(m + ".lora_down.weight", down);
+                        out.put(m + ".lora_up.weight", up);
+                        out.put(m + ".alpha", Tensors.fromFloats(new float[]{(float) alpha}, new long[0]));
+                    }
+                    case PEFT -> {
+                        String d = DitKeyLayout.WAN_DIFFUSERS.fileKey(e.getKey() + ".weight");
+                        String m = "transformer." + d.substring(0, d.length() - ".weight".length());
+                        out.put(m + ".lora_A.weight", down);
+                        out.put(m + ".lora_B.weight", up);
+                    }
+                }
+            }
+            if (form == Form.PEFT) {
+                meta.put("lora_alpha", Double.toString(alpha));
+                meta.put("r", Long.toString(rank));
+            }
+            meta.put("format", "pt");
+            dev.zoetrope.core.safetensors.SafetensorsWriter.write(file, out, meta);
+        }
+    }
+
     private static final List<String> PREFIXES = List.of("model.diffusion_model.", "diffusion_model.", "base_model.model.",
             "transformer.", "lora_unet_");
 
@@ -71,15 +136,16 @@ public record Lora(Path file, double strength) {
 
     /**
      * Several adapters read and matched against the DiT's weights: {@link #adjust} adds their deltas to each weight as
-     * it loads; {@link #requireAllMatched} names the modules no weight took.
+     * it loads (merged), {@link #of} gives them to each Linear as it is built (on the fly); {@link #requireAllMatched}
+     * names the modules no weight took.
      */
-    public static final class Merge implements AutoCloseable {
+    public static final class Stack implements Adapters, AutoCloseable {
         private final Map<String, List<Module>> byName = new LinkedHashMap<>();
         private final Set<String> matched = new LinkedHashSet<>();
         private final boolean lenient;
 
         /** Reads {@code adapters}; a key in no known form is refused, naming it (unless {@code lenient}). */
-        public Merge(List<Lora> adapters, boolean lenient) {
+        public Stack(List<Lora> adapters, boolean lenient) {
             this.lenient = lenient;
             for (Lora a : adapters) read(a);
         }
@@ -149,24 +215,36 @@ public record Lora(Path file, double strength) {
          */
         public Tensor adjust(String key, Tensor weight) {
             if (!key.endsWith(".weight") || weight.dim() != 2) return weight;
-            String module = key.substring(0, key.length() - ".weight".length());
-            List<Module> found = null;
-            for (String name : names(module)) {
-                found = byName.get(name);
-                if (found != null) {
-                    matched.add(name);
-                    break;
-                }
-            }
-            if (found == null) return weight;
+            List<Module> found = matching(key.substring(0, key.length() - ".weight".length()), weight);
+            if (found.isEmpty()) return weight;
             Tensor merged = weight.to(ScalarType.Float);
-            for (Module m : found) {
-                if (m.up().size(0) != weight.size(0) || m.down().size(1) != weight.size(1))
-                    throw new ModelLoadException(m.file() + ": " + m.name() + " is [" + m.up().size(0) + " x " + m.down().size(1)
-                            + "], the DiT's " + key + " is " + Tensors.shapeString(Tensors.shape(weight)));
+            for (Module m : found)
                 merged = merged.add(Ops.toDeviceOf(m.up(), weight).matmul(Ops.toDeviceOf(m.down(), weight)).mul(Ops.scalar(m.factor())));
-            }
             return merged.to(weight.scalar_type());
+        }
+
+        /** The adapters of Linear {@code module} as float32 low-rank additions on its weight's device (on the fly). */
+        @Override
+        public List<LowRank> of(String module, Tensor weight) {
+            List<LowRank> out = new ArrayList<>();
+            for (Module m : matching(module, weight))
+                out.add(new LowRank(Ops.toDeviceOf(m.down(), weight), Ops.toDeviceOf(m.up(), weight), m.factor()));
+            return out;
+        }
+
+        /** The adapters of {@code module} (model key), shape-checked against its weight, and noted as matched. */
+        private synchronized List<Module> matching(String module, Tensor weight) {
+            for (String name : names(module)) {
+                List<Module> found = byName.get(name);
+                if (found == null) continue;
+                matched.add(name);
+                for (Module m : found)
+                    if (m.up().size(0) != weight.size(0) || m.down().size(1) != weight.size(1))
+                        throw new ModelLoadException(m.file() + ": " + m.name() + " is [" + m.up().size(0) + " x " + m.down().size(1)
+                                + "], the DiT's " + module + ".weight is " + Tensors.shapeString(Tensors.shape(weight)));
+                return found;
+            }
+            return List.of();
         }
 
         /** The names an adapter may give module {@code module}: Wan's, Diffusers', each dotted or underscored. */

@@ -66,6 +66,7 @@ public final class Params implements AutoCloseable {
     private final Map<String, Declared> declared = new LinkedHashMap<>();
     private final Set<String> used = new HashSet<>();
     private final List<Tensor> derived = new ArrayList<>();
+    private Adapters adapters = Adapters.NONE;
 
     private Params(Source source) {
         this.source = source;
@@ -330,10 +331,31 @@ public final class Params implements AutoCloseable {
      * weights to the device this way for one forward. The caller closes them.
      */
     public synchronized Params copyTo(String prefix, Device device) {
-        Params out = empty();
+        Params out = empty().withAdapters(adapters);
         for (Map.Entry<String, Tensor> e : tensors.subMap(prefix, prefix + Character.MAX_VALUE).entrySet())
             Scopes.run(() -> out.put(e.getKey(), Ops.toDevice(e.getValue(), device)));
         return out;
+    }
+
+    /**
+     * The same tensors as new parameters (detached views: closing them frees only the views), for another module tree
+     * over the same weights, e.g. one with {@link #withAdapters adapters}.
+     */
+    public synchronized Params view() {
+        Params out = empty();
+        tensors.forEach((k, t) -> Scopes.run(() -> out.put(k, t.detach())));
+        return out;
+    }
+
+    /** Sets the adapters the Linears built over these parameters carry ({@link Linear#load}); returns this. */
+    public synchronized Params withAdapters(Adapters a) {
+        adapters = a == null ? Adapters.NONE : a;
+        return this;
+    }
+
+    /** The adapters of the Linears built over these parameters (none unless {@link #withAdapters set}). */
+    public synchronized Adapters adapters() {
+        return adapters;
     }
 
     /** Keeps {@code t}, derived from the parameters (a view, a cast), alive as long as they are; returns it. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -34,6 +35,7 @@ import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.PromptEncoder;
 import dev.zoetrope.models.pipeline.T5PromptEncoder;
 import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.models.pipeline.VelocityModel;
 import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.T5Encoder;
@@ -96,6 +98,11 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
         Supplier<PromptEncoder> text(Map<String, Tensor> weights);
 
         LatentDecoder vae(Device device);
+
+        /** The DiT over the run's weights: by default its {@code dit.*} weights, borrowed. */
+        default VelocityModel dit(DitConfig config, Map<String, Tensor> weights) {
+            return new DitVelocity(DiffusionTransformer.fromParams(config, borrowed(weights, "dit."), Attention.Options.defaults()));
+        }
     }
 
     private final ModelFamily family;
@@ -146,6 +153,30 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
             @Override
             public LatentDecoder vae(Device device) {
                 return model.vae().get();
+            }
+        }, settings, prompts);
+    }
+
+    /**
+     * Strips of a model whose DiT the run adapts without changing it (LoRA): {@code dit} makes that model's DiT with the
+     * run's weights applied; the text encoder and VAE are the model's, as {@code model} loads them.
+     */
+    public static SampleStrips adapting(TextToVideo.Parts model, DitConfig config, Function<Map<String, Tensor>, VelocityModel> dit,
+                                        Settings settings, List<String> prompts) {
+        return new SampleStrips(model.family(), config, new Surroundings() {
+            @Override
+            public Supplier<PromptEncoder> text(Map<String, Tensor> weights) {
+                return model.text();
+            }
+
+            @Override
+            public LatentDecoder vae(Device device) {
+                return model.vae().get();
+            }
+
+            @Override
+            public VelocityModel dit(DitConfig c, Map<String, Tensor> weights) {
+                return dit.apply(weights);
             }
         }, settings, prompts);
     }
@@ -202,7 +233,7 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
                 base.defaultNegativePrompt(), settings.seed(), dit.textLen());
         return new TextToVideo.Parts(family, caps, settings.shift(),
                 around.text(weights),
-                () -> new DitVelocity(DiffusionTransformer.fromParams(dit, borrowed(weights, "dit."), Attention.Options.defaults())),
+                () -> around.dit(dit, weights),
                 () -> around.vae(weights.values().iterator().next().device()),   // beside the weights
                 latentScale);
     }

@@ -34,15 +34,20 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
         public boolean distils() {
             return json.has(ReflowRecipe.TEACHER);
         }
+
+        /** Whether it trains LoRA adapters on a base model ({@link LoraRecipe}). */
+        public boolean adapts() {
+            return json.has(LoraRecipe.LORA);
+        }
     }
 
-    /** The JSON of a built-in recipe ({@code tiny}, {@code micro}, {@code tiny-turbo}, {@code micro-turbo}) or of a file. */
+    /** The JSON of a built-in recipe ({@code tiny}, {@code micro}, {@code tiny-turbo}, {@code micro-turbo}, {@code lora}, ...) or of a file. */
     public static Source source(String nameOrFile) {
         Path file = Path.of(nameOrFile);
         if (Files.isRegularFile(file)) return new Source(Json.readTree(file), file.toString());
         try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
             if (in == null)
-                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, tiny-turbo, micro-turbo, or a recipe JSON file");
+                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, tiny-turbo, micro-turbo, lora, micro-lora, tiny-pink, or a recipe JSON file");
             return new Source(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
         } catch (IOException e) {
             throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);
@@ -54,6 +59,8 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
         Source s = source(nameOrFile);
         if (s.distils())
             throw new InvalidRequestException(s.label() + " distils a teacher model; it is a reflow recipe, not one that trains from nothing");
+        if (s.adapts())
+            throw new InvalidRequestException(s.label() + " trains LoRA adapters on a base model; it is a LoRA recipe, not one that trains from nothing");
         return parse(s.json(), s.label());
     }
 

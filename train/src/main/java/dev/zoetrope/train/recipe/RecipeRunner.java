@@ -194,10 +194,15 @@ public final class RecipeRunner {
 
     /** Copies each existing file of {@code record} (source → name) into the model's {@code training/}. */
     static void copyRecord(Map<Path, String> record, Path model) throws IOException {
+        copyInto(record, model.resolve("training"));
+    }
+
+    /** Copies each existing file of {@code record} (source → name) into {@code dir}. */
+    static void copyInto(Map<Path, String> record, Path dir) throws IOException {
         for (Map.Entry<Path, String> e : record.entrySet()) {
             Path src = e.getKey();
             if (Files.exists(src)) {
-                Path dst = model.resolve("training").resolve(e.getValue());
+                Path dst = dir.resolve(e.getValue());
                 Files.createDirectories(dst.getParent());
                 Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
             }

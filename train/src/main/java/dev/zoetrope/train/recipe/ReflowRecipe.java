@@ -78,10 +78,7 @@ public record ReflowRecipe(String name, String teacher, TeacherPairs.Options pai
 
     /** The teacher's model directory: {@link #teacher} from the working directory, else from the zoetrope home. */
     public ModelDirectory teacherDirectory() {
-        Path p = Path.of(teacher);
-        String home = System.getProperty("zoetrope.home");
-        if (!p.isAbsolute() && !Files.exists(p) && home != null && Files.isDirectory(Path.of(home).resolve(p)))
-            p = Path.of(home).resolve(p);
+        Path p = LoraRecipe.fromHome(teacher);
         return ModelDirectory.resolve(Files.exists(p) ? p.toString() : teacher, null);
     }
 }

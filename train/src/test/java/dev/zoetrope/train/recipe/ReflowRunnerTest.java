@@ -55,11 +55,8 @@ class ReflowRunnerTest {
     static Path teacher;
 
     @BeforeAll
-    static void trainTeacher() throws Exception {
-        ObjectNode micro = Recipe.source("micro").json().deepCopy();
-        ((ObjectNode) micro.path("synth")).put("frames", 17);
-        teacher = dir.resolve("teacher");
-        new RecipeRunner(Recipe.parse(micro, "micro at 17 frames"), dir.resolve("teacher-work"), teacher).run(List.of());
+    static void trainTeacher() {
+        teacher = MicroModel.model();
     }
 
     /** The built-in micro-turbo recipe with this test's teacher, optionally with other pair and step counts. */
