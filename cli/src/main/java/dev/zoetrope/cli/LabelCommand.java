@@ -38,6 +38,9 @@ final class LabelCommand implements Runnable {
         @Option(names = "--clips", required = true, description = "A directory of clips, or a curation manifest.jsonl.") Path clips;
         @Option(names = "--port", defaultValue = "8089") int port;
         @Option(names = "--host", defaultValue = "127.0.0.1") String host;
+        @Option(names = "--allow-host", paramLabel = "NAME[:PORT]",
+                description = "A further name the page may be opened by (e.g. the local end of an SSH tunnel, localhost:9000); repeatable.")
+        java.util.List<String> allowHosts = new java.util.ArrayList<>();
         @Option(names = "--attributes", description = "Attribute configuration JSON (default: overall, lighting, composition, motion, text).")
         Path attributes;
 
@@ -47,8 +50,9 @@ final class LabelCommand implements Runnable {
             try (LabelStore store = LabelStore.open(db)) {
                 ClipCatalog catalog = ClipCatalog.of(clips);
                 int added = store.addClips(catalog.clips());
-                try (LabelServer server = LabelServer.start(host, port, store, config, catalog.root())) {
-                    System.out.println("labelling " + store.clips().size() + " clips (" + added + " new) at http://" + host + ":" + server.port() + "/  (Ctrl-C to stop)");
+                try (LabelServer server = LabelServer.start(host, port, allowHosts, store, config, catalog.root())) {
+                    // The token is the only key to the page: print it once, as the address to open.
+                    System.out.println("labelling " + store.clips().size() + " clips (" + added + " new); open " + server.url() + "  (Ctrl-C to stop)");
                     new CountDownLatch(1).await();
                 }
             }

@@ -1,7 +1,6 @@
 package dev.zoetrope.serve;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 
+import dev.zoetrope.core.io.ByteRange;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.serve.HttpIo.HttpError;
 
@@ -187,9 +187,8 @@ final class VideosApi {
             ex.close();
             return;
         }
-        long start = range == null ? 0 : range.start();
         long length = range == null ? size : range.length();
-        if (range != null) h.set("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + size);
+        if (range != null) h.set("Content-Range", range.contentRange(size));
         int status = range == null ? 200 : 206;
         if (ex.getRequestMethod().equals("HEAD")) {
             h.set("Content-Length", Long.toString(length));
@@ -198,16 +197,8 @@ final class VideosApi {
             return;
         }
         ex.sendResponseHeaders(status, length);
-        try (InputStream in = Files.newInputStream(file); OutputStream out = ex.getResponseBody()) {
-            in.skipNBytes(start);
-            byte[] buf = new byte[64 * 1024];
-            long left = length;
-            while (left > 0) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) break;
-                out.write(buf, 0, n);
-                left -= n;
-            }
+        try (OutputStream out = ex.getResponseBody()) {
+            (range == null ? ByteRange.whole(size) : range).copy(file, out);
         }
     }
 

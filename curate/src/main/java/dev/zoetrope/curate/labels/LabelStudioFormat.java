@@ -70,8 +70,13 @@ public final class LabelStudioFormat {
 
     /** Imports tasks and their annotations; returns how many labels were stored. Values outside the config are refused. */
     public static int importFrom(Path file, LabelStore store, LabelConfig config) throws IOException {
-        JsonNode root = Json.PLAIN.readTree(Files.readAllBytes(file));
-        if (root == null || !root.isArray()) throw new LabelException(file + ": a Label Studio export is a JSON array of tasks");
+        return importFrom(Files.readAllBytes(file), file.toString(), store, config);
+    }
+
+    /** As {@link #importFrom(Path, LabelStore, LabelConfig)}, from bytes; {@code source} names them in messages. */
+    public static int importFrom(byte[] json, String source, LabelStore store, LabelConfig config) throws IOException {
+        JsonNode root = Json.PLAIN.readTree(json);
+        if (root == null || !root.isArray()) throw new LabelException(source + ": a Label Studio export is a JSON array of tasks");
         List<LabelStore.Clip> clips = new ArrayList<>();
         int stored = 0;
         for (int i = 0; i < root.size(); i++) {
@@ -79,7 +84,7 @@ public final class LabelStudioFormat {
             JsonNode data = t.path("data");
             String video = data.path("video").asText(null);
             String clipId = data.path("clip_id").asText(null);
-            if (video == null) throw new LabelException(file + ": task " + i + " has no data.video");
+            if (video == null) throw new LabelException(source + ": task " + i + " has no data.video");
             if (clipId == null) clipId = Path.of(video).getFileName().toString().replaceFirst("\\.[^.]+$", "");
             clips.add(new LabelStore.Clip(clipId, video, null, data.path("caption").asText(null)));
             store.addClips(List.of(clips.getLast()));
@@ -90,12 +95,12 @@ public final class LabelStudioFormat {
                 for (JsonNode r : ann.path("result")) {
                     String name = r.path("from_name").asText();
                     Attribute attr = config.attribute(name).orElseThrow(() ->
-                            new LabelException(file + ": task " + clipIdOf(t) + ": attribute '" + name + "' is not configured"));
+                            new LabelException(source + ": task " + clipIdOf(t) + ": attribute '" + name + "' is not configured"));
                     JsonNode v = r.path("value");
                     String value = v.has("rating") ? String.valueOf(v.get("rating").asInt())
                             : v.path("choices").path(0).asText(null);
                     if (value == null || !attr.accepts(value))
-                        throw new LabelException(file + ": task " + clipIdOf(t) + ": value " + v + " is not an option of '" + name + "'");
+                        throw new LabelException(source + ": task " + clipIdOf(t) + ": value " + v + " is not an option of '" + name + "'");
                     values.put(name, value);
                 }
                 if (!values.isEmpty()) {

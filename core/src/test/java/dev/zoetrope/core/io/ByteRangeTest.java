@@ -1,8 +1,15 @@
-package dev.zoetrope.serve;
+package dev.zoetrope.core.io;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ByteRangeTest {
     @Test
@@ -29,5 +36,21 @@ class ByteRangeTest {
         assertThrows(ByteRange.UnsatisfiableException.class, () -> ByteRange.parse("bytes=1000-", 1000));
         assertThrows(ByteRange.UnsatisfiableException.class, () -> ByteRange.parse("bytes=2000-3000", 1000));
         assertThrows(ByteRange.UnsatisfiableException.class, () -> ByteRange.parse("bytes=-0", 1000));
+    }
+
+    @Test
+    void copiesExactlyTheRangeAndRefusesAShrunkFile(@TempDir Path dir) throws Exception {
+        byte[] data = new byte[200_000];
+        for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + i / 256);
+        Path file = Files.write(dir.resolve("f.bin"), data);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteRange r = ByteRange.parse("bytes=70000-", data.length);
+        r.copy(file, out);
+        assertArrayEquals(Arrays.copyOfRange(data, 70_000, data.length), out.toByteArray());
+        assertEquals("bytes 70000-199999/200000", r.contentRange(data.length));
+        out.reset();
+        ByteRange.whole(data.length).copy(file, out);
+        assertArrayEquals(data, out.toByteArray());
+        assertThrows(IOException.class, () -> new ByteRange(199_990, 200_009).copy(file, new ByteArrayOutputStream()));
     }
 }
