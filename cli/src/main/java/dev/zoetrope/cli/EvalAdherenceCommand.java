@@ -3,9 +3,12 @@ package dev.zoetrope.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.pipeline.ClipFiles;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
@@ -17,6 +20,7 @@ import dev.zoetrope.train.eval.AdherencePlan;
 import dev.zoetrope.train.eval.AdherenceReport;
 import dev.zoetrope.train.synth.SynthSpec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "adherence", mixinStandardHelpOptions = true,
@@ -61,6 +65,14 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     String cache = "off";
 
+    @Option(names = "--novel", description = "Prompt the colours the shipped models never saw (pink) instead: all 12 of their "
+            + "combinations on both backgrounds, scored with those colours in the detector's palette; the combinations the held-out "
+            + "rule keeps out of a LoRA's lesson are reported apart. For checking a LoRA that teaches them (--lora).")
+    boolean novel;
+
+    @Mixin
+    LoraOptions lora = new LoraOptions();
+
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
             + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
@@ -80,7 +92,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
-        AdherencePlan plan = AdherencePlan.of(k, seenSample, seed);
+        AdherencePlan plan = novel ? AdherencePlan.novel(k, seed) : AdherencePlan.of(k, seenSample, seed);
+        List<Lora> adapters = lora.parsed();
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
         System.out.println(validation.line());
         AdherenceEval.Run run;
@@ -98,9 +111,10 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             // a shift is part of the generator, so a resumed run never mixes clips sampled at different shifts
             // as is a step cache
             String generator = "model " + model.root().toAbsolutePath().normalize() + (shift == null ? "" : " at shift " + shift)
-                    + (Double.isNaN(cacheThreshold) ? "" : " with step cache " + cacheThreshold);
+                    + (Double.isNaN(cacheThreshold) ? "" : " with step cache " + cacheThreshold)
+                    + adapters.stream().map(a -> " + LoRA " + a.file().toAbsolutePath().normalize() + ":" + a.strength()).collect(Collectors.joining());
             TextToVideo.Options options = new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift)
-                    .withCache(cacheThreshold);
+                    .withCache(cacheThreshold).withLoras(adapters, lora.lenient);
             run = AdherenceEval.run(out, generator,
                     () -> ModelLoader.open(model, WeightDtype.AUTO, options, ClipFiles.Extras.NONE), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);

@@ -26,12 +26,24 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
     }
 
     public static AdherencePlan of(int k, int seenSample, long seed) {
-        if (k < 1) throw new IllegalArgumentException("k (clips per prompt) must be at least 1, got " + k);
         int seenCount = SynthSpec.seenCombinations().size();
         if (seenSample < 0 || seenSample > seenCount)
             throw new IllegalArgumentException("seen sample must be within 0.." + seenCount + ", got " + seenSample);
         List<Combination> combos = new ArrayList<>(SynthSpec.heldOutCombinations());
         combos.addAll(seenSample(seed).subList(0, seenSample));
+        return of(combos, k, seenSample, seed);
+    }
+
+    /**
+     * Every combination of the novel colours ({@link SynthSpec#novelCombinations}) on every background, {@code k} clips
+     * each: what a LoRA run taught ({@code novel}) and the combinations it held out of the lesson ({@code novel-heldout}).
+     */
+    public static AdherencePlan novel(int k, long seed) {
+        return of(SynthSpec.novelCombinations(), k, 0, seed);
+    }
+
+    private static AdherencePlan of(List<Combination> combos, int k, int seenSample, long seed) {
+        if (k < 1) throw new IllegalArgumentException("k (clips per prompt) must be at least 1, got " + k);
         List<AdherencePrompt> prompts = new ArrayList<>();
         for (Combination c : combos)
             for (int b = 0; b < SynthSpec.BACKGROUNDS.size(); b++) prompts.add(new AdherencePrompt(c, b));
@@ -64,6 +76,11 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
+    }
+
+    /** Whether its prompts name the novel colours ({@link #novel}). */
+    public boolean novel() {
+        return prompts.stream().anyMatch(p -> p.combination().novel());
     }
 
     public long heldOutPrompts() {

@@ -1,5 +1,7 @@
 package dev.zoetrope.train.eval;
 
+import java.util.List;
+
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
 
@@ -15,7 +17,16 @@ public record AdherencePrompt(Combination combination, int background) {
     }
 
     public String split() {
+        if (combination.novel()) return heldOut() ? "novel-heldout" : "novel";
         return heldOut() ? "heldout" : "seen";
+    }
+
+    /**
+     * The colours the detector chooses among: those training shows, and the novel ones only for a prompt that names
+     * one, so the scores of the shipped model's own prompts stay what they were.
+     */
+    public List<SynthSpec.Rgb> palette() {
+        return combination.novel() ? SynthSpec.PALETTE : SynthSpec.COLORS;
     }
 
     public String caption() {

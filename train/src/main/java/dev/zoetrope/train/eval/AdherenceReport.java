@@ -28,9 +28,10 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     private List<Row> rows() {
         List<AdherencePrompt> prompts = run.plan().prompts();
         long held = prompts.stream().filter(AdherencePrompt::heldOut).count();
-        return List.of(new Row("held-out", held, run.heldOut(), run.speed(true)),
-                new Row("seen", prompts.size() - held, run.seen(), run.speed(false)),
-                new Row("all", prompts.size(), run.all(), run.speed(null)));
+        boolean novel = run.plan().novel();
+        return List.of(new Row(novel ? "novel, held-out" : "held-out", held, run.heldOut(), run.speed(true)),
+                new Row(novel ? "novel, taught" : "seen", prompts.size() - held, run.seen(), run.speed(false)),
+                new Row(novel ? "novel, all" : "all", prompts.size(), run.all(), run.speed(null)));
     }
 
     /** Mean DiT forwards per clip, or "-" when not counted. */
@@ -47,11 +48,11 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     public String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(settingsLine()).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-9s %7s %6s %7s %7s %10s %10s %14s %8s%n", "split", "prompts", "clips", "color",
+        sb.append(String.format(Locale.ROOT, "%-15s %7s %6s %7s %7s %10s %10s %14s %8s%n", "split", "prompts", "clips", "color",
                 "shape", "direction", "all three", "forwards/clip", "s/clip"));
         for (Row r : rows()) {
             Accuracy a = r.accuracy();
-            sb.append(String.format(Locale.ROOT, "%-9s %7d %6d %7s %7s %10s %10s %14s %8s%n", r.name(), r.prompts(), a.clips(),
+            sb.append(String.format(Locale.ROOT, "%-15s %7d %6d %7s %7s %10s %10s %14s %8s%n", r.name(), r.prompts(), a.clips(),
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
                     Accuracy.percent(a.jointRate()), forwards(r.speed()), seconds(r.speed())));
         }
@@ -60,8 +61,10 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
 
     private String settingsLine() {
         AdherencePlan p = run.plan();
-        return String.format(Locale.ROOT, "%s: %d prompts x %d clips (seed %d, %d seen combinations sampled, steps %s, guidance %s)",
-                run.generator(), p.prompts().size(), p.k(), p.seed(), p.seenSample(),
+        return String.format(Locale.ROOT, "%s: %d prompts x %d clips (seed %d, %s, steps %s, guidance %s)",
+                run.generator(), p.prompts().size(), p.k(), p.seed(), p.novel() ? "the novel colours ("
+                        + String.join(", ", SynthSpec.NOVEL_COLORS.stream().map(SynthSpec.Rgb::name).toList()) + ")"
+                        : p.seenSample() + " seen combinations sampled",
                 run.sampling().steps() == null ? "default" : run.sampling().steps(),
                 run.sampling().guidance() == null ? "default" : run.sampling().guidance());
     }
@@ -97,7 +100,8 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     public ObjectNode json(Path reportDir) {
         ObjectNode root = Json.PLAIN.createObjectNode();
         AdherencePlan p = run.plan();
-        root.put("generator", run.generator()).put("seed", p.seed()).put("k", p.k()).put("seen_sample", p.seenSample());
+        root.put("generator", run.generator()).put("seed", p.seed()).put("k", p.k()).put("seen_sample", p.seenSample())
+                .put("novel", p.novel());
         if (run.sampling().steps() != null) root.put("steps", run.sampling().steps());
         else root.putNull("steps");
         if (run.sampling().guidance() != null) root.put("guidance", run.sampling().guidance());
@@ -127,7 +131,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
                 c.putObject("cost").put("dit_forwards", cost.ditForwards()).put("skipped_forwards", cost.skippedForwards())
                         .put("seconds", cost.seconds());
             var want = s.clip().prompt().combination();
-            c.putObject("expected").put("color", SynthSpec.COLORS.get(want.color()).name())
+            c.putObject("expected").put("color", SynthSpec.PALETTE.get(want.color()).name())
                     .put("shape", SynthSpec.SHAPES.get(want.shape()).word())
                     .put("direction", SynthSpec.DIRECTIONS.get(want.direction()).word());
             c.putObject("detected").put("color", s.detection().colorName()).put("shape", s.detection().shapeName())

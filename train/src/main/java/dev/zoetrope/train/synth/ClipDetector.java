@@ -63,7 +63,7 @@ public final class ClipDetector {
         }
 
         public String colorName() {
-            return color < 0 ? "none" : SynthSpec.COLORS.get(color).name();
+            return color < 0 ? "none" : SynthSpec.PALETTE.get(color).name();
         }
 
         public String shapeName() {
@@ -89,7 +89,16 @@ public final class ClipDetector {
         return detect(VideoReader.readAll(mp4));
     }
 
+    /** Detects the object of {@code frames}, its colour the nearest of the colours training shows ({@link SynthSpec#COLORS}). */
     public static Detection detect(List<Frame> frames) {
+        return detect(frames, SynthSpec.COLORS);
+    }
+
+    /**
+     * Detects the object of {@code frames}, its colour the nearest of {@code palette} (a prefix of {@link SynthSpec#PALETTE}:
+     * the novel colours count only where a prompt may ask for them).
+     */
+    public static Detection detect(List<Frame> frames, List<SynthSpec.Rgb> palette) {
         if (frames.isEmpty()) throw new IllegalArgumentException("no frames to detect in");
         int w = frames.getFirst().width(), h = frames.getFirst().height();
         for (Frame f : frames) {
@@ -125,7 +134,7 @@ public final class ClipDetector {
             return new Detection(-1, -1, -1, bgIndex, obj, bg, Double.NaN, Double.NaN, 0, 0, 0, centroids);
 
         double[] rgb = {median(interiorRgb, 0), median(interiorRgb, 1), median(interiorRgb, 2)};
-        int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2]);
+        int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2], palette);
         double fill = area / found * median(levels) / (peak(cols) / found * (peak(rows) / found));
         double skew = skewness(rows);
         int shape = nearestShape(fill, skew);

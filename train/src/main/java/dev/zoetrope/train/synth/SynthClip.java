@@ -15,7 +15,7 @@ public record SynthClip(String id, int index, Combination combination, int backg
                         double velocityY, boolean heldOut) {
 
     public SynthSpec.Rgb color() {
-        return SynthSpec.COLORS.get(combination.color());
+        return SynthSpec.PALETTE.get(combination.color());
     }
 
     public SynthSpec.Shape shape() {
@@ -31,7 +31,7 @@ public record SynthClip(String id, int index, Combination combination, int backg
     }
 
     public String split() {
-        return heldOut ? "heldout" : "train";
+        return combination.novel() ? "novel" : heldOut ? "heldout" : "train";
     }
 
     public String caption() {

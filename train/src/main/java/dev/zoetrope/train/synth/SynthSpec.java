@@ -60,6 +60,14 @@ public final class SynthSpec {
             new Rgb("red", 230, 40, 40), new Rgb("orange", 245, 150, 30), new Rgb("yellow", 240, 220, 40),
             new Rgb("green", 40, 180, 60), new Rgb("blue", 40, 90, 230), new Rgb("purple", 150, 60, 200),
             new Rgb("white", 240, 240, 240));
+    /**
+     * Colours the shipped models never saw, in index order from {@code COLORS.size()}: the concepts a LoRA adapter is
+     * taught ({@code train --recipe tiny-pink}). Their words are not in the tiny tokenizer's vocabulary either, so the
+     * text encoder spells them out in characters it was never trained on.
+     */
+    public static final List<Rgb> NOVEL_COLORS = List.of(new Rgb("pink", 255, 110, 190));
+    /** {@link #COLORS} then {@link #NOVEL_COLORS}: every colour a clip may have. */
+    public static final List<Rgb> PALETTE = java.util.stream.Stream.concat(COLORS.stream(), NOVEL_COLORS.stream()).toList();
     public static final List<Shape> SHAPES = List.of(Shape.values());
     public static final List<Direction> DIRECTIONS = List.of(Direction.values());
     public static final List<Rgb> BACKGROUNDS = List.of(new Rgb("black", 0, 0, 0), new Rgb("gray", 110, 110, 110));
@@ -75,7 +83,7 @@ public final class SynthSpec {
     /** A colour × shape × direction triple, by index. */
     public record Combination(int color, int shape, int direction) {
         public Combination {
-            if (color < 0 || color >= COLORS.size() || shape < 0 || shape >= SHAPES.size() || direction < 0
+            if (color < 0 || color >= PALETTE.size() || shape < 0 || shape >= SHAPES.size() || direction < 0
                     || direction >= DIRECTIONS.size())
                 throw new IllegalArgumentException("no such combination: " + color + "/" + shape + "/" + direction);
         }
@@ -84,8 +92,13 @@ public final class SynthSpec {
             return isHeldOut(color, shape, direction);
         }
 
+        /** Whether its colour is one the shipped models never saw ({@link #NOVEL_COLORS}). */
+        public boolean novel() {
+            return color >= COLORS.size();
+        }
+
         public String describe() {
-            return COLORS.get(color).name() + " " + SHAPES.get(shape).word() + " " + DIRECTIONS.get(direction).word();
+            return PALETTE.get(color).name() + " " + SHAPES.get(shape).word() + " " + DIRECTIONS.get(direction).word();
         }
     }
 
@@ -103,6 +116,18 @@ public final class SynthSpec {
         return List.copyOf(all);
     }
 
+    /**
+     * The combinations of the {@link #NOVEL_COLORS}, 12 per colour; the held-out rule applies to them too, so a concept
+     * taught on the others is checked on combinations its lesson never showed.
+     */
+    public static List<Combination> novelCombinations() {
+        List<Combination> all = new ArrayList<>();
+        for (int c = COLORS.size(); c < PALETTE.size(); c++)
+            for (int s = 0; s < SHAPES.size(); s++)
+                for (int d = 0; d < DIRECTIONS.size(); d++) all.add(new Combination(c, s, d));
+        return List.copyOf(all);
+    }
+
     /** The 12 held-out combinations. */
     public static List<Combination> heldOutCombinations() {
         return combinations().stream().filter(Combination::heldOut).toList();
@@ -115,7 +140,7 @@ public final class SynthSpec {
 
     public static String caption(int template, Combination c, int background) {
         return TEMPLATES.get(template)
-                .replace("{color}", COLORS.get(c.color()).name())
+                .replace("{color}", PALETTE.get(c.color()).name())
                 .replace("{shape}", SHAPES.get(c.shape()).word())
                 .replace("{direction}", DIRECTIONS.get(c.direction()).word())
                 .replace("{background}", BACKGROUNDS.get(background).name());
@@ -135,7 +160,7 @@ public final class SynthSpec {
         for (int t = 0; t < TEMPLATES.size(); t++) {
             Matcher m = templatePattern(TEMPLATES.get(t)).matcher(text);
             if (!m.matches()) continue;
-            int c = indexOf(COLORS.stream().map(Rgb::name).toList(), m.group("color"));
+            int c = indexOf(PALETTE.stream().map(Rgb::name).toList(), m.group("color"));
             int s = indexOf(SHAPES.stream().map(Shape::word).toList(), m.group("shape"));
             int d = indexOf(DIRECTIONS.stream().map(Direction::word).toList(), m.group("direction"));
             int b = indexOf(BACKGROUNDS.stream().map(Rgb::name).toList(), m.group("background"));
@@ -155,9 +180,14 @@ public final class SynthSpec {
         return names.indexOf(name);
     }
 
-    /** Index of the palette colour nearest to (r, g, b). */
+    /** Index of the training colour ({@link #COLORS}) nearest to (r, g, b). */
     public static int nearestColor(double r, double g, double b) {
         return nearest(COLORS, r, g, b);
+    }
+
+    /** Index of the colour of {@code palette} (a prefix of {@link #PALETTE}) nearest to (r, g, b). */
+    public static int nearestColor(double r, double g, double b, List<Rgb> palette) {
+        return nearest(palette, r, g, b);
     }
 
     /** Index of the background nearest to (r, g, b). */

@@ -68,7 +68,10 @@ class SynthWorldTest {
                 }
             }
         }
-        assertTrue(SynthSpec.parse("a pink circle moving left on a black background").isEmpty());
+        SynthSpec.Parsed pink = SynthSpec.parse("a pink circle moving left on a black background").orElseThrow();
+        assertTrue(pink.combination().novel(), "pink is the novel colour a LoRA is taught");
+        assertEquals("pink circle left", pink.combination().describe());
+        assertTrue(SynthSpec.parse("a cyan circle moving left on a black background").isEmpty());
         assertTrue(SynthSpec.parse("a cat").isEmpty());
     }
 
