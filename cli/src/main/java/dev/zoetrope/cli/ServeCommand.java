@@ -17,6 +17,7 @@ import dev.zoetrope.models.pipeline.VideoGenerator;
 import dev.zoetrope.serve.ApiKeys;
 import dev.zoetrope.models.pipeline.Offload;
 import dev.zoetrope.serve.GeneratorFactory;
+import dev.zoetrope.serve.LoraCatalog;
 import dev.zoetrope.serve.JsonLogFormatter;
 import dev.zoetrope.serve.ServeOptions;
 import dev.zoetrope.serve.ServiceDatabase;
@@ -59,6 +60,10 @@ final class ServeCommand implements Callable<Integer> {
     int maxBody = 16 * 1024;
     @Option(names = "--max-prompt-chars", description = "Longest prompt (default ${DEFAULT-VALUE}).")
     int maxPromptChars = 2000;
+    @Option(names = "--lora-dir", paramLabel = "DIR", description = "LoRA adapters requests may name: each DIR/NAME.safetensors, "
+            + "applied on the fly to the requests that name it (\"loras\": [{\"name\": NAME, \"strength\": 1.0}]); the loaded "
+            + "weights stay shared. --lora instead merges adapters into the weights for every request.")
+    Path loraDir;
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS",
             description = "On SIGTERM, how long a running job may finish before it is requeued (default ${DEFAULT-VALUE}).")
     int shutdownGrace = 30;
@@ -83,13 +88,14 @@ final class ServeCommand implements Callable<Integer> {
         ComputeDevice where = device.parsed();
         Offload keep = offload.parsed();
         var adapters = lora.parsed();
+        LoraCatalog perRequest = LoraCatalog.of(loraDir);
         ModelDirectory dir = modelDir != null ? ModelDirectory.resolve(modelDir, revision) : defaultModel();
         ComputeDevice on = where.resolve();
         JsonLogFormatter.install(level);
         VideoGenerator model = generators.open(dir, weights, on, keep, adapters, lora.lenient);
         ZoetropeServer server;
         try {
-            server = ZoetropeServer.start(options, model);
+            server = ZoetropeServer.start(options, model, perRequest);
         } catch (RuntimeException e) {
             model.close();
             throw e;

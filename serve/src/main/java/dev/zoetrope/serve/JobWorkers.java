@@ -48,6 +48,7 @@ public final class JobWorkers implements AutoCloseable {
     public record Progress(String stage, double fraction, double etaSeconds, boolean cancelRequested) {}
 
     private final VideoGenerator model;
+    private final LoraCatalog loras;
     private final JobStore store;
     private final JobEvents events;
     private final ServiceMetrics metrics;
@@ -63,6 +64,13 @@ public final class JobWorkers implements AutoCloseable {
     private volatile boolean requeueRunning;
 
     public JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work) {
+        this(model, store, events, metrics, videos, work, LoraCatalog.NONE);
+    }
+
+    /** @param loras the adapters jobs may name, applied on the fly to each job that does */
+    public JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work,
+                      LoraCatalog loras) {
+        this.loras = loras;
         this.model = model;
         this.store = store;
         this.events = events;
@@ -152,7 +160,7 @@ public final class JobWorkers implements AutoCloseable {
         try {
             Files.createDirectories(work);
             Files.deleteIfExists(partial);
-            GenerationResult result = model.generate(job.params().toRequest(), partial, listener);
+            GenerationResult result = model.generate(job.params().toRequest(), partial, listener, loras.resolve(job.params().loras()));
             double seconds = (System.nanoTime() - t0) / 1e9;
             return () -> complete(job, partial, result, seconds);
         } catch (GenerationCancelledException e) {

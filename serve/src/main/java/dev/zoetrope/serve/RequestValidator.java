@@ -15,7 +15,7 @@ import dev.zoetrope.models.pipeline.ModelCapabilities;
 /** Checks a submission against the loaded model's capabilities, naming every bad field at once. */
 public final class RequestValidator {
     static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "resolution", "duration", "seed", "cfg",
-            "steps", "format");
+            "steps", "format", "loras");
     static final double MAX_CFG = 50;
 
     private final ModelCapabilities caps;
@@ -35,9 +35,17 @@ public final class RequestValidator {
         }
     }
 
+    private final LoraCatalog loras;
+
     public RequestValidator(ModelCapabilities caps, int maxPromptChars) {
+        this(caps, maxPromptChars, LoraCatalog.NONE);
+    }
+
+    /** @param loras the adapters a request may name */
+    public RequestValidator(ModelCapabilities caps, int maxPromptChars, LoraCatalog loras) {
         this.caps = caps;
         this.maxPromptChars = maxPromptChars;
+        this.loras = loras;
     }
 
     public JobParams validate(JsonNode body) {
@@ -84,9 +92,57 @@ public final class RequestValidator {
         if (format == null) format = "mp4";
         else if (!format.equals("mp4")) errors.add(new FieldError("format", "only \"mp4\" is supported"));
 
+        List<JobParams.JobLora> adapters = loras(body, errors);
+
         if (!errors.isEmpty()) throw new InvalidFieldsException(errors);
         return new JobParams(prompt, negative == null ? caps.defaultNegativePrompt() : negative, resolution, duration,
-                seed, cfg, steps, format);
+                seed, cfg, steps, format, adapters);
+    }
+
+    /** {@code loras}: up to {@link LoraCatalog#MAX_PER_REQUEST} of {@code {"name": N, "strength": S}}, names from the catalog. */
+    private List<JobParams.JobLora> loras(JsonNode body, List<FieldError> errors) {
+        JsonNode v = body.get("loras");
+        if (v == null || v.isNull()) return List.of();
+        if (!v.isArray()) {
+            errors.add(new FieldError("loras", "must be a list of {\"name\": ..., \"strength\": ...}"));
+            return List.of();
+        }
+        if (v.size() > LoraCatalog.MAX_PER_REQUEST) {
+            errors.add(new FieldError("loras", "at most " + LoraCatalog.MAX_PER_REQUEST + " adapters, got " + v.size()));
+            return List.of();
+        }
+        List<JobParams.JobLora> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode a = v.get(i);
+            String field = "loras[" + i + "]";
+            if (!a.isObject() || !a.path("name").isTextual()) {
+                errors.add(new FieldError(field, "must be {\"name\": ..., \"strength\": ...}"));
+                continue;
+            }
+            for (var it = a.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!f.equals("name") && !f.equals("strength")) errors.add(new FieldError(field + "." + f, "unknown field; accepted: name, strength"));
+            }
+            String name = a.get("name").asText();
+            if (loras.file(name).isEmpty()) {
+                List<String> known = loras.names();
+                errors.add(new FieldError(field + ".name", "no adapter '" + abbreviate(name) + "' on this server"
+                        + (known.isEmpty() ? " (it serves none)" : "; it has " + known)));
+                continue;
+            }
+            JsonNode st = a.get("strength");
+            double strength = 1.0;
+            if (st != null && !st.isNull()) {
+                if (!st.isNumber() || !Double.isFinite(st.asDouble()) || Math.abs(st.asDouble()) > LoraCatalog.MAX_STRENGTH) {
+                    errors.add(new FieldError(field + ".strength", "must be a number between -" + (int) LoraCatalog.MAX_STRENGTH + " and "
+                            + (int) LoraCatalog.MAX_STRENGTH));
+                    continue;
+                }
+                strength = st.asDouble();
+            }
+            out.add(new JobParams.JobLora(name, strength));
+        }
+        return out;
     }
 
     private String text(JsonNode body, String field, List<FieldError> errors, boolean required) {

@@ -36,14 +36,14 @@ final class VideosApi {
     private volatile boolean closing;
 
     VideosApi(ServeOptions options, JobStore store, ApiKeys keys, JobWorkers workers, JobEvents events, UrlSigner signer,
-              ModelCapabilities caps) {
+              ModelCapabilities caps, LoraCatalog loras) {
         this.options = options;
         this.store = store;
         this.keys = keys;
         this.workers = workers;
         this.events = events;
         this.signer = signer;
-        this.validator = new RequestValidator(caps, options.maxPromptChars());
+        this.validator = new RequestValidator(caps, options.maxPromptChars(), loras);
     }
 
     /** Ends open event streams (shutdown). */
@@ -290,6 +290,10 @@ final class VideosApi {
         params.put("prompt", jp.prompt()).put("negative_prompt", jp.negativePrompt()).put("resolution", jp.resolution())
                 .put("duration", jp.duration()).put("seed", jp.seed()).put("cfg", jp.cfg()).put("steps", jp.steps())
                 .put("format", jp.format());
+        if (!jp.loras().isEmpty()) {
+            var adapters = params.putArray("loras");
+            jp.loras().forEach(l -> adapters.addObject().put("name", l.name()).put("strength", l.strength()));
+        }
         o.put("error", job.error());
         o.put("attempts", job.attempts());
         o.put("created_at", job.createdAt().toString());

@@ -57,11 +57,13 @@ public final class ZoetropeServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Map<String, byte[]> resources = new HashMap<>();
     private final ModelCapabilities caps;
+    private final LoraCatalog loras;
     private volatile boolean stopping;
     private boolean closed;
 
-    private ZoetropeServer(ServeOptions options, VideoGenerator model) throws IOException {
+    private ZoetropeServer(ServeOptions options, VideoGenerator model, LoraCatalog loras) throws IOException {
         this.options = options;
+        this.loras = loras;
         Files.createDirectories(options.data());
         this.lockChannel = FileChannel.open(options.data().resolve("server.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
@@ -82,9 +84,9 @@ public final class ZoetropeServer implements AutoCloseable {
         int requeued = store.requeueInterrupted();
         JobWorkers.cleanWorkDir(options.workDir());
         if (requeued > 0) LOG.info("startup.requeued", "jobs", requeued);
-        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir());
+        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), loras);
         UrlSigner signer = UrlSigner.open(options.data(), options.linkLifetime());
-        this.api = new VideosApi(options, store, keys, workers, events, signer, caps);
+        this.api = new VideosApi(options, store, keys, workers, events, signer, caps, loras);
         for (var e : STATIC.entrySet()) resources.put(e.getKey(), resource(e.getValue()));
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
@@ -94,8 +96,13 @@ public final class ZoetropeServer implements AutoCloseable {
 
     /** Opens the data directory, requeues interrupted jobs, and starts the workers and the HTTP listener. */
     public static ZoetropeServer start(ServeOptions options, VideoGenerator model) {
+        return start(options, model, LoraCatalog.NONE);
+    }
+
+    /** {@link #start(ServeOptions, VideoGenerator)} with the LoRA adapters requests may name. */
+    public static ZoetropeServer start(ServeOptions options, VideoGenerator model, LoraCatalog loras) {
         try {
-            ZoetropeServer s = new ZoetropeServer(options, model);
+            ZoetropeServer s = new ZoetropeServer(options, model, loras);
             s.workers.start(options.concurrency());
             s.http.start();
             LOG.info("server.started", "address", s.uri().toString(), "model", s.caps.family(),
@@ -202,6 +209,8 @@ public final class ZoetropeServer implements AutoCloseable {
         o.put("default_seed", caps.defaultSeed());
         o.put("default_negative_prompt", caps.defaultNegativePrompt());
         o.put("max_prompt_chars", options.maxPromptChars());
+        var adapters = o.putArray("loras");
+        loras.names().forEach(adapters::add);
         return o;
     }
 

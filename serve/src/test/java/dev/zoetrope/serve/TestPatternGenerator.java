@@ -130,6 +130,17 @@ public final class TestPatternGenerator implements VideoGenerator {
         }
     }
 
+    /** The adapters of each generate call, in order (empty lists for calls without). */
+    public final java.util.List<java.util.List<dev.zoetrope.models.dit.Lora>> adapters =
+            java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener,
+                                     java.util.List<dev.zoetrope.models.dit.Lora> loras) {
+        adapters.add(java.util.List.copyOf(loras));
+        return generate(request, outputMp4, listener);
+    }
+
     @Override
     public void close() {}
 }

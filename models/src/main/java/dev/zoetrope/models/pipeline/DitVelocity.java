@@ -64,6 +64,11 @@ public final class DitVelocity implements VelocityModel {
     }
 
     @Override
+    public VelocityModel adapted(dev.zoetrope.models.nn.Adapters adapters) {
+        return new DitVelocity(dit.adapted(adapters));
+    }
+
+    @Override
     public void close() {
         dit.close();
     }

@@ -138,11 +138,21 @@ public final class TextToVideo implements VideoGenerator {
 
     @Override
     public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
+        return generate(request, outputMp4, listener, List.of());
+    }
+
+    /**
+     * One clip with {@code adapters} applied on the fly to the loaded DiT for this clip alone (read and matched first, so
+     * an adapter that does not fit fails before any work); the base weights stay as they are for the next request.
+     */
+    @Override
+    public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener, List<Lora> adapters) {
         GenerationPlan plan = GenerationPlan.resolve(request, capabilities(), family());
         Denoised denoised;
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+             Lora.Stack perRequest = adapters.isEmpty() ? null : new Lora.Stack(adapters, options.loraLenient())) {
             Prompts prompts = encodePrompts(plan, listener);
-            denoised = denoise(plan, prompts, listener);
+            denoised = denoise(plan, prompts, listener, perRequest);
             writeClip(plan, denoised.latent(), outputMp4, listener);
         } finally {
             if (!options.keepsModels()) releaseModels();
@@ -173,11 +183,25 @@ public final class TextToVideo implements VideoGenerator {
     }
 
     /** The DiT loop from seeded noise to a DiT-space latent. */
-    private Denoised denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener) {
+    private Denoised denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener, Lora.Stack adapters) {
         long[] shape = latentShape(plan, vae());
         // offloading: the VAE leaves the device while the DiT runs (it comes back to decode)
         if (options.offload() != Offload.NONE) releaseVae();
-        VelocityModel model = dit();
+        VelocityModel base = dit();
+        VelocityModel model = adapters == null ? base : base.adapted(adapters);
+        try {
+            if (adapters != null) adapters.requireAllMatched();
+            return denoise(plan, prompts, listener, shape, model);
+        } finally {
+            if (model != base) model.close();
+            if (!options.keepsModels()) {
+                base.close();
+                dit = null;
+            }
+        }
+    }
+
+    private Denoised denoise(GenerationPlan plan, Prompts prompts, GenerationListener listener, long[] shape, VelocityModel model) {
         if (model instanceof DitVelocity d && !family().official(d.transformer().config(), plan.width(), plan.height()))
             listener.warning(String.format(java.util.Locale.ROOT, "%s at %d×%d: this %s checkpoint was not made for that size; "
                     + "expect weaker results", family().displayName(), plan.width(), plan.height(), family().displayName()));
@@ -213,10 +237,6 @@ public final class TextToVideo implements VideoGenerator {
                     : batched ? guided(model.cached(first), prompts.cond(), prompts.uncond(), true)
                     : separate(model.cached(first), model.cached(second), prompts.cond(), prompts.uncond());
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise, velocity, steps);
-            if (!options.keepsModels()) {
-                model.close();
-                dit = null;
-            }
             int perStep = both ? 2 : 1;
             int skipped = !caching ? 0 : batched ? 2 * first.skipped() : first.skipped() + second.skipped();
             return new Denoised(latent, perStep * schedule.steps() - skipped, skipped);

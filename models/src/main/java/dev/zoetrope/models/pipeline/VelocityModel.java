@@ -27,6 +27,14 @@ public interface VelocityModel extends AutoCloseable {
         return this;
     }
 
+    /**
+     * This model with LoRA adapters applied on the fly, over the same base weights (which stay untouched); closing it
+     * frees only what the adapters added. Models that are not a DiT take none.
+     */
+    default VelocityModel adapted(dev.zoetrope.models.nn.Adapters adapters) {
+        throw new dev.zoetrope.core.InvalidRequestException("this model takes no LoRA adapters per request");
+    }
+
     @Override
     void close();
 }

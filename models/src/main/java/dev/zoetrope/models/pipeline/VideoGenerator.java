@@ -17,6 +17,19 @@ public interface VideoGenerator extends AutoCloseable {
      */
     GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener);
 
+    /**
+     * {@link #generate(GenerationRequest, Path, GenerationListener)} with LoRA adapters applied on the fly for this clip
+     * alone: the loaded base weights stay shared and untouched, so each request may bring its own (the service).
+     *
+     * @throws dev.zoetrope.core.InvalidRequestException when an adapter does not fit the model, or this generator takes
+     *         no adapters per request
+     */
+    default GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener,
+                                      java.util.List<dev.zoetrope.models.dit.Lora> adapters) {
+        if (adapters.isEmpty()) return generate(request, outputMp4, listener);
+        throw new dev.zoetrope.core.InvalidRequestException("this generator takes no LoRA adapters per request");
+    }
+
     @Override
     void close();
 }

@@ -105,6 +105,23 @@ class LoraRunnerTest {
         List<byte[]> zero = frames(m, List.of(new Lora(dir.resolve("kohya.safetensors"), 0)));
         for (int i = 0; i < zero.size(); i++) assertArrayEquals(plainFrames.get(i), zero.get(i), "frame " + i);
 
+        // per request, on the fly (the service): the same clip as merged, and the next request is the base's again
+        List<byte[]> perRequest = new ArrayList<>(), after = new ArrayList<>();
+        try (TextToVideo shared = new TextToVideo(ModelLoader.parts(m, WeightDtype.AUTO),
+                new TextToVideo.Options(true, true, null, Double.NaN), (mp4, w, h, fps) -> collector(perRequest.isEmpty() ? perRequest : after))) {
+            shared.generate(GenerationRequest.of("a red circle moving left on a black background"), dir.resolve("unused.mp4"),
+                    GenerationListener.NONE, List.of(new Lora(dir.resolve("kohya.safetensors"), 1)));
+            shared.generate(GenerationRequest.of("a red circle moving left on a black background"), dir.resolve("unused.mp4"),
+                    GenerationListener.NONE, List.of());
+        }
+        int worst = 0;
+        for (int i = 0; i < loraFrames.size(); i++) {
+            for (int p = 0; p < loraFrames.get(i).length; p++)
+                worst = Math.max(worst, Math.abs((loraFrames.get(i)[p] & 0xff) - (perRequest.get(i)[p] & 0xff)));
+            assertArrayEquals(plainFrames.get(i), after.get(i), "frame " + i + " of the request after is the base's");
+        }
+        assertTrue(worst <= 2, "on the fly = merged, up to rounding: worst pixel difference " + worst);
+
         // the training record travels beside the adapter
         for (String f : List.of("recipe.json", "lora-metrics.jsonl", "lora-loss.png", "lora-samples-step-8.png"))
             assertTrue(Files.size(dir.resolve("kohya-training").resolve(f)) > 0, f);
@@ -129,6 +146,25 @@ class LoraRunnerTest {
             for (String k : a.weights().keySet())
                 assertEquals(0.0, Tensors.maxAbsDiff(a.weights().get(k), b.weights().get(k)), k);
             assertTrue(a.weights().keySet().stream().allMatch(k -> k.startsWith("lora.")), "only the adapters are checkpointed");
+        }
+    }
+
+    @Test
+    void float32AdaptersTrainOnABf16Base() throws Exception {
+        ObjectNode n = recipe("kohya", 3).source().deepCopy();
+        n.put("base", base.toString());
+        n.put("shards", MicroModel.work().resolve("latents").toString());
+        n.put("base_dtype", "bf16");
+        LoraRunner r = runner(LoraRecipe.parse(n, "bf16 base"), "bf16");
+        r.run(List.of());
+        var rows = MetricsLog.read(dir.resolve("bf16/lora/metrics.jsonl"));
+        assertEquals(3, rows.size());
+        assertTrue(rows.stream().allMatch(row -> Double.isFinite(row.path("loss").asDouble())));
+        try (Weights w = Weights.open(dir.resolve("bf16.safetensors"))) {
+            assertEquals(dev.zoetrope.core.engine.DType.F32, w.info("diffusion_model.blocks.0.ffn.0.lora_up.weight").orElseThrow().dtype());
+            try (PointerScope scope = new PointerScope()) {
+                assertTrue(w.load("diffusion_model.blocks.0.ffn.0.lora_up.weight").abs().max().item_double() > 0, "up moved off zero");
+            }
         }
     }
 
@@ -165,23 +201,27 @@ class LoraRunnerTest {
         }
     }
 
+    private static ClipWriter collector(List<byte[]> out) {
+        return new ClipWriter() {
+            @Override
+            public void frame(byte[] rgb) {
+                out.add(rgb.clone());
+            }
+
+            @Override
+            public void finish() {}
+
+            @Override
+            public void abort() {}
+        };
+    }
+
     /** The RGB frames {@code generate} makes with the model's defaults and {@code loras}. */
     private static List<byte[]> frames(ModelDirectory m, List<Lora> loras) throws java.io.IOException {
         List<byte[]> out = new ArrayList<>();
         TextToVideo.Options o = TextToVideo.Options.DEFAULT.withLoras(loras, false);
         try (TextToVideo t2v = new TextToVideo(ModelLoader.parts(m, WeightDtype.AUTO, ComputeDevice.CPU, o.offload(), loras, false), o,
-                (mp4, w, h, fps) -> new ClipWriter() {
-                    @Override
-                    public void frame(byte[] rgb) {
-                        out.add(rgb.clone());
-                    }
-
-                    @Override
-                    public void finish() {}
-
-                    @Override
-                    public void abort() {}
-                })) {
+                (mp4, w, h, fps) -> collector(out))) {
             t2v.generate(GenerationRequest.of("a red circle moving left on a black background"), dir.resolve("unused.mp4"), GenerationListener.NONE);
         }
         return out;
