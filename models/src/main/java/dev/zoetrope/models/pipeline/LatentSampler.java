@@ -64,11 +64,9 @@ public final class LatentSampler implements AutoCloseable {
         Tensor uncond = encoder.encode(plan.negativePrompt());
         VelocityModel model = dit();
         Tensor noise = model.onModelDevice(new NoiseGenerator(plan.seed()).gaussian(TextToVideo.latentShape(plan, geometry)));
-        FlowScheduler.Kind solver = options.solver() == null ? parts.family().solver() : options.solver();
-        try (FlowScheduler scheduler = solver.create(pipeline.schedule(plan.steps()));
+        try (FlowScheduler scheduler = TextToVideo.solver(options, parts.family()).create(pipeline.schedule(plan.steps()));
              Guidance guidance = parts.family().guidance().create(plan.guidanceScale(), options.apgRescale())) {
-            GuidedVelocity velocity = guidance.needsUncond() ? TextToVideo.guided(model, cond, uncond, options.batchGuidance())
-                    : TextToVideo.unguided(model, cond);
+            GuidedVelocity velocity = TextToVideo.velocity(model, guidance, cond, uncond, options.batchGuidance(), null, null);
             return new Sample(plan, noise, new FlowSampler(scheduler, guidance).sample(noise, velocity, steps));
         }
     }

@@ -208,7 +208,7 @@ public final class TextToVideo implements VideoGenerator {
         // drawn on the host from the seed, then moved: a seed gives the same video on every device
         Tensor noise = model.onModelDevice(new NoiseGenerator(plan.seed()).gaussian(shape));
         FlowSchedule schedule = schedule(plan.steps());
-        FlowScheduler.Kind solver = options.solver() == null ? family().solver() : options.solver();
+        FlowScheduler.Kind solver = solver(options, family());
         long start = System.nanoTime();
         FlowSampler.StepListener steps = new FlowSampler.StepListener() {
             @Override
@@ -233,9 +233,7 @@ public final class TextToVideo implements VideoGenerator {
             // a guidance that ignores the null prediction (a guidance-distilled model) runs the conditional forward only;
             // a step cache follows one sequence of forwards, so two separate guidance branches get one each
             boolean both = guidance.needsUncond(), batched = both && options.batchGuidance();
-            GuidedVelocity velocity = !both ? unguided(model.cached(first), prompts.cond())
-                    : batched ? guided(model.cached(first), prompts.cond(), prompts.uncond(), true)
-                    : separate(model.cached(first), model.cached(second), prompts.cond(), prompts.uncond());
+            GuidedVelocity velocity = velocity(model, guidance, prompts.cond(), prompts.uncond(), options.batchGuidance(), first, second);
             Tensor latent = new FlowSampler(scheduler, guidance).sample(noise, velocity, steps);
             int perStep = both ? 2 : 1;
             int skipped = !caching ? 0 : batched ? 2 * first.skipped() : first.skipped() + second.skipped();
@@ -250,6 +248,21 @@ public final class TextToVideo implements VideoGenerator {
             case LINUM -> FlowSchedule.shiftedEuler(steps, shift, 1000);
             case WAN -> FlowSchedule.wan(steps, shift, 1000);
         };
+    }
+
+    /**
+     * What the sampler integrates: the conditional velocity alone when {@code guidance} ignores the null prediction,
+     * else both, as one batch-2 forward ({@code batched}) or two forwards, each with its step cache (null: none).
+     */
+    static GuidedVelocity velocity(VelocityModel model, Guidance guidance, Tensor cond, Tensor uncond, boolean batched,
+                                   StepCache first, StepCache second) {
+        if (!guidance.needsUncond()) return unguided(model.cached(first), cond);
+        return batched ? guided(model.cached(first), cond, uncond, true) : separate(model.cached(first), model.cached(second), cond, uncond);
+    }
+
+    /** The solver {@code options} ask for, else the family's. */
+    static FlowScheduler.Kind solver(Options options, ModelFamily family) {
+        return options.solver() == null ? family.solver() : options.solver();
     }
 
     /** The velocity pair for guidance: two forwards, or one forward over a batch of two. Both give equal results. */
