@@ -144,17 +144,8 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
      * model's text encoder and VAE, as {@code model} loads them.
      */
     public static SampleStrips around(TextToVideo.Parts model, DitConfig dit, Settings settings, List<String> prompts) {
-        return new SampleStrips(model.family(), dit, new Surroundings() {
-            @Override
-            public Supplier<PromptEncoder> text(Map<String, Tensor> weights) {
-                return model.text();
-            }
-
-            @Override
-            public LatentDecoder vae(Device device) {
-                return model.vae().get();
-            }
-        }, settings, prompts);
+        return adapting(model, dit, weights -> new DitVelocity(DiffusionTransformer.fromParams(dit, borrowed(weights, "dit."),
+                Attention.Options.defaults())), settings, prompts);
     }
 
     /**

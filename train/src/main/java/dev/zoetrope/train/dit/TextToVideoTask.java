@@ -79,13 +79,27 @@ public final class TextToVideoTask implements TrainingTask {
         return all;
     }
 
+    /**
+     * A micro-batch's clips and which of them train on the empty prompt, drawn in this order from {@code rng}: B clip
+     * indices uniform over the data, then B uniforms compared with the caption dropout.
+     */
+    public record Draw(long[] clips, boolean[] dropped) {
+        public static Draw of(int dataSize, int batchSize, double captionDropout, Generator rng) {
+            long[] idx = Tensors.toLongs(torch.randint(dataSize, new long[]{batchSize}, new GeneratorOptional(rng),
+                    new TensorOptions(ScalarType.Long)));
+            float[] u = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
+            boolean[] dropped = new boolean[batchSize];
+            for (int b = 0; b < batchSize; b++) dropped[b] = u[b] < captionDropout;
+            return new Draw(idx, dropped);
+        }
+    }
+
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        long[] idx = Tensors.toLongs(torch.randint(data.size(), new long[]{batchSize}, new GeneratorOptional(rng),
-                new TensorOptions(ScalarType.Long)));
-        float[] drop = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
+        Draw draw = Draw.of(data.size(), batchSize, captionDropout, rng);
+        long[] idx = draw.clips();
         int[][] ids = new int[batchSize][];
-        for (int b = 0; b < batchSize; b++) ids[b] = drop[b] < captionDropout ? emptyPrompt : data.textIds().get((int) idx[b]);
+        for (int b = 0; b < batchSize; b++) ids[b] = draw.dropped()[b] ? emptyPrompt : data.textIds().get((int) idx[b]);
         // the batch is gathered and scaled on the host, where the data set lives, then moved to the weights' device
         Tensor latents = dit.onDevice(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias));
         FlowMatching.Noised n = objective.noise(latents, rng);

@@ -7,12 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
@@ -77,11 +73,10 @@ final class LoraTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        long[] idx = Tensors.toLongs(torch.randint(data.size(), new long[]{batchSize}, new GeneratorOptional(rng),
-                new TensorOptions(ScalarType.Long)));
-        float[] drop = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
+        TextToVideoTask.Draw draw = TextToVideoTask.Draw.of(data.size(), batchSize, captionDropout, rng);
+        long[] idx = draw.clips();
         List<Tensor> states = new ArrayList<>(batchSize);
-        for (int b = 0; b < batchSize; b++) states.add(context(drop[b] < captionDropout ? "" : data.captions().get((int) idx[b])));
+        for (int b = 0; b < batchSize; b++) states.add(context(draw.dropped()[b] ? "" : data.captions().get((int) idx[b])));
         Tensor latents = model.onDevice(latentScale.toDit(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length))));
         FlowMatching.Noised n = objective.noise(latents, rng);
         return FlowMatching.loss(model.forward(n.input(), n.timesteps(), states, null), n.target());
