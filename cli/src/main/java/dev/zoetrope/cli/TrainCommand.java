@@ -106,8 +106,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** A distillation recipe: pairs from the teacher, the student's training, its model directory. */
     private int distil(ReflowRecipe r, ComputeDevice where) throws Exception {
-        if (shards != null || tokenizer != null || until != null)
-            throw new InvalidRequestException("--shards, --tokenizer and --until train a DiT from nothing; " + r.name() + " distils a teacher");
+        if (shards != null || tokenizer != null || until != null || from != null)
+            throw new InvalidRequestException("--shards, --tokenizer, --until and --from go with other recipes; " + r.name() + " distils a teacher");
         Path w = work != null ? work : Path.of("runs", r.name());
         Path out = modelOut != null ? modelOut : w.resolve("model");
         List<ReflowRunner.Stage> todo = new ArrayList<>();

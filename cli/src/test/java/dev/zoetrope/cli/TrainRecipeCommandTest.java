@@ -42,6 +42,22 @@ class TrainRecipeCommandTest {
         assertEquals(0, gen.exit(), gen.toString());
         assertTrue(Files.size(out) > 1000, "mp4 of " + Files.size(out) + " bytes");
 
+        // the micro-lora recipe adapts it on its own latent shards; generate --lora loads the adapter back
+        Path adapter = dir.resolve("micro.safetensors");
+        CliRun lora = CliRun.of("train", "--recipe", "micro-lora", "--from", model.toString(), "--shards",
+                dir.resolve("work/latents").toString(), "--work", dir.resolve("lora").toString(), "--model-out", adapter.toString());
+        assertEquals(0, lora.exit(), lora.toString());
+        assertTrue(lora.out().contains("generate --lora " + adapter), lora.out());
+        Path adapted = dir.resolve("adapted.mp4");
+        CliRun withLora = CliRun.of("generate", "a red circle moving left on a black background", "--model-dir", model.toString(),
+                "--num-steps", "2", "--lora", adapter + ":1.5", "-o", adapted.toString());
+        assertEquals(0, withLora.exit(), withLora.toString());
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(adapted)), "the adapter changes the clip");
+        CliRun noBase = CliRun.of("train", "--recipe", "lora", "--shards", dir.resolve("work/latents").toString(), "--work",
+                dir.resolve("lora2").toString());
+        assertEquals(2, noBase.exit(), noBase.toString());
+        assertTrue(noBase.err().contains("--from MODEL_DIR"), noBase.err());
+
         // the micro-turbo recipe distils that model; its student generates with 4 steps and no guidance by default
         ObjectNode turbo = dev.zoetrope.train.recipe.Recipe.source("micro-turbo").json().deepCopy();
         turbo.put("teacher", model.toString());
