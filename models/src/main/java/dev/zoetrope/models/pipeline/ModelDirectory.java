@@ -241,14 +241,30 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
                 resolution = r;
             }
         }
-        if (dit == null)
+        if (dit == null) {
+            // Weights under a name no config declares are there, just not recognised: say which config is missing.
+            List<Path> others = list(ditDir, "", ".safetensors.index.json");
+            if (others.isEmpty()) others = list(ditDir, "", ".safetensors");
+            if (!others.isEmpty()) {
+                String stem = others.getFirst().getFileName().toString().replaceFirst("\\.safetensors(\\.index\\.json)?$", "");
+                throw new ModelLoadException(others.getFirst() + ": the DiT weights are named for resolution '" + stem + "', which "
+                        + (settings == null ? "is not Linum v2's (360p, 720p) and no " + ZOETROPE_CONFIG + " declares: "
+                        + dir.resolve(ZOETROPE_CONFIG) + " is missing" : zoetrope + " does not declare (it has "
+                        + String.join(", ", settings.resolutions().keySet()) + ")"));
+            }
             throw new ModelLoadException(ditDir + ": missing the DiT weights: expected "
                     + String.join(" or ", names.stream().distinct().map(n -> n + ".safetensors").toList()));
+        }
         Path vae = weightsFile(dir.resolve("vae"), "vae");
         if (vae == null) throw new ModelLoadException(dir.resolve("vae/vae.safetensors") + ": missing the VAE weights");
         Path text = requireDir(dir.resolve("t5/text_encoder"), "the T5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("t5/tokenizer"));
         Path ditConfig = optionalFile(ditDir.resolve("config.json"));
+        // Linum's own release has no DiT config: its dims follow from the weights and Linum's conventions. A zoetrope
+        // model's do not (its head count and text length are not in the weights), so it must have one.
+        if (zoetrope != null && ditConfig == null)
+            throw new ModelLoadException(ditDir.resolve("config.json") + ": missing the DiT config, which a zoetrope model "
+                    + "(it has " + ZOETROPE_CONFIG + ") needs: its head count and text length cannot be read from the weights");
         Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
         Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
         return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope,
