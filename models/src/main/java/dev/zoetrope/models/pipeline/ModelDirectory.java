@@ -101,12 +101,24 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         return zoetrope != null && zoetrope.shift() != null ? zoetrope.shift() : family.shift();
     }
 
+    /** The longest {@code text_len} a DiT config may give: the released models attend to 256 or 512 tokens. */
+    public static final int MAX_TEXT_LENGTH = 4096;
+
+    public ModelDirectory {
+        // checked when the directory is opened, before anything is allocated for a prompt of that length
+        textLength(family, ditConfig, ditSettings);
+    }
+
     /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
     public int textLength() {
+        return textLength(family, ditConfig, ditSettings);
+    }
+
+    private static int textLength(ModelFamily family, Path ditConfig, JsonNode ditSettings) {
         JsonNode len = ditSettings == null ? null : ditSettings.get("text_len");
         if (len == null) return family.textLength();
-        if (!len.isIntegralNumber() || !len.canConvertToInt() || len.asInt() < 2)
-            throw new ConfigException(ditConfig + ": text_len must be a whole number of at least 2, not " + len);
+        if (!len.isIntegralNumber() || !len.canConvertToInt() || len.asInt() < 2 || len.asInt() > MAX_TEXT_LENGTH)
+            throw new ConfigException(ditConfig + ": text_len must be a whole number from 2 to " + MAX_TEXT_LENGTH + ", not " + len);
         return len.asInt();
     }
 

@@ -147,6 +147,16 @@ class ModelDirectoryTest {
     }
 
     @Test
+    void anImpossibleTextLengthIsRefusedWhenTheDirectoryIsOpened() throws IOException {
+        Path z = linumLayout(tmp.resolve("long-text"), "360p");
+        touch(z.resolve("dit/config.json"), "{\"text_len\": 100000000}");
+        var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, () -> ModelDirectory.detect(z));
+        assertEquals(z.resolve("dit/config.json") + ": text_len must be a whole number from 2 to 4096, not 100000000", e.getMessage());
+        touch(z.resolve("dit/config.json"), "{\"text_len\": 16}");
+        assertEquals(16, ModelDirectory.detect(z).textLength());
+    }
+
+    @Test
     void wanOriginalLayout() throws IOException {
         Path root = tmp.resolve("wan");
         touch(root.resolve("diffusion_pytorch_model.safetensors"), "");
