@@ -118,7 +118,7 @@ class ServiceHardeningTest {
 
             // The worker pauses with growing waits and says so once, not every second.
             Thread.sleep(4000);
-            assertTrue(warnings.count("worker.paused") <= 1, "worker warnings in 4 s: " + warnings.records.size());
+            assertEquals(1, warnings.count("worker.paused"), "worker warnings in 4 s: " + warnings.records.size());
 
             setMaxPages(server, "1073741823");
             await("/healthz to recover", Duration.ofSeconds(10), () -> c.get("/healthz", null).status() == 200);
@@ -297,7 +297,7 @@ class ServiceHardeningTest {
             long headers = secondsUntilClosed(port, "POST /v1/videos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n");
             long body = secondsUntilClosed(port, "POST /v1/videos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 200\r\nAuthorization: Bearer zt_000000000000_" + "0".repeat(48) + "\r\n\r\n{\"prompt\":");
-            for (long s : new long[]{headers, body}) assertTrue(s >= 1 && s <= 6, "closed after " + s + " s; the timeout is 2 s");
+            for (long s : new long[]{headers, body}) assertTrue(s >= 1 && s <= 10, "closed after " + s + " s; the timeout is 2 s");
 
             // A prompt client is unaffected.
             ServiceClient c = new ServiceClient(URI.create("http://127.0.0.1:" + port + "/"));
