@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -25,6 +26,8 @@ import dev.zoetrope.core.InvalidRequestException;
 public final class ServiceDatabase implements AutoCloseable {
     /** 1: keys and jobs; 2: jobs.cancel_requested, so a cancel is one statement whatever the job's state. */
     private static final int SCHEMA_VERSION = 2;
+    /** Free space the data directory needs before a store that failed is trusted again. */
+    static final long MIN_FREE_BYTES = 64L << 20;
 
     private final Path file;
     private final Connection connection;
@@ -159,14 +162,19 @@ public final class ServiceDatabase implements AutoCloseable {
                 return value;
             } catch (SQLException | RuntimeException e) {
                 try {
-                    // SQLite may already have rolled back (after SQLITE_FULL it does): then there is nothing to undo
-                    if (!connection.getAutoCommit()) connection.rollback();
+                    connection.rollback();
                 } catch (SQLException r) {
+                    // SQLite may already have rolled back (after SQLITE_FULL it does): "no transaction is active"
                     e.addSuppressed(r);
                 }
                 throw e;
             } finally {
-                connection.setAutoCommit(true);
+                try {
+                    connection.setAutoCommit(true);
+                } catch (SQLException r) {
+                    // Its "commit" finds no transaction when SQLite ended it itself; the first error is the one to report,
+                    // and the connection is in autocommit mode either way.
+                }
             }
         } catch (SQLException e) {
             throw failure(e);
@@ -176,8 +184,8 @@ public final class ServiceDatabase implements AutoCloseable {
     }
 
     /**
-     * Checks the database can take writes now: same file as opened, below its page limit. Used to see whether a
-     * store that failed has recovered.
+     * Checks the database can take writes now: same file as opened, below its page limit, {@link #MIN_FREE_BYTES}
+     * free on its file system. Used to see whether a store that failed has recovered.
      *
      * @throws UnavailableException naming what is wrong
      */
@@ -186,6 +194,7 @@ public final class ServiceDatabase implements AutoCloseable {
         try {
             requireSameFile();
             String full = pageLimitReached();
+            if (full == null) full = diskFull();
             if (full != null) throw new UnavailableException(file + ": cannot write the job database: " + full, false, null);
         } catch (SQLException e) {
             throw failure(e);
@@ -246,18 +255,33 @@ public final class ServiceDatabase implements AutoCloseable {
         };
     }
 
-    private RuntimeException failure(SQLException e) {
+    /** The reason when the file system holding the database has less than {@link #MIN_FREE_BYTES} free, else null. */
+    private String diskFull() {
+        try {
+            long free = Files.getFileStore(file.toAbsolutePath().getParent()).getUsableSpace();
+            return free < MIN_FREE_BYTES ? String.format(Locale.ROOT, "the disk is full (%.1f MB free, %d MB needed)",
+                    free / 1e6, MIN_FREE_BYTES >> 20) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** What {@code e} means for the caller: the storage's fault ({@link UnavailableException}) or a bug. */
+    RuntimeException failure(SQLException e) {
         String fault = storageFault(e.getErrorCode());
-        if (fault == null || e.getErrorCode() == 13) {
-            // A commit after SQLite's own rollback on SQLITE_FULL reports only "no transaction is active": the
-            // database's state tells the cause.
-            try {
+        try {
+            // The database's own limit says more than "full"; and an error without a storage code may still come from
+            // full storage: a commit after SQLite's own rollback reports only "no transaction is active".
+            if (fault == null || e.getErrorCode() == 13) {
                 String limit = pageLimitReached();
                 if (limit != null) fault = limit;
-            } catch (SQLException ignored) {
-                // the original error stands
             }
+        } catch (SQLException ignored) {
+            // the original error stands
         }
+        if (fault == null) fault = diskFull();
+        if (fault == null && String.valueOf(e.getMessage()).contains("no transaction is active"))
+            fault = "SQLite rolled the write back itself, as it does when the disk is full or failing";
         if (fault != null) return new UnavailableException(file + ": cannot write the job database: " + fault, false, e);
         return new IllegalStateException(file + ": database error: " + e.getMessage(), e);
     }

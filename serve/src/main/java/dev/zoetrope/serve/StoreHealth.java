@@ -3,7 +3,6 @@ package dev.zoetrope.serve;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -14,8 +13,6 @@ import java.util.Optional;
  * a restart.
  */
 final class StoreHealth {
-    /** Free space the data directory needs before a store that failed is trusted again. */
-    static final long MIN_FREE_BYTES = 64L << 20;
     private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
     private static final ServiceLog LOG = new ServiceLog(StoreHealth.class);
 
@@ -65,7 +62,7 @@ final class StoreHealth {
         return Optional.of(still);
     }
 
-    /** The first failing check, or null when the database, the free space and the videos directory are all fine. */
+    /** The first failing check, or null when the database (file, limit, free space) and the videos directory are fine. */
     private String probe() {
         try {
             db.checkWritable();
@@ -73,12 +70,7 @@ final class StoreHealth {
             if (e.permanent()) problem = new Problem(e.getMessage(), true);
             return e.getMessage();
         }
-        Path data = db.file().toAbsolutePath().getParent();
         try {
-            long free = Files.getFileStore(data).getUsableSpace();
-            if (free < MIN_FREE_BYTES)
-                return String.format(Locale.ROOT, "%s: the disk is full (%.1f MB free; %d MB needed)", data, free / 1e6,
-                        MIN_FREE_BYTES >> 20);
             Files.createDirectories(videos);
             Path probe = Files.createTempFile(videos, ".probe", ".tmp");
             Files.delete(probe);
