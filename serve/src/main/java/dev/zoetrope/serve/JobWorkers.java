@@ -202,10 +202,35 @@ public final class JobWorkers implements AutoCloseable {
             // The model refused the request itself (the validator let it through): the submitter's to fix, no trace.
             return () -> fail(job, partial, "invalid request for this model: " + e.getMessage(), null);
         } catch (Exception | Error e) {
+            // A write that failed on a full disk is the data directory's fault: the job runs again once there is room.
+            String full = ioFailure(e) ? health.diskFull() : null;
+            if (full != null) return () -> storeFailed(job, "cannot write the video being made in " + work + ": " + full, e, partial);
             // Anything else is our fault, an IllegalArgumentException from deep in the model included: the job must not
             // stay "running", it fails with the reason and the stack trace goes to the log.
             return () -> fail(job, partial, "generation failed: " + e, e);
         }
+    }
+
+    private static boolean ioFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof IOException) return true;
+        return false;
+    }
+
+    /**
+     * The data directory could not take the job's video (full, or videos/ unusable): the store turns unhealthy and the
+     * job goes back to the queue, to run again once it is healthy, at most {@link #STORE_ATTEMPTS} times in all.
+     */
+    private void storeFailed(Job job, String reason, Throwable cause, Path... leftovers) {
+        String id = job.id();
+        for (Path p : leftovers) deleteQuietly(p);
+        health.videosFailed(reason);
+        if (job.attempts() < STORE_ATTEMPTS && store.requeue(id)) {
+            LOG.warn("job.requeued", null, "job", id, "reason", reason);
+        } else if (store.finish(id, JobStatus.FAILED, "could not store the video: " + reason, null)) {
+            metrics.jobEnded(JobStatus.FAILED);
+            LOG.warn("job.failed", cause, "job", id, "error", reason);
+        }
+        ended(id);
     }
 
     private void complete(Job job, Path partial, GenerationResult result, double seconds) {
@@ -228,19 +253,8 @@ public final class JobWorkers implements AutoCloseable {
             }
             bytes = Files.size(target);
         } catch (IOException e) {
-            // The data directory's fault (full, or videos/ unusable), not the job's: run it again once the store is
-            // healthy, a bounded number of times.
-            deleteQuietly(produced);
-            deleteQuietly(partial);
-            String reason = "cannot store finished videos in " + videos + ": " + e;
-            health.videosFailed(reason);
-            if (job.attempts() < STORE_ATTEMPTS && store.requeue(id)) {
-                LOG.warn("job.requeued", null, "job", id, "reason", reason);
-            } else if (store.finish(id, JobStatus.FAILED, "could not store the video: " + e, null)) {
-                metrics.jobEnded(JobStatus.FAILED);
-                LOG.warn("job.failed", e, "job", id, "error", reason);
-            }
-            ended(id);
+            // The data directory's fault (full, or videos/ unusable), not the job's.
+            storeFailed(job, "cannot store finished videos in " + videos + ": " + e, e, produced, partial);
             return;
         }
         ObjectNode facts = MAPPER.createObjectNode()

@@ -34,6 +34,7 @@ public final class ServiceDatabase implements AutoCloseable {
     /** The file's identity (device and inode) when opened; null where the file system has none. */
     private final Object fileKey;
     private final ReentrantLock lock = new ReentrantLock();
+    private volatile long minFreeBytes = MIN_FREE_BYTES;
 
     @FunctionalInterface
     public interface Work<T> {
@@ -255,12 +256,15 @@ public final class ServiceDatabase implements AutoCloseable {
         };
     }
 
-    /** The reason when the file system holding the database has less than {@link #MIN_FREE_BYTES} free, else null. */
-    private String diskFull() {
+    /**
+     * The reason when the file system holding the data directory has less than {@link #MIN_FREE_BYTES} free, else
+     * null.
+     */
+    String diskFull() {
         try {
-            long free = Files.getFileStore(file.toAbsolutePath().getParent()).getUsableSpace();
-            return free < MIN_FREE_BYTES ? String.format(Locale.ROOT, "the disk is full (%.1f MB free, %d MB needed)",
-                    free / 1e6, MIN_FREE_BYTES >> 20) : null;
+            long free = Files.getFileStore(file.toAbsolutePath().getParent()).getUsableSpace(), needed = minFreeBytes;
+            return free < needed ? String.format(Locale.ROOT, "the disk is full (%.1f MB free, %.1f MB needed)",
+                    free / 1e6, needed / 1e6) : null;
         } catch (IOException e) {
             return null;
         }
@@ -284,6 +288,11 @@ public final class ServiceDatabase implements AutoCloseable {
             fault = "SQLite rolled the write back itself, as it does when the disk is full or failing";
         if (fault != null) return new UnavailableException(file + ": cannot write the job database: " + fault, false, e);
         return new IllegalStateException(file + ": database error: " + e.getMessage(), e);
+    }
+
+    /** Tests: the free space below which the disk counts as full, so a full disk can be played without filling one. */
+    void minFreeBytes(long bytes) {
+        minFreeBytes = bytes;
     }
 
     public Path file() {

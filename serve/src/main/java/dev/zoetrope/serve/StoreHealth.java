@@ -46,6 +46,11 @@ final class StoreHealth {
         if (before == null || !before.message().equals(p.message())) LOG.warn("store.unhealthy", null, "error", p.message());
     }
 
+    /** The reason when the data directory's disk is full, else null. */
+    String diskFull() {
+        return db.diskFull();
+    }
+
     /** Why the store cannot take writes now, re-checked when the last look is older than a second; empty when healthy. */
     synchronized Optional<String> problem() {
         Problem p = problem;

@@ -159,6 +159,42 @@ class ServiceHardeningTest {
     }
 
     @Test
+    void aClipThatCannotBeWrittenOnAFullDiskRunsAgainOnceThereIsRoom() throws Exception {
+        TestPatternGenerator model = new TestPatternGenerator(1);
+        try (ZoetropeServer server = ZoetropeServer.start(ServeOptions.defaults(data).withPort(0).withShutdownGrace(Duration.ZERO),
+                model)) {
+            ServiceClient c = new ServiceClient(server.uri());
+            String key = server.keys().add("disk").secret();
+            // A write error on a disk with room is the generator's failure: the job fails at once.
+            model.failWrites(new IOException("Input/output error"));
+            JsonNode failed = c.awaitFinal(key, c.submit(key, "{\"prompt\":\"bad sector\",\"steps\":1}"), Duration.ofSeconds(30));
+            assertEquals("failed", failed.get("status").asText());
+            assertEquals(1, failed.get("attempts").asInt());
+            assertEquals(200, c.get("/healthz", null).status());
+
+            // The same error with the disk full is the data directory's: the job waits for room.
+            server.database().minFreeBytes(Long.MAX_VALUE);
+            model.failWrites(new IOException("No space left on device"));
+            String id = c.submit(key, "{\"prompt\":\"no room\",\"steps\":1}");
+            await("the job to go back to the queue", Duration.ofSeconds(30), () -> {
+                JsonNode j = c.get("/v1/videos/" + id, key).json();
+                return j.get("status").asText().equals("queued") && j.get("attempts").asInt() == 1;
+            });
+            ServiceClient.Reply health = c.get("/healthz", null);
+            assertEquals(503, health.status());
+            assertTrue(health.json().get("error").asText().contains("the disk is full"), health.json().toString());
+            assertEquals(503, c.post("/v1/videos", key, "{\"prompt\":\"more\"}").status());
+
+            model.failWrites(null);
+            server.database().minFreeBytes(ServiceDatabase.MIN_FREE_BYTES);
+            JsonNode done = c.awaitFinal(key, id, Duration.ofSeconds(60));
+            assertEquals("done", done.get("status").asText(), done.toString());
+            assertEquals(2, done.get("attempts").asInt());
+            assertEquals(200, c.get("/healthz", null).status());
+        }
+    }
+
+    @Test
     void aDeletedOrReplacedDatabaseIsNoticedAndRefusesWrites(@TempDir Path other) throws Exception {
         try (ZoetropeServer server = start(data, 1)) {
             ServiceClient c = new ServiceClient(server.uri());
