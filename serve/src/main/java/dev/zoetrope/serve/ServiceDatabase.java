@@ -85,11 +85,11 @@ public final class ServiceDatabase implements AutoCloseable {
             }
             try {
                 migrate(c, file);
+                return new ServiceDatabase(file, c, identity(file));
             } catch (SQLException | RuntimeException e) {
                 c.close();
                 throw e;
             }
-            return new ServiceDatabase(file, c, identity(file));
         } catch (SQLException e) {
             // the file is in the user's data directory: not a database, not writable, or held by another writer
             throw new InvalidRequestException(file + ": cannot open the job database: " + e.getMessage(), e);

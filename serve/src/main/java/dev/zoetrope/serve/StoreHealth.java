@@ -57,30 +57,24 @@ final class StoreHealth {
         if (p == null) return Optional.empty();
         if (p.permanent() || System.nanoTime() - lastProbe < PROBE_INTERVAL_NANOS) return Optional.of(p.message());
         lastProbe = System.nanoTime();
-        String still = probe();
-        if (still == null) {
-            problem = null;
-            LOG.info("store.recovered", "was", p.message());
-            return Optional.empty();
-        }
-        if (!still.equals(p.message())) problem = new Problem(still, p.permanent());
-        return Optional.of(still);
+        problem = probe();
+        if (problem == null) LOG.info("store.recovered", "was", p.message());
+        return Optional.ofNullable(problem).map(Problem::message);
     }
 
     /** The first failing check, or null when the database (file, limit, free space) and the videos directory are fine. */
-    private String probe() {
+    private Problem probe() {
         try {
             db.checkWritable();
         } catch (ServiceDatabase.UnavailableException e) {
-            if (e.permanent()) problem = new Problem(e.getMessage(), true);
-            return e.getMessage();
+            return new Problem(e.getMessage(), e.permanent());
         }
         try {
             Files.createDirectories(videos);
             Path probe = Files.createTempFile(videos, ".probe", ".tmp");
             Files.delete(probe);
         } catch (IOException e) {
-            return videos + ": cannot store finished videos: " + e;
+            return new Problem(videos + ": cannot store finished videos: " + e, false);
         }
         return null;
     }

@@ -42,6 +42,11 @@ public final class ZoetropeServer implements AutoCloseable {
             "/static/app.js", "app.js",
             "/static/style.css", "style.css",
             "/openapi.json", "openapi.json");
+    /** Seconds a 503 for a failing store asks the client to wait. */
+    static final int RETRY_AFTER_SECONDS = 30;
+    private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
+    /** The read timeout this process's HTTP servers use: the JDK reads it once, when its first server starts. */
+    private static Duration appliedReadTimeout;
     private static final String PAGE_POLICY = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
             + "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
@@ -97,9 +102,6 @@ public final class ZoetropeServer implements AutoCloseable {
         http.createContext("/", this::handle);
     }
 
-    /** The read timeout this process's HTTP servers use: the JDK reads it once, when its first server starts. */
-    private static Duration appliedReadTimeout;
-
     /**
      * A client must send its request line, headers and body within {@code timeout}, else the connection is closed
      * (slow-header and slow-body clients hold no thread or socket for long). The JDK's server takes this from the
@@ -116,8 +118,6 @@ public final class ZoetropeServer implements AutoCloseable {
         if (appliedReadTimeout.toSeconds() != seconds)
             LOG.warn("http.read_timeout_fixed", null, "asked_seconds", seconds, "seconds", appliedReadTimeout.toSeconds());
     }
-
-    private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
 
     /** Opens the data directory, requeues interrupted jobs, and starts the workers and the HTTP listener. */
     public static ZoetropeServer start(ServeOptions options, VideoGenerator model) {
@@ -183,8 +183,6 @@ public final class ZoetropeServer implements AutoCloseable {
         trySend(ex, 503, HttpIo.MAPPER.createObjectNode().put("error", "the service cannot store data now: " + reason
                 + "; retry later"));
     }
-
-    static final int RETRY_AFTER_SECONDS = 30;
 
     private static void trySend(HttpExchange ex, int status, ObjectNode body) {
         if (ex.getResponseCode() != -1) return;
