@@ -117,7 +117,7 @@ public final class JobWorkers implements AutoCloseable {
             String problem;
             Throwable cause = null;
             try {
-                Optional<String> unhealthy = health.problem();
+                Optional<String> unhealthy = health.problem().map(StoreHealth.Problem::message);
                 if (unhealthy.isEmpty()) {
                     Optional<Job> job;
                     modelLock.lockInterruptibly();

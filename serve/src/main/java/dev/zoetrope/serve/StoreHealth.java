@@ -16,7 +16,8 @@ final class StoreHealth {
     private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
     private static final ServiceLog LOG = new ServiceLog(StoreHealth.class);
 
-    private record Problem(String message, boolean permanent) {}
+    /** Why the store cannot take writes; {@code permanent} when only a restart helps. */
+    record Problem(String message, boolean permanent) {}
 
     private final ServiceDatabase db;
     private final Path videos;
@@ -52,14 +53,14 @@ final class StoreHealth {
     }
 
     /** Why the store cannot take writes now, re-checked when the last look is older than a second; empty when healthy. */
-    synchronized Optional<String> problem() {
+    synchronized Optional<Problem> problem() {
         Problem p = problem;
         if (p == null) return Optional.empty();
-        if (p.permanent() || System.nanoTime() - lastProbe < PROBE_INTERVAL_NANOS) return Optional.of(p.message());
+        if (p.permanent() || System.nanoTime() - lastProbe < PROBE_INTERVAL_NANOS) return Optional.of(p);
         lastProbe = System.nanoTime();
         problem = probe();
         if (problem == null) LOG.info("store.recovered", "was", p.message());
-        return Optional.ofNullable(problem).map(Problem::message);
+        return Optional.ofNullable(problem);
     }
 
     /** The first failing check, or null when the database (file, limit, free space) and the videos directory are fine. */

@@ -99,7 +99,7 @@ final class VideosApi {
             throw HttpError.fields(400, e.errors());
         }
         // A store known to be failing is not tried again for every submission: its probe decides.
-        Optional<String> problem = health.problem();
+        Optional<StoreHealth.Problem> problem = health.problem();
         if (problem.isPresent()) {
             ZoetropeServer.sendUnavailable(ex, problem.get());
             return;

@@ -162,7 +162,7 @@ public final class ZoetropeServer implements AutoCloseable {
             trySend(ex, e.status, e.body);
         } catch (ServiceDatabase.UnavailableException e) {
             health.failed(e);
-            sendUnavailable(ex, e.getMessage());
+            sendUnavailable(ex, new StoreHealth.Problem(e.getMessage(), e.permanent()));
         } catch (IOException e) {
             LOG.fine("http.client_gone", "path", ex.getRequestURI().getPath());
         } catch (RuntimeException e) {
@@ -177,11 +177,11 @@ public final class ZoetropeServer implements AutoCloseable {
         }
     }
 
-    /** 503 with the reason and when to retry: the store cannot take writes (see {@link StoreHealth}). */
-    static void sendUnavailable(HttpExchange ex, String reason) {
-        ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-        trySend(ex, 503, HttpIo.MAPPER.createObjectNode().put("error", "the service cannot store data now: " + reason
-                + "; retry later"));
+    /** 503 with the reason, and when to retry unless only a restart helps: the store cannot take writes. */
+    static void sendUnavailable(HttpExchange ex, StoreHealth.Problem problem) {
+        if (!problem.permanent()) ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        trySend(ex, 503, HttpIo.MAPPER.createObjectNode().put("error", "the service cannot store data now: " + problem.message()
+                + (problem.permanent() ? "" : "; retry later")));
     }
 
     private static void trySend(HttpExchange ex, int status, ObjectNode body) {
@@ -206,7 +206,7 @@ public final class ZoetropeServer implements AutoCloseable {
             case "/healthz" -> {
                 if (!read) throw HttpError.of(405, "use GET");
                 ObjectNode o = HttpIo.MAPPER.createObjectNode();
-                Optional<String> problem = health.problem();
+                Optional<String> problem = health.problem().map(StoreHealth.Problem::message);
                 Map<JobStatus, Long> counts = null;
                 if (problem.isEmpty()) {
                     try {

@@ -205,6 +205,8 @@ class ServiceHardeningTest {
             assertEquals(503, refused.status());
             assertTrue(refused.json().get("error").asText().contains("the job database was deleted while the server ran"),
                     refused.json().toString());
+            assertTrue(refused.json().get("error").asText().endsWith("restart the server"), "no point retrying: " + refused.json());
+            assertNull(refused.header("Retry-After"), "only a restart helps");
             ServiceClient.Reply health = c.get("/healthz", null);
             assertEquals(503, health.status());
             assertTrue(health.json().get("error").asText().contains("restart the server"), health.json().toString());
