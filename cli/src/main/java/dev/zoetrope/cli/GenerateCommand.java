@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.ComputeDevice;
@@ -69,7 +68,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "SECONDS", description = "Clip length: 2 to 5 s for Linum (default: the family's).")
     Double duration;
 
-    @Option(names = "--seed", description = "Noise seed (default: the model's).")
+    @Option(names = "--seed", description = "Noise seed, 0 or more; -1 draws a random one, printed with the result "
+            + "(default: the model's).")
     Long seed;
 
     @Option(names = {"--cfg", "--guidance-scale"}, paramLabel = "SCALE", description = "Guidance scale: APG for Linum (7-10) and zoetrope models (4), CFG for Wan (5).")
@@ -212,9 +212,11 @@ final class GenerateCommand implements Callable<Integer> {
         Double scale = either("--cfg", cfg, "--sample_guide_scale", up.sampleGuideScale);
         String negative = either("--negative-prompt", negativePrompt, "--negative_prompt", up.negativePrompt);
         Double rescale = either("--apg-rescale", apgRescale, "--apg_rescale", up.apgRescale);
-        // Wan draws a random seed for a negative --base_seed; so do we (the seed used is printed)
+        // Wan draws a random seed for a negative --base_seed; -1 is ours for that (the seed used is printed)
         Long baseSeed = up.baseSeed;
-        if (baseSeed != null && baseSeed < 0) baseSeed = ThreadLocalRandom.current().nextLong(Long.MAX_VALUE);
+        if (baseSeed != null && baseSeed < 0) baseSeed = GenerationRequest.RANDOM_SEED;
+        if (seed != null && seed < 0 && seed != GenerationRequest.RANDOM_SEED)
+            throw new InvalidRequestException("--seed must be 0 or more, or -1 for a random seed; got " + seed);
         Long seedValue = either("--seed", seed, "--base_seed", baseSeed);
 
         ModelDirectory model = model().withParts(new ModelDirectory.Overrides(up.ditPath, up.vaePath, up.textEncoderPath,

@@ -67,6 +67,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS",
             description = "On SIGTERM, how long a running job may finish before it is requeued (default ${DEFAULT-VALUE}).")
     int shutdownGrace = 30;
+    @Option(names = "--read-timeout", paramLabel = "SECONDS",
+            description = "Close a connection whose request line, headers and body take longer than this (default ${DEFAULT-VALUE}).")
+    int readTimeout = 30;
     @Option(names = "--log-level", description = "SEVERE, WARNING, INFO or FINE (FINE logs every request) (default ${DEFAULT-VALUE}).")
     String logLevel = "INFO";
 
@@ -83,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new InvalidRequestException("--log-level: unknown level '" + logLevel + "'");
         }
         ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
-                Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime());
+                Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime(), Duration.ofSeconds(readTimeout));
         WeightDtype weights = WeightDtype.parse(dtype);
         ComputeDevice where = device.parsed();
         Offload keep = offload.parsed();

@@ -100,6 +100,24 @@ class GenerateFlagsTest {
         assertTrue(info.out().contains("loaded at f32: 2.55 MiB (stored: F32, 2.55 MiB), as the VAE always loads"), info.out());
     }
 
+    /** --seed -1 draws a seed and prints it, so the clip can be made again; other negative seeds are refused. */
+    @Test
+    void seedMinusOneIsRandomAndPrinted() throws IOException {
+        Path first = tmp.resolve("random.mp4"), again = tmp.resolve("again.mp4");
+        CliRun r = CliRun.of("generate", PROMPT, "--num-steps", "2", "--seed", "-1", "-o", first.toString());
+        assertEquals(0, r.exit(), r.toString());
+        var printed = java.util.regex.Pattern.compile("seed (\\d+), 2 steps").matcher(r.out());
+        assertTrue(printed.find(), r.out());
+        CliRun rerun = CliRun.of("generate", PROMPT, "--num-steps", "2", "--seed", printed.group(1), "-o", again.toString());
+        assertEquals(0, rerun.exit(), rerun.toString());
+        assertArrayEquals(Files.readAllBytes(first), Files.readAllBytes(again), "the printed seed makes the same clip");
+
+        assertEquals("--seed must be 0 or more, or -1 for a random seed; got -2", refusal("x", "--seed", "-2"));
+        assertNull(parse("x").request().seed(), "no --seed: the model's default, as before");
+        Path dir = Files.createDirectories(tmp.resolve("clip.mp4"));
+        assertTrue(refusal("x", "-o", dir.toString()).contains("is a directory"), "refused before anything is generated");
+    }
+
     /** A command line as Linum's README writes it, paths to each part included, run on the shipped model. */
     @Test
     void linumsGenerateVideoFlags() throws IOException {
@@ -144,8 +162,10 @@ class GenerateFlagsTest {
         assertEquals(33, plan.frames());
         assertEquals(832, plan.width());
         assertEquals(480, plan.height());
-        long seed = parse("--ckpt_dir", wan.toString(), "x", "--base_seed", "-1").request().seed();
-        assertTrue(seed >= 0, "a negative --base_seed draws a seed, as Wan does");
+        GenerateCommand.Invocation drawn = parse("--ckpt_dir", wan.toString(), "x", "--base_seed", "-3");
+        assertEquals(GenerationRequest.RANDOM_SEED, drawn.request().seed(), "a negative --base_seed asks for a random seed, as Wan does");
+        long seed = GenerationPlan.resolve(drawn.request(), drawn.model().capabilities(), drawn.model().family()).seed();
+        assertTrue(seed >= 0, "the plan draws the seed it records: " + seed);
 
         String dir = wan.toString();
         assertEquals("sampler 'dpm++' (Wan's DPM-Solver++) is not implemented here; use unipc (Wan's default) or euler",

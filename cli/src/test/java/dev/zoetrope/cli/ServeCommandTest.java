@@ -64,6 +64,12 @@ class ServeCommandTest {
         Run noData = run("serve");
         assertEquals(2, noData.code());
         assertTrue(noData.err().contains("--data"), noData.err());
+        Run negativeGrace = run("serve", "--data", data.toString(), "--shutdown-grace", "-1");
+        assertEquals(2, negativeGrace.code());
+        assertEquals("error: --shutdown-grace: must be 0 or more seconds, got -1", negativeGrace.err().strip());
+        Run noTimeout = run("serve", "--data", data.toString(), "--read-timeout", "0");
+        assertEquals(2, noTimeout.code());
+        assertTrue(noTimeout.err().contains("--read-timeout: must be at least 1 second"), noTimeout.err());
         Path missing = data.resolve("no-such-model");
         Run noModel = run("serve", "--data", data.toString(), "--model-dir", missing.toString());
         assertEquals(2, noModel.code());

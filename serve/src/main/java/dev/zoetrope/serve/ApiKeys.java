@@ -92,6 +92,18 @@ public final class ApiKeys {
         });
     }
 
+    /** Whether the key with this id exists and is not revoked (signed links made for it work only then). */
+    public boolean active(String id) {
+        return db.transaction(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL")) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
     /** The id of the active key {@code presented}, or empty when it is malformed, unknown, revoked or wrong. */
     public Optional<String> authenticate(String presented) {
         if (presented == null) return Optional.empty();

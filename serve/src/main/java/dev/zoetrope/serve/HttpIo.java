@@ -10,8 +10,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -19,6 +23,14 @@ import com.sun.net.httpserver.HttpExchange;
 /** Reading requests and writing JSON responses on the JDK's HTTP server. */
 final class HttpIo {
     static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Request bodies: a field given twice and anything after the one JSON value are refused, not resolved silently
+     * (a proxy and this server could otherwise read different requests from the same bytes).
+     */
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private HttpIo() {}
 
@@ -69,9 +81,15 @@ final class HttpIo {
         }
         if (bytes.length == 0) throw HttpError.fields(400, List.of(new FieldError("body", "is empty; send a JSON object")));
         try {
-            return MAPPER.readTree(bytes);
+            return STRICT.readTree(bytes);
+        } catch (MismatchedInputException e) {
+            // the only mismatch a tree read has: FAIL_ON_TRAILING_TOKENS
+            throw HttpError.fields(400, List.of(new FieldError("body", "has data after the JSON object; send one JSON object")));
         } catch (JsonProcessingException e) {
-            throw HttpError.fields(400, List.of(new FieldError("body", "malformed JSON: " + e.getOriginalMessage())));
+            String m = e.getOriginalMessage();
+            if (m.startsWith("Duplicate field ")) m = "gives the field " + m.substring("Duplicate field ".length()) + " twice";
+            else m = "malformed JSON: " + m;
+            throw HttpError.fields(400, List.of(new FieldError("body", m)));
         }
     }
 

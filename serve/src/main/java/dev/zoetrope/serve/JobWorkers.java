@@ -54,6 +54,7 @@ public final class JobWorkers implements AutoCloseable {
     private final ServiceMetrics metrics;
     private final Path videos;
     private final Path work;
+    private final StoreHealth health;
     private final ReentrantLock modelLock = new ReentrantLock(true);
     /** At most one pending wake-up: a burst of submissions wakes a worker once, not once per job. */
     private final LinkedBlockingQueue<Boolean> wakeups = new LinkedBlockingQueue<>(1);
@@ -63,13 +64,15 @@ public final class JobWorkers implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean requeueRunning;
 
-    public JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work) {
-        this(model, store, events, metrics, videos, work, LoraCatalog.NONE);
-    }
+    /** A job whose video could not be stored is run again up to this many times in all, then it fails. */
+    static final int STORE_ATTEMPTS = 3;
+    /** The longest pause between a worker's tries while the store is failing. */
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
 
     /** @param loras the adapters jobs may name, applied on the fly to each job that does */
-    public JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work,
-                      LoraCatalog loras) {
+    JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work,
+               StoreHealth health, LoraCatalog loras) {
+        this.health = health;
         this.loras = loras;
         this.model = model;
         this.store = store;
@@ -111,26 +114,56 @@ public final class JobWorkers implements AutoCloseable {
     }
 
     private void loop() {
+        int failures = 0;
+        String lastProblem = null;
         while (!stopping) {
+            String problem;
+            Throwable cause = null;
             try {
-                Optional<Job> job;
-                modelLock.lockInterruptibly();
-                Runnable finish = null;
-                try {
-                    job = stopping ? Optional.empty() : store.claimNext();
-                    if (job.isPresent()) finish = generate(job.get());
-                } finally {
-                    modelLock.unlock();
+                Optional<String> unhealthy = health.problem().map(StoreHealth.Problem::message);
+                if (unhealthy.isEmpty()) {
+                    Optional<Job> job;
+                    modelLock.lockInterruptibly();
+                    Runnable finish = null;
+                    try {
+                        job = stopping ? Optional.empty() : store.claimNext();
+                        if (job.isPresent()) finish = generate(job.get());
+                    } finally {
+                        modelLock.unlock();
+                    }
+                    if (finish != null) finish.run();
+                    if (failures > 0) LOG.info("worker.resumed", "after_failures", failures);
+                    failures = 0;
+                    lastProblem = null;
+                    if (finish == null) wakeups.poll(500, TimeUnit.MILLISECONDS);
+                    continue;
                 }
-                if (finish != null) finish.run();
-                else wakeups.poll(500, TimeUnit.MILLISECONDS);
+                problem = unhealthy.get();
             } catch (InterruptedException e) {
                 return;
+            } catch (ServiceDatabase.UnavailableException e) {
+                health.failed(e);
+                problem = e.getMessage();
             } catch (RuntimeException e) {
-                LOG.warn("worker.error", e);
-                sleepQuietly();
+                problem = e.toString();
+                cause = e;
+            }
+            // Pause, longer after each failure in a row, and say so once per distinct problem rather than every try.
+            Duration pause = backoff(failures++);
+            if (!problem.equals(lastProblem)) LOG.warn("worker.paused", cause, "error", problem, "retry_seconds", pause.toSeconds());
+            else LOG.fine("worker.still_paused", "error", problem, "retry_seconds", pause.toSeconds());
+            lastProblem = problem;
+            try {
+                wakeups.poll(pause.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
             }
         }
+    }
+
+    /** The pause after {@code failures} earlier failures in a row: 1 s, doubling, at most {@link #MAX_BACKOFF}. */
+    static Duration backoff(int failures) {
+        return failures >= 6 ? MAX_BACKOFF : Duration.ofSeconds(Math.min(MAX_BACKOFF.toSeconds(), 1L << failures));
     }
 
     /** Runs the model for {@code job}; returns the bookkeeping to do once the model is released. */
@@ -172,38 +205,75 @@ public final class JobWorkers implements AutoCloseable {
             // The model refused the request itself (the validator let it through): the submitter's to fix, no trace.
             return () -> fail(job, partial, "invalid request for this model: " + e.getMessage(), null);
         } catch (Exception | Error e) {
+            // A write that failed on a full disk is the data directory's fault: the job runs again once there is room.
+            String full = ioFailure(e) ? health.diskFull() : null;
+            if (full != null) return () -> storeFailed(job, "cannot write the video being made in " + work + ": " + full, e, partial);
             // Anything else is our fault, an IllegalArgumentException from deep in the model included: the job must not
             // stay "running", it fails with the reason and the stack trace goes to the log.
             return () -> fail(job, partial, "generation failed: " + e, e);
         }
     }
 
+    private static boolean ioFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof IOException) return true;
+        return false;
+    }
+
+    /**
+     * The data directory could not take the job's video (full, or videos/ unusable): the store turns unhealthy and the
+     * job goes back to the queue, to run again once it is healthy, at most {@link #STORE_ATTEMPTS} times in all.
+     */
+    private void storeFailed(Job job, String reason, Throwable cause, Path... leftovers) {
+        String id = job.id();
+        for (Path p : leftovers) deleteQuietly(p);
+        health.videosFailed(reason);
+        if (job.attempts() < STORE_ATTEMPTS && store.requeue(id)) {
+            LOG.warn("job.requeued", null, "job", id, "reason", reason);
+        } else if (store.finish(id, JobStatus.FAILED, "could not store the video: " + reason, null)) {
+            metrics.jobEnded(JobStatus.FAILED);
+            LOG.warn("job.failed", cause, "job", id, "error", reason);
+        }
+        ended(id);
+    }
+
     private void complete(Job job, Path partial, GenerationResult result, double seconds) {
         String id = job.id();
+        Path produced = result.video() != null && Files.exists(result.video()) ? result.video() : partial;
         try {
-            Path produced = result.video() != null && Files.exists(result.video()) ? result.video() : partial;
             checkMp4(produced);
+        } catch (IOException e) {
+            fail(job, partial, "could not store the video: " + e.getMessage(), e);
+            return;
+        }
+        Path target = videos.resolve(id + ".mp4");
+        long bytes;
+        try {
             Files.createDirectories(videos);
-            Path target = videos.resolve(id + ".mp4");
             try {
                 Files.move(produced, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(produced, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            ObjectNode facts = MAPPER.createObjectNode()
-                    .put("width", result.width()).put("height", result.height()).put("frames", result.frames())
-                    .put("fps", result.fps()).put("seconds", result.seconds())
-                    .put("bytes", Files.size(target)).put("generation_seconds", Math.round(seconds * 1000) / 1000.0);
+            bytes = Files.size(target);
+        } catch (IOException e) {
+            // The data directory's fault (full, or videos/ unusable), not the job's.
+            storeFailed(job, "cannot store finished videos in " + videos + ": " + e, e, produced, partial);
+            return;
+        }
+        ObjectNode facts = MAPPER.createObjectNode()
+                .put("width", result.width()).put("height", result.height()).put("frames", result.frames())
+                .put("fps", result.fps()).put("seconds", result.seconds())
+                .put("bytes", bytes).put("generation_seconds", Math.round(seconds * 1000) / 1000.0);
+        try {
             if (store.finish(id, JobStatus.DONE, null, facts.toString())) {
                 metrics.generationFinished(seconds, job.params().steps());
                 metrics.jobEnded(JobStatus.DONE);
             }
-            LOG.info("job.done", "job", id, "seconds", Math.round(seconds * 1000) / 1000.0, "bytes", Files.size(target));
-        } catch (IOException | RuntimeException e) {
-            fail(job, partial, "could not store the video: " + e.getMessage(), e);
-            return;
+            LOG.info("job.done", "job", id, "seconds", Math.round(seconds * 1000) / 1000.0, "bytes", bytes);
+        } finally {
+            // Also when the database refused the record: the job stays running there and runs again at the next start.
+            ended(id);
         }
-        ended(id);
     }
 
     private void stopped(Job job, Path partial) {
@@ -249,14 +319,6 @@ public final class JobWorkers implements AutoCloseable {
             Files.deleteIfExists(p);
         } catch (IOException ignored) {
             // A stale partial file is removed at the next start anyway.
-        }
-    }
-
-    private static void sleepQuietly() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 
 /** Checks a submission against the loaded model's capabilities, naming every bad field at once. */
@@ -181,7 +182,10 @@ public final class RequestValidator {
         return v.asInt();
     }
 
-    /** A seed is a whole number in 0..2^63-1, given as a JSON number or a string of digits (for big seeds from JS). */
+    /**
+     * A seed is a whole number in 0..2^63-1, given as a JSON number or a string of digits (for big seeds from JS), or -1
+     * for a random seed, drawn here so the job stores (and shows) the seed it runs with.
+     */
     private static Long seed(JsonNode body, List<FieldError> errors) {
         JsonNode v = body.get("seed");
         if (v == null || v.isNull()) return null;
@@ -192,8 +196,9 @@ public final class RequestValidator {
             return null;
         }
         BigInteger b = new BigInteger(digits);
+        if (b.equals(BigInteger.valueOf(GenerationRequest.RANDOM_SEED))) return GenerationRequest.randomSeed();
         if (b.signum() < 0 || b.bitLength() > 63) {
-            errors.add(new FieldError("seed", "must be between 0 and " + Long.MAX_VALUE));
+            errors.add(new FieldError("seed", "must be between 0 and " + Long.MAX_VALUE + ", or -1 for a random seed"));
             return null;
         }
         return b.longValue();

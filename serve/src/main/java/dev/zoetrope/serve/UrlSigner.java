@@ -12,6 +12,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -22,7 +24,8 @@ import dev.zoetrope.core.io.AtomicFiles;
 /**
  * Signed links to one job's content and event stream, so a browser's {@code <video src>}, download links and
  * {@code EventSource} (none of which can send an Authorization header) can read them without exposing the API key.
- * A token is {@code <expiry-epoch-seconds>.<HMAC-SHA256(job id, expiry)>} under a secret kept in the data directory.
+ * A token is {@code <key id>.<expiry-epoch-seconds>.<HMAC-SHA256(job id, key id, expiry)>} under a secret kept in the
+ * data directory: the key id lets the server refuse the link once that key is revoked.
  */
 public final class UrlSigner {
     private final byte[] secret;
@@ -57,32 +60,37 @@ public final class UrlSigner {
         }
     }
 
-    public String sign(String jobId) {
+    /** A token for {@code jobId}'s links, made for the API key {@code keyId} (the job's owner). */
+    public String sign(String jobId, String keyId) {
+        if (!KEY_ID.matcher(keyId).matches()) throw new IllegalArgumentException("not an API key id: " + keyId);
         long expiry = clock.instant().plus(lifetime).getEpochSecond();
-        return expiry + "." + HexFormat.of().formatHex(mac(jobId, expiry));
+        return keyId + "." + expiry + "." + HexFormat.of().formatHex(mac(jobId, keyId, expiry));
     }
 
-    public boolean valid(String jobId, String token) {
-        if (token == null) return false;
-        int dot = token.indexOf('.');
-        if (dot <= 0) return false;
+    /** The key id a genuine, unexpired token for {@code jobId} was made for; empty for any other token. */
+    public Optional<String> keyOf(String jobId, String token) {
+        if (token == null) return Optional.empty();
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 3 || !KEY_ID.matcher(parts[0]).matches()) return Optional.empty();
         long expiry;
         byte[] given;
         try {
-            expiry = Long.parseLong(token.substring(0, dot));
-            given = HexFormat.of().parseHex(token.substring(dot + 1));
+            expiry = Long.parseLong(parts[1]);
+            given = HexFormat.of().parseHex(parts[2]);
         } catch (IllegalArgumentException e) {
-            return false;
+            return Optional.empty();
         }
-        if (expiry < clock.instant().getEpochSecond()) return false;
-        return MessageDigest.isEqual(given, mac(jobId, expiry));
+        if (expiry < clock.instant().getEpochSecond()) return Optional.empty();
+        return MessageDigest.isEqual(given, mac(jobId, parts[0], expiry)) ? Optional.of(parts[0]) : Optional.empty();
     }
 
-    private byte[] mac(String jobId, long expiry) {
+    private static final Pattern KEY_ID = Pattern.compile("[0-9a-f]{12}");
+
+    private byte[] mac(String jobId, String keyId, long expiry) {
         try {
             Mac m = Mac.getInstance("HmacSHA256");
             m.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return m.doFinal((jobId + "|" + expiry).getBytes(StandardCharsets.UTF_8));
+            return m.doFinal((jobId + "|" + keyId + "|" + expiry).getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }

@@ -33,10 +33,11 @@ final class VideosApi {
     private final JobEvents events;
     private final UrlSigner signer;
     private final RequestValidator validator;
+    private final StoreHealth health;
     private volatile boolean closing;
 
     VideosApi(ServeOptions options, JobStore store, ApiKeys keys, JobWorkers workers, JobEvents events, UrlSigner signer,
-              ModelCapabilities caps, LoraCatalog loras) {
+              ModelCapabilities caps, StoreHealth health, LoraCatalog loras) {
         this.options = options;
         this.store = store;
         this.keys = keys;
@@ -44,6 +45,7 @@ final class VideosApi {
         this.events = events;
         this.signer = signer;
         this.validator = new RequestValidator(caps, options.maxPromptChars(), loras);
+        this.health = health;
     }
 
     /** Ends open event streams (shutdown). */
@@ -95,6 +97,12 @@ final class VideosApi {
             params = validator.validate(body);
         } catch (RequestValidator.InvalidFieldsException e) {
             throw HttpError.fields(400, e.errors());
+        }
+        // A store known to be failing is not tried again for every submission: its probe decides.
+        Optional<StoreHealth.Problem> problem = health.problem();
+        if (problem.isPresent()) {
+            ZoetropeServer.sendUnavailable(ex, problem.get());
+            return;
         }
         Job job;
         try {
@@ -170,6 +178,13 @@ final class VideosApi {
         Path file = options.videosDir().resolve(job.id() + ".mp4");
         if (!Files.isRegularFile(file)) throw HttpError.of(410, "the video of job " + job.id() + " is no longer stored");
         long size = Files.size(file);
+        long recorded = recordedBytes(job);
+        if (recorded >= 0 && size != recorded) {
+            // Truncated or overwritten on disk since the job finished: serving it would hand out a broken clip.
+            LOG.warn("content.damaged", null, "job", job.id(), "bytes", size, "recorded_bytes", recorded);
+            throw HttpError.of(500, "the stored video of job " + job.id() + " is damaged: " + size + " bytes on disk, "
+                    + recorded + " when it was made; it is not served");
+        }
         var h = ex.getResponseHeaders();
         h.set("Content-Type", "video/mp4");
         h.set("Accept-Ranges", "bytes");
@@ -199,6 +214,17 @@ final class VideosApi {
         ex.sendResponseHeaders(status, length);
         try (OutputStream out = ex.getResponseBody()) {
             (range == null ? ByteRange.whole(size) : range).copy(file, out);
+        }
+    }
+
+    /** The size recorded when the job finished, or -1 when its result holds none. */
+    private static long recordedBytes(Job job) {
+        if (job.result() == null) return -1;
+        try {
+            JsonNode bytes = HttpIo.MAPPER.readTree(job.result()).get("bytes");
+            return bytes != null && bytes.canConvertToLong() ? bytes.asLong() : -1;
+        } catch (IOException e) {
+            return -1;
         }
     }
 
@@ -255,11 +281,16 @@ final class VideosApi {
         return job;
     }
 
-    /** Like {@link #ownJob}, but a valid signed link token for this job also grants access. */
+    /**
+     * Like {@link #ownJob}, but a valid signed link token for this job also grants access, while the key it was made
+     * for (the job's owner, bound to the job by the token's signature) is still active.
+     */
     private Job readableJob(HttpExchange ex, String id) {
         String token = HttpIo.query(ex).get("token");
         if (token != null && presentedKey(ex).isEmpty()) {
-            if (!signer.valid(id, token)) throw HttpError.unauthorized("the link has expired or is not valid; reload the job");
+            String keyId = signer.keyOf(id, token)
+                    .orElseThrow(() -> HttpError.unauthorized("the link has expired or is not valid; reload the job"));
+            if (!keys.active(keyId)) throw HttpError.unauthorized("the link's API key has been revoked");
             return store.find(id).orElseThrow(() -> HttpError.of(404, "no job with id " + id));
         }
         return ownJob(ex, id);
@@ -312,7 +343,7 @@ final class VideosApi {
 
     private ObjectNode links(Job job) {
         String base = "/v1/videos/" + job.id();
-        String token = signer.sign(job.id());
+        String token = signer.sign(job.id(), job.owner());
         ObjectNode l = HttpIo.MAPPER.createObjectNode();
         l.put("self", base);
         l.put("events", base + "/events?token=" + token);

@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -40,6 +42,11 @@ public final class ZoetropeServer implements AutoCloseable {
             "/static/app.js", "app.js",
             "/static/style.css", "style.css",
             "/openapi.json", "openapi.json");
+    /** Seconds a 503 for a failing store asks the client to wait. */
+    static final int RETRY_AFTER_SECONDS = 30;
+    private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
+    /** The read timeout this process's HTTP servers use: the JDK reads it once, when its first server starts. */
+    private static Duration appliedReadTimeout;
     private static final String PAGE_POLICY = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
             + "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
@@ -48,6 +55,7 @@ public final class ZoetropeServer implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock dataLock;
     private final JobStore store;
+    private final StoreHealth health;
     private final ApiKeys keys;
     private final JobEvents events = new JobEvents();
     private final ServiceMetrics metrics = new ServiceMetrics();
@@ -79,19 +87,38 @@ public final class ZoetropeServer implements AutoCloseable {
         this.dataLock = lock;
         this.db = ServiceDatabase.open(options.data());
         this.store = new JobStore(db);
+        this.health = new StoreHealth(db, options.videosDir());
         this.keys = new ApiKeys(db);
         this.caps = model.capabilities();
         int requeued = store.requeueInterrupted();
         JobWorkers.cleanWorkDir(options.workDir());
         if (requeued > 0) LOG.info("startup.requeued", "jobs", requeued);
-        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), loras);
+        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), health, loras);
         UrlSigner signer = UrlSigner.open(options.data(), options.linkLifetime());
-        this.api = new VideosApi(options, store, keys, workers, events, signer, caps, loras);
+        this.api = new VideosApi(options, store, keys, workers, events, signer, caps, health, loras);
         for (var e : STATIC.entrySet()) resources.put(e.getKey(), resource(e.getValue()));
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        applyReadTimeout(options.readTimeout());
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
         http.setExecutor(executor);
         http.createContext("/", this::handle);
+    }
+
+    /**
+     * A client must send its request line, headers and body within {@code timeout}, else the connection is closed
+     * (slow-header and slow-body clients hold no thread or socket for long). The JDK's server takes this from the
+     * system property {@code sun.net.httpserver.maxReqTime} (whole seconds) when its first server starts, so it is one
+     * value per process: an operator's own setting of the property wins, and a later server asking for another value
+     * is told so in the log.
+     */
+    private static synchronized void applyReadTimeout(Duration timeout) {
+        long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
+        if (appliedReadTimeout == null) {
+            if (System.getProperty(MAX_REQ_TIME) == null) System.setProperty(MAX_REQ_TIME, Long.toString(seconds));
+            appliedReadTimeout = Duration.ofSeconds(Long.getLong(MAX_REQ_TIME, seconds));
+        }
+        if (appliedReadTimeout.toSeconds() != seconds)
+            LOG.warn("http.read_timeout_fixed", null, "asked_seconds", seconds, "seconds", appliedReadTimeout.toSeconds());
     }
 
     /** Opens the data directory, requeues interrupted jobs, and starts the workers and the HTTP listener. */
@@ -128,6 +155,11 @@ public final class ZoetropeServer implements AutoCloseable {
         return store;
     }
 
+    /** The job database, for tests that make its storage fail. */
+    ServiceDatabase database() {
+        return db;
+    }
+
     private void handle(HttpExchange ex) {
         long t0 = System.nanoTime();
         try {
@@ -135,6 +167,9 @@ public final class ZoetropeServer implements AutoCloseable {
         } catch (HttpError e) {
             e.headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
             trySend(ex, e.status, e.body);
+        } catch (ServiceDatabase.UnavailableException e) {
+            health.failed(e);
+            sendUnavailable(ex, new StoreHealth.Problem(e.getMessage(), e.permanent()));
         } catch (IOException e) {
             LOG.fine("http.client_gone", "path", ex.getRequestURI().getPath());
         } catch (RuntimeException e) {
@@ -147,6 +182,13 @@ public final class ZoetropeServer implements AutoCloseable {
                     "status", code, "ms", (System.nanoTime() - t0) / 1_000_000);
             ex.close();
         }
+    }
+
+    /** 503 with the reason, and when to retry unless only a restart helps: the store cannot take writes. */
+    static void sendUnavailable(HttpExchange ex, StoreHealth.Problem problem) {
+        if (!problem.permanent()) ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        trySend(ex, 503, HttpIo.MAPPER.createObjectNode().put("error", "the service cannot store data now: " + problem.message()
+                + (problem.permanent() ? "" : "; retry later")));
     }
 
     private static void trySend(HttpExchange ex, int status, ObjectNode body) {
@@ -170,10 +212,21 @@ public final class ZoetropeServer implements AutoCloseable {
         switch (path) {
             case "/healthz" -> {
                 if (!read) throw HttpError.of(405, "use GET");
-                var counts = store.countByStatus();
-                ObjectNode o = HttpIo.MAPPER.createObjectNode().put("status", stopping ? "stopping" : "ok")
-                        .put("model", caps.family()).put("queued", counts.get(JobStatus.QUEUED)).put("running", counts.get(JobStatus.RUNNING));
-                HttpIo.sendJson(ex, stopping ? 503 : 200, o);
+                ObjectNode o = HttpIo.MAPPER.createObjectNode();
+                Optional<String> problem = health.problem().map(StoreHealth.Problem::message);
+                Map<JobStatus, Long> counts = null;
+                if (problem.isEmpty()) {
+                    try {
+                        counts = store.countByStatus();
+                    } catch (ServiceDatabase.UnavailableException e) {
+                        health.failed(e);
+                        problem = Optional.of(e.getMessage());
+                    }
+                }
+                o.put("status", stopping ? "stopping" : problem.isPresent() ? "unhealthy" : "ok").put("model", caps.family());
+                problem.ifPresent(p -> o.put("error", p));
+                if (counts != null) o.put("queued", counts.get(JobStatus.QUEUED)).put("running", counts.get(JobStatus.RUNNING));
+                HttpIo.sendJson(ex, stopping || problem.isPresent() ? 503 : 200, o);
             }
             case "/metrics" -> {
                 if (!read) throw HttpError.of(405, "use GET");

@@ -160,4 +160,69 @@ class JobStoreTest {
             throw new IllegalStateException(e);
         }
     }
+
+    /** SQLite rolls back on its own when it is full: the error reported is that, not the rollback's "no transaction". */
+    @Test
+    void aFullDatabaseReportsItsOwnErrorAndKeepsWorkingOnceThereIsRoom() {
+        db.transaction(c -> {
+            try (var s = c.createStatement()) {
+                s.execute("PRAGMA max_page_count = 1");
+            }
+            return null;
+        });
+        ServiceDatabase.UnavailableException full = null;
+        int stored = 0;
+        for (int i = 0; i < 500 && full == null; i++) {
+            try {
+                submit();
+                stored++;
+            } catch (ServiceDatabase.UnavailableException e) {
+                full = e;
+            }
+        }
+        assertNotNull(full, "500 jobs fitted in a full database");
+        assertFalse(full.permanent());
+        assertTrue(full.getMessage().endsWith(": cannot write the job database: the database is full (" + pagesInUse() + " pages, its limit)"),
+                full.getMessage());
+        java.sql.SQLException cause = assertInstanceOf(java.sql.SQLException.class, full.getCause());
+        assertEquals(13, cause.getErrorCode(), "SQLITE_FULL, not the rollback's error: " + cause.getMessage());
+        assertThrows(ServiceDatabase.UnavailableException.class, db::checkWritable);
+        assertEquals(stored, store.countByStatus().get(JobStatus.QUEUED), "reads go on; the refused job left nothing");
+
+        db.transaction(c -> {
+            try (var s = c.createStatement()) {
+                s.execute("PRAGMA max_page_count = 1073741823");
+            }
+            return null;
+        });
+        db.checkWritable();
+        submit();
+        assertEquals(stored + 1, store.countByStatus().get(JobStatus.QUEUED));
+    }
+
+    /**
+     * SQLite can also hit a full disk after a statement has returned its row, roll the transaction back itself, and
+     * leave the commit to report only "no transaction is active": that is the storage's fault too, not a bug.
+     */
+    @Test
+    void aCommitSQLiteAlreadyRolledBackIsAStorageFailure() {
+        RuntimeException abandoned = db.failure(new java.sql.SQLException(
+                "[SQLITE_ERROR] SQL error or missing database (cannot commit - no transaction is active)", null, 1));
+        var e = assertInstanceOf(ServiceDatabase.UnavailableException.class, abandoned);
+        assertTrue(e.getMessage().endsWith("cannot write the job database: SQLite rolled the write back itself, as it does when "
+                + "the disk is full or failing"), e.getMessage());
+        RuntimeException bug = db.failure(new java.sql.SQLException("[SQLITE_ERROR] SQL error or missing database (no such table: x)",
+                null, 1));
+        assertInstanceOf(IllegalStateException.class, bug);
+        assertFalse(bug instanceof ServiceDatabase.UnavailableException, "a bad statement stays a bug (500)");
+    }
+
+    private long pagesInUse() {
+        return db.transaction(c -> {
+            try (var s = c.createStatement(); var rs = s.executeQuery("PRAGMA page_count")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
 }

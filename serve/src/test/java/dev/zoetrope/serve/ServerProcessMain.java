@@ -3,15 +3,17 @@ package dev.zoetrope.serve;
 import java.nio.file.Path;
 
 /**
- * A server in its own JVM, for the restart test to kill without warning: {@code ServerProcessMain DATA STEP_MILLIS}
- * serves the test-pattern generator on a free loopback port and prints {@code PORT n} once it listens.
+ * A server in its own JVM, for the restart test to kill without warning: {@code ServerProcessMain DATA STEP_MILLIS
+ * [READ_TIMEOUT_SECONDS]} serves the test-pattern generator on a free loopback port and prints {@code PORT n} once it
+ * listens. The read timeout is one value per JVM, so a test of a short one runs here too.
  */
 public final class ServerProcessMain {
     private ServerProcessMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        ZoetropeServer server = ZoetropeServer.start(ServeOptions.defaults(Path.of(args[0])).withPort(0),
-                new TestPatternGenerator(Long.parseLong(args[1])));
+        ServeOptions options = ServeOptions.defaults(Path.of(args[0])).withPort(0);
+        if (args.length > 2) options = options.withReadTimeout(java.time.Duration.ofSeconds(Long.parseLong(args[2])));
+        ZoetropeServer server = ZoetropeServer.start(options, new TestPatternGenerator(Long.parseLong(args[1])));
         System.out.println("PORT " + server.uri().getPort());
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);

@@ -156,7 +156,7 @@ class ServiceApiTest {
         assertFieldError("{\"prompt\":\"ok\",\"steps\":2.5}", "steps");
         assertFieldError("{\"prompt\":\"ok\",\"seed\":\"abc\"}", "seed");
         assertFieldError("{\"prompt\":\"ok\",\"seed\":1.5}", "seed");
-        assertFieldError("{\"prompt\":\"ok\",\"seed\":-1}", "seed");
+        assertFieldError("{\"prompt\":\"ok\",\"seed\":-2}", "seed");
         assertFieldError("{\"prompt\":\"ok\",\"cfg\":\"high\"}", "cfg");
         assertFieldError("{\"prompt\":\"ok\",\"format\":\"gif\"}", "format");
         assertFieldError("{\"prompt\":\"ok\",\"colour\":\"red\"}", "colour");
@@ -170,6 +170,16 @@ class ServiceApiTest {
         Set<String> fields = new HashSet<>();
         r.json().get("errors").forEach(e -> fields.add(e.get("field").asText()));
         assertEquals(Set.of("prompt", "steps", "seed"), fields);
+
+        // -1 asks for a random seed, drawn at submission and stored with the job, so it can be made again.
+        JsonNode a = client.get("/v1/videos/" + client.submit(alice, "{\"prompt\":\"ok\",\"seed\":-1,\"steps\":1}"), alice).json();
+        JsonNode b = client.get("/v1/videos/" + client.submit(alice, "{\"prompt\":\"ok\",\"seed\":\"-1\",\"steps\":1}"), alice).json();
+        long seedA = a.at("/params/seed").asLong(), seedB = b.at("/params/seed").asLong();
+        assertTrue(seedA >= 0 && seedB >= 0, a + " " + b);
+        assertNotEquals(seedA, seedB, "two random seeds");
+        assertEquals(TestPatternGenerator.CAPS.defaultSeed(),
+                client.get("/v1/videos/" + client.submit(alice, "{\"prompt\":\"ok\",\"steps\":1}"), alice).json().at("/params/seed").asLong(),
+                "no seed: the model's default");
 
         // A seed as a string of digits is accepted (JavaScript cannot hold every 64-bit integer).
         assertEquals(202, client.post("/v1/videos", alice, "{\"prompt\":\"ok\",\"seed\":\"9007199254740993\",\"steps\":1}").status());

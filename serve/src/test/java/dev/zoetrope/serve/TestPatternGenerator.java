@@ -38,6 +38,7 @@ public final class TestPatternGenerator implements VideoGenerator {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger calls = new AtomicInteger();
     private volatile boolean overlapped;
+    private volatile java.io.IOException writeFailure;
 
     public TestPatternGenerator(long stepMillis) {
         this.stepMillis = stepMillis;
@@ -71,6 +72,7 @@ public final class TestPatternGenerator implements VideoGenerator {
             }
             if (listener.cancelled()) throw new GenerationCancelledException();
             listener.progress("decode", 0.95, 0.1);
+            if (writeFailure != null) throw new java.io.UncheckedIOException(outputMp4 + ": cannot write", writeFailure);
             int frames = CAPS.fps() * (int) Math.floor(request.durationSeconds()) + 1;
             int hue = Math.floorMod((request.prompt() + "|" + request.seed()).hashCode(), 360);
             int w = size[0];
@@ -109,6 +111,11 @@ public final class TestPatternGenerator implements VideoGenerator {
             }
         }
         return rgb;
+    }
+
+    /** Makes writing the clip fail with {@code e} (as a full disk would) until called with null. */
+    void failWrites(java.io.IOException e) {
+        writeFailure = e;
     }
 
     /** How many generate calls started. */

@@ -32,7 +32,11 @@ public record GenerationPlan(String prompt, String negativePrompt, String resolu
         double scale = r.guidanceScale() == null ? caps.defaultGuidance() : r.guidanceScale();
         if (!(scale >= 0 && scale <= 100))
             throw new InvalidRequestException("guidance scale " + scale + " is out of range 0..100");
-        long seed = r.seed() == null ? caps.defaultSeed() : r.seed();
+        long seed = r.seed() == null ? caps.defaultSeed() : r.seed() == GenerationRequest.RANDOM_SEED ? GenerationRequest.randomSeed()
+                : r.seed();
+        if (seed < 0)
+            throw new InvalidRequestException("seed " + seed + " is negative; give 0 to " + Long.MAX_VALUE + ", or "
+                    + GenerationRequest.RANDOM_SEED + " for a random seed");
         return new GenerationPlan(prompt, negative, res, wh[0], wh[1], seconds, family.frames(seconds, caps.fps()), caps.fps(), seed,
                 scale, steps);
     }

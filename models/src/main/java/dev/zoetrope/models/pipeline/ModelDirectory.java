@@ -101,12 +101,24 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         return zoetrope != null && zoetrope.shift() != null ? zoetrope.shift() : family.shift();
     }
 
+    /** The longest {@code text_len} a DiT config may give: the released models attend to 256 or 512 tokens. */
+    public static final int MAX_TEXT_LENGTH = 4096;
+
+    public ModelDirectory {
+        // checked when the directory is opened, before anything is allocated for a prompt of that length
+        textLength(family, ditConfig, ditSettings);
+    }
+
     /** Prompts are cut to what the DiT attends to: its config's {@code text_len}, else the family's. */
     public int textLength() {
+        return textLength(family, ditConfig, ditSettings);
+    }
+
+    private static int textLength(ModelFamily family, Path ditConfig, JsonNode ditSettings) {
         JsonNode len = ditSettings == null ? null : ditSettings.get("text_len");
         if (len == null) return family.textLength();
-        if (!len.isIntegralNumber() || !len.canConvertToInt() || len.asInt() < 2)
-            throw new ConfigException(ditConfig + ": text_len must be a whole number of at least 2, not " + len);
+        if (!len.isIntegralNumber() || !len.canConvertToInt() || len.asInt() < 2 || len.asInt() > MAX_TEXT_LENGTH)
+            throw new ConfigException(ditConfig + ": text_len must be a whole number from 2 to " + MAX_TEXT_LENGTH + ", not " + len);
         return len.asInt();
     }
 
@@ -241,14 +253,30 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
                 resolution = r;
             }
         }
-        if (dit == null)
+        if (dit == null) {
+            // Weights under a name no config declares are there, just not recognised: say which config is missing.
+            List<Path> others = list(ditDir, "", ".safetensors.index.json");
+            if (others.isEmpty()) others = list(ditDir, "", ".safetensors");
+            if (!others.isEmpty()) {
+                String stem = others.getFirst().getFileName().toString().replaceFirst("\\.safetensors(\\.index\\.json)?$", "");
+                throw new ModelLoadException(others.getFirst() + ": the DiT weights are named for resolution '" + stem + "', which "
+                        + (settings == null ? "is not Linum v2's (360p, 720p) and no " + ZOETROPE_CONFIG + " declares: "
+                        + dir.resolve(ZOETROPE_CONFIG) + " is missing" : zoetrope + " does not declare (it has "
+                        + String.join(", ", settings.resolutions().keySet()) + ")"));
+            }
             throw new ModelLoadException(ditDir + ": missing the DiT weights: expected "
                     + String.join(" or ", names.stream().distinct().map(n -> n + ".safetensors").toList()));
+        }
         Path vae = weightsFile(dir.resolve("vae"), "vae");
         if (vae == null) throw new ModelLoadException(dir.resolve("vae/vae.safetensors") + ": missing the VAE weights");
         Path text = requireDir(dir.resolve("t5/text_encoder"), "the T5 text encoder (config.json + *.safetensors)");
         Path tok = requireTokenizer(dir.resolve("t5/tokenizer"));
         Path ditConfig = optionalFile(ditDir.resolve("config.json"));
+        // Linum's own release has no DiT config: its dims follow from the weights and Linum's conventions. A zoetrope
+        // model's do not (its head count and text length are not in the weights), so it must have one.
+        if (zoetrope != null && ditConfig == null)
+            throw new ModelLoadException(ditDir.resolve("config.json") + ": missing the DiT config, which a zoetrope model "
+                    + "(it has " + ZOETROPE_CONFIG + ") needs: its head count and text length cannot be read from the weights");
         Path vaeConfig = optionalFile(dir.resolve("vae/config.json"));
         Layout layout = ditConfig != null || zoetrope != null ? Layout.ZOETROPE : Layout.LINUM;
         return new ModelDirectory(dir, ModelFamily.LINUM, layout, resolution, dit, ditConfig, vae, vaeConfig, text, tok, zoetrope,

@@ -56,6 +56,8 @@ public record ZoetropeConfig(
             throw new ConfigException("default_steps must be within 1..1000, not " + defaultSteps);
         if (defaultGuidance != null && !(defaultGuidance >= 0 && defaultGuidance <= 100))
             throw new ConfigException("default_guidance must be within 0..100, not " + defaultGuidance);
+        if (defaultSeed != null && defaultSeed < 0)
+            throw new ConfigException("default_seed must be 0 or more, not " + defaultSeed);
         if (shift != null && !(shift > 0 && Double.isFinite(shift)))
             throw new ConfigException("shift must be a positive number, not " + shift);
         if (defaultResolution != null && !resolutions.isEmpty() && !resolutions.containsKey(defaultResolution))

@@ -65,6 +65,7 @@ class ModelDirectoryTest {
     @Test
     void zoetropeConfigSetsItsOwnResolutionsAndDefaults() throws IOException {
         Path z = linumLayout(tmp.resolve("tiny"), "96p");
+        touch(z.resolve("dit/config.json"), "{}");
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160, 96]}, \"fps\": 8, \"default_steps\": 20}");
         ModelDirectory d = ModelDirectory.detect(z);
         assertEquals(ModelDirectory.Layout.ZOETROPE, d.layout());
@@ -87,6 +88,7 @@ class ModelDirectoryTest {
     @Test
     void zoetropeConfigCarriesTheTrainedShiftIntoTheSchedule() throws IOException {
         Path z = linumLayout(tmp.resolve("shifted"), "64p");
+        touch(z.resolve("dit/config.json"), "{}");
         touch(z.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}, \"shift\": 1.5}");
         ModelDirectory d = ModelDirectory.detect(z);
         assertEquals(1.5, d.shift());
@@ -116,6 +118,42 @@ class ModelDirectoryTest {
         Files.delete(noTok.resolve("t5/tokenizer/spiece.model"));
         e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noTok));
         assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
+    }
+
+    /** A zoetrope model missing one of its configs is refused naming the file, not run with other settings. */
+    @Test
+    void zoetropeModelMissingAConfigNamesIt() throws IOException {
+        Path noDitConfig = linumLayout(tmp.resolve("no-dit-config"), "64p");
+        touch(noDitConfig.resolve("zoetrope.json"), "{\"resolutions\": {\"64p\": [64, 64]}}");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noDitConfig));
+        assertEquals(noDitConfig.resolve("dit/config.json") + ": missing the DiT config, which a zoetrope model (it has "
+                + "zoetrope.json) needs: its head count and text length cannot be read from the weights", e.getMessage());
+
+        Path noZoetrope = linumLayout(tmp.resolve("no-zoetrope-json"), "64p");
+        touch(noZoetrope.resolve("dit/config.json"), "{}");
+        e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noZoetrope));
+        assertEquals(noZoetrope.resolve("dit/64p.safetensors") + ": the DiT weights are named for resolution '64p', which is not "
+                + "Linum v2's (360p, 720p) and no zoetrope.json declares: " + noZoetrope.resolve("zoetrope.json") + " is missing",
+                e.getMessage(), "the weights are there: the message names what is really missing");
+        assertFalse(e.getMessage().contains("missing the DiT weights"), e.getMessage());
+
+        touch(noZoetrope.resolve("zoetrope.json"), "{\"resolutions\": {\"96p\": [160, 96]}}");
+        e = assertThrows(ModelLoadException.class, () -> ModelDirectory.detect(noZoetrope));
+        assertTrue(e.getMessage().endsWith("which " + noZoetrope.resolve("zoetrope.json") + " does not declare (it has 96p)"),
+                e.getMessage());
+
+        // Linum's own release carries no configs at all, and stays accepted.
+        assertEquals(ModelDirectory.Layout.LINUM, ModelDirectory.detect(linumLayout(tmp.resolve("linum"), "360p")).layout());
+    }
+
+    @Test
+    void anImpossibleTextLengthIsRefusedWhenTheDirectoryIsOpened() throws IOException {
+        Path z = linumLayout(tmp.resolve("long-text"), "360p");
+        touch(z.resolve("dit/config.json"), "{\"text_len\": 100000000}");
+        var e = assertThrows(dev.zoetrope.core.config.ConfigException.class, () -> ModelDirectory.detect(z));
+        assertEquals(z.resolve("dit/config.json") + ": text_len must be a whole number from 2 to 4096, not 100000000", e.getMessage());
+        touch(z.resolve("dit/config.json"), "{\"text_len\": 16}");
+        assertEquals(16, ModelDirectory.detect(z).textLength());
     }
 
     @Test

@@ -34,6 +34,7 @@ class ZoetropeConfigTest {
         assertTrue(refusal("{\"default_steps\": 0}").contains("default_steps must be within 1..1000"));
         assertTrue(refusal("{\"default_guidance\": 1e9}").contains("default_guidance must be within 0..100"));
         assertTrue(refusal("{\"fps\": \"fast\"}").contains("field 'fps' must be a whole number"));
+        assertTrue(refusal("{\"default_seed\": -1}").contains("default_seed must be 0 or more"));
     }
 
     @Test
