@@ -31,8 +31,8 @@ import dev.zoetrope.core.progress.ProgressBar;
 /**
  * The curation run as an Apache Beam pipeline:
  * <pre>
- * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ LSH band keys ─ GroupByKey ─ near-duplicate pairs ─┐
- *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
+ * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ NearDuplicateSearch (LSH buckets ─ groups ─ union-find) ─┐
+ *                                                                                          └ reports ┴────────────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
  * </pre>
  * Extraction is parallel over sources; near-duplicate search is parallel over LSH buckets; the finishing step runs
  * once. The Direct runner is embedded; any runner whose artifact is on the classpath can be named.
@@ -101,12 +101,9 @@ public final class CuratePipeline {
             PipelineResult result = p.run();
             state = result.waitUntilFinish();
         } catch (Pipeline.PipelineExecutionException e) {
-            // A step's failure, unwrapped so the caller sees the message it was raised with.
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            if (e.getCause() instanceof IOException io) throw io;
-            if (e.getCause() instanceof OutOfMemoryError oom) throw outOfMemory(oom);
-            if (e.getCause() instanceof Error err) throw err;
-            throw e;
+            Exception failure = unwrap(e);
+            if (failure instanceof IOException io) throw io;
+            throw (RuntimeException) failure;
         } catch (OutOfMemoryError oom) {
             throw outOfMemory(oom);
         } finally {
@@ -122,6 +119,20 @@ public final class CuratePipeline {
             throw new IllegalStateException("the curation pipeline ended in state " + state + " without an error from its steps");
         if (s == null) throw new IllegalStateException("the pipeline finished without a summary");
         return s;
+    }
+
+    /**
+     * What a step's failure is reported as: the exception it was raised with, so the caller sees its message; running
+     * out of heap as a {@link CurationException} saying so; other errors are rethrown as they are.
+     */
+    static Exception unwrap(Pipeline.PipelineExecutionException e) {
+        return switch (e.getCause()) {
+            case RuntimeException r -> r;
+            case IOException io -> io;
+            case OutOfMemoryError oom -> outOfMemory(oom);
+            case Error err -> throw err;
+            case null, default -> e;
+        };
     }
 
     /** Running out of heap is the machine's limit, not a bug: say so, and how to give the run more. */

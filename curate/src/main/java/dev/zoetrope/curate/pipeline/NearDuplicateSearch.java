@@ -1,10 +1,15 @@
 package dev.zoetrope.curate.pipeline;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.BigEndianLongCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -50,11 +55,29 @@ public final class NearDuplicateSearch extends PTransform<PCollection<ClipResult
     /** A clip's id and its 192-bit signature, travelling through the LSH buckets. */
     public record Signature(String id, long[] hashes) implements Serializable {}
 
+    /** Signatures on the wire: the id, then the hashes; 16 of them per clip cross the shuffle, Java serialization would be most of the bytes. */
+    static final class SignatureCoder extends AtomicCoder<Signature> {
+        @Override
+        public void encode(Signature s, OutputStream out) throws IOException {
+            StringUtf8Coder.of().encode(s.id(), out);
+            VarIntCoder.of().encode(s.hashes().length, out);
+            for (long h : s.hashes()) BigEndianLongCoder.of().encode(h, out);
+        }
+
+        @Override
+        public Signature decode(InputStream in) throws IOException {
+            String id = StringUtf8Coder.of().decode(in);
+            long[] hashes = new long[VarIntCoder.of().decode(in)];
+            for (int i = 0; i < hashes.length; i++) hashes[i] = BigEndianLongCoder.of().decode(in);
+            return new Signature(id, hashes);
+        }
+    }
+
     @Override
     public PCollection<KV<String, String>> expand(PCollection<ClipResult> clips) {
         return clips
                 .apply("BandKeys", ParDo.of(new BandFn()))
-                .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Signature.class)))
+                .setCoder(KvCoder.of(VarIntCoder.of(), new SignatureCoder()))
                 .apply("Buckets", GroupByKey.create())
                 .apply("Link", ParDo.of(new LinkFn(maxDistance)))
                 .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
  * repeats, noisy copies, drifting chains and unrelated clips, while doing work linear in the clip count on repetitive
  * inputs.
  */
-class NearDuplicatesTest {
+public class NearDuplicatesTest {
     /** The previous method, kept here as the reference: every pair of every bucket, then union-find. */
-    static Map<String, String> allPairs(Map<String, long[]> signatures, int maxDistance, long[] pairCount) {
+    public static Map<String, String> allPairs(Map<String, long[]> signatures, int maxDistance, long[] pairCount) {
         Map<Integer, List<Map.Entry<String, long[]>>> buckets = new HashMap<>();
         for (var e : new TreeMap<>(signatures).entrySet())
             for (int k : NearDuplicates.bandKeys(e.getValue())) buckets.computeIfAbsent(k, x -> new ArrayList<>()).add(e);
