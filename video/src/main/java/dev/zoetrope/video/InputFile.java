@@ -51,7 +51,10 @@ final class InputFile implements AutoCloseable {
         int ret = avformat.avformat_open_input(fmt, Av.fileUrl(file), null, null);
         if (ret < 0) throw new VideoException(file + ": not a readable video file (" + Av.text(ret) + ")");
         try {
-            for (int i = 0; i < fmt.nb_streams(); i++) checkSize(file, fmt.streams(i).codecpar(), maxPixels);
+            for (int i = 0; i < fmt.nb_streams(); i++)
+                // A cover picture is never decoded as video, so its size does not count.
+                if ((fmt.streams(i).disposition() & avformat.AV_DISPOSITION_ATTACHED_PIC) == 0)
+                    checkSize(file, fmt.streams(i).codecpar(), maxPixels);
             ret = avformat.avformat_find_stream_info(fmt, (org.bytedeco.ffmpeg.avutil.AVDictionary) null);
             if (ret < 0) throw new VideoException(file + ": cannot read stream information (" + Av.text(ret) + ")");
             int index = avformat.av_find_best_stream(fmt, avutil.AVMEDIA_TYPE_VIDEO, -1, -1,
