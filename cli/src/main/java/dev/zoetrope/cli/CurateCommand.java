@@ -44,6 +44,10 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--fps", defaultValue = "24") double fps;
     @Option(names = "--trim-frames", defaultValue = "2", description = "Source frames left out at each shot edge.") int trimFrames;
     @Option(names = "--clips-per-shard", defaultValue = "64") int clipsPerShard;
+    @Option(names = "--max-source-size", defaultValue = "8192x4320", paramLabel = "WxH",
+            description = "Largest picture a source may declare, as WxH (its pixel count is the limit) or a pixel count; "
+                    + "larger sources are skipped as too_large before a frame is decoded.")
+    String maxSourceSize;
 
     @Option(names = "--filter-config", description = "JSON with rule thresholds (snake_case names of FilterConfig).")
     Path filterConfig;
@@ -83,7 +87,7 @@ final class CurateCommand implements Callable<Integer> {
             throw new InvalidRequestException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
         CurateOptions o = options(inputs, out.toString(), resolution, minSeconds, maxSeconds, fps, clipsPerShard);
         o = new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(),
-                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
+                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf(), pixels(maxSourceSize));
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));
@@ -109,7 +113,7 @@ final class CurateCommand implements Callable<Integer> {
                     : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
             s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, latents, System.err);
         }
-        System.out.printf(Locale.ROOT, "%d sources (%d usable, skipped %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
+        System.out.printf(Locale.ROOT, "%d sources (%d usable, problems %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
                 s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());
         System.out.println("wrote " + out.resolve("manifest.jsonl") + ", " + out.resolve("shards") + ", " + out.resolve("report.html"));
         return 0;
@@ -128,6 +132,18 @@ final class CurateCommand implements Callable<Integer> {
         CurateOptions o = CurateOptions.defaults(inputs, out).withSize(wh[0], wh[1]).withClipSeconds(min, max).withClipsPerShard(perShard);
         return new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), fps, o.width(), o.height(),
                 o.trimFrames(), o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf());
+    }
+
+    /** {@code WxH} or a plain pixel count. */
+    static long pixels(String size) {
+        try {
+            String[] p = size.toLowerCase(Locale.ROOT).split("x");
+            if (p.length == 1) return Long.parseLong(p[0].strip());
+            if (p.length == 2) return Math.multiplyExact(Long.parseLong(p[0].strip()), Long.parseLong(p[1].strip()));
+        } catch (NumberFormatException | ArithmeticException e) {
+            // falls through to the message below
+        }
+        throw new InvalidRequestException("--max-source-size must be WxH or a pixel count, not '" + size + "'");
     }
 
     /** Beam runner class names; a runner whose artifact is absent fails with Beam's own clear message. */

@@ -7,6 +7,7 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.EngineException;
 import dev.zoetrope.core.safetensors.SafetensorsException;
 import dev.zoetrope.curate.labels.LabelException;
+import dev.zoetrope.curate.pipeline.CurationException;
 import dev.zoetrope.curate.vlm.VlmException;
 import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.train.shards.ShardException;
@@ -30,7 +31,7 @@ final class Errors {
             case IOException _, UncheckedIOException _, SafetensorsException _, ShardException _, VideoException _,
                  LabelException _ -> true;
             // the machine or a service the user pointed at
-            case EngineException _, VlmException _ -> true;
+            case EngineException _, VlmException _, CurationException _ -> true;
             case GenerationCancelledException _ -> true;
             default -> false;
         };

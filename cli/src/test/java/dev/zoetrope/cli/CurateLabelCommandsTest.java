@@ -19,6 +19,21 @@ class CurateLabelCommandsTest {
     }
 
     @Test
+    void theSourceSizeLimitIsAnOptionAndATooLargeSourceIsReportedNotFatal() throws Exception {
+        CliRun bad = CliRun.of("curate", "--in", dir.toString(), "--out", dir.resolve("o").toString(), "--max-source-size", "huge");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--max-source-size must be WxH or a pixel count"), bad.toString());
+
+        Path video = dir.resolve("bars.mp4");
+        dev.zoetrope.video.SyntheticSources.render(dev.zoetrope.video.SyntheticSources.smptebars(64, 64, 8, 3), video, 24);
+        CliRun r = CliRun.of("curate", "--in", video.toString(), "--out", dir.resolve("o").toString(), "--resolution", "32x32",
+                "--max-source-size", "48x48");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("1 sources (0 usable, problems {too_large=1})"), r.toString());
+        assertTrue(r.err().contains("declares 64x64 pictures"), r.toString());
+    }
+
+    @Test
     void latentOptionsFailCleanlyBeforeAnyWork() {
         Path model = Path.of(System.getProperty("zoetrope.home")).resolve("models/zoetrope-tiny");
         String in = dir.toString(), out = dir.resolve("o").toString();

@@ -37,7 +37,8 @@ class ErrorsTest {
                 new ConfigException("recipe.json: missing a 'train' section"),
                 new ModelLoadException("dit/: missing the DiT weights"),
                 new TokenizerException("spiece.model: not a valid SentencePiece model"),
-                new UncheckedIOException(new NoSuchFileException("clip.mp4"))))
+                new UncheckedIOException(new NoSuchFileException("clip.mp4")),
+                new dev.zoetrope.curate.pipeline.CurationException("curation ran out of Java heap", new OutOfMemoryError())))
             assertTrue(Errors.isUserError(e), e.toString());
     }
 

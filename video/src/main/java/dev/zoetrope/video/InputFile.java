@@ -36,12 +36,25 @@ final class InputFile implements AutoCloseable {
 
     /** Opens {@code file}; throws {@link VideoException} naming the file if it is missing, empty or not a video. */
     static InputFile open(Path file) {
+        return open(file, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #open(Path)}, refusing with {@link VideoTooLargeException} a video stream that declares more than
+     * {@code maxPixels} pixels a frame. The container's declaration is checked before FFmpeg reads stream information
+     * (which decodes a first frame at the declared size), the decoder's after.
+     */
+    static InputFile open(Path file, long maxPixels) {
         Ffmpeg.require();
         checkReadable(file);
         AVFormatContext fmt = new AVFormatContext(null);
         int ret = avformat.avformat_open_input(fmt, Av.fileUrl(file), null, null);
         if (ret < 0) throw new VideoException(file + ": not a readable video file (" + Av.text(ret) + ")");
         try {
+            for (int i = 0; i < fmt.nb_streams(); i++)
+                // A cover picture is never decoded as video, so its size does not count.
+                if ((fmt.streams(i).disposition() & avformat.AV_DISPOSITION_ATTACHED_PIC) == 0)
+                    checkSize(file, fmt.streams(i).codecpar(), maxPixels);
             ret = avformat.avformat_find_stream_info(fmt, (org.bytedeco.ffmpeg.avutil.AVDictionary) null);
             if (ret < 0) throw new VideoException(file + ": cannot read stream information (" + Av.text(ret) + ")");
             int index = avformat.av_find_best_stream(fmt, avutil.AVMEDIA_TYPE_VIDEO, -1, -1,
@@ -53,11 +66,21 @@ final class InputFile implements AutoCloseable {
             AVCodecParameters par = st.codecpar();
             if (par.width() <= 0 || par.height() <= 0)
                 throw new VideoException(file + ": video stream has no picture size (corrupt header?)");
+            checkSize(file, par, maxPixels);
             return new InputFile(file, fmt, st);
         } catch (RuntimeException e) {
             avformat.avformat_close_input(fmt);
             throw e;
         }
+    }
+
+    private static void checkSize(Path file, AVCodecParameters par, long maxPixels) {
+        if (par.codec_type() != avutil.AVMEDIA_TYPE_VIDEO) return;
+        long pixels = (long) par.width() * par.height();
+        if (pixels > maxPixels)
+            throw new VideoTooLargeException(String.format(java.util.Locale.ROOT,
+                    "%s: declares %dx%d pictures (%.1f megapixels), above the limit of %.1f megapixels",
+                    file, par.width(), par.height(), pixels / 1e6, maxPixels / 1e6), par.width(), par.height());
     }
 
     static void checkReadable(Path file) {

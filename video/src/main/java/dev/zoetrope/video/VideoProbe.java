@@ -12,4 +12,14 @@ public final class VideoProbe {
             return in.info;
         }
     }
+
+    /**
+     * As {@link #probe(Path)}, refusing with {@link VideoTooLargeException} a file whose video stream declares more
+     * than {@code maxPixels} pixels a frame, before a frame of that size is decoded.
+     */
+    public static VideoInfo probe(Path file, long maxPixels) {
+        try (InputFile in = InputFile.open(file, maxPixels)) {
+            return in.info;
+        }
+    }
 }

@@ -78,6 +78,16 @@ class BrokenInputTest {
     }
 
     @Test
+    void aPictureAboveTheCallersLimitIsRefusedWithItsSize() throws Exception {
+        Path clip = TestClips.writeSmooth(dir.resolve("clip.mp4"), 160, 120, 24, 4);
+        assertEquals(160, VideoProbe.probe(clip, 160 * 120).width(), "the limit itself is allowed");
+        VideoTooLargeException e = assertThrows(VideoTooLargeException.class, () -> VideoProbe.probe(clip, 160 * 120 - 1));
+        assertEquals(160, e.width());
+        assertEquals(120, e.height());
+        assertTrue(e.getMessage().contains("clip.mp4") && e.getMessage().contains("160x120"), e.getMessage());
+    }
+
+    @Test
     void garbageInTheMiddleDoesNotCrash() throws Exception {
         Path good = TestClips.writeSmooth(dir.resolve("good.mp4"), 160, 120, 24, 24);
         byte[] bytes = Files.readAllBytes(good);

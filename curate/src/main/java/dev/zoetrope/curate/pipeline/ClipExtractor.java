@@ -26,12 +26,17 @@ import dev.zoetrope.video.VideoException;
 import dev.zoetrope.video.VideoInfo;
 import dev.zoetrope.video.VideoProbe;
 import dev.zoetrope.video.VideoReader;
+import dev.zoetrope.video.VideoTooLargeException;
 
 /**
  * Turns one source video into clips, in two streaming passes. Pass 1 decodes small frames for shot detection. Pass 2
  * decodes frames scaled to cover the output size, centre-crops them, and feeds each clip window's frames (resampled
  * to the output rate) to its signal extractor and to an mp4 writer; only the current frame and per-clip accumulators
  * are held, so a long video never sits in memory.
+ *
+ * <p>Hostile sources cost little: one that declares a picture above {@link CurateOptions#maxSourcePixels()} is
+ * refused as {@code too_large} before a frame is decoded; one whose data ends or breaks after its first frames (a
+ * truncated download, say) keeps the clips of what decodes and is reported as {@code truncated}.
  *
  * <p>A source that is done has a marker {@code work/sources/<key>.json} holding its report and clips; a re-run with
  * the same file (size and modification time) reads the marker instead of decoding again.
@@ -76,7 +81,9 @@ public final class ClipExtractor {
         if (!Files.isRegularFile(file)) return failed(source, "broken", "no such file");
         VideoInfo info;
         try {
-            info = VideoProbe.probe(file);
+            info = VideoProbe.probe(file, options.maxSourcePixels());
+        } catch (VideoTooLargeException e) {
+            return failed(source, "too_large", e.getMessage() + "; raise --max-source-size to take it");
         } catch (VideoException e) {
             return failed(source, "broken", e.getMessage());
         }
@@ -85,14 +92,18 @@ public final class ClipExtractor {
             return failed(source, "too_short", String.format(Locale.ROOT, "%.2f s is shorter than the %.2f s minimum clip",
                     info.durationSeconds(), options.minClipSeconds()));
 
-        ShotDetector.Result shots;
+        Shots scan;
         try {
-            shots = detectShots(file, info);
+            scan = detectShots(file, info);
         } catch (VideoException e) {
             return failed(source, "broken", e.getMessage());
         }
+        ShotDetector.Result shots = scan.result();
+        String truncated = scan.stoppedBy() == null ? null : String.format(Locale.ROOT, "%s; kept the first %d frames (%.2f s)",
+                scan.stoppedBy(), shots.frames(), shots.frames() / info.fps());
         if (shots.frames() / info.fps() < options.minClipSeconds())
-            return failed(source, "too_short", shots.frames() + " decodable frames is shorter than the minimum clip");
+            return failed(source, "too_short", shots.frames() + " decodable frames is shorter than the minimum clip"
+                    + (truncated == null ? "" : " (" + truncated + ")"));
         List<ClipWindow> windows = new ClipPlanner(options.minClipSeconds(), options.maxClipSeconds(), options.fps(),
                 options.trimFrames()).plan(shots.shots(), info.fps());
         List<ClipResult> clips;
@@ -101,21 +112,31 @@ public final class ClipExtractor {
         } catch (VideoException e) {
             return failed(source, "broken", e.getMessage());
         }
-        SourceReport report = new SourceReport(source, clips.isEmpty() ? "no_shots" : "ok",
-                clips.isEmpty() ? "no shot is " + options.minClipSeconds() + " s long" : "", info.width(), info.height(),
+        String status = truncated != null ? "truncated" : clips.isEmpty() ? "no_shots" : "ok";
+        String message = truncated != null ? truncated : clips.isEmpty() ? "no shot is " + options.minClipSeconds() + " s long" : "";
+        SourceReport report = new SourceReport(source, status, message, info.width(), info.height(),
                 info.fps(), shots.frames() / info.fps(), shots.frames(), shots.cuts(), shots.fades(), shots.shots().size(),
                 clips.stream().map(ClipResult::clipId).toList());
         return new Extracted(report, clips, false);
     }
 
-    private ShotDetector.Result detectShots(Path file, VideoInfo info) {
+    /** The shots of what decodes, and what stopped the decoding early (null if the stream ended normally). */
+    private record Shots(ShotDetector.Result result, String stoppedBy) {}
+
+    private Shots detectShots(Path file, VideoInfo info) {
         int w = Math.min(ShotDetector.ANALYSIS_WIDTH, info.width()) & ~1;
         int h = Math.max(2, Math.round((float) info.height() * w / info.width()) & ~1);
         ShotDetector detector = new ShotDetector(AdaptiveCutDetector.Params.DEFAULT, 12.0);
+        int decoded = 0;
+        String stoppedBy = null;
         try (VideoReader r = VideoReader.open(file, Math.max(2, w), h)) {
-            for (Frame f; (f = r.next()) != null; ) detector.accept(new Picture(f.width(), f.height(), f.rgb()));
+            for (Frame f; (f = r.next()) != null; decoded++) detector.accept(new Picture(f.width(), f.height(), f.rgb()));
+        } catch (VideoException e) {
+            // Frames before a truncation or a damaged stretch are good footage; nothing decoded means a broken file.
+            if (decoded == 0) throw e;
+            stoppedBy = e.getMessage();
         }
-        return detector.finish();
+        return new Shots(detector.finish(), stoppedBy);
     }
 
     /** Per-window state while its frames stream past. */
@@ -156,7 +177,8 @@ public final class ClipExtractor {
         int nextWindow = 0;
         try (VideoReader r = VideoReader.open(file, dw, dh)) {
             int index = 0;
-            for (Frame f; (f = r.next()) != null && (nextWindow < windows.size() || !active.isEmpty()); index++) {
+            // Windows are checked before a frame is read: past the last one the stream may be truncated.
+            for (Frame f; (nextWindow < windows.size() || !active.isEmpty()) && (f = r.next()) != null; index++) {
                 while (nextWindow < windows.size() && windows.get(nextWindow).firstSource() <= index) {
                     ClipWindow w = windows.get(nextWindow++);
                     active.add(new Builder(w, clipId(stem, file, w)));
@@ -236,9 +258,11 @@ public final class ClipExtractor {
     public record Marker(long size, long modified, CurateSignature settings, SourceReport report, List<ClipResult> clips) {}
 
     /** The options that change clips; a marker made with others is stale. */
-    public record CurateSignature(double minClipSeconds, double maxClipSeconds, double fps, int width, int height, int trimFrames) {
+    public record CurateSignature(double minClipSeconds, double maxClipSeconds, double fps, int width, int height, int trimFrames,
+                                  long maxSourcePixels) {
         static CurateSignature of(CurateOptions o) {
-            return new CurateSignature(o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(), o.trimFrames());
+            return new CurateSignature(o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(), o.trimFrames(),
+                    o.maxSourcePixels());
         }
     }
 

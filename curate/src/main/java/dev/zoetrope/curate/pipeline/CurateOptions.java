@@ -23,10 +23,15 @@ import dev.zoetrope.curate.vlm.ChatClient;
  * @param vlm             VLM endpoint settings, or null to skip that stage
  * @param clipsPerShard   clips per training shard
  * @param crf             x264 quality of the stored clip previews (lower is closer to lossless)
+ * @param maxSourcePixels largest picture (width × height) a source may declare; larger ones are refused as
+ *                        {@code too_large} before a frame is decoded, since one frame alone can cost gigabytes
  */
 public record CurateOptions(List<String> inputs, String out, double minClipSeconds, double maxClipSeconds, double fps,
                             int width, int height, int trimFrames, FilterConfig filter, String modelPath,
-                            VlmSettings vlm, int clipsPerShard, int crf) implements Serializable {
+                            VlmSettings vlm, int clipsPerShard, int crf, long maxSourcePixels) implements Serializable {
+    /** 8192×4320 (DCI 8K): every camera and delivery format passes, a hostile header does not. */
+    public static final long DEFAULT_MAX_SOURCE_PIXELS = 8192L * 4320;
+
     public CurateOptions {
         if (inputs == null || inputs.isEmpty()) throw new InvalidRequestException("no inputs given");
         if (minClipSeconds <= 0 || maxClipSeconds < minClipSeconds)
@@ -34,7 +39,16 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
         if (width < 16 || height < 16 || width % 2 != 0 || height % 2 != 0)
             throw new InvalidRequestException("output size " + width + "x" + height + " must be even and at least 16x16");
         if (clipsPerShard < 1) throw new InvalidRequestException("clips per shard must be at least 1, got " + clipsPerShard);
+        if (maxSourcePixels < 1) throw new InvalidRequestException("the source size limit must be at least 1 pixel, got " + maxSourcePixels);
         inputs = List.copyOf(inputs);
+    }
+
+    /** With the default source size limit. */
+    public CurateOptions(List<String> inputs, String out, double minClipSeconds, double maxClipSeconds, double fps,
+                         int width, int height, int trimFrames, FilterConfig filter, String modelPath, VlmSettings vlm,
+                         int clipsPerShard, int crf) {
+        this(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm,
+                clipsPerShard, crf, DEFAULT_MAX_SOURCE_PIXELS);
     }
 
     public static CurateOptions defaults(List<String> inputs, String out) {
@@ -42,27 +56,31 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
     }
 
     public CurateOptions withSize(int w, int h) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, w, h, trimFrames, filter, modelPath, vlm, clipsPerShard, crf);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, w, h, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
     }
 
     public CurateOptions withClipSeconds(double min, double max) {
-        return new CurateOptions(inputs, out, min, max, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf);
+        return new CurateOptions(inputs, out, min, max, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
     }
 
     public CurateOptions withFilter(FilterConfig f) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, f, modelPath, vlm, clipsPerShard, crf);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, f, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
     }
 
     public CurateOptions withModel(String path) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, path, vlm, clipsPerShard, crf);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, path, vlm, clipsPerShard, crf, maxSourcePixels);
     }
 
     public CurateOptions withVlm(VlmSettings v) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, v, clipsPerShard, crf);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, v, clipsPerShard, crf, maxSourcePixels);
     }
 
     public CurateOptions withClipsPerShard(int n) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, n, crf);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, n, crf, maxSourcePixels);
+    }
+
+    public CurateOptions withMaxSourcePixels(long pixels) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, pixels);
     }
 
     /** The VLM endpoint, in plain serializable fields. */

@@ -2,7 +2,6 @@ package dev.zoetrope.curate.pipeline;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,13 +12,10 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.View;
@@ -31,13 +27,12 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 import dev.zoetrope.core.progress.ProgressBar;
-import dev.zoetrope.curate.signals.NearDuplicates;
 
 /**
  * The curation run as an Apache Beam pipeline:
  * <pre>
- * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ LSH band keys ─ GroupByKey ─ near-duplicate pairs ─┐
- *                                                                                          └ reports ┴──────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
+ * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ NearDuplicateSearch (LSH buckets ─ groups ─ union-find) ─┐
+ *                                                                                          └ reports ┴────────────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
  * </pre>
  * Extraction is parallel over sources; near-duplicate search is parallel over LSH buckets; the finishing step runs
  * once. The Direct runner is embedded; any runner whose artifact is on the classpath can be named.
@@ -86,6 +81,7 @@ public final class CuratePipeline {
         EXTRAS.put(runId, extras == null ? ShardExtras.NONE : extras);
         if (latents != null) LATENTS.put(runId, latents);
         LOGS.put(runId, log);
+        PipelineResult.State state = null;
         try {
             Pipeline p = Pipeline.create(po);
             PCollection<String> src = p.apply("Sources", Create.of(sources).withCoder(StringUtf8Coder.of()))
@@ -94,26 +90,22 @@ public final class CuratePipeline {
                     .withOutputTags(CLIPS, TupleTagList.of(REPORTS)));
             PCollection<ClipResult> clips = extracted.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class));
             PCollection<SourceReport> reports = extracted.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class));
-            int maxDistance = options.filter().duplicateDistance();
-            PCollection<DupPair> pairs = clips
-                    .apply("BandKeys", ParDo.of(new BandFn()))
-                    .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Signature.class)))
-                    .apply("Buckets", GroupByKey.create())
-                    .apply("Compare", ParDo.of(new CompareFn(maxDistance)))
-                    .setCoder(SerializableCoder.of(DupPair.class));
+            PCollection<KV<String, String>> duplicates = clips.apply("NearDuplicates",
+                    new NearDuplicateSearch(options.filter().duplicateDistance()));
             PCollectionView<List<ClipResult>> clipView = clips.apply("ClipList", View.asList());
             PCollectionView<List<SourceReport>> reportView = reports.apply("ReportList", View.asList());
-            PCollectionView<List<DupPair>> pairView = pairs.apply("PairList", View.asList());
+            PCollectionView<Map<String, String>> duplicateView = duplicates.apply("DuplicateMap", View.asMap());
             p.apply("Once", Create.of("finish").withCoder(StringUtf8Coder.of()))
-                    .apply("Finish", ParDo.of(new FinishFn(options, runId, clipView, reportView, pairView))
-                            .withSideInputs(clipView, reportView, pairView));
+                    .apply("Finish", ParDo.of(new FinishFn(options, runId, clipView, reportView, duplicateView))
+                            .withSideInputs(clipView, reportView, duplicateView));
             PipelineResult result = p.run();
-            result.waitUntilFinish();
+            state = result.waitUntilFinish();
         } catch (Pipeline.PipelineExecutionException e) {
-            // A step's failure, unwrapped so the caller sees the message it was raised with.
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            if (e.getCause() instanceof IOException io) throw io;
-            throw e;
+            Exception failure = unwrap(e);
+            if (failure instanceof IOException io) throw io;
+            throw (RuntimeException) failure;
+        } catch (OutOfMemoryError oom) {
+            throw outOfMemory(oom);
         } finally {
             bar.close();
             PROGRESS.remove(runId);
@@ -122,15 +114,34 @@ public final class CuratePipeline {
             LOGS.remove(runId);
         }
         Finalizer.Summary s = SUMMARIES.remove(runId);
+        // A runner that reports a failure as a state instead of an exception must not look like a silent success.
+        if (state != PipelineResult.State.DONE)
+            throw new IllegalStateException("the curation pipeline ended in state " + state + " without an error from its steps");
         if (s == null) throw new IllegalStateException("the pipeline finished without a summary");
         return s;
     }
 
-    /** A clip's id and its 192-bit signature, travelling through the LSH buckets. */
-    public record Signature(String id, long[] hashes) implements Serializable {}
+    /**
+     * What a step's failure is reported as: the exception it was raised with, so the caller sees its message; running
+     * out of heap as a {@link CurationException} saying so; other errors are rethrown as they are.
+     */
+    static Exception unwrap(Pipeline.PipelineExecutionException e) {
+        return switch (e.getCause()) {
+            case RuntimeException r -> r;
+            case IOException io -> io;
+            case OutOfMemoryError oom -> outOfMemory(oom);
+            case Error err -> throw err;
+            case null, default -> e;
+        };
+    }
 
-    /** Two clips found to be near-duplicates. */
-    public record DupPair(String a, String b) implements Serializable {}
+    /** Running out of heap is the machine's limit, not a bug: say so, and how to give the run more. */
+    private static CurationException outOfMemory(OutOfMemoryError e) {
+        long max = Runtime.getRuntime().maxMemory();
+        return new CurationException(String.format(java.util.Locale.ROOT,
+                "curation ran out of Java heap (%s, limit %d MB); give the JVM more with ZOETROPE_JAVA_OPTS=-Xmx... or curate fewer sources per run",
+                e.getMessage(), max >> 20), e);
+    }
 
     static final class ExtractFn extends DoFn<String, ClipResult> {
         private final CurateOptions options;
@@ -151,55 +162,27 @@ public final class CuratePipeline {
         }
     }
 
-    static final class BandFn extends DoFn<ClipResult, KV<Integer, Signature>> {
-        @ProcessElement
-        public void process(@Element ClipResult c, OutputReceiver<KV<Integer, Signature>> out) {
-            Signature s = new Signature(c.clipId(), c.signals().hashes());
-            for (int key : NearDuplicates.bandKeys(s.hashes())) out.output(KV.of(key, s));
-        }
-    }
-
-    static final class CompareFn extends DoFn<KV<Integer, Iterable<Signature>>, DupPair> {
-        private final int maxDistance;
-
-        CompareFn(int maxDistance) {
-            this.maxDistance = maxDistance;
-        }
-
-        @ProcessElement
-        public void process(@Element KV<Integer, Iterable<Signature>> bucket, OutputReceiver<DupPair> out) {
-            List<Map.Entry<String, long[]>> members = new ArrayList<>();
-            for (Signature s : bucket.getValue()) members.add(Map.entry(s.id(), s.hashes()));
-            if (members.size() < 2) return;
-            members.sort(Map.Entry.comparingByKey());
-            for (String[] p : NearDuplicates.pairsInBucket(members, maxDistance)) out.output(new DupPair(p[0], p[1]));
-        }
-    }
-
     static final class FinishFn extends DoFn<String, Void> {
         private final CurateOptions options;
         private final String runId;
         private final PCollectionView<List<ClipResult>> clips;
         private final PCollectionView<List<SourceReport>> reports;
-        private final PCollectionView<List<DupPair>> pairs;
+        private final PCollectionView<Map<String, String>> duplicates;
 
         FinishFn(CurateOptions options, String runId, PCollectionView<List<ClipResult>> clips,
-                 PCollectionView<List<SourceReport>> reports, PCollectionView<List<DupPair>> pairs) {
+                 PCollectionView<List<SourceReport>> reports, PCollectionView<Map<String, String>> duplicates) {
             this.options = options;
             this.runId = runId;
             this.clips = clips;
             this.reports = reports;
-            this.pairs = pairs;
+            this.duplicates = duplicates;
         }
 
         @ProcessElement
         public void process(ProcessContext c) {
-            List<String[]> links = new ArrayList<>();
-            for (DupPair p : c.sideInput(pairs)) links.add(new String[]{p.a(), p.b()});
-            Map<String, String> duplicates = NearDuplicates.resolve(links);
             ShardExtras extras = EXTRAS.getOrDefault(runId, ShardExtras.NONE);
             try {
-                Finalizer.Summary s = new Finalizer(options, extras, LATENTS.get(runId), LOGS.getOrDefault(runId, System.err)).finish(c.sideInput(clips), c.sideInput(reports), duplicates);
+                Finalizer.Summary s = new Finalizer(options, extras, LATENTS.get(runId), LOGS.getOrDefault(runId, System.err)).finish(c.sideInput(clips), c.sideInput(reports), c.sideInput(duplicates));
                 SUMMARIES.put(runId, s);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -71,7 +71,9 @@ public final class Finalizer {
         List<SourceReport> reports = new ArrayList<>(reportsIn);
         reports.sort(Comparator.comparing(SourceReport::source));
         for (SourceReport r : reports)
-            if (!r.status().equals("ok")) log.println("skipped " + r.source() + ": " + r.status() + (r.message().isEmpty() ? "" : " (" + r.message() + ")"));
+            if (!r.status().equals("ok"))
+                log.println((r.clipIds().isEmpty() ? "skipped " : "kept " + r.clipIds().size() + " clip(s) of ") + r.source() + ": "
+                        + r.status() + (r.message().isEmpty() ? "" : " (" + r.message() + ")"));
 
         RuleFilter rules = new RuleFilter(options.filter());
         LogisticModel model = options.modelPath() == null ? null : LogisticModel.load(Path.of(options.modelPath()));
@@ -270,8 +272,9 @@ public final class Finalizer {
         int ok = 0, shots = 0;
         for (SourceReport r : reports) {
             shots += r.shots();
-            if (r.status().equals("ok")) ok++;
-            else problems.merge(r.status(), 1, Integer::sum);
+            // A truncated source is usable (its decodable part gave clips) and still a problem to report.
+            if (r.status().equals("ok") || !r.clipIds().isEmpty()) ok++;
+            if (!r.status().equals("ok")) problems.merge(r.status(), 1, Integer::sum);
         }
         Map<String, Integer> by = new LinkedHashMap<>();
         for (Reason reason : Reason.values()) by.put(reason.code(), 0);

@@ -42,7 +42,7 @@ public final class Report {
         h.append("<h2>Counts per stage</h2><table>");
         row(h, "sources found", s.sources());
         row(h, "sources usable", s.sourcesOk());
-        s.sourceProblems().forEach((k, v) -> row(h, "sources skipped: " + k, v));
+        s.sourceProblems().forEach((k, v) -> row(h, "source problems: " + k, v));
         row(h, "shots", s.shots());
         row(h, "clip windows", s.clips());
         s.rejectedBy().forEach((k, v) -> row(h, "rejected: " + k, v));
@@ -52,7 +52,8 @@ public final class Report {
 
         List<SourceReport> bad = reports.stream().filter(r -> !r.status().equals("ok")).toList();
         if (!bad.isEmpty()) {
-            h.append("<h2>Skipped sources</h2><table><tr><th>source</th><th>status</th><th>why</th></tr>");
+            // Skipped sources, and truncated ones whose decodable part was kept.
+            h.append("<h2>Source problems</h2><table><tr><th>source</th><th>status</th><th>why</th></tr>");
             for (SourceReport r : bad)
                 h.append("<tr><td>").append(esc(Path.of(r.source()).getFileName().toString())).append("</td><td>")
                         .append(esc(r.status())).append("</td><td>").append(esc(r.message())).append("</td></tr>");

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * What happened to one source file. {@code status}: {@code ok}, {@code broken} (cannot be opened or decoded),
- * {@code too_short}, or {@code no_shots} (no shot long enough for a clip).
+ * {@code too_large} (declares a picture above the size limit), {@code too_short}, {@code no_shots} (no shot long
+ * enough for a clip), or {@code truncated} (decoding stopped early; the clips of the part before are kept).
  */
 public record SourceReport(String source, String status, String message, int width, int height, double fps,
                            double durationSeconds, int frames, List<Integer> cuts, List<Integer> fades, int shots,
