@@ -70,6 +70,11 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             + "rule keeps out of a LoRA's lesson are reported apart. For checking a LoRA that teaches them (--lora).")
     boolean novel;
 
+    @Option(names = "--novel-background", description = "Prompt the backgrounds the shipped models never saw (white) instead: "
+            + "the held-out combinations and the seen sample on them (white objects left out), scored with those backgrounds in "
+            + "the detector's palette. For checking a LoRA that teaches them (--lora).")
+    boolean novelBackground;
+
     @Mixin
     LoraOptions lora = new LoraOptions();
 
@@ -92,7 +97,9 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
-        AdherencePlan plan = novel ? AdherencePlan.novel(k, seed) : AdherencePlan.of(k, seenSample, seed);
+        if (novel && novelBackground) throw new InvalidRequestException("--novel and --novel-background are two different evaluations; give one");
+        AdherencePlan plan = novel ? AdherencePlan.novel(k, seed) : novelBackground ? AdherencePlan.novelBackground(k, seenSample, seed)
+                : AdherencePlan.of(k, seenSample, seed);
         List<Lora> adapters = lora.parsed();
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
         System.out.println(validation.line());

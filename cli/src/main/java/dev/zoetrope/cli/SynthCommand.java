@@ -33,8 +33,9 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--fps", description = "Frame rate (default: ${DEFAULT-VALUE}).")
     double fps = 8;
 
-    @Option(names = "--split", description = "train (never a held-out combination), heldout (only those), all, or novel (the "
-            + "colours training never showed, e.g. pink, but their held-out combinations: a LoRA's lesson) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--split", description = "train (never a held-out combination), heldout (only those), all, novel (the "
+            + "colours training never showed, e.g. pink, but their held-out combinations: a LoRA's lesson), or novel-background (the "
+            + "seen combinations on the backgrounds training never showed, e.g. white) (default: ${DEFAULT-VALUE}).")
     String split = "train";
 
     @Option(names = "--jobs", description = "Clips rendered in parallel (default: ${DEFAULT-VALUE}).")

@@ -4,16 +4,22 @@ import java.util.List;
 import java.util.Locale;
 
 /** How many clips the detector found matching their prompt, per axis and on all three at once. */
-public record Accuracy(int clips, int color, int shape, int direction, int joint) {
+public record Accuracy(int clips, int color, int shape, int direction, int joint, int background) {
     public static Accuracy of(List<ClipScore> scores) {
-        int c = 0, s = 0, d = 0, j = 0;
+        int c = 0, s = 0, d = 0, j = 0, b = 0;
         for (ClipScore x : scores) {
             if (x.colorOk()) c++;
             if (x.shapeOk()) s++;
             if (x.directionOk()) d++;
             if (x.allOk()) j++;
+            if (x.backgroundOk()) b++;
         }
-        return new Accuracy(scores.size(), c, s, d, j);
+        return new Accuracy(scores.size(), c, s, d, j, b);
+    }
+
+    /** Clips whose background is the prompt's. */
+    public double backgroundRate() {
+        return rate(background);
     }
 
     public double colorRate() {

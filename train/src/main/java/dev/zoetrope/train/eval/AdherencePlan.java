@@ -39,14 +39,35 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
      * each: what a LoRA run taught ({@code novel}) and the combinations it held out of the lesson ({@code novel-heldout}).
      */
     public static AdherencePlan novel(int k, long seed) {
-        return of(SynthSpec.novelCombinations(), k, 0, seed);
+        return of(SynthSpec.novelCombinations(), backgrounds(0, SynthSpec.BACKGROUNDS.size()), k, 0, seed);
+    }
+
+    /**
+     * The held-out combinations and {@code seenSample} seen ones (as {@link #of(int, int, long)}) on the backgrounds the
+     * shipped models never saw (white), white objects left out: what a LoRA that teaches them ({@code novel-bg}) made of
+     * combinations it was shown and of those it never was ({@code novel-bg-heldout}).
+     */
+    public static AdherencePlan novelBackground(int k, int seenSample, long seed) {
+        List<Combination> combos = new ArrayList<>(SynthSpec.heldOutCombinations());
+        combos.addAll(seenSample(seed).subList(0, seenSample));
+        return of(combos, backgrounds(SynthSpec.BACKGROUNDS.size(), SynthSpec.BACKGROUND_PALETTE.size()), k, seenSample, seed);
+    }
+
+    private static List<Integer> backgrounds(int from, int to) {
+        List<Integer> out = new ArrayList<>();
+        for (int b = from; b < to; b++) out.add(b);
+        return out;
     }
 
     private static AdherencePlan of(List<Combination> combos, int k, int seenSample, long seed) {
+        return of(combos, backgrounds(0, SynthSpec.BACKGROUNDS.size()), k, seenSample, seed);
+    }
+
+    private static AdherencePlan of(List<Combination> combos, List<Integer> backgrounds, int k, int seenSample, long seed) {
         if (k < 1) throw new IllegalArgumentException("k (clips per prompt) must be at least 1, got " + k);
         List<AdherencePrompt> prompts = new ArrayList<>();
         for (Combination c : combos)
-            for (int b = 0; b < SynthSpec.BACKGROUNDS.size(); b++) prompts.add(new AdherencePrompt(c, b));
+            for (int b : backgrounds) if (SynthSpec.visible(c, b)) prompts.add(new AdherencePrompt(c, b));
         List<EvalClip> clips = new ArrayList<>();
         for (AdherencePrompt p : prompts)
             for (int r = 0; r < k; r++) clips.add(new EvalClip(p, r, clipSeed(seed, p, r)));
@@ -80,7 +101,7 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
 
     /** Whether its prompts name the novel colours ({@link #novel}). */
     public boolean novel() {
-        return prompts.stream().anyMatch(p -> p.combination().novel());
+        return prompts.stream().anyMatch(AdherencePrompt::novel);
     }
 
     public long heldOutPrompts() {

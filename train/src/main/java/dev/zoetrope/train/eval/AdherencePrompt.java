@@ -8,7 +8,7 @@ import dev.zoetrope.train.synth.SynthSpec.Combination;
 /** One evaluation prompt: a combination on a background, always in the canonical caption template. */
 public record AdherencePrompt(Combination combination, int background) {
     public AdherencePrompt {
-        if (background < 0 || background >= SynthSpec.BACKGROUNDS.size())
+        if (background < 0 || background >= SynthSpec.BACKGROUND_PALETTE.size())
             throw new IllegalArgumentException("no such background: " + background);
     }
 
@@ -18,6 +18,7 @@ public record AdherencePrompt(Combination combination, int background) {
 
     public String split() {
         if (combination.novel()) return heldOut() ? "novel-heldout" : "novel";
+        if (SynthSpec.novelBackground(background)) return heldOut() ? "novel-bg-heldout" : "novel-bg";
         return heldOut() ? "heldout" : "seen";
     }
 
@@ -29,12 +30,22 @@ public record AdherencePrompt(Combination combination, int background) {
         return combination.novel() ? SynthSpec.PALETTE : SynthSpec.COLORS;
     }
 
+    /** The backgrounds the detector chooses among: the novel ones only for a prompt that names one. */
+    public List<SynthSpec.Rgb> backgrounds() {
+        return SynthSpec.novelBackground(background) ? SynthSpec.BACKGROUND_PALETTE : SynthSpec.BACKGROUNDS;
+    }
+
+    /** Whether it names a colour or background the shipped models never saw. */
+    public boolean novel() {
+        return combination.novel() || SynthSpec.novelBackground(background);
+    }
+
     public String caption() {
         return SynthSpec.canonicalCaption(combination, background);
     }
 
     /** File-name friendly, e.g. {@code red-circle-left-black}. */
     public String slug() {
-        return combination.describe().replace(' ', '-') + "-" + SynthSpec.BACKGROUNDS.get(background).name();
+        return combination.describe().replace(' ', '-') + "-" + SynthSpec.BACKGROUND_PALETTE.get(background).name();
     }
 }

@@ -48,13 +48,13 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     public String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(settingsLine()).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-15s %7s %6s %7s %7s %10s %10s %14s %8s%n", "split", "prompts", "clips", "color",
-                "shape", "direction", "all three", "forwards/clip", "s/clip"));
+        sb.append(String.format(Locale.ROOT, "%-15s %7s %6s %7s %7s %10s %10s %11s %14s %8s%n", "split", "prompts", "clips", "color",
+                "shape", "direction", "all three", "background", "forwards/clip", "s/clip"));
         for (Row r : rows()) {
             Accuracy a = r.accuracy();
-            sb.append(String.format(Locale.ROOT, "%-15s %7d %6d %7s %7s %10s %10s %14s %8s%n", r.name(), r.prompts(), a.clips(),
+            sb.append(String.format(Locale.ROOT, "%-15s %7d %6d %7s %7s %10s %10s %11s %14s %8s%n", r.name(), r.prompts(), a.clips(),
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
-                    Accuracy.percent(a.jointRate()), forwards(r.speed()), seconds(r.speed())));
+                    Accuracy.percent(a.jointRate()), Accuracy.percent(a.backgroundRate()), forwards(r.speed()), seconds(r.speed())));
         }
         return sb.toString();
     }
@@ -62,24 +62,30 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     private String settingsLine() {
         AdherencePlan p = run.plan();
         return String.format(Locale.ROOT, "%s: %d prompts x %d clips (seed %d, %s, steps %s, guidance %s)",
-                run.generator(), p.prompts().size(), p.k(), p.seed(), p.novel() ? "the novel colours ("
-                        + String.join(", ", SynthSpec.NOVEL_COLORS.stream().map(SynthSpec.Rgb::name).toList()) + ")"
+                run.generator(), p.prompts().size(), p.k(), p.seed(), p.novel() ? novelty(p)
                         : p.seenSample() + " seen combinations sampled",
                 run.sampling().steps() == null ? "default" : run.sampling().steps(),
                 run.sampling().guidance() == null ? "default" : run.sampling().guidance());
+    }
+
+    /** What a novel plan asks for: the novel colours, or the novel backgrounds. */
+    private static String novelty(AdherencePlan p) {
+        boolean colours = p.prompts().stream().anyMatch(x -> x.combination().novel());
+        List<SynthSpec.Rgb> which = colours ? SynthSpec.NOVEL_COLORS : SynthSpec.NOVEL_BACKGROUNDS;
+        return (colours ? "the novel colours (" : "the novel backgrounds (") + String.join(", ", which.stream().map(SynthSpec.Rgb::name).toList()) + ")";
     }
 
     public String markdown() {
         StringBuilder sb = new StringBuilder("# Prompt adherence\n\n");
         sb.append(settingsLine()).append(".\n\n");
         sb.append("Detector: ").append(validation.line()).append(".\n\n");
-        sb.append("| split | prompts | clips | color | shape | direction | all three | DiT forwards / clip | s / clip |\n"
-                + "|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| split | prompts | clips | color | shape | direction | all three | background | DiT forwards / clip | s / clip |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows()) {
             Accuracy a = r.accuracy();
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |%n", r.name(), r.prompts(), a.clips(),
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |%n", r.name(), r.prompts(), a.clips(),
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
-                    Accuracy.percent(a.jointRate()), forwards(r.speed()), seconds(r.speed())));
+                    Accuracy.percent(a.jointRate()), Accuracy.percent(a.backgroundRate()), forwards(r.speed()), seconds(r.speed())));
         }
         sb.append(String.format(Locale.ROOT, "%nTargets on held-out combinations: color >= %s, direction >= %s, shape >= %s.%n",
                 Accuracy.percent(TARGET_COLOR), Accuracy.percent(TARGET_DIRECTION), Accuracy.percent(TARGET_SHAPE)));
@@ -150,7 +156,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
 
     private static ObjectNode accuracy(ObjectNode node, Accuracy a) {
         node.put("clips", a.clips()).put("color", a.colorRate()).put("shape", a.shapeRate())
-                .put("direction", a.directionRate()).put("all_three", a.jointRate());
+                .put("direction", a.directionRate()).put("all_three", a.jointRate()).put("background", a.backgroundRate());
         return node;
     }
 

@@ -21,6 +21,10 @@ public record ClipScore(EvalClip clip, Detection detection) {
         return detection.direction() == wanted().direction();
     }
 
+    public boolean backgroundOk() {
+        return detection.background() == clip.prompt().background();
+    }
+
     public boolean allOk() {
         return colorOk() && shapeOk() && directionOk();
     }

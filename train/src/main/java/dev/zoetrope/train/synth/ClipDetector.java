@@ -75,7 +75,7 @@ public final class ClipDetector {
         }
 
         public String backgroundName() {
-            return background < 0 ? "none" : SynthSpec.BACKGROUNDS.get(background).name();
+            return background < 0 ? "none" : SynthSpec.BACKGROUND_PALETTE.get(background).name();
         }
 
         public String describe() {
@@ -99,6 +99,11 @@ public final class ClipDetector {
      * the novel colours count only where a prompt may ask for them).
      */
     public static Detection detect(List<Frame> frames, List<SynthSpec.Rgb> palette) {
+        return detect(frames, palette, SynthSpec.BACKGROUNDS);
+    }
+
+    /** {@link #detect(List, List)} with the background the nearest of {@code backgrounds}. */
+    public static Detection detect(List<Frame> frames, List<SynthSpec.Rgb> palette, List<SynthSpec.Rgb> backgrounds) {
         if (frames.isEmpty()) throw new IllegalArgumentException("no frames to detect in");
         int w = frames.getFirst().width(), h = frames.getFirst().height();
         for (Frame f : frames) {
@@ -106,7 +111,7 @@ public final class ClipDetector {
                     + w + "x" + h + " and " + f.width() + "x" + f.height());
         }
         double[] bg = background(frames);
-        int bgIndex = SynthSpec.nearestBackground(bg[0], bg[1], bg[2]);
+        int bgIndex = SynthSpec.nearestBackground(bg[0], bg[1], bg[2], backgrounds);
         double[] obj = objectColor(frames, bg);
         int n = frames.size();
         double[][] centroids = new double[n][];

@@ -27,11 +27,11 @@ public record SynthClip(String id, int index, Combination combination, int backg
     }
 
     public SynthSpec.Rgb backgroundColor() {
-        return SynthSpec.BACKGROUNDS.get(background);
+        return SynthSpec.BACKGROUND_PALETTE.get(background);
     }
 
     public String split() {
-        return combination.novel() ? "novel" : heldOut ? "heldout" : "train";
+        return combination.novel() ? "novel" : SynthSpec.novelBackground(background) ? "novel-background" : heldOut ? "heldout" : "train";
     }
 
     public String caption() {

@@ -71,6 +71,14 @@ public final class SynthSpec {
     public static final List<Shape> SHAPES = List.of(Shape.values());
     public static final List<Direction> DIRECTIONS = List.of(Direction.values());
     public static final List<Rgb> BACKGROUNDS = List.of(new Rgb("black", 0, 0, 0), new Rgb("gray", 110, 110, 110));
+    /**
+     * Backgrounds the shipped models never saw, in index order from {@code BACKGROUNDS.size()}: "white" names only
+     * objects in their training, so "on a white background" gives a known word a new role ({@code train --recipe
+     * tiny-white}). White objects are never drawn on them.
+     */
+    public static final List<Rgb> NOVEL_BACKGROUNDS = List.of(new Rgb("white", 235, 235, 235));
+    /** {@link #BACKGROUNDS} then {@link #NOVEL_BACKGROUNDS}. */
+    public static final List<Rgb> BACKGROUND_PALETTE = java.util.stream.Stream.concat(BACKGROUNDS.stream(), NOVEL_BACKGROUNDS.stream()).toList();
 
     /** Caption templates; the first is the canonical one used for evaluation prompts. */
     public static final List<String> TEMPLATES = List.of(
@@ -143,7 +151,7 @@ public final class SynthSpec {
                 .replace("{color}", PALETTE.get(c.color()).name())
                 .replace("{shape}", SHAPES.get(c.shape()).word())
                 .replace("{direction}", DIRECTIONS.get(c.direction()).word())
-                .replace("{background}", BACKGROUNDS.get(background).name());
+                .replace("{background}", BACKGROUND_PALETTE.get(background).name());
     }
 
     /** {@code a {color} {shape} moving {direction} on a {background} background}. */
@@ -163,7 +171,7 @@ public final class SynthSpec {
             int c = indexOf(PALETTE.stream().map(Rgb::name).toList(), m.group("color"));
             int s = indexOf(SHAPES.stream().map(Shape::word).toList(), m.group("shape"));
             int d = indexOf(DIRECTIONS.stream().map(Direction::word).toList(), m.group("direction"));
-            int b = indexOf(BACKGROUNDS.stream().map(Rgb::name).toList(), m.group("background"));
+            int b = indexOf(BACKGROUND_PALETTE.stream().map(Rgb::name).toList(), m.group("background"));
             if (c >= 0 && s >= 0 && d >= 0 && b >= 0) return Optional.of(new Parsed(new Combination(c, s, d), b, t));
         }
         return Optional.empty();
@@ -193,6 +201,21 @@ public final class SynthSpec {
     /** Index of the background nearest to (r, g, b). */
     public static int nearestBackground(double r, double g, double b) {
         return nearest(BACKGROUNDS, r, g, b);
+    }
+
+    /** Index of the background of {@code palette} (a prefix of {@link #BACKGROUND_PALETTE}) nearest to (r, g, b). */
+    public static int nearestBackground(double r, double g, double b, List<Rgb> palette) {
+        return nearest(palette, r, g, b);
+    }
+
+    /** Whether background {@code background} is one the shipped models never saw ({@link #NOVEL_BACKGROUNDS}). */
+    public static boolean novelBackground(int background) {
+        return background >= BACKGROUNDS.size();
+    }
+
+    /** Whether a clip of {@code c} on {@code background} shows its object: not a white object on a white background. */
+    public static boolean visible(Combination c, int background) {
+        return !PALETTE.get(c.color()).name().equals(BACKGROUND_PALETTE.get(background).name());
     }
 
     private static int nearest(List<Rgb> colors, double r, double g, double b) {

@@ -41,7 +41,9 @@ public final class SynthWorld {
         /** All 84. */
         ALL,
         /** The combinations of the colours the shipped models never saw (pink), but the held-out ones: a LoRA's lesson. */
-        NOVEL;
+        NOVEL,
+        /** The 72 seen combinations (white objects left out) on the backgrounds the shipped models never saw (white). */
+        NOVEL_BACKGROUND;
 
         public static Split parse(String text) {
             return switch (text.toLowerCase(Locale.ROOT)) {
@@ -49,7 +51,8 @@ public final class SynthWorld {
                 case "heldout", "held-out" -> HELDOUT;
                 case "all" -> ALL;
                 case "novel" -> NOVEL;
-                default -> throw new InvalidRequestException("unknown split '" + text + "' (train, heldout, all or novel)");
+                case "novel-background" -> NOVEL_BACKGROUND;
+                default -> throw new InvalidRequestException("unknown split '" + text + "' (train, heldout, all, novel or novel-background)");
             };
         }
 
@@ -59,6 +62,8 @@ public final class SynthWorld {
                 case HELDOUT -> SynthSpec.heldOutCombinations();
                 case ALL -> SynthSpec.combinations();
                 case NOVEL -> SynthSpec.novelCombinations().stream().filter(c -> !c.heldOut()).toList();
+                case NOVEL_BACKGROUND -> SynthSpec.seenCombinations().stream()
+                        .filter(c -> SynthSpec.visible(c, SynthSpec.BACKGROUNDS.size())).toList();
             };
         }
 
@@ -103,7 +108,9 @@ public final class SynthWorld {
         SplittableRandom rnd = new SplittableRandom(mix(seed, s.split().ordinal(), index));
         List<Combination> pool = s.split().combinations();
         Combination combo = pool.get(rnd.nextInt(pool.size()));
-        int background = rnd.nextInt(SynthSpec.BACKGROUNDS.size());
+        int background = s.split() == Split.NOVEL_BACKGROUND
+                ? SynthSpec.BACKGROUNDS.size() + rnd.nextInt(SynthSpec.NOVEL_BACKGROUNDS.size())
+                : rnd.nextInt(SynthSpec.BACKGROUNDS.size());
         int template = rnd.nextInt(SynthSpec.TEMPLATES.size());
         return place(s, clipId(index), index, combo, background, template, rnd);
     }
