@@ -61,9 +61,9 @@ public final class SynthSpec {
             new Rgb("green", 40, 180, 60), new Rgb("blue", 40, 90, 230), new Rgb("purple", 150, 60, 200),
             new Rgb("white", 240, 240, 240));
     /**
-     * Colours the shipped models never saw, in index order from {@code COLORS.size()}: the concepts a LoRA adapter is
-     * taught ({@code train --recipe tiny-pink}). Their words are not in the tiny tokenizer's vocabulary either, so the
-     * text encoder spells them out in characters it was never trained on.
+     * Colours the shipped models never saw, in index order from {@code COLORS.size()}. Their words are not in the tiny
+     * tokenizer's vocabulary either, so the text encoder spells them out in characters it was never trained on (a LoRA
+     * on the DiT alone did not learn pink: docs/model-card.md).
      */
     public static final List<Rgb> NOVEL_COLORS = List.of(new Rgb("pink", 255, 110, 190));
     /** {@link #COLORS} then {@link #NOVEL_COLORS}: every colour a clip may have. */
