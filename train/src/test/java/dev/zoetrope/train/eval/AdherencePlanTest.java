@@ -36,6 +36,30 @@ class AdherencePlanTest {
     }
 
     @Test
+    void novelPlansPromptOnlyWhatTheShippedModelNeverSaw() {
+        AdherencePlan white = AdherencePlan.novelBackground(2, 12, 1), base = AdherencePlan.of(2, 12, 1);
+        assertTrue(white.novel());
+        assertFalse(base.novel());
+        for (AdherencePrompt p : white.prompts()) {
+            assertEquals("white", dev.zoetrope.train.synth.SynthSpec.BACKGROUND_PALETTE.get(p.background()).name());
+            assertNotEquals("white", dev.zoetrope.train.synth.SynthSpec.PALETTE.get(p.combination().color()).name());
+            assertTrue(p.caption().endsWith("on a white background"), p.caption());
+            assertEquals(3, p.backgrounds().size(), "white is in the detector's palette for these prompts");
+        }
+        // the same combinations as the ordinary plan, on white, less the white objects
+        java.util.Set<dev.zoetrope.train.synth.SynthSpec.Combination> combos = new java.util.HashSet<>();
+        base.prompts().forEach(p -> combos.add(p.combination()));
+        combos.removeIf(c -> c.color() == 6);
+        assertEquals(combos.size(), white.prompts().size());
+        assertEquals(10, white.heldOutPrompts(), "the 12 held-out combinations but the 2 white ones");
+        AdherencePlan pink = AdherencePlan.novel(1, 1);
+        assertEquals(24, pink.prompts().size(), "pink's 12 combinations on both backgrounds");
+        assertEquals(4, pink.heldOutPrompts());
+        assertTrue(base.prompts().stream().allMatch(p -> p.backgrounds().size() == 2 && p.palette().size() == 7),
+                "ordinary prompts are scored as before");
+    }
+
+    @Test
     void seenSampleIsDeterministicAndGrowsByExtension() {
         AdherencePlan a = AdherencePlan.of(1, 12, 5), b = AdherencePlan.of(1, 12, 5), c = AdherencePlan.of(1, 12, 6);
         assertEquals(a.prompts(), b.prompts());

@@ -103,6 +103,37 @@ class SynthWorldTest {
     }
 
     @Test
+    void novelSplitsHoldWhatTrainingNeverShowed() {
+        SynthWorld.Settings white = new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.NOVEL_BACKGROUND);
+        Set<Combination> combos = new HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            SynthClip c = SynthWorld.plan(white, 5, i);
+            assertEquals("white", c.backgroundColor().name());
+            assertEquals("novel-background", c.split());
+            assertFalse(c.heldOut(), "a lesson never shows a held-out combination");
+            assertNotEquals("white", c.color().name(), "no white object on white");
+            SynthSpec.Parsed p = SynthSpec.parse(c.caption()).orElseThrow();
+            assertEquals(c.background(), p.background());
+            combos.add(c.combination());
+        }
+        assertEquals(72 - 10, combos.size(), "every seen combination but the 10 seen white ones");
+        SynthWorld.Settings pink = new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.NOVEL);
+        Set<Combination> pinks = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            SynthClip c = SynthWorld.plan(pink, 5, i);
+            assertEquals("pink", c.color().name());
+            assertTrue(c.background() < SynthSpec.BACKGROUNDS.size());
+            pinks.add(c.combination());
+        }
+        assertEquals(10, pinks.size(), "pink's 12 combinations but the 2 the held-out rule keeps");
+        // the shipped world is unchanged: its splits never draw a novel colour or background
+        for (int i = 0; i < 3000; i++) {
+            SynthClip c = SynthWorld.plan(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.ALL), 5, i);
+            assertFalse(c.combination().novel() || SynthSpec.novelBackground(c.background()));
+        }
+    }
+
+    @Test
     void objectStaysFullyVisibleAndMovesAsPlanned() {
         for (SynthWorld.Settings s : List.of(SynthWorld.Settings.defaults(),
                 new SynthWorld.Settings(96, 48, 25, 24, SynthWorld.Split.ALL))) {
