@@ -74,8 +74,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device = new DeviceOption();
 
+    @Mixin
+    DistributedOptions distributed = new DistributedOptions();
+
     @Override
     public Integer call() throws Exception {
+        return distributed.run(device, this::train);
+    }
+
+    private int train() throws Exception {
         ComputeDevice where = device.parsed();
         Recipe.Source source = Recipe.source(recipe);
         if (source.distils()) return distil(ReflowRecipe.parse(source.json(), source.label()), where);

@@ -22,6 +22,7 @@ import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.train.dit.FlowMatching;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.TextToVideoTask;
+import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 
 /**
@@ -77,14 +78,22 @@ final class LoraTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    /** The whole batch is drawn and noised; the share's samples alone go through the model. */
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        int batchSize = share.total();
         long[] idx = Tensors.toLongs(torch.randint(data.size(), new long[]{batchSize}, new GeneratorOptional(rng),
                 new TensorOptions(ScalarType.Long)));
         float[] drop = Tensors.toFloats(torch.rand(new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
-        List<Tensor> states = new ArrayList<>(batchSize);
-        for (int b = 0; b < batchSize; b++) states.add(context(drop[b] < captionDropout ? "" : data.captions().get((int) idx[b])));
+        List<Tensor> states = new ArrayList<>(share.count());
+        for (int b = share.offset(); b < share.offset() + share.count(); b++)
+            states.add(context(drop[b] < captionDropout ? "" : data.captions().get((int) idx[b])));
         Tensor latents = model.onDevice(latentScale.toDit(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length))));
         FlowMatching.Noised n = objective.noise(latents, rng);
-        return FlowMatching.loss(model.forward(n.input(), n.timesteps(), states, null), n.target());
+        return FlowMatching.loss(model.forward(share.of(n.input()), share.of(n.timesteps()), states, null), share.of(n.target()));
     }
 
     /** The frozen encoder's states of {@code caption}, cached. */
