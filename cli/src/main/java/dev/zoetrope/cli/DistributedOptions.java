@@ -65,9 +65,16 @@ final class DistributedOptions {
         boolean anyCuda = asked instanceof ComputeDevice.Auto || asked instanceof ComputeDevice.Cuda c && c.index() == ComputeDevice.Cuda.FIRST;
         if (anyCuda && device.resolve() instanceof ComputeDevice.Cuda) device.device = "cuda:" + t.localRank();
         boolean cuda = device.resolve() instanceof ComputeDevice.Cuda;
-        try (ProcessGroup group = ProcessGroup.install(ProcessGroup.join(t, timeout, cuda))) {
-            return train.call();
+        ProcessGroup group = ProcessGroup.install(ProcessGroup.join(t, timeout, cuda));
+        int status;
+        try {
+            status = train.call();
+        } catch (Exception | Error e) {
+            group.fail();
+            throw e;
         }
+        group.close();
+        return status;
     }
 
     /** Starts this machine's ranks with this process's own command line and waits for them. */
@@ -83,7 +90,9 @@ final class DistributedOptions {
         List<Process> ranks = new ArrayList<>();
         for (int local = 0; local < nprocPerNode; local++) {
             Topology t = new Topology(nodeRank * nprocPerNode + local, world, local, masterAddr, masterPort);
+            // rank 0 reports; the others' stdout repeats it (their errors still show)
             ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+            if (local > 0 || nodeRank > 0) pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Map<String, String> env = new HashMap<>(t.environment());
             // each rank keeps to its share of the cores unless told otherwise
             if (System.getenv("ZOETROPE_THREADS") == null)

@@ -312,6 +312,8 @@ public final class ProcessGroup implements AutoCloseable {
                     now = System.nanoTime();
                     for (int r = 0; r < n; r++) {
                         if (r == topology.rank()) continue;
+                        if (watch.add(key("failed", r), 0) > 0 && !closing)
+                            stop(lostMessage(r, "it stopped with an error, shown in its own output"));
                         long count = watch.add(key("beat", r), 0);
                         if (count != seen[r]) {
                             seen[r] = count;
@@ -365,6 +367,25 @@ public final class ProcessGroup implements AutoCloseable {
             }
         } catch (RuntimeException | InterruptedException ignored) {
             // a peer already gone cannot be waited for
+        }
+        if (current == this) current = null;
+    }
+
+    /**
+     * Leaves the run after this rank failed: the others are told at their next heartbeat and stop, naming this rank,
+     * instead of waiting out the timeout; nobody is waited for.
+     */
+    public void fail() {
+        closing = true;
+        heartbeat.interrupt();
+        try {
+            synchronized (watch) {
+                watch.add(key("failed", topology.rank()), 1);
+            }
+            // rank 0 hosts the store: it stays up a few heartbeats, long enough for every peer to read the news
+            if (topology.rank() == 0) Thread.sleep(BEAT.multipliedBy(4).toMillis());
+        } catch (RuntimeException | InterruptedException ignored) {
+            // the store is gone already: the others notice that instead
         }
         if (current == this) current = null;
     }

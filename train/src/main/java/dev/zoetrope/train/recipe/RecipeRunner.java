@@ -115,7 +115,7 @@ public final class RecipeRunner {
     static void timed(Path work, String recipe, String stage, StageBody body) throws IOException {
         String name = stage.toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
-        System.err.println("== " + recipe + ": " + name);
+        if (ProcessGroup.writesFiles()) System.err.println("== " + recipe + ": " + name);
         body.run();
         if (ProcessGroup.writesFiles()) Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
     }

@@ -92,6 +92,42 @@ class DataParallelTest {
     }
 
     @Test
+    void aRunResumesWithAnotherWorldSize(@TempDir Path dir) throws Exception {
+        int steps = 30;
+        TrainConfig cfg = TrainerTest.config(steps);
+        ToyRegression whole = new ToyRegression(7);
+        new Trainer(whole, cfg, dir.resolve("whole"), "whole", null).run(false);
+        whole.close();
+        List<Double> expected = TrainerTest.losses(dir.resolve("whole"));
+
+        ToyRegression first = new ToyRegression(7);
+        new Trainer(first, cfg, dir.resolve("run"), "alone", null).run(false, 20);
+        first.close();
+        int port = freePort();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<Trainer.Outcome>> ranks = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int rank = r;
+            ranks.add(pool.submit(() -> {
+                ToyRegression task = new ToyRegression(99); // everything must come from rank 0's checkpoint
+                try (ProcessGroup g = ProcessGroup.join(new Topology(rank, 2, rank, "127.0.0.1", port), Duration.ofSeconds(60), false)) {
+                    return new Trainer(task, cfg, dir.resolve(rank == 0 ? "run" : "elsewhere"), "rank" + rank, g).run(true);
+                } finally {
+                    task.close();
+                }
+            }));
+        }
+        assertEquals(20, ranks.get(0).get().startStep());
+        assertEquals(20, ranks.get(1).get().startStep(), "rank 1 starts where rank 0's checkpoint is");
+        pool.shutdown();
+        List<Double> got = TrainerTest.losses(dir.resolve("run"));
+        assertEquals(expected.size(), got.size());
+        for (int i = 0; i < 20; i++) assertEquals(expected.get(i), got.get(i), 0.0, "one process's steps are kept as they were");
+        // the same batches in the same order after the change of world size; only the rounding of the average differs
+        for (int i = 20; i < steps; i++) assertEquals(expected.get(i), got.get(i), 1e-5, "loss at step " + (i + 1));
+    }
+
+    @Test
     void aGlobalBatchThatDoesNotDivideIsRefused() {
         Topology three = new Topology(0, 3, 0, "127.0.0.1", 29500);
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> three.perRankBatch(64));
