@@ -94,9 +94,11 @@ final class DistributedOptions {
             ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
             if (local > 0 || nodeRank > 0) pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Map<String, String> env = new HashMap<>(t.environment());
-            // each rank keeps to its share of the cores unless told otherwise
-            if (System.getenv("ZOETROPE_THREADS") == null)
-                env.put("ZOETROPE_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / nprocPerNode)));
+            // each rank keeps to its share of the cores unless told otherwise: libtorch's threads and OpenBLAS's own pool,
+            // whose spinning threads would otherwise outnumber the cores (docs/performance.md, "Data-parallel training")
+            String share = Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / nprocPerNode));
+            for (String knob : List.of("ZOETROPE_THREADS", "OPENBLAS_NUM_THREADS"))
+                if (System.getenv(knob) == null) env.put(knob, share);
             pb.environment().putAll(env);
             ranks.add(pb.start());
         }
