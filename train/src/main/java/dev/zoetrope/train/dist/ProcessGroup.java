@@ -74,8 +74,11 @@ public final class ProcessGroup implements AutoCloseable {
         } else {
             ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
             GlooDeviceVector devices = new GlooDeviceVector();
-            // the interface this host is reached at from the others: the one routing to the master's address
-            devices.push_back(ProcessGroupGloo.createDeviceForHostname(hostForPeers(topology.masterAddr())));
+            // the interface the others reach this host at: GLOO_SOCKET_IFNAME as in PyTorch, else loopback for a
+            // loopback master, else the address this host's name resolves to
+            String iface = System.getenv("GLOO_SOCKET_IFNAME");
+            devices.push_back(iface != null && !iface.isBlank() ? ProcessGroupGloo.createDeviceForInterface(iface.trim())
+                    : ProcessGroupGloo.createDeviceForHostname(hostForPeers(topology.masterAddr())));
             options.devices(devices);
             this.backend = new ProcessGroupGloo(store, topology.rank(), topology.worldSize(), options);
         }
