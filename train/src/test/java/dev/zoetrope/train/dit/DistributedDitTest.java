@@ -55,6 +55,10 @@ class DistributedDitTest {
 
     /** Starts rank {@code rank} of 2 with its output in {@code log}. */
     static Process rank(int rank, int port, Path runDir, int steps, boolean resume, Path log) throws IOException {
+        return rank(rank, port, work, runDir, steps, resume, log);
+    }
+
+    static Process rank(int rank, int port, Path work, Path runDir, int steps, boolean resume, Path log) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 DitRankProbe.class.getName(), work.toString(), runDir.toString(), Integer.toString(steps), Boolean.toString(resume))
@@ -143,5 +147,23 @@ class DistributedDitTest {
         try (Checkpoints.Loaded last = new Checkpoints(dp).latest().orElseThrow()) {
             assertEquals(steps, last.step());
         }
+    }
+
+    @Test
+    void aRankThatFailsIsNamedAtOnce() throws Exception {
+        int port = freePort();
+        Path log0 = shared.resolve("f0.log"), log1 = shared.resolve("f1.log");
+        Process r0 = rank(0, port, shared.resolve("failed"), 20, false, log0);
+        // rank 1 has no data: it fails after joining, while rank 0 waits for it in the first broadcast
+        Process r1 = rank(1, port, shared.resolve("nowhere"), shared.resolve("failed-1"), 20, false, log1);
+        assertTrue(r1.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(2, r1.exitValue(), Files.readString(log1));
+        long failed = System.nanoTime();
+        assertTrue(r0.waitFor(30, TimeUnit.SECONDS), "rank 0 still runs after rank 1 failed");
+        double took = (System.nanoTime() - failed) / 1e9;
+        String said = Files.readString(log0);
+        assertEquals(ProcessGroup.LOST_RANK_EXIT, r0.exitValue(), said);
+        assertTrue(said.contains("lost rank 1 (it stopped with an error"), said);
+        assertTrue(took < 5, "rank 0 stopped " + took + " s after rank 1's error; the silence window is 5 s");
     }
 }

@@ -5,7 +5,6 @@ import java.time.Duration;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dist.Topology;
@@ -33,14 +32,18 @@ public final class DitRankProbe {
         int steps = Integer.parseInt(args[2]);
         boolean resume = Boolean.parseBoolean(args[3]);
         Topology place = Topology.fromEnvironment(System.getenv()).orElseThrow();
-        try (ProcessGroup g = ProcessGroup.install(ProcessGroup.join(place, Duration.ofSeconds(20), false))) {
+        // as the CLI does: a rank that fails says so to the others; one that finishes leaves cleanly
+        ProcessGroup g = ProcessGroup.install(ProcessGroup.join(place, Duration.ofSeconds(20), false));
+        try {
             Trainer.Outcome o = DitTraining.run(work.resolve("latents"), work.resolve("tokenizer"), runDir,
                     options(work.resolve("tokenizer"), steps), resume, steps, null);
             System.out.println("rank " + place.rank() + " trained steps " + o.startStep() + " to " + o.endStep());
-        } catch (InvalidRequestException e) {
+        } catch (RuntimeException e) {
+            g.fail();
             System.err.println("error: " + e.getMessage());
             System.exit(2);
         }
+        g.close();
         System.exit(0);
     }
 }
