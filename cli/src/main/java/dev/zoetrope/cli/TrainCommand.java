@@ -36,7 +36,11 @@ import picocli.CommandLine.Option;
                 "A LoRA recipe (lora, micro-lora, tiny-white) trains adapters on a base model (--from MODEL_DIR) with curated shards "
                         + "(--shards DIR, from `curate --latents-from MODEL_DIR`), its weights frozen, and writes an adapter file for "
                         + "`generate --lora`.",
-                "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`."})
+                "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`.",
+                "With --nproc-per-node K (and --nnodes, --node-rank, --master-addr, --master-port across machines) trains "
+                        + "data-parallel on libtorch's c10d (gloo; NCCL on CUDA): each rank computes its share of the recipe's "
+                        + "batch_size, rank 0 writes; a process started with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and "
+                        + "MASTER_PORT set (torchrun, a scheduler) joins as it is."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), tiny-turbo (a 4-step "
             + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), lora (adapters on --from's DiT), "
@@ -74,8 +78,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device = new DeviceOption();
 
+    @Mixin
+    DistributedOptions distributed = new DistributedOptions();
+
     @Override
     public Integer call() throws Exception {
+        return distributed.run(device, this::train);
+    }
+
+    private int train() throws Exception {
         ComputeDevice where = device.parsed();
         Recipe.Source source = Recipe.source(recipe);
         if (source.distils()) return distil(ReflowRecipe.parse(source.json(), source.label()), where);

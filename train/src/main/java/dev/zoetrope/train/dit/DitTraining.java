@@ -31,6 +31,7 @@ import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.text.Tokenizer;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.train.loop.Checkpoints;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.loop.Trainer;
 
@@ -80,9 +81,12 @@ public final class DitTraining {
     public static Trainer.Outcome run(Path shards, Path tokenizerDir, Path runDir, Options o, boolean resume, int until,
                                       TextToVideoTask.Sampler sampler, ComputeDevice device) throws IOException {
         org.bytedeco.pytorch.Device target = device.target();
-        Files.createDirectories(runDir);
-        Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
-        Json.write(runDir.resolve("text_model.json"), o.text());
+        boolean writes = ProcessGroup.writesFiles();
+        if (writes) {
+            Files.createDirectories(runDir);
+            Json.write(runDir.resolve("dit_model.json"), o.dit().toJson());
+            Json.write(runDir.resolve("text_model.json"), o.text());
+        }
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, o.dit().textLen());
         try (LatentSet data = LatentSet.read(shards);
              T5Encoder text = T5Encoder.random(o.text(), TEXT_INIT_STD, o.textSeed(), DType.F32, true, target);
@@ -96,7 +100,7 @@ public final class DitTraining {
             Map<String, Object> latent = new LinkedHashMap<>();
             latent.put("video_data_scale", scale);
             latent.put("video_data_bias", bias);
-            Json.write(runDir.resolve("latent_scale.json"), latent);
+            if (writes) Json.write(runDir.resolve("latent_scale.json"), latent);
             TextToVideoTask task = new TextToVideoTask(dit, text, data, new FlowMatching(o.logitMean(), o.logitStd(), o.shift()),
                     o.captionDropout(), tokenizer.encode(""), scale, bias, sampler);
             try {

@@ -17,6 +17,7 @@ import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.LatentScale;
+import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 
 /**
@@ -96,16 +97,25 @@ public final class TextToVideoTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        Draw draw = Draw.of(data.size(), batchSize, captionDropout, rng);
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    /** The whole batch is drawn and noised (the draws are cheap); the share's samples alone go through the models. */
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        Draw draw = Draw.of(data.size(), share.total(), captionDropout, rng);
         long[] idx = draw.clips();
-        int[][] ids = new int[batchSize][];
-        for (int b = 0; b < batchSize; b++) ids[b] = draw.dropped()[b] ? emptyPrompt : data.textIds().get((int) idx[b]);
+        int[][] ids = new int[share.count()][];
+        for (int b = 0; b < share.count(); b++) {
+            int i = share.offset() + b;
+            ids[b] = draw.dropped()[i] ? emptyPrompt : data.textIds().get((int) idx[i]);
+        }
         // the batch is gathered and scaled on the host, where the data set lives, then moved to the weights' device
         Tensor latents = dit.onDevice(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias));
         FlowMatching.Noised n = objective.noise(latents, rng);
         List<Tensor> states = new ArrayList<>(text.encode(ids));
-        Tensor velocity = dit.forward(n.input(), n.timesteps(), states, null);
-        return FlowMatching.loss(velocity, n.target());
+        Tensor velocity = dit.forward(share.of(n.input()), share.of(n.timesteps()), states, null);
+        return FlowMatching.loss(velocity, share.of(n.target()));
     }
 
     @Override

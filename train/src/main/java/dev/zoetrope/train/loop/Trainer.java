@@ -29,6 +29,7 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.train.dist.ProcessGroup;
 
 /**
  * The optimisation loop shared by the DiT, VAE and text trainers: gradient accumulation, global-norm
@@ -43,6 +44,13 @@ import dev.zoetrope.models.nn.Ops;
  * <p>The loop runs where the task's parameters live: optimizer moments and EMA weights are made beside them, clipping
  * is decided there, and a step's metrics come back to the host once, together. Checkpoints are written from the host,
  * tensor by tensor, and a resume copies them back onto the parameters' device.
+ *
+ * <p>In a data-parallel run (a {@link ProcessGroup}) every rank runs this loop in lock-step. Rank 0 restores the
+ * checkpoint and broadcasts weights, EMA, optimizer state and step to the others, so all start identical. Each
+ * micro-batch is drawn whole from its generator, as alone, and each rank computes the loss of its {@link Share}; the
+ * gradients are averaged over the ranks (bucketed all-reduce) after the backward and before the clip, together with the
+ * losses and a stop flag, so every rank clips, steps and moves its EMA on the same numbers and stops at the same step.
+ * Rank 0 alone writes checkpoints, metrics, plots and sample strips.
  */
 public final class Trainer {
     /** How a run ended. */
@@ -52,13 +60,27 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final Path runDir;
     private final String label;
+    private final ProcessGroup group;
     private volatile boolean stopRequested;
 
+    /** A trainer in this process's data-parallel run when there is one ({@link ProcessGroup#current()}), else alone. */
     public Trainer(TrainingTask task, TrainConfig cfg, Path runDir, String label) {
+        this(task, cfg, runDir, label, ProcessGroup.current().orElse(null));
+    }
+
+    /** A trainer that computes its share of each batch in {@code group}; alone when it is null. */
+    public Trainer(TrainingTask task, TrainConfig cfg, Path runDir, String label, ProcessGroup group) {
         this.task = task;
         this.cfg = cfg;
         this.runDir = runDir;
         this.label = label;
+        this.group = group;
+        if (group != null) group.topology().perRankBatch(cfg.batchSize());
+    }
+
+    /** This process writes the run's files: it trains alone or is rank 0. */
+    private boolean writes() {
+        return group == null || group.writes();
     }
 
     /** Asks the loop to stop after the current step, writing a checkpoint first. */
@@ -78,11 +100,13 @@ public final class Trainer {
     public Outcome run(boolean resume, int until) throws IOException {
         if (until < 1 || until > cfg.steps())
             throw new InvalidRequestException("--until must be within 1.." + cfg.steps() + ", not " + until);
-        Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir);
-        if (!resume && !ckpts.list().isEmpty())
-            throw new InvalidRequestException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
-        Json.write(runDir.resolve("train_config.json"), cfg);
+        if (writes()) {
+            Files.createDirectories(runDir);
+            if (!resume && !ckpts.list().isEmpty())
+                throw new InvalidRequestException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
+            Json.write(runDir.resolve("train_config.json"), cfg);
+        }
         Map<String, Tensor> params = task.parameters();
         for (var e : params.entrySet())
             if (!e.getValue().requires_grad()) throw new IllegalStateException("parameter '" + e.getKey() + "' does not require grad");
@@ -90,7 +114,7 @@ public final class Trainer {
         int start = 0;
         try (AdamW opt = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
              Ema ema = cfg.emaDecay() > 0 ? new Ema(params, cfg.emaDecay()) : null) {
-            if (resume) {
+            if (resume && writes()) {
                 Optional<Checkpoints.Loaded> latest = ckpts.latest();
                 if (latest.isPresent()) {
                     try (Checkpoints.Loaded l = latest.get()) {
@@ -99,6 +123,7 @@ public final class Trainer {
                     System.err.printf(Locale.ROOT, "%s: resuming at step %d%n", label, start);
                 }
             }
+            if (group != null) start = synchronize(start, params, opt, ema);
             if (start >= until) return new Outcome(start, start, false, Double.NaN, 0);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
@@ -110,8 +135,8 @@ public final class Trainer {
                 }
             });
             Runtime.getRuntime().addShutdownHook(hook);
-            try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"), start);
-                 ProgressBar bar = new ProgressBar(label, cfg.steps(), "step")) {
+            try (MetricsLog metrics = writes() ? new MetricsLog(runDir.resolve("metrics.jsonl"), start) : null;
+                 ProgressBar bar = writes() ? new ProgressBar(label, cfg.steps(), "step") : ProgressBar.silent(cfg.steps(), null)) {
                 bar.stepTo(start);
                 return loop(start, until, params, paramList, opt, ema, ckpts, metrics, bar);
             } finally {
@@ -132,6 +157,7 @@ public final class Trainer {
         int step = start;
         long samples = 0;
         while (step < until) {
+            if (group != null) group.atStep(step);
             double[] read;
             try (PointerScope scope = new PointerScope()) {
                 // the step's losses and gradient norm come back together: one wait for the device per step
@@ -157,7 +183,7 @@ public final class Trainer {
             double sps = samples / Math.max(elapsed, 1e-9);
             bar.note(String.format(Locale.ROOT, "loss %.4f  %.1f samples/s", lastLoss, sps));
             bar.stepTo(step);
-            if (step % cfg.logEvery() == 0 || step == cfg.steps()) {
+            if (metrics != null && (step % cfg.logEvery() == 0 || step == cfg.steps())) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("step", step);
                 row.put("loss", lastLoss);
@@ -167,15 +193,16 @@ public final class Trainer {
                 row.put("elapsed_s", elapsed);
                 metrics.log(row);
             }
-            boolean stopping = stopRequested;
-            if (step % cfg.checkpointEvery() == 0 || step == until || stopping) {
+            // in a group the ranks stop together: the flag went through the all-reduce with the gradients
+            boolean stopping = group == null ? stopRequested : read[cfg.gradAccumulation() + 1] > 0;
+            if (writes() && (step % cfg.checkpointEvery() == 0 || step == until || stopping)) {
                 checkpoint(step, params, opt, ema, ckpts);
                 plot();
             }
-            if (cfg.sampleEvery() > 0 && (step % cfg.sampleEvery() == 0 || step == cfg.steps()))
+            if (writes() && cfg.sampleEvery() > 0 && (step % cfg.sampleEvery() == 0 || step == cfg.steps()))
                 task.sample(step, ema != null ? ema.weights() : params, runDir.resolve("samples"));
             if (stopping) {
-                System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; continue with --resume%n", label, step);
+                if (writes()) System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; continue with --resume%n", label, step);
                 return new Outcome(start, step, true, lastLoss, sps);
             }
         }
@@ -186,24 +213,54 @@ public final class Trainer {
     /**
      * The work of optimizer step {@code step} before the update, on the parameters' device: every micro-batch's forward
      * and backward (gradients accumulate in the parameters; each micro-batch's activations are freed before the next),
-     * then the clip. Returns the micro-batches' losses and the gradient norm before clipping, float64 on that device,
-     * read back nowhere here.
+     * in a group the average over the ranks, then the clip. Returns the micro-batches' losses and the gradient norm before
+     * clipping (in a group: then the stop flag's mean over the ranks), float64 on that device, read back nowhere here.
      */
     Tensor backward(int step, List<Tensor> params) {
+        Share share = group == null ? Share.whole(cfg.batchSize()) : Share.of(cfg.batchSize(), group.rank(), group.worldSize());
         return Scopes.keep(() -> {
             TensorVector metrics = new TensorVector();
             for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
                 int m = micro;
                 metrics.push_back(Scopes.keep(() -> {
                     Generator rng = torch.make_generator_cpu(seedFor(cfg.seed(), step, m));
-                    Tensor loss = task.loss(step, m, cfg.batchSize(), rng);
+                    Tensor loss = task.loss(step, m, share, rng);
                     loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
                     return loss.detach().to(ScalarType.Double);
                 }));
             }
-            metrics.push_back(Gradients.clip(params, cfg.clipNorm()));
-            return torch.stack(metrics);
+            if (group == null) {
+                metrics.push_back(Gradients.clip(params, cfg.clipNorm()));
+                return torch.stack(metrics);
+            }
+            Tensor flag = torch.full(new long[]{1}, Ops.scalar(stopRequested ? 1.0 : 0.0), Ops.like(metrics.get(0)));
+            Tensor shared = torch.cat(new TensorVector(torch.stack(metrics), flag));
+            List<Tensor> reduced = new ArrayList<>();
+            for (Tensor p : params) if (Gradients.has(p)) reduced.add(p.grad());
+            reduced.add(shared);
+            group.allReduceMean(reduced);
+            Tensor norm = Gradients.clip(params, cfg.clipNorm()).reshape(1);
+            return torch.cat(new TensorVector(shared.narrow(0, 0, cfg.gradAccumulation()), norm, shared.narrow(0, cfg.gradAccumulation(), 1)));
         });
+    }
+
+    /**
+     * Makes every rank start as rank 0: its step and optimizer step count, weights, EMA and optimizer moments (restored
+     * from its checkpoint, or drawn from the seed) are broadcast. Returns the step.
+     */
+    private int synchronize(int start, Map<String, Tensor> params, AdamW opt, Ema ema) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor steps = Ops.toDeviceOf(Tensors.fromLongs(new long[]{start, opt.stepCount()}, 2), params.values().iterator().next());
+            List<Tensor> state = new ArrayList<>();
+            state.add(steps);
+            state.addAll(params.values());
+            if (ema != null) state.addAll(ema.weights().values());
+            state.addAll(opt.state().values());
+            group.broadcast(state);
+            long[] got = Tensors.toLongs(Ops.toHost(steps));
+            if (!group.writes()) opt.load(opt.state(), got[1]);
+            return (int) got[0];
+        }
     }
 
     /** The update after {@link #backward}: AdamW at {@code lr}, the gradients zeroed, the EMA moved. */

@@ -6,6 +6,8 @@ import java.util.Map;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 
+import dev.zoetrope.core.InvalidRequestException;
+
 /**
  * What a {@link Trainer} optimises: a model's parameters and the loss of one micro-batch.
  *
@@ -19,6 +21,16 @@ public interface TrainingTask {
 
     /** The scalar loss of micro-batch {@code micro} of optimizer step {@code step}, drawn with {@code rng}. */
     Tensor loss(int step, int micro, int batchSize, Generator rng);
+
+    /**
+     * The mean loss over {@code share} of that micro-batch: the whole batch's draws are made, the share's samples alone
+     * are computed (see {@link Share}). A task that cannot split its batch trains only alone.
+     */
+    default Tensor loss(int step, int micro, Share share, Generator rng) {
+        if (!share.isWhole())
+            throw new InvalidRequestException(getClass().getSimpleName() + " cannot split its batch among processes; train it in one");
+        return loss(step, micro, share.total(), rng);
+    }
 
     /** Writes sample strips for the current weights (EMA weights when the trainer has them); optional. */
     default void sample(int step, Map<String, Tensor> weights, Path dir) {}

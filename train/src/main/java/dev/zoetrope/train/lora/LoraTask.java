@@ -18,6 +18,7 @@ import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.train.dit.FlowMatching;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.TextToVideoTask;
+import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 
 /**
@@ -73,13 +74,20 @@ final class LoraTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        TextToVideoTask.Draw draw = TextToVideoTask.Draw.of(data.size(), batchSize, captionDropout, rng);
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    /** The whole batch is drawn and noised; the share's samples alone go through the model. */
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        TextToVideoTask.Draw draw = TextToVideoTask.Draw.of(data.size(), share.total(), captionDropout, rng);
         long[] idx = draw.clips();
-        List<Tensor> states = new ArrayList<>(batchSize);
-        for (int b = 0; b < batchSize; b++) states.add(context(draw.dropped()[b] ? "" : data.captions().get((int) idx[b])));
+        List<Tensor> states = new ArrayList<>(share.count());
+        for (int b = share.offset(); b < share.offset() + share.count(); b++)
+            states.add(context(draw.dropped()[b] ? "" : data.captions().get((int) idx[b])));
         Tensor latents = model.onDevice(latentScale.toDit(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length))));
         FlowMatching.Noised n = objective.noise(latents, rng);
-        return FlowMatching.loss(model.forward(n.input(), n.timesteps(), states, null), n.target());
+        return FlowMatching.loss(model.forward(share.of(n.input()), share.of(n.timesteps()), states, null), share.of(n.target()));
     }
 
     /** The frozen encoder's states of {@code caption}, cached. */

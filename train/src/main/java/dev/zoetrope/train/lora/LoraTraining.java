@@ -22,6 +22,7 @@ import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.PromptEncoder;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.WeightDtype;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.FlowMatching;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.SampleStrips;
@@ -67,13 +68,15 @@ public final class LoraTraining {
      */
     public static Trainer.Outcome run(ModelDirectory base, Path shards, Path runDir, Options o, boolean resume, int until,
                                       SampleStrips.Settings strips, List<String> prompts, ComputeDevice device) throws IOException {
-        Files.createDirectories(runDir);
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("base", base.root().toString());
         record.put("rank", o.lora().rank());
         record.put("alpha", o.lora().alpha());
         record.put("targets", o.lora().targets());
-        Json.write(runDir.resolve("lora.json"), record);
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(runDir);
+            Json.write(runDir.resolve("lora.json"), record);
+        }
         TextToVideo.Parts parts = ModelLoader.parts(base, o.dtype(), device);
         try (LatentSet data = LatentSet.read(shards);
              DiffusionTransformer frozen = load(base, o.dtype(), device);

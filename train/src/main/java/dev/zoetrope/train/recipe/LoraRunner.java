@@ -11,6 +11,7 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.lora.LoraTraining;
 import dev.zoetrope.train.loop.Trainer;
@@ -49,13 +50,15 @@ public final class LoraRunner {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
         ModelDirectory base = recipe.baseDirectory(); // a base or shards that cannot be used fail before anything is written
         if (todo.contains(Stage.LORA)) recipe.shardDirectory();
-        Files.createDirectories(work);
-        Json.write(work.resolve("recipe.json"), recipe.source());
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(work);
+            Json.write(work.resolve("recipe.json"), recipe.source());
+        }
         for (Stage s : todo)
             RecipeRunner.timed(work, recipe.name(), s.name(), () -> {
                 switch (s) {
                     case LORA -> train(base, recipe.options().train().steps());
-                    case EXPORT -> export(base);
+                    case EXPORT -> RecipeRunner.solo("export", () -> export(base));
                 }
             });
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,6 +27,7 @@ import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.SampleStrips;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthWorld;
@@ -78,20 +80,29 @@ public final class RecipeRunner {
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
-        Files.createDirectories(work);
-        Json.write(work.resolve("recipe.json"), recipe.source());
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(work);
+            Json.write(work.resolve("recipe.json"), recipe.source());
+        }
         for (Stage s : todo)
             timed(work, recipe.name(), s.name(), () -> {
                 switch (s) {
-                    case SYNTH -> synth();
-                    case TOKENIZER -> tokenizer();
+                    case SYNTH -> solo("synth", this::synth);
+                    case TOKENIZER -> solo("tokenizer", this::tokenizer);
                     case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
-                    case LATENTS -> latents();
+                    case LATENTS -> solo("latents", this::latents);
                     case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
                             recipe.dit().train().steps(), sampleStrips(), device);
-                    case EXPORT -> export();
+                    case EXPORT -> solo("export", this::export);
                 }
             });
+    }
+
+    /** A stage that is not training: in a data-parallel run rank 0 does it and the other ranks wait. */
+    static void solo(String stage, ProcessGroup.Solo work) throws IOException {
+        Optional<ProcessGroup> group = ProcessGroup.current();
+        if (group.isPresent()) group.get().onRankZero(stage, work);
+        else work.run();
     }
 
     /** A stage's work. */
@@ -104,9 +115,9 @@ public final class RecipeRunner {
     static void timed(Path work, String recipe, String stage, StageBody body) throws IOException {
         String name = stage.toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
-        System.err.println("== " + recipe + ": " + name);
+        if (ProcessGroup.writesFiles()) System.err.println("== " + recipe + ": " + name);
         body.run();
-        Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
+        if (ProcessGroup.writesFiles()) Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
     }
 
     private void synth() throws IOException {

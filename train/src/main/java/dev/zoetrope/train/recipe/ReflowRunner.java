@@ -21,6 +21,7 @@ import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.pipeline.ZoetropeConfig;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.reflow.ReflowTraining;
@@ -61,14 +62,16 @@ public final class ReflowRunner {
     public void run(List<Stage> stages) throws IOException {
         List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
         teacher(); // a teacher that cannot be distilled fails before anything is written
-        Files.createDirectories(work);
-        Json.write(work.resolve("recipe.json"), recipe.source());
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(work);
+            Json.write(work.resolve("recipe.json"), recipe.source());
+        }
         for (Stage s : todo)
             RecipeRunner.timed(work, recipe.name(), s.name(), () -> {
                 switch (s) {
-                    case PAIRS -> pairs();
+                    case PAIRS -> RecipeRunner.solo("pairs", this::pairs);
                     case DISTILL -> distill(recipe.distill().train().steps());
-                    case EXPORT -> export();
+                    case EXPORT -> RecipeRunner.solo("export", this::export);
                 }
             });
     }

@@ -18,6 +18,7 @@ import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.vae.LatentScale;
 import dev.zoetrope.train.dit.FlowMatching;
 import dev.zoetrope.train.dit.TextToVideoTask;
+import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 
 /**
@@ -65,13 +66,21 @@ final class ReflowTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        long[] idx = Tensors.toLongs(torch.randint(pairs.size(), new long[]{batchSize}, new GeneratorOptional(rng),
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    /** The whole batch's pairs and sigmas are drawn; the share's pairs alone are read and computed. */
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        int batchSize = share.total();
+        long[] all = Tensors.toLongs(torch.randint(pairs.size(), new long[]{batchSize}, new GeneratorOptional(rng),
                 new TensorOptions(ScalarType.Long)));
-        Tensor sigmas = FlowMatching.aroundSteps(schedule, jitter, uniformShare, batchSize, rng);
+        Tensor sigmas = share.of(FlowMatching.aroundSteps(schedule, jitter, uniformShare, batchSize, rng));
+        long[] idx = share.of(all);
         Tensor rows = Tensors.fromLongs(idx, idx.length);
         Tensor latents = student.onDevice(pairs.latents().index_select(0, rows));
         Tensor noise = student.onDevice(pairs.noise().index_select(0, rows));
-        List<Tensor> text = new ArrayList<>(batchSize);
+        List<Tensor> text = new ArrayList<>(idx.length);
         for (long i : idx) text.add(contexts.get(pairs.caption((int) i)));
         FlowMatching.Noised n = FlowMatching.at(latents, noise, sigmas);
         return FlowMatching.loss(student.forward(n.input(), n.timesteps(), text, null), n.target());

@@ -23,6 +23,7 @@ import dev.zoetrope.models.pipeline.LatentSampler;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.PromptEncoder;
 import dev.zoetrope.models.pipeline.TextToVideo;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.dit.TextToVideoTask;
@@ -79,10 +80,12 @@ public final class ReflowTraining {
     public static Trainer.Outcome run(ModelDirectory dir, TextToVideo.Parts teacher, Path pairs, Path runDir, Options o, int steps,
                                       boolean resume, int until, SampleStrips.Settings strips, List<String> prompts,
                                       org.bytedeco.pytorch.Device device) throws IOException {
-        Files.createDirectories(runDir);
         float[] sigmas = studentSchedule(teacher, steps);
-        Json.write(runDir.resolve("reflow.json"), Map.of("student_steps", steps,
-                "schedule_sigmas", sigmas, "sigma_jitter", o.sigmaJitter(), "uniform_share", o.uniformShare()));
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(runDir);
+            Json.write(runDir.resolve("reflow.json"), Map.of("student_steps", steps,
+                    "schedule_sigmas", sigmas, "sigma_jitter", o.sigmaJitter(), "uniform_share", o.uniformShare()));
+        }
         List<Tensor> contexts = new ArrayList<>();
         try (Couplings data = Couplings.read(pairs); DiffusionTransformer student = student(dir, device)) {
             try (PromptEncoder text = teacher.text().get(); NoGradGuard ng = new NoGradGuard()) {

@@ -23,6 +23,7 @@ import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.models.vae.WanVaeConfig;
 import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.loop.Checkpoints;
+import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.loop.Trainer;
 
@@ -73,14 +74,19 @@ public final class VaeTraining {
      * tensor by tensor, the clips stay on the host and each batch is moved.
      */
     public static Result run(Path data, Path heldOut, Path runDir, Options o, boolean resume, ComputeDevice device) throws IOException {
-        Files.createDirectories(runDir);
-        Json.write(runDir.resolve("vae_model.json"), o.model());
+        boolean writes = ProcessGroup.writesFiles();
+        if (writes) {
+            Files.createDirectories(runDir);
+            Json.write(runDir.resolve("vae_model.json"), o.model());
+        }
         try (WanVae vae = WanVae.trainable(o.model(), o.train().seed(), device.target());
              ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
             startWithSmallVariance(vae.params(), o.model().zDim());
             VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight());
             new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
+        // in a data-parallel run rank 0 exports and evaluates; the others' work is done
+        if (!writes) return new Result(Double.NaN, 0, runDir.resolve("export"));
         Path export = export(runDir, o.model());
         VaeEvaluation eval;
         try (WanVae trained = WanVae.load(export, device.target())) {

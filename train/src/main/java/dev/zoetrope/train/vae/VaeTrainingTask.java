@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
+import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 import dev.zoetrope.models.nn.Ops;
 
@@ -72,18 +73,27 @@ public final class VaeTrainingTask implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    /** The whole batch's clips and posterior noise are drawn; the share's clips alone are read and computed. */
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        int batchSize = share.total();
         int windowFrames = windowAt.applyAsInt(step);
         long[] idx = Tensors.toLongs(torch.randint(clips.size(), new long[]{batchSize}, new GeneratorOptional(rng), new TensorOptions(ScalarType.Long)));
         int start = (int) Tensors.toLongs(torch.randint(clips.frames() - windowFrames + 1, new long[]{1}, new GeneratorOptional(rng),
                 new TensorOptions(ScalarType.Long)))[0];
         // the clips and their pixel weights are made on the host, then moved to the weights' device
-        Tensor host = clips.batch(idx, start, windowFrames);
+        Tensor host = clips.batch(share.of(idx), start, windowFrames);
         Tensor weights = vae.onDevice(pixelWeights(host, salientWeight));
         Tensor x = vae.onDevice(host);
         WanVae.Posterior q = vae.posterior(x);
         Tensor logVar = Ops.clamp(q.logVariance(), -30.0, 20.0);
         // drawn on the host from the micro-batch's generator: a seed gives the same run on every device
-        Tensor eps = vae.onDevice(torch.randn(Tensors.shape(q.mean()), new GeneratorOptional(rng), new TensorOptions(ScalarType.Float)));
+        long[] whole = Tensors.shape(q.mean());
+        whole[0] = batchSize;
+        Tensor eps = vae.onDevice(share.of(torch.randn(whole, new GeneratorOptional(rng), new TensorOptions(ScalarType.Float))));
         Tensor z = q.mean().add(eps.mul(torch.exp(logVar.mul(Ops.scalar(0.5)))));
         Tensor recon = vae.reconstruct(z);
         Tensor mse = recon.sub(x).pow(Ops.scalar(2)).mul(weights).mean();

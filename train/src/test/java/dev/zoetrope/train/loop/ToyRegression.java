@@ -37,7 +37,12 @@ final class ToyRegression implements TrainingTask {
 
     @Override
     public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        Tensor x = torch.rand(new long[]{batchSize, 2}, new GeneratorOptional(rng), new TensorOptions()).mul(Ops.scalar(2)).sub(Ops.scalar(1));
+        return loss(step, micro, Share.whole(batchSize), rng);
+    }
+
+    @Override
+    public Tensor loss(int step, int micro, Share share, Generator rng) {
+        Tensor x = share.of(torch.rand(new long[]{share.total(), 2}, new GeneratorOptional(rng), new TensorOptions()).mul(Ops.scalar(2)).sub(Ops.scalar(1)));
         Tensor y = torch.sin(x.select(1, 0).mul(Ops.scalar(3))).add(x.select(1, 1).pow(Ops.scalar(2))).unsqueeze(1);
         Tensor h = torch.tanh(Ops.linear(x, params.get("w1"), params.get("b1")));
         Tensor pred = Ops.linear(h, params.get("w2"), params.get("b2"));
