@@ -21,7 +21,7 @@ class EvalAdherenceCommandTest {
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("detector validation on 26 ground-truth clips"), r.toString());
         assertTrue(r.out().contains("-> pass"), r.toString());
-        assertTrue(r.out().contains("held-out       24     24  100.0%"), r.toString());
+        assertTrue(r.out().contains("held-out             24     24  100.0%"), r.toString());
         for (String f : new String[]{"adherence.json", "adherence.md", "contact-sheet.png"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
         try (var clips = Files.list(out.resolve("ground-truth/clips"))) {
             var names = clips.map(p -> p.getFileName().toString()).toList();
