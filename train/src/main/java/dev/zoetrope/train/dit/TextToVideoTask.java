@@ -95,11 +95,6 @@ public final class TextToVideoTask implements TrainingTask {
         }
     }
 
-    @Override
-    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        return loss(step, micro, Share.whole(batchSize), rng);
-    }
-
     /** The whole batch is drawn and noised (the draws are cheap); the share's samples alone go through the models. */
     @Override
     public Tensor loss(int step, int micro, Share share, Generator rng) {

@@ -6,8 +6,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 
-import dev.zoetrope.core.InvalidRequestException;
-
 /**
  * What a {@link Trainer} optimises: a model's parameters and the loss of one micro-batch.
  *
@@ -19,17 +17,15 @@ public interface TrainingTask {
     /** The trainable leaf tensors, by stable name, all on one device. They must require grad. */
     Map<String, Tensor> parameters();
 
-    /** The scalar loss of micro-batch {@code micro} of optimizer step {@code step}, drawn with {@code rng}. */
-    Tensor loss(int step, int micro, int batchSize, Generator rng);
-
     /**
-     * The mean loss over {@code share} of that micro-batch: the whole batch's draws are made, the share's samples alone
-     * are computed (see {@link Share}). A task that cannot split its batch trains only alone.
+     * The mean loss over {@code share} of micro-batch {@code micro} of optimizer step {@code step}: the whole batch's
+     * draws are made from {@code rng}, the share's samples alone are computed (see {@link Share}).
      */
-    default Tensor loss(int step, int micro, Share share, Generator rng) {
-        if (!share.isWhole())
-            throw new InvalidRequestException(getClass().getSimpleName() + " cannot split its batch among processes; train it in one");
-        return loss(step, micro, share.total(), rng);
+    Tensor loss(int step, int micro, Share share, Generator rng);
+
+    /** The scalar loss of the whole micro-batch {@code micro} of optimizer step {@code step}, drawn with {@code rng}. */
+    default Tensor loss(int step, int micro, int batchSize, Generator rng) {
+        return loss(step, micro, Share.whole(batchSize), rng);
     }
 
     /** Writes sample strips for the current weights (EMA weights when the trainer has them); optional. */

@@ -72,11 +72,6 @@ final class LoraTask implements TrainingTask {
         return all;
     }
 
-    @Override
-    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        return loss(step, micro, Share.whole(batchSize), rng);
-    }
-
     /** The whole batch is drawn and noised; the share's samples alone go through the model. */
     @Override
     public Tensor loss(int step, int micro, Share share, Generator rng) {

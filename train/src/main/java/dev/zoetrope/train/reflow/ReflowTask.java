@@ -64,11 +64,6 @@ final class ReflowTask implements TrainingTask {
         return all;
     }
 
-    @Override
-    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        return loss(step, micro, Share.whole(batchSize), rng);
-    }
-
     /** The whole batch's pairs and sigmas are drawn; the share's pairs alone are read and computed. */
     @Override
     public Tensor loss(int step, int micro, Share share, Generator rng) {

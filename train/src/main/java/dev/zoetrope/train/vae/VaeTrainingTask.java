@@ -71,11 +71,6 @@ public final class VaeTrainingTask implements TrainingTask {
         return vae.params().loaded();
     }
 
-    @Override
-    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        return loss(step, micro, Share.whole(batchSize), rng);
-    }
-
     /** The whole batch's clips and posterior noise are drawn; the share's clips alone are read and computed. */
     @Override
     public Tensor loss(int step, int micro, Share share, Generator rng) {

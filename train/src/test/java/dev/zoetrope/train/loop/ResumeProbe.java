@@ -16,13 +16,13 @@ public final class ResumeProbe {
             }
 
             @Override
-            public org.bytedeco.pytorch.Tensor loss(int step, int micro, int batchSize, org.bytedeco.pytorch.Generator rng) {
+            public org.bytedeco.pytorch.Tensor loss(int step, int micro, Share share, org.bytedeco.pytorch.Generator rng) {
                 try {
                     Thread.sleep(delayMs); // gives the test time to kill us mid-run
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                return task.loss(step, micro, batchSize, rng);
+                return task.loss(step, micro, share, rng);
             }
         };
         new Trainer(slow, TrainerTest.config(steps), dir, "probe").run(true);

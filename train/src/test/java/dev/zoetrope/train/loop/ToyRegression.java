@@ -36,11 +36,6 @@ final class ToyRegression implements TrainingTask {
     }
 
     @Override
-    public Tensor loss(int step, int micro, int batchSize, Generator rng) {
-        return loss(step, micro, Share.whole(batchSize), rng);
-    }
-
-    @Override
     public Tensor loss(int step, int micro, Share share, Generator rng) {
         Tensor x = share.of(torch.rand(new long[]{share.total(), 2}, new GeneratorOptional(rng), new TensorOptions()).mul(Ops.scalar(2)).sub(Ops.scalar(1)));
         Tensor y = torch.sin(x.select(1, 0).mul(Ops.scalar(3))).add(x.select(1, 1).pow(Ops.scalar(2))).unsqueeze(1);
