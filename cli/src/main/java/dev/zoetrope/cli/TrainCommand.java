@@ -100,19 +100,28 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (tokenizer != null || until != null) throw new InvalidRequestException("--tokenizer and --until go with --shards");
         Path out = modelOut != null ? modelOut : w.resolve("model");
-        List<RecipeRunner.Stage> todo = new ArrayList<>();
-        for (String s : stages) {
-            try {
-                todo.add(RecipeRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
-                throw new InvalidRequestException("unknown stage '" + s + "': use synth, tokenizer, vae, latents, dit or export");
-            }
-        }
+        List<RecipeRunner.Stage> todo = stages(RecipeRunner.Stage.class, ": use synth, tokenizer, vae, latents, dit or export");
         ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
         new RecipeRunner(r, w, out, on).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
+    }
+
+    /**
+     * The {@code --stage} values as stages of {@code kind}; an unknown one is refused naming them ({@code what}: the
+     * end of the message, e.g. " for a LoRA recipe: use lora or export").
+     */
+    private <S extends Enum<S>> List<S> stages(Class<S> kind, String what) {
+        List<S> todo = new ArrayList<>();
+        for (String s : stages) {
+            try {
+                todo.add(Enum.valueOf(kind, s.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException("unknown stage '" + s + "'" + what);
+            }
+        }
+        return todo;
     }
 
     /** A distillation recipe: pairs from the teacher, the student's training, its model directory. */
@@ -121,14 +130,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidRequestException("--shards, --tokenizer, --until and --from go with other recipes; " + r.name() + " distils a teacher");
         Path w = work != null ? work : Path.of("runs", r.name());
         Path out = modelOut != null ? modelOut : w.resolve("model");
-        List<ReflowRunner.Stage> todo = new ArrayList<>();
-        for (String s : stages) {
-            try {
-                todo.add(ReflowRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
-                throw new InvalidRequestException("unknown stage '" + s + "' for a distillation recipe: use pairs, distill or export");
-            }
-        }
+        List<ReflowRunner.Stage> todo = stages(ReflowRunner.Stage.class, " for a distillation recipe: use pairs, distill or export");
         long t0 = System.nanoTime();
         new ReflowRunner(r, w, out, where.resolve()).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
@@ -142,14 +144,7 @@ final class TrainCommand implements Callable<Integer> {
         LoraRecipe run = r.with(from, shards);
         Path w = work != null ? work : Path.of("runs", r.name());
         Path out = modelOut != null ? modelOut : w.resolve(r.name() + ".safetensors");
-        List<LoraRunner.Stage> todo = new ArrayList<>();
-        for (String s : stages) {
-            try {
-                todo.add(LoraRunner.Stage.valueOf(s.trim().toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
-                throw new InvalidRequestException("unknown stage '" + s + "' for a LoRA recipe: use lora or export");
-            }
-        }
+        List<LoraRunner.Stage> todo = stages(LoraRunner.Stage.class, " for a LoRA recipe: use lora or export");
         if (until != null && !todo.equals(List.of(LoraRunner.Stage.LORA)))
             throw new InvalidRequestException("--until stops the lora stage early: give it with --stage lora");
         long t0 = System.nanoTime();

@@ -7,11 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
-import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.lora.LoraTraining;
 import dev.zoetrope.train.loop.Trainer;
@@ -47,15 +45,10 @@ public final class LoraRunner {
 
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
-        List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
+        List<Stage> todo = RecipeRunner.orAll(stages, Stage.values());
         ModelDirectory base = recipe.baseDirectory(); // a base or shards that cannot be used fail before anything is written
         if (todo.contains(Stage.LORA)) recipe.shardDirectory();
-        if (ProcessGroup.writesFiles()) {
-            Files.createDirectories(work);
-            Json.write(work.resolve("recipe.json"), recipe.source());
-        }
-        for (Stage s : todo)
-            RecipeRunner.timed(work, recipe.name(), s.name(), () -> {
+        RecipeRunner.runStages(work, recipe.name(), recipe.source(), todo, s -> {
                 switch (s) {
                     case LORA -> train(base, recipe.options().train().steps());
                     case EXPORT -> RecipeRunner.solo("export", () -> export(base));

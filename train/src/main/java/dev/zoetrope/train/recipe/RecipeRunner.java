@@ -79,13 +79,7 @@ public final class RecipeRunner {
 
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
-        List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
-        if (ProcessGroup.writesFiles()) {
-            Files.createDirectories(work);
-            Json.write(work.resolve("recipe.json"), recipe.source());
-        }
-        for (Stage s : todo)
-            timed(work, recipe.name(), s.name(), () -> {
+        runStages(work, recipe.name(), recipe.source(), orAll(stages, Stage.values()), s -> {
                 switch (s) {
                     case SYNTH -> solo("synth", this::synth);
                     case TOKENIZER -> solo("tokenizer", this::tokenizer);
@@ -96,6 +90,30 @@ public final class RecipeRunner {
                     case EXPORT -> solo("export", this::export);
                 }
             });
+    }
+
+    /** {@code stages}, or every one of {@code all} when none is given. */
+    static <S extends Enum<S>> List<S> orAll(List<S> stages, S[] all) {
+        return stages.isEmpty() ? List.of(all) : stages;
+    }
+
+    /** What one stage of a runner does. */
+    @FunctionalInterface
+    interface StageAction<S> {
+        void run(S stage) throws IOException;
+    }
+
+    /**
+     * The stage loop every recipe runner shares: the recipe is recorded in {@code work} (by the process that writes
+     * files), then each of {@code todo} runs in order under its banner, timed ({@link #timed}).
+     */
+    static <S extends Enum<S>> void runStages(Path work, String recipe, JsonNode source, List<S> todo, StageAction<S> action)
+            throws IOException {
+        if (ProcessGroup.writesFiles()) {
+            Files.createDirectories(work);
+            Json.write(work.resolve("recipe.json"), source);
+        }
+        for (S s : todo) timed(work, recipe, s.name(), () -> action.run(s));
     }
 
     /** A stage that is not training: in a data-parallel run rank 0 does it and the other ranks wait. */

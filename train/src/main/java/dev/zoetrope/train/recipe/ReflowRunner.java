@@ -21,7 +21,6 @@ import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.pipeline.ZoetropeConfig;
-import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.loop.TrainConfig;
 import dev.zoetrope.train.reflow.ReflowTraining;
@@ -60,14 +59,8 @@ public final class ReflowRunner {
 
     /** Runs {@code stages} in order (all when empty). */
     public void run(List<Stage> stages) throws IOException {
-        List<Stage> todo = stages.isEmpty() ? List.of(Stage.values()) : stages;
         teacher(); // a teacher that cannot be distilled fails before anything is written
-        if (ProcessGroup.writesFiles()) {
-            Files.createDirectories(work);
-            Json.write(work.resolve("recipe.json"), recipe.source());
-        }
-        for (Stage s : todo)
-            RecipeRunner.timed(work, recipe.name(), s.name(), () -> {
+        RecipeRunner.runStages(work, recipe.name(), recipe.source(), RecipeRunner.orAll(stages, Stage.values()), s -> {
                 switch (s) {
                     case PAIRS -> RecipeRunner.solo("pairs", this::pairs);
                     case DISTILL -> distill(recipe.distill().train().steps());
