@@ -228,7 +228,7 @@ public record Lora(Path file, double strength) {
         public List<LowRank> of(String module, Tensor weight) {
             List<LowRank> out = new ArrayList<>();
             for (Module m : matching(module, weight))
-                out.add(new LowRank(Ops.toDeviceOf(m.down(), weight), Ops.toDeviceOf(m.up(), weight), m.factor()));
+                out.add(new LowRank(m.down(), m.up(), m.factor()).beside(weight));
             return out;
         }
 

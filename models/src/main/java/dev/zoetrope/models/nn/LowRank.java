@@ -22,6 +22,11 @@ public record LowRank(Tensor down, Tensor up, double factor) {
         return Ops.linear(Ops.linear(in, down, null), up, null).mul(Ops.scalar(factor));
     }
 
+    /** The same adapter on {@code like}'s device (itself when it is there already). */
+    public LowRank beside(Tensor like) {
+        return new LowRank(Ops.toDeviceOf(down, like), Ops.toDeviceOf(up, like), factor);
+    }
+
     public long rank() {
         return down.size(0);
     }

@@ -75,7 +75,7 @@ public final class ModelLoader {
         org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
-        DitLoadOptions dit = DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(cast).withDevice(target)
+        DitLoadOptions dit = ditOptions(dir, dtype, target)
                 .withStreamedBlocks(offload == Offload.SEQUENTIAL).withLoras(loras, loraLenient);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
@@ -83,6 +83,14 @@ public final class ModelLoader {
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
                 () -> VaeDecoder.load(dir, device),
                 latentScale(dir));
+    }
+
+    /**
+     * How {@code dir}'s DiT loads onto {@code target} (null: the CPU): its settings over the inferred config, cast to
+     * {@code dtype} as {@link #castFor} decides. Generation, LoRA training and distillation all load it this way.
+     */
+    public static DitLoadOptions ditOptions(ModelDirectory dir, WeightDtype dtype, org.bytedeco.pytorch.Device target) {
+        return DitLoadOptions.defaults().withOverrides(dir.ditSettings()).withCast(castFor(dtype, target)).withDevice(target);
     }
 
     /**

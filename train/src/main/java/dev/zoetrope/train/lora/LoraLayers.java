@@ -128,7 +128,7 @@ public final class LoraLayers implements Adapters, AutoCloseable {
     public static Adapters fixed(Map<String, LowRank> layers) {
         return (module, weight) -> {
             LowRank l = layers.get(module);
-            return l == null ? List.of() : List.of(new LowRank(Ops.toDeviceOf(l.down(), weight), Ops.toDeviceOf(l.up(), weight), l.factor()));
+            return l == null ? List.of() : List.of(l.beside(weight));
         };
     }
 

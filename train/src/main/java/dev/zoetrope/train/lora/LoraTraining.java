@@ -13,7 +13,6 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.dit.DiffusionTransformer;
-import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.dit.Lora;
 import dev.zoetrope.models.nn.LowRank;
 import dev.zoetrope.models.pipeline.DitVelocity;
@@ -45,7 +44,8 @@ public final class LoraTraining {
      * @param captionDropout probability of training a sample on the empty prompt
      * @param logitMean      mean of the logit-normal sigma distribution (shifted by the base model's shift)
      * @param logitStd       its std
-     * @param dtype          the dtype the base weights load in (AUTO: as stored; fp8 dequantizes to bf16)
+     * @param dtype          the dtype the base weights load in, as generate's {@code --dtype} (AUTO: as stored on the CPU,
+     *                       bf16 on a GPU; fp8 dequantizes to bf16)
      */
     public record Options(LoraLayers.Spec lora, TrainConfig train, double captionDropout, double logitMean, double logitStd,
                           WeightDtype dtype) {
@@ -101,11 +101,9 @@ public final class LoraTraining {
         }
     }
 
-    /** The base DiT, frozen, in the dtype it trains under, where training runs. */
+    /** The base DiT, frozen, loaded as generate loads it (in {@code dtype}), where training runs. */
     static DiffusionTransformer load(ModelDirectory base, WeightDtype dtype, ComputeDevice device) {
-        DitLoadOptions load = DitLoadOptions.defaults().withOverrides(base.ditSettings()).withDevice(device.target());
-        if (dtype.cast() != null) load = load.withCast(dtype.cast());
-        return DiffusionTransformer.load(base.ditWeights(), load);
+        return DiffusionTransformer.load(base.ditWeights(), ModelLoader.ditOptions(base, dtype, device.target()));
     }
 
     /** The frozen model with the adapters held in a weights map (the trainer's EMA weights), for the sample strips. */

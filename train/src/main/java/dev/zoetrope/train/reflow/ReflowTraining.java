@@ -12,11 +12,11 @@ import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
-import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
-import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.pipeline.ModelLoader;
+import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Params;
 import dev.zoetrope.models.pipeline.LatentSampler;
@@ -102,8 +102,7 @@ public final class ReflowTraining {
 
     /** The teacher's DiT as trainable float32 weights on {@code device}: full fine-tuning starts from them. */
     static DiffusionTransformer student(ModelDirectory teacher, org.bytedeco.pytorch.Device device) {
-        DitLoadOptions load = DitLoadOptions.defaults().withOverrides(teacher.ditSettings()).withCast(DType.F32).withDevice(device);
-        try (DiffusionTransformer t = DiffusionTransformer.load(teacher.ditWeights(), load)) {
+        try (DiffusionTransformer t = DiffusionTransformer.load(teacher.ditWeights(), ModelLoader.ditOptions(teacher, WeightDtype.F32, device))) {
             Params p = Params.empty();
             // each copy requires grad before the student's modules take any view of it, so gradients reach it
             t.parameters().forEach((k, w) -> Scopes.run(() -> {
