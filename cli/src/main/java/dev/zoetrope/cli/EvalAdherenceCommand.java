@@ -65,15 +65,13 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     String cache = "off";
 
-    @Option(names = "--novel", description = "Prompt the colours the shipped models never saw (pink) instead: all 12 of their "
-            + "combinations on both backgrounds, scored with those colours in the detector's palette; the combinations the held-out "
-            + "rule keeps out of a LoRA's lesson are reported apart. For checking a LoRA that teaches them (--lora).")
-    boolean novel;
-
-    @Option(names = "--novel-background", description = "Prompt the backgrounds the shipped models never saw (white) instead: "
-            + "the held-out combinations and the seen sample on them (white objects left out), scored with those backgrounds in "
-            + "the detector's palette. For checking a LoRA that teaches them (--lora).")
-    boolean novelBackground;
+    @Option(names = "--novel", paramLabel = "color|background|motion", description = "Prompt what the shipped models never "
+            + "saw instead, scored with it among the detector's choices; for checking a LoRA that teaches it (--lora). color: all "
+            + "12 combinations of the novel colours (pink) on both backgrounds; background: the held-out combinations and the seen "
+            + "sample on the novel backgrounds (white), white objects left out; motion: the 12 held-out diagonal combinations "
+            + "(e.g. up left) and --seen-sample taught ones on both backgrounds. The combinations the held-out rule keeps out of a "
+            + "lesson are reported apart.")
+    String novel;
 
     @Mixin
     LoraOptions lora = new LoraOptions();
@@ -81,6 +79,14 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
             + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
+
+    private static SynthSpec.Novelty novelty(String text) {
+        try {
+            return SynthSpec.Novelty.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("--novel: " + e.getMessage());
+        }
+    }
 
     @Override
     public Integer call() throws IOException {
@@ -97,9 +103,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
-        if (novel && novelBackground) throw new InvalidRequestException("--novel and --novel-background are two different evaluations; give one");
-        AdherencePlan plan = novel ? AdherencePlan.novel(k, seed) : novelBackground ? AdherencePlan.novelBackground(k, seenSample, seed)
-                : AdherencePlan.of(k, seenSample, seed);
+        AdherencePlan plan = novel == null ? AdherencePlan.of(k, seenSample, seed)
+                : AdherencePlan.novel(novelty(novel), k, seenSample, seed);
         List<Lora> adapters = lora.parsed();
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);
         System.out.println(validation.line());

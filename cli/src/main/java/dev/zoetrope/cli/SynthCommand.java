@@ -34,8 +34,9 @@ final class SynthCommand implements Callable<Integer> {
     double fps = 8;
 
     @Option(names = "--split", description = "train (never a held-out combination), heldout (only those), all, novel (the "
-            + "colours training never showed, e.g. pink, but their held-out combinations: a LoRA's lesson), or novel-background (the "
-            + "seen combinations on the backgrounds training never showed, e.g. white) (default: ${DEFAULT-VALUE}).")
+            + "colours training never showed, e.g. pink, but their held-out combinations: a LoRA's lesson), novel-background (the "
+            + "seen combinations on the backgrounds training never showed, e.g. white), or novel-motion (the diagonal motions "
+            + "training never showed, e.g. up left, but their held-out combinations) (default: ${DEFAULT-VALUE}).")
     String split = "train";
 
     @Option(names = "--jobs", description = "Clips rendered in parallel (default: ${DEFAULT-VALUE}).")

@@ -162,7 +162,7 @@ public final class AdherenceEval {
             for (EvalClip clip : plan.clips()) {
                 List<Frame> frames = VideoReader.readAll(mp4(clipsDir, clip));
                 if (frames.isEmpty()) throw new VideoException(mp4(clipsDir, clip) + ": no frames");
-                scores.add(new ClipScore(clip, ClipDetector.detect(frames, clip.prompt().palette(), clip.prompt().backgrounds())));
+                scores.add(new ClipScore(clip, ClipDetector.detect(frames, clip.prompt().choices())));
                 if (Files.isRegularFile(cost(clipsDir, clip))) costs.put(clip.id(), Json.read(cost(clipsDir, clip), ClipCost.class));
                 strips.add(ContactSheet.strip(frames, STRIP_FRAMES, STRIP_HEIGHT));
                 bar.step();

@@ -25,32 +25,41 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
         clips = List.copyOf(clips);
     }
 
+    /** The 12 held-out combinations and a seeded sample of {@code seenSample} seen ones, on the trained backgrounds. */
     public static AdherencePlan of(int k, int seenSample, long seed) {
-        int seenCount = SynthSpec.seenCombinations().size();
-        if (seenSample < 0 || seenSample > seenCount)
-            throw new IllegalArgumentException("seen sample must be within 0.." + seenCount + ", got " + seenSample);
-        List<Combination> combos = new ArrayList<>(SynthSpec.heldOutCombinations());
-        combos.addAll(seenSample(seed).subList(0, seenSample));
-        return of(combos, k, seenSample, seed);
+        return of(heldOutAndSample(SynthSpec.combinations(), seenSample, seed), k, seenSample, seed);
     }
 
     /**
-     * Every combination of the novel colours ({@link SynthSpec#novelCombinations}) on every background, {@code k} clips
-     * each: what a LoRA run taught ({@code novel}) and the combinations it held out of the lesson ({@code novel-heldout}).
+     * What a LoRA that teaches {@code novelty} made of it, {@code k} clips per prompt, as the splits {@code novel…} (the
+     * combinations it was shown) and {@code novel…-heldout} (those the held-out rule kept out of its lesson):
+     * <ul>
+     * <li>colour: every combination of the novel colours ({@link SynthSpec#novelCombinations}) on every background
+     * ({@code seenSample} is ignored: there are only 12);</li>
+     * <li>background: the held-out combinations and {@code seenSample} seen ones on the novel backgrounds, white objects
+     * left out;</li>
+     * <li>motion: the 12 held-out diagonal combinations ({@link SynthSpec#novelMotionCombinations}) and a seeded sample of
+     * {@code seenSample} taught ones, on every background.</li>
+     * </ul>
      */
-    public static AdherencePlan novel(int k, long seed) {
-        return of(SynthSpec.novelCombinations(), backgrounds(0, SynthSpec.BACKGROUNDS.size()), k, 0, seed);
+    public static AdherencePlan novel(SynthSpec.Novelty novelty, int k, int seenSample, long seed) {
+        List<Integer> trained = backgrounds(0, SynthSpec.BACKGROUNDS.size());
+        return switch (novelty) {
+            case COLOR -> of(SynthSpec.novelCombinations(), trained, k, 0, seed);
+            case BACKGROUND -> of(heldOutAndSample(SynthSpec.combinations(), seenSample, seed),
+                    backgrounds(SynthSpec.BACKGROUNDS.size(), SynthSpec.BACKGROUND_PALETTE.size()), k, seenSample, seed);
+            case MOTION -> of(heldOutAndSample(SynthSpec.novelMotionCombinations(), seenSample, seed), trained, k, seenSample, seed);
+        };
     }
 
-    /**
-     * The held-out combinations and {@code seenSample} seen ones (as {@link #of(int, int, long)}) on the backgrounds the
-     * shipped models never saw (white), white objects left out: what a LoRA that teaches them ({@code novel-bg}) made of
-     * combinations it was shown and of those it never was ({@code novel-bg-heldout}).
-     */
-    public static AdherencePlan novelBackground(int k, int seenSample, long seed) {
-        List<Combination> combos = new ArrayList<>(SynthSpec.heldOutCombinations());
-        combos.addAll(seenSample(seed).subList(0, seenSample));
-        return of(combos, backgrounds(SynthSpec.BACKGROUNDS.size(), SynthSpec.BACKGROUND_PALETTE.size()), k, seenSample, seed);
+    /** The held-out combinations of {@code pool}, then the first {@code seenSample} of its others in a seeded order. */
+    private static List<Combination> heldOutAndSample(List<Combination> pool, int seenSample, long seed) {
+        List<Combination> others = pool.stream().filter(c -> !c.heldOut()).toList();
+        if (seenSample < 0 || seenSample > others.size())
+            throw new IllegalArgumentException("seen sample must be within 0.." + others.size() + ", got " + seenSample);
+        List<Combination> combos = new ArrayList<>(pool.stream().filter(Combination::heldOut).toList());
+        combos.addAll(shuffled(others, seed).subList(0, seenSample));
+        return combos;
     }
 
     private static List<Integer> backgrounds(int from, int to) {
@@ -74,9 +83,9 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
         return new AdherencePlan(prompts, clips, k, seenSample, seed);
     }
 
-    /** The seen combinations in a seeded (Fisher–Yates) order; a sample of M is its first M. */
-    static List<Combination> seenSample(long seed) {
-        List<Combination> seen = new ArrayList<>(SynthSpec.seenCombinations());
+    /** {@code pool} in a seeded (Fisher–Yates) order; a sample of M is its first M. */
+    private static List<Combination> shuffled(List<Combination> pool, long seed) {
+        List<Combination> seen = new ArrayList<>(pool);
         SplittableRandom rnd = new SplittableRandom(mix(seed, 0x5EE7));
         for (int i = seen.size() - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
@@ -99,9 +108,14 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
         return z ^ (z >>> 31);
     }
 
-    /** Whether its prompts name the novel colours ({@link #novel}). */
+    /** Whether its prompts name a novel colour, background or motion ({@link #novel}). */
     public boolean novel() {
-        return prompts.stream().anyMatch(AdherencePrompt::novel);
+        return novelty().isPresent();
+    }
+
+    /** What its prompts name that the shipped models never saw, if anything. */
+    public java.util.Optional<SynthSpec.Novelty> novelty() {
+        return prompts.stream().flatMap(p -> p.novelty().stream()).findFirst();
     }
 
     public long heldOutPrompts() {

@@ -1,7 +1,5 @@
 package dev.zoetrope.train.eval;
 
-import java.util.List;
-
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
 
@@ -17,27 +15,33 @@ public record AdherencePrompt(Combination combination, int background) {
     }
 
     public String split() {
-        if (combination.novel()) return heldOut() ? "novel-heldout" : "novel";
+        if (combination.novelColor()) return heldOut() ? "novel-heldout" : "novel";
+        if (combination.novelMotion()) return heldOut() ? "novel-motion-heldout" : "novel-motion";
         if (SynthSpec.novelBackground(background)) return heldOut() ? "novel-bg-heldout" : "novel-bg";
         return heldOut() ? "heldout" : "seen";
     }
 
     /**
-     * The colours the detector chooses among: those training shows, and the novel ones only for a prompt that names
-     * one, so the scores of the shipped model's own prompts stay what they were.
+     * What the detector chooses among: what training shows, and a novel colour, background or motion only for a prompt
+     * that names one, so the scores of the shipped model's own prompts stay what they were.
      */
-    public List<SynthSpec.Rgb> palette() {
-        return combination.novel() ? SynthSpec.PALETTE : SynthSpec.COLORS;
+    public SynthSpec.Choices choices() {
+        return new SynthSpec.Choices(combination.novelColor() ? SynthSpec.PALETTE : SynthSpec.COLORS,
+                SynthSpec.novelBackground(background) ? SynthSpec.BACKGROUND_PALETTE : SynthSpec.BACKGROUNDS,
+                combination.novelMotion() ? SynthSpec.MOTIONS : SynthSpec.DIRECTIONS);
     }
 
-    /** The backgrounds the detector chooses among: the novel ones only for a prompt that names one. */
-    public List<SynthSpec.Rgb> backgrounds() {
-        return SynthSpec.novelBackground(background) ? SynthSpec.BACKGROUND_PALETTE : SynthSpec.BACKGROUNDS;
+    /** What it names that the shipped models never saw, if anything. */
+    public java.util.Optional<SynthSpec.Novelty> novelty() {
+        if (combination.novelColor()) return java.util.Optional.of(SynthSpec.Novelty.COLOR);
+        if (combination.novelMotion()) return java.util.Optional.of(SynthSpec.Novelty.MOTION);
+        if (SynthSpec.novelBackground(background)) return java.util.Optional.of(SynthSpec.Novelty.BACKGROUND);
+        return java.util.Optional.empty();
     }
 
-    /** Whether it names a colour or background the shipped models never saw. */
+    /** Whether it names a colour, background or motion the shipped models never saw. */
     public boolean novel() {
-        return combination.novel() || SynthSpec.novelBackground(background);
+        return novelty().isPresent();
     }
 
     public String caption() {

@@ -68,11 +68,20 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
                 run.sampling().guidance() == null ? "default" : run.sampling().guidance());
     }
 
-    /** What a novel plan asks for: the novel colours, or the novel backgrounds. */
+    /** What a novel plan asks for: the novel colours, backgrounds or motions. */
     private static String novelty(AdherencePlan p) {
-        boolean colours = p.prompts().stream().anyMatch(x -> x.combination().novel());
-        List<SynthSpec.Rgb> which = colours ? SynthSpec.NOVEL_COLORS : SynthSpec.NOVEL_BACKGROUNDS;
-        return (colours ? "the novel colours (" : "the novel backgrounds (") + String.join(", ", which.stream().map(SynthSpec.Rgb::name).toList()) + ")";
+        SynthSpec.Novelty n = p.novelty().orElseThrow();
+        List<String> names = switch (n) {
+            case COLOR -> SynthSpec.NOVEL_COLORS.stream().map(SynthSpec.Rgb::name).toList();
+            case BACKGROUND -> SynthSpec.NOVEL_BACKGROUNDS.stream().map(SynthSpec.Rgb::name).toList();
+            case MOTION -> SynthSpec.NOVEL_DIRECTIONS.stream().map(SynthSpec.Direction::word).toList();
+        };
+        String what = switch (n) {
+            case COLOR -> "colours";
+            case BACKGROUND -> "backgrounds";
+            case MOTION -> "motions";
+        };
+        return "the novel " + what + " (" + String.join(", ", names) + ")";
     }
 
     public String markdown() {
@@ -108,6 +117,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         AdherencePlan p = run.plan();
         root.put("generator", run.generator()).put("seed", p.seed()).put("k", p.k()).put("seen_sample", p.seenSample())
                 .put("novel", p.novel());
+        if (p.novelty().isPresent()) root.put("novelty", p.novelty().get().word());
         if (run.sampling().steps() != null) root.put("steps", run.sampling().steps());
         else root.putNull("steps");
         if (run.sampling().guidance() != null) root.put("guidance", run.sampling().guidance());
@@ -139,7 +149,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
             var want = s.clip().prompt().combination();
             c.putObject("expected").put("color", SynthSpec.PALETTE.get(want.color()).name())
                     .put("shape", SynthSpec.SHAPES.get(want.shape()).word())
-                    .put("direction", SynthSpec.DIRECTIONS.get(want.direction()).word());
+                    .put("direction", SynthSpec.MOTIONS.get(want.direction()).word());
             c.putObject("detected").put("color", s.detection().colorName()).put("shape", s.detection().shapeName())
                     .put("direction", s.detection().directionName()).put("background", s.detection().backgroundName())
                     .put("frames_with_object", s.detection().framesWithObject());

@@ -71,7 +71,7 @@ public final class ClipDetector {
         }
 
         public String directionName() {
-            return direction < 0 ? "none" : SynthSpec.DIRECTIONS.get(direction).word();
+            return direction < 0 ? "none" : SynthSpec.MOTIONS.get(direction).word();
         }
 
         public String backgroundName() {
@@ -89,21 +89,16 @@ public final class ClipDetector {
         return detect(VideoReader.readAll(mp4));
     }
 
-    /** Detects the object of {@code frames}, its colour the nearest of the colours training shows ({@link SynthSpec#COLORS}). */
+    /** Detects the object of {@code frames} among what the shipped models were trained on ({@link SynthSpec.Choices#TRAINED}). */
     public static Detection detect(List<Frame> frames) {
-        return detect(frames, SynthSpec.COLORS);
+        return detect(frames, SynthSpec.Choices.TRAINED);
     }
 
     /**
-     * Detects the object of {@code frames}, its colour the nearest of {@code palette} (a prefix of {@link SynthSpec#PALETTE}:
-     * the novel colours count only where a prompt may ask for them).
+     * Detects the object of {@code frames}: its colour, background and direction the nearest of {@code choices} (the
+     * novel ones count only where a prompt may ask for them).
      */
-    public static Detection detect(List<Frame> frames, List<SynthSpec.Rgb> palette) {
-        return detect(frames, palette, SynthSpec.BACKGROUNDS);
-    }
-
-    /** {@link #detect(List, List)} with the background the nearest of {@code backgrounds}. */
-    public static Detection detect(List<Frame> frames, List<SynthSpec.Rgb> palette, List<SynthSpec.Rgb> backgrounds) {
+    public static Detection detect(List<Frame> frames, SynthSpec.Choices choices) {
         if (frames.isEmpty()) throw new IllegalArgumentException("no frames to detect in");
         int w = frames.getFirst().width(), h = frames.getFirst().height();
         for (Frame f : frames) {
@@ -111,7 +106,7 @@ public final class ClipDetector {
                     + w + "x" + h + " and " + f.width() + "x" + f.height());
         }
         double[] bg = background(frames);
-        int bgIndex = SynthSpec.nearestBackground(bg[0], bg[1], bg[2], backgrounds);
+        int bgIndex = SynthSpec.nearestBackground(bg[0], bg[1], bg[2], choices.backgrounds());
         double[] obj = objectColor(frames, bg);
         int n = frames.size();
         double[][] centroids = new double[n][];
@@ -139,12 +134,12 @@ public final class ClipDetector {
             return new Detection(-1, -1, -1, bgIndex, obj, bg, Double.NaN, Double.NaN, 0, 0, 0, centroids);
 
         double[] rgb = {median(interiorRgb, 0), median(interiorRgb, 1), median(interiorRgb, 2)};
-        int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2], palette);
+        int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2], choices.colors());
         double fill = area / found * median(levels) / (peak(cols) / found * (peak(rows) / found));
         double skew = skewness(rows);
         int shape = nearestShape(fill, skew);
         double[] v = slope(centroids);
-        int direction = directionOf(v, found);
+        int direction = directionOf(v, found, choices.directions());
         return new Detection(color, shape, direction, bgIndex, rgb, bg, fill, skew, found, v[0], v[1], centroids);
     }
 
@@ -162,14 +157,24 @@ public final class ClipDetector {
         return best;
     }
 
-    /** The dominant axis and sign of the centroid's motion; -1 if it moves less than a pixel in all. */
-    private static int directionOf(double[] v, int frames) {
+    /**
+     * The direction of {@code directions} nearest in angle to the centroid's motion (for the four axis directions: its
+     * dominant axis and sign, the horizontal one on a tie); -1 if it moves less than a pixel in all.
+     */
+    private static int directionOf(double[] v, int frames, List<SynthSpec.Direction> directions) {
         if (frames < 2) return -1;
         double vx = v[0], vy = v[1], span = v[2];
         if (Math.max(Math.abs(vx), Math.abs(vy)) * span < 1) return -1;
-        SynthSpec.Direction d = Math.abs(vx) >= Math.abs(vy) ? (vx < 0 ? SynthSpec.Direction.LEFT : SynthSpec.Direction.RIGHT)
-                : (vy < 0 ? SynthSpec.Direction.UP : SynthSpec.Direction.DOWN);
-        return d.ordinal();
+        SynthSpec.Direction best = null;
+        double bestCos = Double.NEGATIVE_INFINITY;
+        for (SynthSpec.Direction d : directions) {
+            double cos = (vx * d.dx + vy * d.dy) / Math.hypot(d.dx, d.dy);
+            if (cos > bestCos + 1e-12) {
+                bestCos = cos;
+                best = d;
+            }
+        }
+        return best.ordinal();
     }
 
     /** Least-squares velocity (px/frame) of the centroids over the frames where they exist, and the frame span. */

@@ -23,7 +23,7 @@ public record SynthClip(String id, int index, Combination combination, int backg
     }
 
     public SynthSpec.Direction direction() {
-        return SynthSpec.DIRECTIONS.get(combination.direction());
+        return SynthSpec.MOTIONS.get(combination.direction());
     }
 
     public SynthSpec.Rgb backgroundColor() {
@@ -31,7 +31,9 @@ public record SynthClip(String id, int index, Combination combination, int backg
     }
 
     public String split() {
-        return combination.novel() ? "novel" : SynthSpec.novelBackground(background) ? "novel-background" : heldOut ? "heldout" : "train";
+        if (combination.novelColor()) return "novel";
+        if (combination.novelMotion()) return "novel-motion";
+        return SynthSpec.novelBackground(background) ? "novel-background" : heldOut ? "heldout" : "train";
     }
 
     public String caption() {

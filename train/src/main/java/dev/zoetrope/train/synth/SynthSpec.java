@@ -35,9 +35,9 @@ public final class SynthSpec {
         }
     }
 
-    /** Directions in image coordinates (y grows downwards). */
+    /** Directions in image coordinates (y grows downwards): the four the shipped models saw, then the diagonals. */
     public enum Direction {
-        LEFT(-1, 0), RIGHT(1, 0), UP(0, -1), DOWN(0, 1);
+        LEFT(-1, 0), RIGHT(1, 0), UP(0, -1), DOWN(0, 1), UP_LEFT(-1, -1), UP_RIGHT(1, -1), DOWN_LEFT(-1, 1), DOWN_RIGHT(1, 1);
 
         public final int dx, dy;
 
@@ -46,12 +46,17 @@ public final class SynthSpec {
             this.dy = dy;
         }
 
+        /** The caption's words: {@code left}, {@code up left}. */
         public String word() {
-            return name().toLowerCase(Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT).replace('_', ' ');
         }
 
         public boolean horizontal() {
-            return dx != 0;
+            return dx != 0 && dy == 0;
+        }
+
+        public boolean diagonal() {
+            return dx != 0 && dy != 0;
         }
     }
 
@@ -69,7 +74,16 @@ public final class SynthSpec {
     /** {@link #COLORS} then {@link #NOVEL_COLORS}: every colour a clip may have. */
     public static final List<Rgb> PALETTE = java.util.stream.Stream.concat(COLORS.stream(), NOVEL_COLORS.stream()).toList();
     public static final List<Shape> SHAPES = List.of(Shape.values());
-    public static final List<Direction> DIRECTIONS = List.of(Direction.values());
+    /** The directions the shipped models were trained on, in index order 0–3. */
+    public static final List<Direction> DIRECTIONS = List.of(Direction.LEFT, Direction.RIGHT, Direction.UP, Direction.DOWN);
+    /**
+     * Motions the shipped models never saw, in index order from {@code DIRECTIONS.size()}: the diagonals, named by two
+     * words the models know but never saw together ({@code train --recipe tiny-diagonal}).
+     */
+    public static final List<Direction> NOVEL_DIRECTIONS = List.of(Direction.UP_LEFT, Direction.UP_RIGHT, Direction.DOWN_LEFT,
+            Direction.DOWN_RIGHT);
+    /** {@link #DIRECTIONS} then {@link #NOVEL_DIRECTIONS}: every motion a clip may have (index = ordinal). */
+    public static final List<Direction> MOTIONS = List.of(Direction.values());
     public static final List<Rgb> BACKGROUNDS = List.of(new Rgb("black", 0, 0, 0), new Rgb("gray", 110, 110, 110));
     /**
      * Backgrounds the shipped models never saw, in index order from {@code BACKGROUNDS.size()}: "white" names only
@@ -88,11 +102,48 @@ public final class SynthSpec {
             "the {color} {shape} moves {direction} over a plain {background} backdrop");
     public static final int CANONICAL_TEMPLATE = 0;
 
+    /** What a LoRA may teach that the shipped models never saw, and what the evaluation then asks for. */
+    public enum Novelty {
+        /** A colour ({@link #NOVEL_COLORS}). */
+        COLOR,
+        /** A background ({@link #NOVEL_BACKGROUNDS}). */
+        BACKGROUND,
+        /** A motion ({@link #NOVEL_DIRECTIONS}). */
+        MOTION;
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Novelty parse(String text) {
+            for (Novelty n : values()) if (n.word().equals(text.strip().toLowerCase(Locale.ROOT))) return n;
+            throw new IllegalArgumentException("unknown novelty '" + text + "' (color, background or motion)");
+        }
+    }
+
+    /**
+     * The choices the clip detector reads a clip against: prefixes of {@link #PALETTE}, {@link #BACKGROUND_PALETTE} and
+     * {@link #MOTIONS}. Novel entries count only where a prompt may ask for them, so the scores of the shipped models'
+     * own prompts stay what they were.
+     */
+    public record Choices(List<Rgb> colors, List<Rgb> backgrounds, List<Direction> directions) {
+        /** What the shipped models were trained on. */
+        public static final Choices TRAINED = new Choices(COLORS, BACKGROUNDS, DIRECTIONS);
+
+        public Choices {
+            colors = List.copyOf(colors);
+            backgrounds = List.copyOf(backgrounds);
+            directions = List.copyOf(directions);
+            if (colors.isEmpty() || backgrounds.isEmpty() || directions.isEmpty())
+                throw new IllegalArgumentException("a detector needs at least one colour, background and direction");
+        }
+    }
+
     /** A colour × shape × direction triple, by index. */
     public record Combination(int color, int shape, int direction) {
         public Combination {
             if (color < 0 || color >= PALETTE.size() || shape < 0 || shape >= SHAPES.size() || direction < 0
-                    || direction >= DIRECTIONS.size())
+                    || direction >= MOTIONS.size())
                 throw new IllegalArgumentException("no such combination: " + color + "/" + shape + "/" + direction);
         }
 
@@ -101,12 +152,22 @@ public final class SynthSpec {
         }
 
         /** Whether its colour is one the shipped models never saw ({@link #NOVEL_COLORS}). */
-        public boolean novel() {
+        public boolean novelColor() {
             return color >= COLORS.size();
         }
 
+        /** Whether its motion is one the shipped models never saw ({@link #NOVEL_DIRECTIONS}). */
+        public boolean novelMotion() {
+            return direction >= DIRECTIONS.size();
+        }
+
+        /** Whether its colour or its motion is one the shipped models never saw. */
+        public boolean novel() {
+            return novelColor() || novelMotion();
+        }
+
         public String describe() {
-            return PALETTE.get(color).name() + " " + SHAPES.get(shape).word() + " " + DIRECTIONS.get(direction).word();
+            return PALETTE.get(color).name() + " " + SHAPES.get(shape).word() + " " + MOTIONS.get(direction).word();
         }
     }
 
@@ -136,6 +197,18 @@ public final class SynthSpec {
         return List.copyOf(all);
     }
 
+    /**
+     * The diagonal motions of the training colours and shapes, 84 of them; the held-out rule applies to them too (12 are
+     * held out of the lesson).
+     */
+    public static List<Combination> novelMotionCombinations() {
+        List<Combination> all = new ArrayList<>();
+        for (int c = 0; c < COLORS.size(); c++)
+            for (int s = 0; s < SHAPES.size(); s++)
+                for (int d = DIRECTIONS.size(); d < MOTIONS.size(); d++) all.add(new Combination(c, s, d));
+        return List.copyOf(all);
+    }
+
     /** The 12 held-out combinations. */
     public static List<Combination> heldOutCombinations() {
         return combinations().stream().filter(Combination::heldOut).toList();
@@ -150,7 +223,7 @@ public final class SynthSpec {
         return TEMPLATES.get(template)
                 .replace("{color}", PALETTE.get(c.color()).name())
                 .replace("{shape}", SHAPES.get(c.shape()).word())
-                .replace("{direction}", DIRECTIONS.get(c.direction()).word())
+                .replace("{direction}", MOTIONS.get(c.direction()).word())
                 .replace("{background}", BACKGROUND_PALETTE.get(background).name());
     }
 
@@ -170,7 +243,7 @@ public final class SynthSpec {
             if (!m.matches()) continue;
             int c = indexOf(PALETTE.stream().map(Rgb::name).toList(), m.group("color"));
             int s = indexOf(SHAPES.stream().map(Shape::word).toList(), m.group("shape"));
-            int d = indexOf(DIRECTIONS.stream().map(Direction::word).toList(), m.group("direction"));
+            int d = indexOf(MOTIONS.stream().map(Direction::word).toList(), m.group("direction"));
             int b = indexOf(BACKGROUND_PALETTE.stream().map(Rgb::name).toList(), m.group("background"));
             if (c >= 0 && s >= 0 && d >= 0 && b >= 0) return Optional.of(new Parsed(new Combination(c, s, d), b, t));
         }
@@ -180,7 +253,7 @@ public final class SynthSpec {
     private static Pattern templatePattern(String template) {
         String regex = Pattern.quote(template)
                 .replace("{color}", "\\E(?<color>[a-z]+)\\Q").replace("{shape}", "\\E(?<shape>[a-z]+)\\Q")
-                .replace("{direction}", "\\E(?<direction>[a-z]+)\\Q").replace("{background}", "\\E(?<background>[a-z]+)\\Q");
+                .replace("{direction}", "\\E(?<direction>[a-z]+(?: [a-z]+)?)\\Q").replace("{background}", "\\E(?<background>[a-z]+)\\Q");
         return Pattern.compile(regex);
     }
 

@@ -43,7 +43,9 @@ public final class SynthWorld {
         /** The combinations of the colours the shipped models never saw (pink), but the held-out ones: a LoRA's lesson. */
         NOVEL,
         /** The 72 seen combinations (white objects left out) on the backgrounds the shipped models never saw (white). */
-        NOVEL_BACKGROUND;
+        NOVEL_BACKGROUND,
+        /** The diagonal motions the shipped models never saw, but the 12 held-out combinations: a LoRA's lesson. */
+        NOVEL_MOTION;
 
         public static Split parse(String text) {
             return switch (text.toLowerCase(Locale.ROOT)) {
@@ -52,7 +54,9 @@ public final class SynthWorld {
                 case "all" -> ALL;
                 case "novel" -> NOVEL;
                 case "novel-background" -> NOVEL_BACKGROUND;
-                default -> throw new InvalidRequestException("unknown split '" + text + "' (train, heldout, all, novel or novel-background)");
+                case "novel-motion" -> NOVEL_MOTION;
+                default -> throw new InvalidRequestException("unknown split '" + text
+                        + "' (train, heldout, all, novel, novel-background or novel-motion)");
             };
         }
 
@@ -64,6 +68,7 @@ public final class SynthWorld {
                 case NOVEL -> SynthSpec.novelCombinations().stream().filter(c -> !c.heldOut()).toList();
                 case NOVEL_BACKGROUND -> SynthSpec.seenCombinations().stream()
                         .filter(c -> SynthSpec.visible(c, SynthSpec.BACKGROUNDS.size())).toList();
+                case NOVEL_MOTION -> SynthSpec.novelMotionCombinations().stream().filter(c -> !c.heldOut()).toList();
             };
         }
 
@@ -122,7 +127,8 @@ public final class SynthWorld {
      */
     public static SynthClip place(Settings s, String id, int index, Combination combo, int background, int template,
                                   SplittableRandom rnd) {
-        SynthSpec.Direction dir = SynthSpec.DIRECTIONS.get(combo.direction());
+        SynthSpec.Direction dir = SynthSpec.MOTIONS.get(combo.direction());
+        if (dir.diagonal()) return placeDiagonal(s, id, index, combo, background, template, rnd, dir);
 
         int minSide = Math.min(s.width(), s.height());
         double margin = Math.max(2, 0.03 * minSide);
@@ -140,6 +146,25 @@ public final class SynthWorld {
         double vx = dir.horizontal() ? speed : 0, vy = dir.horizontal() ? 0 : speed;
         return new SynthClip(id, index, combo, background, template, s.width(), s.height(), s.frames(), s.fps(),
                 size, x0, y0, vx, vy, combo.heldOut());
+    }
+
+    /** {@link #place} for a diagonal: the same travel along both axes, so the path runs at 45 degrees. */
+    private static SynthClip placeDiagonal(Settings s, String id, int index, Combination combo, int background, int template,
+                                           SplittableRandom rnd, SynthSpec.Direction dir) {
+        int minSide = Math.min(s.width(), s.height());
+        double margin = Math.max(2, 0.03 * minSide);
+        double size = minSide * rnd.nextDouble(0.30, 0.45);
+        double lo = margin + size / 2, hiX = s.width() - margin - size / 2, hiY = s.height() - margin - size / 2;
+        double travel = (Math.min(hiX, hiY) - lo) * rnd.nextDouble(0.35, 1.0);
+        double x0 = axisStart(rnd, dir.dx, lo, hiX, travel), y0 = axisStart(rnd, dir.dy, lo, hiY, travel);
+        double speed = travel / (s.frames() - 1);
+        return new SynthClip(id, index, combo, background, template, s.width(), s.height(), s.frames(), s.fps(),
+                size, x0, y0, dir.dx * speed, dir.dy * speed, combo.heldOut());
+    }
+
+    /** Where a box centre starts on one axis so that moving {@code travel} px in direction {@code sign} stays in [lo, hi]. */
+    private static double axisStart(SplittableRandom rnd, int sign, double lo, double hi, double travel) {
+        return sign > 0 ? rnd.nextDouble(lo, hi - travel + 1e-9) : rnd.nextDouble(lo + travel, hi + 1e-9);
     }
 
     /** SplitMix-style mixing so neighbouring seeds and indexes give unrelated streams. */

@@ -37,14 +37,14 @@ class AdherencePlanTest {
 
     @Test
     void novelPlansPromptOnlyWhatTheShippedModelNeverSaw() {
-        AdherencePlan white = AdherencePlan.novelBackground(2, 12, 1), base = AdherencePlan.of(2, 12, 1);
+        AdherencePlan white = AdherencePlan.novel(SynthSpec.Novelty.BACKGROUND, 2, 12, 1), base = AdherencePlan.of(2, 12, 1);
         assertTrue(white.novel());
         assertFalse(base.novel());
         for (AdherencePrompt p : white.prompts()) {
             assertEquals("white", dev.zoetrope.train.synth.SynthSpec.BACKGROUND_PALETTE.get(p.background()).name());
             assertNotEquals("white", dev.zoetrope.train.synth.SynthSpec.PALETTE.get(p.combination().color()).name());
             assertTrue(p.caption().endsWith("on a white background"), p.caption());
-            assertEquals(3, p.backgrounds().size(), "white is in the detector's palette for these prompts");
+            assertEquals(3, p.choices().backgrounds().size(), "white is in the detector's palette for these prompts");
         }
         // the same combinations as the ordinary plan, on white, less the white objects
         java.util.Set<dev.zoetrope.train.synth.SynthSpec.Combination> combos = new java.util.HashSet<>();
@@ -52,11 +52,31 @@ class AdherencePlanTest {
         combos.removeIf(c -> c.color() == 6);
         assertEquals(combos.size(), white.prompts().size());
         assertEquals(10, white.heldOutPrompts(), "the 12 held-out combinations but the 2 white ones");
-        AdherencePlan pink = AdherencePlan.novel(1, 1);
+        AdherencePlan pink = AdherencePlan.novel(SynthSpec.Novelty.COLOR, 1, 5, 1);
         assertEquals(24, pink.prompts().size(), "pink's 12 combinations on both backgrounds");
         assertEquals(4, pink.heldOutPrompts());
-        assertTrue(base.prompts().stream().allMatch(p -> p.backgrounds().size() == 2 && p.palette().size() == 7),
+        assertTrue(base.prompts().stream().allMatch(p -> p.choices().equals(SynthSpec.Choices.TRAINED)),
                 "ordinary prompts are scored as before");
+    }
+
+    @Test
+    void novelMotionPlansTheHeldOutDiagonalsAndASampleOfTheTaughtOnes() {
+        AdherencePlan diagonal = AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 4, 1);
+        assertEquals(SynthSpec.Novelty.MOTION, diagonal.novelty().orElseThrow());
+        assertEquals((12 + 4) * 2, diagonal.prompts().size(), "12 held-out and 4 taught diagonals on both backgrounds");
+        assertEquals(24, diagonal.heldOutPrompts());
+        for (AdherencePrompt p : diagonal.prompts()) {
+            assertTrue(SynthSpec.MOTIONS.get(p.combination().direction()).diagonal(), p.caption());
+            assertEquals(8, p.choices().directions().size(), "the detector reads all eight motions for " + p.caption());
+            assertEquals(SynthSpec.COLORS, p.choices().colors());
+            assertEquals(p.heldOut() ? "novel-motion-heldout" : "novel-motion", p.split());
+        }
+        for (String motion : List.of("up left", "up right", "down left", "down right"))
+            assertTrue(diagonal.prompts().stream().anyMatch(p -> p.caption().contains(" moving " + motion + " on a ")), motion);
+        // the taught sample is seeded and grows by extension, as the ordinary seen sample does
+        assertTrue(AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 10, 1).prompts().containsAll(diagonal.prompts()));
+        assertThrows(IllegalArgumentException.class, () -> AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 73, 1),
+                "72 diagonals are taught");
     }
 
     @Test

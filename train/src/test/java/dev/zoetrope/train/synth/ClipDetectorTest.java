@@ -28,6 +28,11 @@ class ClipDetectorTest {
     }
 
     @Test
+    void readsDiagonalMotionsAmongAllEightWhenAPromptMayAskForThem() {
+        validate(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.NOVEL_MOTION), 60, 8);
+    }
+
+    @Test
     @Tag("slow")
     void readsManyRenderedClipsAtSeveralSizes() {
         validate(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.ALL), 400, 11);
@@ -78,7 +83,9 @@ class ClipDetectorTest {
                 for (Frame f; (f = r.next()) != null; ) decoded.add(f);
             }
             assertEquals(clip.frames(), decoded.size());
-            ClipDetector.Detection d = ClipDetector.detect(decoded);
+            SynthSpec.Choices choices = clip.combination().novelMotion()
+                    ? new SynthSpec.Choices(SynthSpec.COLORS, SynthSpec.BACKGROUNDS, SynthSpec.MOTIONS) : SynthSpec.Choices.TRAINED;
+            ClipDetector.Detection d = ClipDetector.detect(decoded, choices);
             boolean c = d.color() == clip.combination().color(), s = d.shape() == clip.combination().shape(),
                     m = d.direction() == clip.combination().direction();
             if (c) colorOk++;

@@ -71,6 +71,12 @@ class SynthWorldTest {
         SynthSpec.Parsed pink = SynthSpec.parse("a pink circle moving left on a black background").orElseThrow();
         assertTrue(pink.combination().novel(), "pink is the novel colour a LoRA is taught");
         assertEquals("pink circle left", pink.combination().describe());
+        SynthSpec.Parsed diagonal = SynthSpec.parse("the red square moves up left over a plain gray backdrop").orElseThrow();
+        assertTrue(diagonal.combination().novelMotion(), "diagonals are the novel motions a LoRA is taught");
+        assertEquals(new Combination(0, 1, SynthSpec.MOTIONS.indexOf(SynthSpec.Direction.UP_LEFT)), diagonal.combination());
+        for (Combination c : SynthSpec.novelMotionCombinations())
+            for (int t = 0; t < SynthSpec.TEMPLATES.size(); t++)
+                assertEquals(c, SynthSpec.parse(SynthSpec.caption(t, c, 1)).orElseThrow().combination(), SynthSpec.caption(t, c, 1));
         assertTrue(SynthSpec.parse("a cyan circle moving left on a black background").isEmpty());
         assertTrue(SynthSpec.parse("a cat").isEmpty());
     }
@@ -126,7 +132,18 @@ class SynthWorldTest {
             pinks.add(c.combination());
         }
         assertEquals(10, pinks.size(), "pink's 12 combinations but the 2 the held-out rule keeps");
-        // the shipped world is unchanged: its splits never draw a novel colour or background
+        SynthWorld.Settings diagonal = new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.NOVEL_MOTION);
+        Set<Combination> diagonals = new HashSet<>();
+        for (int i = 0; i < 3000; i++) {
+            SynthClip c = SynthWorld.plan(diagonal, 5, i);
+            assertTrue(c.direction().diagonal(), c.caption());
+            assertEquals("novel-motion", c.split());
+            assertFalse(c.heldOut(), "a lesson never shows a held-out combination");
+            assertTrue(c.background() < SynthSpec.BACKGROUNDS.size());
+            diagonals.add(c.combination());
+        }
+        assertEquals(84 - 12, diagonals.size(), "every diagonal combination but the 12 the held-out rule keeps");
+        // the shipped world is unchanged: its splits never draw a novel colour, background or motion
         for (int i = 0; i < 3000; i++) {
             SynthClip c = SynthWorld.plan(new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.ALL), 5, i);
             assertFalse(c.combination().novel() || SynthSpec.novelBackground(c.background()));
@@ -136,7 +153,9 @@ class SynthWorldTest {
     @Test
     void objectStaysFullyVisibleAndMovesAsPlanned() {
         for (SynthWorld.Settings s : List.of(SynthWorld.Settings.defaults(),
-                new SynthWorld.Settings(96, 48, 25, 24, SynthWorld.Split.ALL))) {
+                new SynthWorld.Settings(96, 48, 25, 24, SynthWorld.Split.ALL),
+                new SynthWorld.Settings(64, 64, 17, 8, SynthWorld.Split.NOVEL_MOTION),
+                new SynthWorld.Settings(48, 96, 25, 24, SynthWorld.Split.NOVEL_MOTION))) {
             for (int i = 0; i < 2000; i++) {
                 SynthClip c = SynthWorld.plan(s, 17, i);
                 for (int t = 0; t < c.frames(); t++) {
