@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
                         + "a few-step student trained on them by reflow, and the student's model directory.",
                 "Every stage resumes: run the same command again after an interruption (Ctrl-C writes a checkpoint; "
                         + "even after kill -9 the newest checkpoint is used).",
-                "A LoRA recipe (lora, micro-lora, tiny-white, tiny-diagonal) trains adapters on a base model (--from MODEL_DIR) with curated shards "
+                "A LoRA recipe (lora, micro-lora, tiny-white, tiny-motion) trains adapters on a base model (--from MODEL_DIR) with curated shards "
                         + "(--shards DIR, from `curate --latents-from MODEL_DIR`), its weights frozen, and writes an adapter file for "
                         + "`generate --lora`.",
                 "With --shards, trains only the DiT on shards made elsewhere, e.g. by `curate --latents-from MODEL_DIR`.",
@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), tiny-turbo (a 4-step "
             + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), lora (adapters on --from's DiT), "
-            + "micro-lora (the same at toy sizes), tiny-white (white backgrounds taught to zoetrope-tiny), tiny-diagonal (diagonal motion taught to zoetrope-tiny), or a recipe JSON file.")
+            + "micro-lora (the same at toy sizes), tiny-white (white backgrounds taught to zoetrope-tiny), tiny-motion (diagonals and standing still taught to zoetrope-tiny), or a recipe JSON file.")
     String recipe;
 
     @Option(names = "--from", paramLabel = "MODEL_DIR", description = "With a LoRA recipe: the base model (a model directory or a "

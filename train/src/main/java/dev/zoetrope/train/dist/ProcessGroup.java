@@ -23,6 +23,7 @@ import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.InvalidRequestException;
+import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.nn.Ops;
 
@@ -56,6 +57,8 @@ public final class ProcessGroup implements AutoCloseable {
     private final Thread heartbeat;
     private volatile boolean closing;
     private volatile int step;
+    private long bucketElements = BUCKET_ELEMENTS;
+    private boolean overlaps = true;
 
     private ProcessGroup(Topology topology, Duration timeout, boolean cuda) {
         this.topology = topology;
@@ -180,6 +183,27 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
+    /** Elements per gradient bucket (default {@value #BUCKET_ELEMENTS}, 16 MB of float32). */
+    public long bucketElements() {
+        return bucketElements;
+    }
+
+    /** Whether trainers start the gradients' all-reduce during the backward ({@link OverlappedAllReduce}; the default). */
+    public boolean overlaps() {
+        return overlaps;
+    }
+
+    /**
+     * Sets how trainers in this group reduce gradients: {@code overlap} during the backward or after it, in buckets of
+     * {@code elements}. Every rank must choose the same.
+     */
+    public ProcessGroup bucketing(long elements, boolean overlap) {
+        if (elements < 1) throw new IllegalArgumentException("bucket size must be positive, got " + elements);
+        this.bucketElements = elements;
+        this.overlaps = overlap;
+        return this;
+    }
+
     /** Published with the heartbeat, to say in a fault where each rank had got to. */
     public void atStep(int step) {
         this.step = step;
@@ -197,12 +221,45 @@ public final class ProcessGroup implements AutoCloseable {
 
     /** Replaces {@code tensors} on every rank with their mean over the ranks (a sum, then a division by the world size). */
     public void allReduceMean(List<Tensor> tensors) {
-        collective("all-reduce", tensors, flat -> {
-            AllreduceOptions o = new AllreduceOptions();
-            o.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-            o.timeout(new Milliseconds(timeout.toMillis()));
-            return backend.allreduce(new TensorVector(flat), o);
-        }, true);
+        collective("all-reduce", tensors, this::startSum, true);
+    }
+
+    /** A collective started on a flat tensor, in flight until {@link #await}. */
+    public final class InFlight {
+        private final String what;
+        private final Work work;
+
+        private InFlight(String what, Work work) {
+            this.what = what;
+            // pinned: it may be started inside a scope that closes before it is waited for (a backward hook's)
+            this.work = Scopes.pin(work);
+        }
+
+        /** Waits for it (at most the run's timeout); a lost or stuck peer is named as for the blocking collectives. */
+        public void await() {
+            try {
+                work._wait();
+            } catch (RuntimeException e) {
+                throw failed(what, e);
+            } finally {
+                Scopes.release(work);
+            }
+        }
+    }
+
+    /**
+     * Starts summing {@code flat} in place over the ranks and returns at once. Every rank must start the same
+     * collectives in the same order.
+     */
+    public InFlight startAllReduceSum(Tensor flat) {
+        return new InFlight("all-reduce", startSum(flat));
+    }
+
+    private Work startSum(Tensor flat) {
+        AllreduceOptions o = new AllreduceOptions();
+        o.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
+        o.timeout(new Milliseconds(timeout.toMillis()));
+        return backend.allreduce(new TensorVector(flat), o);
     }
 
     private interface Start {
@@ -211,41 +268,46 @@ public final class ProcessGroup implements AutoCloseable {
 
     private void collective(String what, List<Tensor> tensors, Start start, boolean mean) {
         try (NoGradGuard ng = new NoGradGuard()) {
-            List<List<Tensor>> buckets = buckets(tensors);
+            List<List<Tensor>> buckets = buckets(tensors, bucketElements);
             List<Tensor> flats = new ArrayList<>();
-            List<Work> works = new ArrayList<>();
+            List<InFlight> works = new ArrayList<>();
             for (List<Tensor> b : buckets) {
-                TensorVector parts = new TensorVector();
-                for (Tensor t : b) parts.push_back(t.reshape(-1));
-                Tensor flat = torch.cat(parts);
+                Tensor flat = pack(b);
                 flats.add(flat);
-                works.add(start.start(flat));
+                works.add(new InFlight(what, start.start(flat)));
             }
             for (int i = 0; i < buckets.size(); i++) {
-                try {
-                    works.get(i)._wait();
-                } catch (RuntimeException e) {
-                    throw failed(what, e);
-                }
-                Tensor flat = flats.get(i);
-                if (mean) flat.div_(Ops.scalar(topology.worldSize()));
-                long at = 0;
-                for (Tensor t : buckets.get(i)) {
-                    long n = t.numel();
-                    t.copy_(flat.narrow(0, at, n).view(Tensors.shape(t)));
-                    at += n;
-                }
+                works.get(i).await();
+                unpack(flats.get(i), buckets.get(i), mean ? topology.worldSize() : 1);
             }
         }
     }
 
-    /** Consecutive runs of one dtype and device, cut at {@value #BUCKET_ELEMENTS} elements. */
-    static List<List<Tensor>> buckets(List<Tensor> tensors) {
+    /** {@code tensors} flattened and concatenated, in order. */
+    static Tensor pack(List<Tensor> tensors) {
+        TensorVector parts = new TensorVector();
+        for (Tensor t : tensors) parts.push_back(t.reshape(-1));
+        return torch.cat(parts);
+    }
+
+    /** Copies {@code flat}, divided by {@code divisor}, back into {@code tensors} (as {@link #pack} laid them out). */
+    static void unpack(Tensor flat, List<Tensor> tensors, int divisor) {
+        if (divisor != 1) flat.div_(Ops.scalar(divisor));
+        long at = 0;
+        for (Tensor t : tensors) {
+            long n = t.numel();
+            t.copy_(flat.narrow(0, at, n).view(Tensors.shape(t)));
+            at += n;
+        }
+    }
+
+    /** Consecutive runs of one dtype and device, cut at {@code limit} elements (a larger tensor is a bucket of its own). */
+    static List<List<Tensor>> buckets(List<Tensor> tensors, long limit) {
         List<List<Tensor>> out = new ArrayList<>();
         List<Tensor> open = null;
         long size = 0;
         for (Tensor t : tensors) {
-            boolean fits = open != null && size + t.numel() <= BUCKET_ELEMENTS && open.getFirst().scalar_type() == t.scalar_type()
+            boolean fits = open != null && size + t.numel() <= limit && open.getFirst().scalar_type() == t.scalar_type()
                     && open.getFirst().device().str().getString().equals(t.device().str().getString());
             if (!fits) {
                 open = new ArrayList<>();

@@ -29,6 +29,7 @@ import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.train.dist.OverlappedAllReduce;
 import dev.zoetrope.train.dist.ProcessGroup;
 
 /**
@@ -61,6 +62,8 @@ public final class Trainer {
     private final Path runDir;
     private final String label;
     private final ProcessGroup group;
+    /** In a group: the gradients' all-reduce, started bucket by bucket during the last micro-batch's backward. */
+    private OverlappedAllReduce overlap;
     private volatile boolean stopRequested;
 
     /** A trainer in this process's data-parallel run when there is one ({@link ProcessGroup#current()}), else alone. */
@@ -135,11 +138,15 @@ public final class Trainer {
                 }
             });
             Runtime.getRuntime().addShutdownHook(hook);
-            try (MetricsLog metrics = writes() ? new MetricsLog(runDir.resolve("metrics.jsonl"), start) : null;
+            try (OverlappedAllReduce sync = group != null && group.overlaps()
+                         ? new OverlappedAllReduce(group, paramList, group.bucketElements()) : null;
+                 MetricsLog metrics = writes() ? new MetricsLog(runDir.resolve("metrics.jsonl"), start) : null;
                  ProgressBar bar = writes() ? new ProgressBar(label, cfg.steps(), "step") : ProgressBar.silent(cfg.steps(), null)) {
                 bar.stepTo(start);
+                overlap = sync;
                 return loop(start, until, params, paramList, opt, ema, ckpts, metrics, bar);
             } finally {
+                overlap = null;
                 finished.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
@@ -222,13 +229,16 @@ public final class Trainer {
             TensorVector metrics = new TensorVector();
             for (int micro = 0; micro < cfg.gradAccumulation(); micro++) {
                 int m = micro;
+                boolean last = micro == cfg.gradAccumulation() - 1;
                 metrics.push_back(Scopes.keep(() -> {
                     Generator rng = torch.make_generator_cpu(seedFor(cfg.seed(), step, m));
                     Tensor loss = task.loss(step, m, share, rng);
+                    if (last && overlap != null) overlap.arm();
                     loss.div(Ops.scalar(cfg.gradAccumulation())).backward();
                     return loss.detach().to(ScalarType.Double);
                 }));
             }
+            if (overlap != null) overlap.finish();
             if (group == null) {
                 metrics.push_back(Gradients.clip(params, cfg.clipNorm()));
                 return torch.stack(metrics);
@@ -236,7 +246,7 @@ public final class Trainer {
             Tensor flag = torch.full(new long[]{1}, Ops.scalar(stopRequested ? 1.0 : 0.0), Ops.like(metrics.get(0)));
             Tensor shared = torch.cat(new TensorVector(torch.stack(metrics), flag));
             List<Tensor> reduced = new ArrayList<>();
-            for (Tensor p : params) if (Gradients.has(p)) reduced.add(p.grad());
+            if (overlap == null) for (Tensor p : params) if (Gradients.has(p)) reduced.add(p.grad());
             reduced.add(shared);
             group.allReduceMean(reduced);
             Tensor norm = Gradients.clip(params, cfg.clipNorm()).reshape(1);

@@ -44,6 +44,11 @@ public final class ClipDetector {
      * zero skew even when blurred, while blur pushes a triangle's fill towards a circle's.
      */
     private static final double SKEW_WEIGHT = 2;
+    /**
+     * Travel over the clip (px) below which an object stands still: a third of the shortest travel the synthetic world
+     * plans at 64×64 (about 11 px).
+     */
+    static final double STILL_TRAVEL = 4;
     /** How far (pixels) around the blob blur and anti-aliasing may spread the object. */
     private static final int RIM = 2;
 
@@ -159,15 +164,19 @@ public final class ClipDetector {
 
     /**
      * The direction of {@code directions} nearest in angle to the centroid's motion (for the four axis directions: its
-     * dominant axis and sign, the horizontal one on a tie); -1 if it moves less than a pixel in all.
+     * dominant axis and sign, the horizontal one on a tie). An object that travels less than {@value #STILL_TRAVEL} px
+     * stands still ({@code NOWHERE}) where that is a choice; otherwise -1 if it moves less than a pixel in all.
      */
     private static int directionOf(double[] v, int frames, List<SynthSpec.Direction> directions) {
         if (frames < 2) return -1;
         double vx = v[0], vy = v[1], span = v[2];
+        if (directions.contains(SynthSpec.Direction.NOWHERE) && Math.hypot(vx, vy) * span < STILL_TRAVEL)
+            return SynthSpec.Direction.NOWHERE.ordinal();
         if (Math.max(Math.abs(vx), Math.abs(vy)) * span < 1) return -1;
         SynthSpec.Direction best = null;
         double bestCos = Double.NEGATIVE_INFINITY;
         for (SynthSpec.Direction d : directions) {
+            if (d.still()) continue;
             double cos = (vx * d.dx + vy * d.dy) / Math.hypot(d.dx, d.dy);
             if (cos > bestCos + 1e-12) {
                 bestCos = cos;

@@ -35,9 +35,13 @@ public final class SynthSpec {
         }
     }
 
-    /** Directions in image coordinates (y grows downwards): the four the shipped models saw, then the diagonals. */
+    /**
+     * Directions in image coordinates (y grows downwards): the four the shipped models saw, then the diagonals and
+     * {@code NOWHERE} (the object stands still).
+     */
     public enum Direction {
-        LEFT(-1, 0), RIGHT(1, 0), UP(0, -1), DOWN(0, 1), UP_LEFT(-1, -1), UP_RIGHT(1, -1), DOWN_LEFT(-1, 1), DOWN_RIGHT(1, 1);
+        LEFT(-1, 0), RIGHT(1, 0), UP(0, -1), DOWN(0, 1), UP_LEFT(-1, -1), UP_RIGHT(1, -1), DOWN_LEFT(-1, 1), DOWN_RIGHT(1, 1),
+        NOWHERE(0, 0);
 
         public final int dx, dy;
 
@@ -57,6 +61,10 @@ public final class SynthSpec {
 
         public boolean diagonal() {
             return dx != 0 && dy != 0;
+        }
+
+        public boolean still() {
+            return dx == 0 && dy == 0;
         }
     }
 
@@ -78,10 +86,11 @@ public final class SynthSpec {
     public static final List<Direction> DIRECTIONS = List.of(Direction.LEFT, Direction.RIGHT, Direction.UP, Direction.DOWN);
     /**
      * Motions the shipped models never saw, in index order from {@code DIRECTIONS.size()}: the diagonals, named by two
-     * words the models know but never saw together ({@code train --recipe tiny-diagonal}).
+     * words the models know but never saw together, and standing still, named by a word the tiny tokenizer spells in
+     * characters its text encoder never trained on ({@code train --recipe tiny-motion}).
      */
     public static final List<Direction> NOVEL_DIRECTIONS = List.of(Direction.UP_LEFT, Direction.UP_RIGHT, Direction.DOWN_LEFT,
-            Direction.DOWN_RIGHT);
+            Direction.DOWN_RIGHT, Direction.NOWHERE);
     /** {@link #DIRECTIONS} then {@link #NOVEL_DIRECTIONS}: every motion a clip may have (index = ordinal). */
     public static final List<Direction> MOTIONS = List.of(Direction.values());
     public static final List<Rgb> BACKGROUNDS = List.of(new Rgb("black", 0, 0, 0), new Rgb("gray", 110, 110, 110));
@@ -198,8 +207,8 @@ public final class SynthSpec {
     }
 
     /**
-     * The diagonal motions of the training colours and shapes, 84 of them; the held-out rule applies to them too (12 are
-     * held out of the lesson).
+     * The novel motions (the diagonals and standing still) of the training colours and shapes, 105 of them; the held-out
+     * rule applies to them too (15 are held out of the lesson).
      */
     public static List<Combination> novelMotionCombinations() {
         List<Combination> all = new ArrayList<>();

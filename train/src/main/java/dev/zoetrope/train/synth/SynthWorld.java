@@ -44,7 +44,7 @@ public final class SynthWorld {
         NOVEL,
         /** The 72 seen combinations (white objects left out) on the backgrounds the shipped models never saw (white). */
         NOVEL_BACKGROUND,
-        /** The diagonal motions the shipped models never saw, but the 12 held-out combinations: a LoRA's lesson. */
+        /** The motions the shipped models never saw (diagonals, standing still), but the 15 held-out combinations: a LoRA's lesson. */
         NOVEL_MOTION;
 
         public static Split parse(String text) {
@@ -128,7 +128,7 @@ public final class SynthWorld {
     public static SynthClip place(Settings s, String id, int index, Combination combo, int background, int template,
                                   SplittableRandom rnd) {
         SynthSpec.Direction dir = SynthSpec.MOTIONS.get(combo.direction());
-        if (dir.diagonal()) return placeDiagonal(s, id, index, combo, background, template, rnd, dir);
+        if (dir.diagonal() || dir.still()) return placeNovel(s, id, index, combo, background, template, rnd, dir);
 
         int minSide = Math.min(s.width(), s.height());
         double margin = Math.max(2, 0.03 * minSide);
@@ -148,14 +148,17 @@ public final class SynthWorld {
                 size, x0, y0, vx, vy, combo.heldOut());
     }
 
-    /** {@link #place} for a diagonal: the same travel along both axes, so the path runs at 45 degrees. */
-    private static SynthClip placeDiagonal(Settings s, String id, int index, Combination combo, int background, int template,
+    /**
+     * {@link #place} for a novel motion: for a diagonal the same travel along both axes, so the path runs at 45 degrees;
+     * standing still, none.
+     */
+    private static SynthClip placeNovel(Settings s, String id, int index, Combination combo, int background, int template,
                                            SplittableRandom rnd, SynthSpec.Direction dir) {
         int minSide = Math.min(s.width(), s.height());
         double margin = Math.max(2, 0.03 * minSide);
         double size = minSide * rnd.nextDouble(0.30, 0.45);
         double lo = margin + size / 2, hiX = s.width() - margin - size / 2, hiY = s.height() - margin - size / 2;
-        double travel = (Math.min(hiX, hiY) - lo) * rnd.nextDouble(0.35, 1.0);
+        double travel = dir.still() ? 0 : (Math.min(hiX, hiY) - lo) * rnd.nextDouble(0.35, 1.0);
         double x0 = axisStart(rnd, dir.dx, lo, hiX, travel), y0 = axisStart(rnd, dir.dy, lo, hiY, travel);
         double speed = travel / (s.frames() - 1);
         return new SynthClip(id, index, combo, background, template, s.width(), s.height(), s.frames(), s.fps(),

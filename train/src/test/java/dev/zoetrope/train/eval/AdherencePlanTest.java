@@ -63,20 +63,21 @@ class AdherencePlanTest {
     void novelMotionPlansTheHeldOutDiagonalsAndASampleOfTheTaughtOnes() {
         AdherencePlan diagonal = AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 4, 1);
         assertEquals(SynthSpec.Novelty.MOTION, diagonal.novelty().orElseThrow());
-        assertEquals((12 + 4) * 2, diagonal.prompts().size(), "12 held-out and 4 taught diagonals on both backgrounds");
-        assertEquals(24, diagonal.heldOutPrompts());
+        assertEquals((15 + 4) * 2, diagonal.prompts().size(), "15 held-out and 4 taught novel motions on both backgrounds");
+        assertEquals(30, diagonal.heldOutPrompts());
         for (AdherencePrompt p : diagonal.prompts()) {
-            assertTrue(SynthSpec.MOTIONS.get(p.combination().direction()).diagonal(), p.caption());
-            assertEquals(8, p.choices().directions().size(), "the detector reads all eight motions for " + p.caption());
+            SynthSpec.Direction d = SynthSpec.MOTIONS.get(p.combination().direction());
+            assertTrue(d.diagonal() || d.still(), p.caption());
+            assertEquals(9, p.choices().directions().size(), "the detector reads all nine motions for " + p.caption());
             assertEquals(SynthSpec.COLORS, p.choices().colors());
             assertEquals(p.heldOut() ? "novel-motion-heldout" : "novel-motion", p.split());
         }
-        for (String motion : List.of("up left", "up right", "down left", "down right"))
+        for (String motion : List.of("up left", "up right", "down left", "down right", "nowhere"))
             assertTrue(diagonal.prompts().stream().anyMatch(p -> p.caption().contains(" moving " + motion + " on a ")), motion);
         // the taught sample is seeded and grows by extension, as the ordinary seen sample does
         assertTrue(AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 10, 1).prompts().containsAll(diagonal.prompts()));
-        assertThrows(IllegalArgumentException.class, () -> AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 73, 1),
-                "72 diagonals are taught");
+        assertThrows(IllegalArgumentException.class, () -> AdherencePlan.novel(SynthSpec.Novelty.MOTION, 2, 91, 1),
+                "90 novel motions are taught");
     }
 
     @Test
