@@ -57,6 +57,8 @@ public final class ProcessGroup implements AutoCloseable {
     private final Thread heartbeat;
     private volatile boolean closing;
     private volatile int step;
+    /** Collectives this rank has started, published with the heartbeat: a peer with fewer has not reached the one that waits. */
+    private final java.util.concurrent.atomic.AtomicLong started = new java.util.concurrent.atomic.AtomicLong();
     private long bucketElements = BUCKET_ELEMENTS;
     private boolean overlaps = true;
 
@@ -228,11 +230,13 @@ public final class ProcessGroup implements AutoCloseable {
     public final class InFlight {
         private final String what;
         private final Work work;
+        private final long number;
 
         private InFlight(String what, Work work) {
             this.what = what;
             // pinned: it may be started inside a scope that closes before it is waited for (a backward hook's)
             this.work = Scopes.pin(work);
+            this.number = started.incrementAndGet();
         }
 
         /** Waits for it (at most the run's timeout); a lost or stuck peer is named as for the blocking collectives. */
@@ -240,7 +244,7 @@ public final class ProcessGroup implements AutoCloseable {
             try {
                 work._wait();
             } catch (RuntimeException e) {
-                throw failed(what, e);
+                throw failed(what, number, e);
             } finally {
                 Scopes.release(work);
             }
@@ -321,10 +325,11 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     /**
-     * A collective that failed: the heartbeat thread gets the silence window to name a lost peer (it then ends the
-     * process); if every peer still beats, one is stuck, and the error says which rank is behind.
+     * Collective number {@code number} failed: the heartbeat thread gets the silence window to name a lost peer (it then
+     * ends the process); if every peer still beats, one is stuck, and the error names the ranks that never started this
+     * collective and the step they are at.
      */
-    private RuntimeException failed(String what, RuntimeException e) {
+    private RuntimeException failed(String what, long number, RuntimeException e) {
         try {
             Thread.sleep(silence.plus(BEAT.multipliedBy(4)));
         } catch (InterruptedException ie) {
@@ -333,18 +338,21 @@ public final class ProcessGroup implements AutoCloseable {
         StringBuilder behind = new StringBuilder();
         try {
             for (int r = 0; r < topology.worldSize(); r++) {
-                long at;
+                if (r == topology.rank()) continue;
+                long at, reached;
                 synchronized (watch) {
                     at = watch.add(key("step", r), 0);
+                    reached = watch.add(key("collectives", r), 0);
                 }
-                if (r != topology.rank() && at < step) behind.append(behind.isEmpty() ? "" : ", ").append("rank ").append(r).append(" at step ").append(at);
+                if (reached < number)
+                    behind.append(behind.isEmpty() ? "" : ", ").append("rank ").append(r).append(" at step ").append(at);
             }
         } catch (RuntimeException storeGone) {
             return lostMessage(0, "the rendezvous store it hosts stopped answering");
         }
         return new InvalidRequestException(String.format(Locale.ROOT, "rank %d: the %s at step %d did not complete within %s%s (%s); "
                         + "stop every rank and continue with --resume", topology.rank(), what, step, seconds(timeout),
-                behind.isEmpty() ? "" : "; behind: " + behind, firstLine(e)));
+                behind.isEmpty() ? "" : "; stuck before it, though alive: " + behind, firstLine(e)));
     }
 
     private InvalidRequestException lostMessage(int lost, String why) {
@@ -361,7 +369,7 @@ public final class ProcessGroup implements AutoCloseable {
         int n = topology.worldSize();
         long[] seen = new long[n];
         long[] changed = new long[n];
-        long published = 0;
+        long published = 0, publishedCollectives = 0;
         long now = System.nanoTime();
         java.util.Arrays.fill(changed, now);
         java.util.Arrays.fill(seen, -1);
@@ -373,6 +381,11 @@ public final class ProcessGroup implements AutoCloseable {
                     if (s != published) {
                         watch.add(key("step", topology.rank()), s - published);
                         published = s;
+                    }
+                    long c = started.get();
+                    if (c != publishedCollectives) {
+                        watch.add(key("collectives", topology.rank()), c - publishedCollectives);
+                        publishedCollectives = c;
                     }
                     now = System.nanoTime();
                     for (int r = 0; r < n; r++) {

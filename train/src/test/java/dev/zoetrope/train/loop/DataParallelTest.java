@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -171,6 +172,36 @@ class DataParallelTest {
             assertEquals(got[0], got[1], "every bucket started before the backward returned");
         }
         pool.shutdown();
+    }
+
+    @Test
+    void aRankThatIsStuckButAliveStopsTheRunWithinTheTimeoutAndIsNamed(@TempDir Path dir) throws Exception {
+        int port = freePort(), timeout = 6, stuckAt = 5;
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> ranks = new ArrayList<>();
+        for (int r = 0; r < 2; r++)
+            ranks.add(new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    StuckRankProbe.class.getName(), Integer.toString(r), Integer.toString(port), dir.resolve("rank" + r).toString(),
+                    Integer.toString(stuckAt), Integer.toString(timeout))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("rank" + r + ".log").toFile()).start());
+        try {
+            long started = System.nanoTime();
+            // the timeout, the silence window (2 s) and a few heartbeats to tell a stuck peer from a dead one, plus start-up
+            assertTrue(ranks.get(0).waitFor(60, TimeUnit.SECONDS), "rank 0 still waits a minute on");
+            double took = (System.nanoTime() - started) / 1e9;
+            String log0 = Files.readString(dir.resolve("rank0.log"));
+            assertEquals(1, ranks.get(0).exitValue(), log0);
+            assertTrue(log0.contains("did not complete within " + timeout + " s") && log0.contains("stuck before it, though alive: rank 1 at step " + stuckAt),
+                    "rank 0 names the rank that is behind and where: " + log0);
+            // rank 1 hears of it at its next heartbeat, though its training thread is still stuck
+            assertTrue(ranks.get(1).waitFor(20, TimeUnit.SECONDS), "rank 1 did not stop");
+            String log1 = Files.readString(dir.resolve("rank1.log"));
+            assertEquals(ProcessGroup.LOST_RANK_EXIT, ranks.get(1).exitValue(), log1);
+            assertTrue(log1.contains("lost rank 0"), log1);
+            System.err.printf("stuck rank: rank 0 stopped after %.1f s (timeout %d s)%n", took, timeout);
+        } finally {
+            for (Process p : ranks) p.destroyForcibly();
+        }
     }
 
     @Test
