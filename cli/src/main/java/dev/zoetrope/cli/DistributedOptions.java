@@ -45,6 +45,14 @@ final class DistributedOptions {
             + "and at every all-reduce, before it stops with an error naming the rank it lost (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds = ProcessGroup.DEFAULT_TIMEOUT.toSeconds();
 
+    @Option(names = "--bucket-mb", paramLabel = "MB", description = "Size of the gradient buckets the ranks all-reduce, in "
+            + "megabytes of float32 (default: ${DEFAULT-VALUE}).")
+    int bucketMb = (int) (ProcessGroup.BUCKET_ELEMENTS * 4 / (1 << 20));
+
+    @Option(names = "--grad-overlap", negatable = true, description = "Start each bucket's all-reduce during the backward, "
+            + "as soon as its gradients are in (default: on; --no-grad-overlap reduces after the backward).")
+    boolean gradOverlap = true;
+
     /**
      * Runs {@code train}: alone; or as one rank of the run the environment names (plain {@code cuda} then meaning the
      * device {@code LOCAL_RANK}); or, with more than one process asked for, as the launcher of this machine's ranks,
@@ -52,6 +60,7 @@ final class DistributedOptions {
      */
     int run(DeviceOption device, Callable<Integer> train) throws Exception {
         if (timeoutSeconds < 1) throw new InvalidRequestException("--dist-timeout must be at least 1 second");
+        if (bucketMb < 1 || bucketMb > 4096) throw new InvalidRequestException("--bucket-mb must be within 1..4096, got " + bucketMb);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         Optional<Topology> place = Topology.fromEnvironment(System.getenv());
         if (place.isEmpty()) {
@@ -65,7 +74,8 @@ final class DistributedOptions {
         boolean anyCuda = asked instanceof ComputeDevice.Auto || asked instanceof ComputeDevice.Cuda c && c.index() == ComputeDevice.Cuda.FIRST;
         if (anyCuda && device.resolve() instanceof ComputeDevice.Cuda) device.device = "cuda:" + t.localRank();
         boolean cuda = device.resolve() instanceof ComputeDevice.Cuda;
-        ProcessGroup group = ProcessGroup.install(ProcessGroup.join(t, timeout, cuda));
+        ProcessGroup group = ProcessGroup.install(ProcessGroup.join(t, timeout, cuda)
+                .bucketing(bucketMb * (1L << 20) / 4, gradOverlap));
         int status;
         try {
             status = train.call();

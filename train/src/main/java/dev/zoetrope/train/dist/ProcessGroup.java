@@ -44,7 +44,7 @@ import dev.zoetrope.models.nn.Ops;
 public final class ProcessGroup implements AutoCloseable {
     /** Exit status of a process that stops because a peer was lost. */
     public static final int LOST_RANK_EXIT = 3;
-    static final long BUCKET_ELEMENTS = 1L << 22;
+    public static final long BUCKET_ELEMENTS = 1L << 22;
     static final Duration BEAT = Duration.ofMillis(500);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
