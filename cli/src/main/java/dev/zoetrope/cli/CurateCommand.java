@@ -33,8 +33,18 @@ final class CurateCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory.")
     Path out;
 
-    @Option(names = "--runner", defaultValue = "direct", description = "Beam runner: direct (embedded), flink or spark (when their runner is on the classpath).")
+    @Option(names = "--runner", defaultValue = "direct", description = "Beam runner: direct (embedded, the default) or flink "
+            + "(see --flink-master).")
     String runner;
+
+    @Option(names = "--flink-master", paramLabel = "[local]|HOST:PORT", defaultValue = "[local]", description = "With --runner "
+            + "flink: [local] runs an embedded Flink in this process; HOST:PORT submits to a Flink session cluster (its "
+            + "JobManager's REST port), whose workers must see --in and --out at the same paths (default: ${DEFAULT-VALUE}).")
+    String flinkMaster;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "With --runner flink: parallel tasks per step (default: "
+            + "the cluster's, or the cores of this machine for [local]).")
+    Integer parallelism;
 
     @Option(names = "--resolution", defaultValue = "360p", description = "Output size: 360p, 720p or WxH (e.g. 64x64).")
     String resolution;
@@ -104,15 +114,13 @@ final class CurateCommand implements Callable<Integer> {
             textLength = m.textLength();
         }
         if (textEncoder != null && tokenizerPath == null) throw new InvalidRequestException("--text-encoder needs --tokenizer");
-        var tok = tokenizerPath == null ? null : dev.zoetrope.models.text.Tokenizers.load(tokenizerPath, textLength);
-        Finalizer.Summary s;
-        try (ClipLatents latents = vaePath == null ? null : ClipLatents.load(vaePath);
-             var encoder = textEncoder == null ? null : dev.zoetrope.models.text.T5Encoder.load(textEncoder)) {
-            ShardExtras extras = tok == null ? ShardExtras.NONE
-                    : encoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tok)
-                    : new dev.zoetrope.curate.pipeline.TextStates(tok, encoder);
-            s = CuratePipeline.run(o, runnerClass(runner), List.of(), extras, latents, System.err);
-        }
+        // The tokenizer is loaded here once to fail early on a bad one; the workers load what the extras name.
+        if (tokenizerPath != null) dev.zoetrope.models.text.Tokenizers.load(tokenizerPath, textLength);
+        ShardExtras extras = tokenizerPath == null ? ShardExtras.NONE
+                : textEncoder == null ? new dev.zoetrope.curate.pipeline.CaptionTokens(tokenizerPath.toString(), textLength)
+                : new dev.zoetrope.curate.pipeline.TextStates(tokenizerPath.toString(), textLength, textEncoder.toString());
+        ClipLatents.Spec latents = vaePath == null ? null : ClipLatents.Spec.of(vaePath);
+        Finalizer.Summary s = CuratePipeline.run(o, runnerClass(runner), runnerArgs(), extras, latents, System.err);
         System.out.printf(Locale.ROOT, "%d sources (%d usable, problems %s), %d shots, %d clips: %d accepted, rejected %s; %d clips in shards%n",
                 s.sources(), s.sourcesOk(), s.sourceProblems(), s.shots(), s.clips(), s.accepted(), s.rejectedBy(), s.shardClips());
         System.out.println("wrote " + out.resolve("manifest.jsonl") + ", " + out.resolve("shards") + ", " + out.resolve("report.html"));
@@ -146,12 +154,32 @@ final class CurateCommand implements Callable<Integer> {
         throw new InvalidRequestException("--max-source-size must be WxH or a pixel count, not '" + size + "'");
     }
 
+    /** Beam arguments for the chosen runner. */
+    List<String> runnerArgs() {
+        List<String> args = new ArrayList<>();
+        if (!runnerClass(runner).equals("FlinkRunner")) {
+            if (parallelism != null || !"[local]".equals(flinkMaster))
+                throw new InvalidRequestException("--flink-master and --parallelism apply to --runner flink");
+            return args;
+        }
+        if (parallelism != null && parallelism < 1) throw new InvalidRequestException("--parallelism must be at least 1, got " + parallelism);
+        args.add("--flinkMaster=" + flinkMaster);
+        if (parallelism != null) args.add("--parallelism=" + parallelism);
+        if (!"[local]".equals(flinkMaster)) args.add("--filesToStage=" + String.join(",", stagedJars()));
+        return args;
+    }
+
+    /** The jars a remote cluster needs to run the pipeline's steps: this process's class path. */
+    static List<String> stagedJars() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(p -> p.endsWith(".jar")).toList();
+    }
+
     /** Beam runner class names; a runner whose artifact is absent fails with Beam's own clear message. */
     static String runnerClass(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "direct" -> "DirectRunner";
             case "flink" -> "FlinkRunner";
-            case "spark" -> "SparkRunner";
             default -> name;
         };
     }

@@ -250,7 +250,7 @@ public final class ClipExtractor {
         }
     }
 
-    private Path marker(String source) {
+    Path marker(String source) {
         return out.resolve("work").resolve("sources").resolve(pathKey(source) + ".json");
     }
 

@@ -60,6 +60,22 @@ public record ClipLatents(WanVae vae, String key, long wholePassBytes) implement
         }
     }
 
+    /**
+     * What to load a VAE stage from. It travels to the workers, which load the VAE once each ({@link #open}); its key
+     * (a hash of the VAE's files, taken once by the driver) names the latent cache.
+     */
+    public record Spec(String path, String key, long wholePassBytes) implements java.io.Serializable {
+        /** The VAE at {@code path}, as {@link #load} reads it. */
+        public static Spec of(Path path) {
+            return new Spec(path.toString(), fingerprint(path), WHOLE_PASS_BYTES);
+        }
+
+        public ClipLatents open() {
+            dev.zoetrope.core.engine.Engine.init();
+            return new ClipLatents(WanVae.load(Path.of(path)), key, wholePassBytes);
+        }
+    }
+
     /** Frames a clip of {@code frames} frames is trimmed to: the largest 1+4k not above it. */
     public int usableFrames(int frames) {
         int t = vae.config().temporalFactor();

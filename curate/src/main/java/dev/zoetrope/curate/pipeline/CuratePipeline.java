@@ -2,123 +2,149 @@ package dev.zoetrope.curate.pipeline;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
+import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.progress.ProgressBar;
 
 /**
- * The curation run as an Apache Beam pipeline:
+ * The curation run as an Apache Beam pipeline, parallel from end to end:
  * <pre>
- * sources ─ Reshuffle ─ Extract (probe, shots, windows, signals; per-source done markers) ─┬─ clips ─┬─ NearDuplicateSearch (LSH buckets ─ groups ─ union-find) ─┐
- *                                                                                          └ reports ┴────────────────────────────────────────────────────────────┴─ Finish (VAE latents, decide, manifest, shards, report)
+ * sources ─ Spread ─ Extract ─┬─ clips ─┬─ Judge (latents, rules, learned score, VLM) ─────┬─ CoGroupByKey (by clip) ─ Route ─┬─ alone ───────────────────────────────┐
+ *                             │         └─ NearDuplicateSearch (clip → its group) ─────────┘                                  └─ in a group ─ GroupByKey ─ KeepBest ───┴─ verdicts ─┬─ TextIO work/run/verdicts
+ *                             └─ reports ─ TextIO work/run/reports                                                                                                                  └─ accepted ─ by shard ─ GroupByKey ─ WriteShard
  * </pre>
- * Extraction is parallel over sources; near-duplicate search is parallel over LSH buckets; the finishing step runs
- * once. The Direct runner is embedded; any runner whose artifact is on the classpath can be named.
+ * Every clip is judged on its own, in parallel (the VAE, the filter model and the VLM client are loaded once per
+ * worker); near-duplicates are resolved per group, keeping the best copy that passes the other filters; the workers
+ * write the verdicts, the source reports and one shard set per shard. The driver then assembles the run's files from
+ * what was written ({@link Finalizer#assemble}): manifest.jsonl, features.jsonl, shards/, summary.json, report.html.
+ *
+ * <p>Nothing is shared between the driver and the workers but the pipeline's elements and the files under the output
+ * directory, so any runner can run it: the embedded Direct runner, or Flink across processes or machines whose workers
+ * see the same file system at the same path.
  */
 public final class CuratePipeline {
     private static final TupleTag<ClipResult> CLIPS = new TupleTag<>() {};
     private static final TupleTag<SourceReport> REPORTS = new TupleTag<>() {};
 
-    /** Progress bars of runs in this JVM, found by the workers through the run id (the Direct and local runners are in-process). */
-    private static final Map<String, ProgressBar> PROGRESS = new ConcurrentHashMap<>();
-    /** Results handed back from the finishing step to the caller, by run id. */
-    private static final Map<String, Finalizer.Summary> SUMMARIES = new ConcurrentHashMap<>();
-    private static final Map<String, ShardExtras> EXTRAS = new ConcurrentHashMap<>();
-    private static final Map<String, ClipLatents> LATENTS = new ConcurrentHashMap<>();
-    private static final Map<String, PrintStream> LOGS = new ConcurrentHashMap<>();
-
     private CuratePipeline() {}
 
-    /**
-     * Runs curation with the given Beam runner name ({@code DirectRunner}, {@code FlinkRunner}, ...) and extra Beam
-     * arguments; returns the summary.
-     */
+    /** {@link #run(CurateOptions, String, List, ShardExtras, ClipLatents.Spec, PrintStream)} without a VAE stage. */
     public static Finalizer.Summary run(CurateOptions options, String runner, List<String> beamArgs, ShardExtras extras,
                                         PrintStream log) throws IOException {
         return run(options, runner, beamArgs, extras, null, log);
     }
 
     /**
-     * As {@link #run(CurateOptions, String, List, ShardExtras, PrintStream)}, with a VAE stage ({@code latents}, may be
-     * null): every clip's latents are computed, stored in the shards of accepted clips and pooled into the features.
+     * Runs curation with the given Beam runner name ({@code DirectRunner}, {@code FlinkRunner}, ...) and extra Beam
+     * arguments; returns the summary. With a VAE stage ({@code latents}, may be null) every clip's latents are computed
+     * (and cached per clip), stored in the shards of accepted clips and pooled into the features.
      */
     public static Finalizer.Summary run(CurateOptions options, String runner, List<String> beamArgs, ShardExtras extras,
-                                        ClipLatents latents, PrintStream log) throws IOException {
-        if (latents != null) latents.checkSize(options.width(), options.height());
-        Finalizer.checkFilterModel(options, latents);
+                                        ClipLatents.Spec latents, PrintStream log) throws IOException {
+        checkBeforeRun(options, latents);
         List<String> sources = SourceScanner.scan(options.inputs());
         log.println("curate: " + sources.size() + " source file(s), clips " + options.minClipSeconds() + "–"
                 + options.maxClipSeconds() + " s at " + options.fps() + " fps, " + options.width() + "x" + options.height()
                 + ", runner " + runner);
+        Path out = Path.of(options.out());
+        Path run = out.resolve("work").resolve("run");
+        if (Files.exists(run)) Finalizer.deleteTree(run); // the parts of an earlier run, finished or not
+        Files.createDirectories(run);
         List<String> args = new ArrayList<>(beamArgs);
         args.add("--runner=" + runner);
         PipelineOptions po = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).create();
-        String runId = java.util.UUID.randomUUID().toString();
-        ProgressBar bar = new ProgressBar("extract", sources.size(), "sources", log, null);
-        PROGRESS.put(runId, bar);
-        EXTRAS.put(runId, extras == null ? ShardExtras.NONE : extras);
-        if (latents != null) LATENTS.put(runId, latents);
-        LOGS.put(runId, log);
-        PipelineResult.State state = null;
-        try {
+        PipelineResult.State state;
+        try (ExtractionProgress progress = new ExtractionProgress(new ClipExtractor(options), sources, log)) {
             Pipeline p = Pipeline.create(po);
-            PCollection<String> src = p.apply("Sources", Create.of(sources).withCoder(StringUtf8Coder.of()))
-                    .apply("Spread", Reshuffle.viaRandomKey());
-            PCollectionTuple extracted = src.apply("Extract", ParDo.of(new ExtractFn(options, runId))
-                    .withOutputTags(CLIPS, TupleTagList.of(REPORTS)));
-            PCollection<ClipResult> clips = extracted.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class));
-            PCollection<SourceReport> reports = extracted.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class));
-            PCollection<KV<String, String>> duplicates = clips.apply("NearDuplicates",
-                    new NearDuplicateSearch(options.filter().duplicateDistance()));
-            PCollectionView<List<ClipResult>> clipView = clips.apply("ClipList", View.asList());
-            PCollectionView<List<SourceReport>> reportView = reports.apply("ReportList", View.asList());
-            PCollectionView<Map<String, String>> duplicateView = duplicates.apply("DuplicateMap", View.asMap());
-            p.apply("Once", Create.of("finish").withCoder(StringUtf8Coder.of()))
-                    .apply("Finish", ParDo.of(new FinishFn(options, runId, clipView, reportView, duplicateView))
-                            .withSideInputs(clipView, reportView, duplicateView));
-            PipelineResult result = p.run();
-            state = result.waitUntilFinish();
+            build(p, options, sources, extras == null ? ShardExtras.NONE : extras, latents, run);
+            state = p.run().waitUntilFinish();
         } catch (Pipeline.PipelineExecutionException e) {
             Exception failure = unwrap(e);
             if (failure instanceof IOException io) throw io;
             throw (RuntimeException) failure;
         } catch (OutOfMemoryError oom) {
             throw outOfMemory(oom);
-        } finally {
-            bar.close();
-            PROGRESS.remove(runId);
-            EXTRAS.remove(runId);
-            LATENTS.remove(runId);
-            LOGS.remove(runId);
         }
-        Finalizer.Summary s = SUMMARIES.remove(runId);
         // A runner that reports a failure as a state instead of an exception must not look like a silent success.
         if (state != PipelineResult.State.DONE)
             throw new IllegalStateException("the curation pipeline ended in state " + state + " without an error from its steps");
-        if (s == null) throw new IllegalStateException("the pipeline finished without a summary");
-        return s;
+        return new Finalizer(options, log).assemble(run);
+    }
+
+    /** Refuses what would fail later, before any clip is cut: an output size the VAE cannot encode, a filter model of other features. */
+    private static void checkBeforeRun(CurateOptions options, ClipLatents.Spec latents) {
+        if (latents == null) {
+            Finalizer.checkFilterModel(options, 0);
+            return;
+        }
+        try (ClipLatents vae = latents.open()) {
+            vae.checkSize(options.width(), options.height());
+            Finalizer.checkFilterModel(options, 2 * vae.vae().config().zDim());
+        }
+    }
+
+    /** The graph: see the class comment. */
+    static void build(Pipeline p, CurateOptions options, List<String> sources, ShardExtras extras, ClipLatents.Spec latents,
+                      Path run) {
+        PCollection<String> src = p.apply("Sources", Create.of(sources).withCoder(StringUtf8Coder.of()))
+                .apply("Spread", Reshuffle.viaRandomKey());
+        PCollectionTuple extracted = src.apply("Extract", ParDo.of(new ExtractFn(options))
+                .withOutputTags(CLIPS, TupleTagList.of(REPORTS)));
+        PCollection<ClipResult> clips = extracted.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class));
+        PCollection<SourceReport> reports = extracted.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class));
+        reports.apply("ReportJson", MapElements.into(TypeDescriptors.strings()).via((SourceReport r) -> Verdict.json(r)))
+                .apply("WriteReports", TextIO.write().to(run.resolve("reports").resolve("part").toString()).withSuffix(".jsonl"));
+
+        PCollection<KV<String, Verdict>> judged = clips.apply("Judge", ParDo.of(new JudgeFn(options, latents)))
+                .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(Verdict.class)));
+        PCollection<KV<String, String>> groups = clips.apply("NearDuplicates", new NearDuplicateSearch(options.filter().duplicateDistance()));
+        PCollection<Verdict> verdicts = Duplicates.resolve(judged, groups);
+        verdicts.apply("VerdictJson", MapElements.into(TypeDescriptors.strings()).via((Verdict v) -> Verdict.json(v)))
+                .apply("WriteVerdicts", TextIO.write().to(run.resolve("verdicts").resolve("part").toString()).withSuffix(".jsonl"));
+
+        PCollection<Verdict> accepted = verdicts.apply("Accepted", Filter.by(v -> v.decision().accepted()));
+        PCollectionView<Long> count = accepted.apply("CountAccepted", Count.globally()).apply("AcceptedView", View.asSingleton());
+        accepted.apply("ByShard", ParDo.of(new ShardKeyFn(options.clipsPerShard(), count)).withSideInputs(count))
+                .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Verdict.class)))
+                .apply("GroupShards", GroupByKey.create())
+                .apply("WriteShards", ParDo.of(new WriteShardFn(options, extras, latents == null ? null : latents.key(),
+                        run.resolve("shards").toString())));
     }
 
     /**
@@ -143,13 +169,12 @@ public final class CuratePipeline {
                 e.getMessage(), max >> 20), e);
     }
 
+    /** Cuts each source into clips: the clips, and a report of what happened to it. */
     static final class ExtractFn extends DoFn<String, ClipResult> {
         private final CurateOptions options;
-        private final String runId;
 
-        ExtractFn(CurateOptions options, String runId) {
+        ExtractFn(CurateOptions options) {
             this.options = options;
-            this.runId = runId;
         }
 
         @ProcessElement
@@ -157,36 +182,73 @@ public final class CuratePipeline {
             ClipExtractor.Extracted e = new ClipExtractor(options).extract(source);
             for (ClipResult c : e.clips()) out.get(CLIPS).output(c);
             out.get(REPORTS).output(e.report());
-            ProgressBar bar = PROGRESS.get(runId);
-            if (bar != null) bar.step();
         }
     }
 
-    static final class FinishFn extends DoFn<String, Void> {
-        private final CurateOptions options;
-        private final String runId;
-        private final PCollectionView<List<ClipResult>> clips;
-        private final PCollectionView<List<SourceReport>> reports;
-        private final PCollectionView<Map<String, String>> duplicates;
+    /**
+     * Puts each accepted clip in one of ⌈accepted / clipsPerShard⌉ shards by a hash of its id: the shard a clip lands in
+     * depends on nothing but the id and the count, so a retried step writes the same shard again.
+     */
+    static final class ShardKeyFn extends DoFn<Verdict, KV<Integer, Verdict>> {
+        private final int clipsPerShard;
+        private final PCollectionView<Long> count;
 
-        FinishFn(CurateOptions options, String runId, PCollectionView<List<ClipResult>> clips,
-                 PCollectionView<List<SourceReport>> reports, PCollectionView<Map<String, String>> duplicates) {
-            this.options = options;
-            this.runId = runId;
-            this.clips = clips;
-            this.reports = reports;
-            this.duplicates = duplicates;
+        ShardKeyFn(int clipsPerShard, PCollectionView<Long> count) {
+            this.clipsPerShard = clipsPerShard;
+            this.count = count;
         }
 
         @ProcessElement
         public void process(ProcessContext c) {
-            ShardExtras extras = EXTRAS.getOrDefault(runId, ShardExtras.NONE);
+            long n = c.sideInput(count);
+            int shards = (int) Math.max(1, (n + clipsPerShard - 1) / clipsPerShard);
+            c.output(KV.of(Math.floorMod(c.element().decision().clip().clipId().hashCode(), shards), c.element()));
+        }
+    }
+
+    /**
+     * The driver's progress bar while the workers extract: sources whose done marker ({@code work/sources/}) is written,
+     * counted from the file system, so it works whichever processes do the work.
+     */
+    static final class ExtractionProgress implements AutoCloseable {
+        private final ProgressBar bar;
+        private final Thread poller;
+        private volatile boolean done;
+
+        ExtractionProgress(ClipExtractor extractor, List<String> sources, PrintStream log) {
+            bar = new ProgressBar("extract", sources.size(), "sources", log, null);
+            List<Path> markers = sources.stream().map(extractor::marker).toList();
+            poller = Thread.ofVirtual().unstarted(() -> {
+                while (!done) {
+                    bar.stepTo(markers.stream().filter(Files::isRegularFile).count());
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            poller.start();
+        }
+
+        @Override
+        public void close() {
+            done = true;
+            poller.interrupt();
             try {
-                Finalizer.Summary s = new Finalizer(options, extras, LATENTS.get(runId), LOGS.getOrDefault(runId, System.err)).finish(c.sideInput(clips), c.sideInput(reports), c.sideInput(duplicates));
-                SUMMARIES.put(runId, s);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                poller.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            bar.close();
+        }
+    }
+
+    /** Sorted file list of a directory's regular files matching a prefix (none if it does not exist). */
+    static List<Path> parts(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (var s = Files.list(dir)) {
+            return s.filter(f -> f.getFileName().toString().startsWith(prefix)).sorted(Comparator.comparing(Path::toString)).toList();
         }
     }
 }

@@ -29,7 +29,8 @@ import org.apache.beam.sdk.values.PCollection;
 import dev.zoetrope.curate.signals.NearDuplicates;
 
 /**
- * Near-duplicate search as one Beam transform: clips in, {@code (duplicate id, kept id)} out.
+ * Near-duplicate search as one Beam transform: clips in, {@code (clip id, group id)} out for every clip that has a
+ * near-duplicate (which copy of a group is kept is decided later, with the other filters' verdicts: {@link Duplicates}).
  * <pre>
  * clips ─ BandKeys (16 per clip) ─ GroupByKey ─ Link (groups per bucket, ≤ 1 link per member and merge) ─ Resolve (union-find) ─ pairs
  * </pre>
@@ -152,7 +153,7 @@ public final class NearDuplicateSearch extends PTransform<PCollection<ClipResult
     static final class PairsFn extends DoFn<NearDuplicates.Forest, KV<String, String>> {
         @ProcessElement
         public void process(@Element NearDuplicates.Forest f, OutputReceiver<KV<String, String>> out) {
-            for (var e : f.duplicates().entrySet()) out.output(KV.of(e.getKey(), e.getValue()));
+            for (var e : f.groups().entrySet()) out.output(KV.of(e.getKey(), e.getValue()));
         }
     }
 }

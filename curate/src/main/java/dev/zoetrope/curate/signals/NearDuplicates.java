@@ -143,6 +143,13 @@ public final class NearDuplicates {
             for (var e : other.parent.entrySet()) link(e.getKey(), e.getValue());
         }
 
+        /** id → its group's id (the root of its tree), for every linked id, roots included. */
+        public Map<String, String> groups() {
+            Map<String, String> out = new TreeMap<>();
+            for (String id : parent.keySet()) out.put(id, root(id));
+            return out;
+        }
+
         /** id → the group's kept id, for every linked id that is not kept. */
         public Map<String, String> duplicates() {
             Map<String, String> out = new TreeMap<>();

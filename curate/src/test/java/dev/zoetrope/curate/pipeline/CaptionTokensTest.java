@@ -17,9 +17,12 @@ class CaptionTokensTest {
     @Test
     void storesTheTokenizersIdsForTheCaption() {
         Path fixtures = Path.of(System.getProperty("zoetrope.fixtures"));
-        Tokenizer t = Tokenizers.load(fixtures.resolve("t5-tiny/spiece.model"));
+        Path spiece = fixtures.resolve("t5-tiny/spiece.model");
+        Tokenizer t = Tokenizers.load(spiece, 512);
         String caption = "a red circle moving left on a black background";
-        List<ShardTensor> out = new CaptionTokens(t).tensors(null, caption, new byte[0]);
+        // what travels to the workers is the tokenizer's path; each worker loads it when it opens the hook
+        CaptionTokens named = org.apache.commons.lang3.SerializationUtils.roundtrip(new CaptionTokens(spiece.toString(), 512));
+        List<ShardTensor> out = named.open().tensors(null, caption, new byte[0]);
         assertEquals(1, out.size());
         ShardTensor ids = out.getFirst();
         assertEquals(ShardTensor.TEXT_IDS, ids.name());

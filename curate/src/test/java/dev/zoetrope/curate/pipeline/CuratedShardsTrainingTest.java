@@ -78,8 +78,10 @@ class CuratedShardsTrainingTest {
         o = new CurateOptions(o.inputs(), o.out(), 2.0, 5.0, 8, 64, 64, 0, PERMISSIVE, null, null, 2, o.crf());
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         Finalizer.Summary summary;
-        try (ClipLatents latents = ClipLatents.load(inputs.vae())) {
-            summary = CuratePipeline.run(o, "DirectRunner", List.of(), new CaptionTokens(tok), latents, quiet);
+        ClipLatents.Spec spec = ClipLatents.Spec.of(inputs.vae());
+        CaptionTokens captionIds = new CaptionTokens(inputs.tokenizer().toString(), inputs.textLength());
+        try (ClipLatents latents = spec.open()) {
+            summary = CuratePipeline.run(o, "DirectRunner", List.of(), captionIds, spec, quiet);
             assertEquals(4, summary.accepted(), "every synthetic clip passes the permissive rules");
             assertEquals(4, summary.shardClips());
 
@@ -118,11 +120,16 @@ class CuratedShardsTrainingTest {
                 assertTrue(p[VAE.zDim()] > 0, "a channel's spread over the clip is positive");
             }
 
-            // A re-run finds every clip's latents cached and encodes nothing again.
-            Path cacheIndex = out.resolve("work/latents").resolve(latents.key()).resolve("shards.json");
-            Files.setLastModifiedTime(cacheIndex, FileTime.fromMillis(1_000_000));
-            CuratePipeline.run(o, "DirectRunner", List.of(), new CaptionTokens(tok), latents, quiet);
-            assertEquals(FileTime.fromMillis(1_000_000), Files.getLastModifiedTime(cacheIndex), "latent cache untouched");
+            // A re-run finds every clip's latents cached (one file per clip) and encodes nothing again.
+            List<Path> cached;
+            try (var files = Files.list(out.resolve("work/latents").resolve(spec.key()))) {
+                cached = files.sorted().toList();
+            }
+            assertEquals(4, cached.size(), "one cached latent per clip");
+            for (Path f : cached) Files.setLastModifiedTime(f, FileTime.fromMillis(1_000_000));
+            Finalizer.Summary again = CuratePipeline.run(o, "DirectRunner", List.of(), captionIds, spec, quiet);
+            assertEquals(summary, again, "the same run again gives the same summary");
+            for (Path f : cached) assertEquals(FileTime.fromMillis(1_000_000), Files.getLastModifiedTime(f), "latent cache untouched: " + f);
         }
 
         // The DiT trainer reads the curated shards as they are.
@@ -151,7 +158,15 @@ class CuratedShardsTrainingTest {
     void refusesSizesTheVaeCannotEncodeAndFilterModelsOfOtherFeatures() throws Exception {
         Path synth = dir.resolve("synth");
         Files.createDirectories(synth);
-        try (ClipLatents latents = new ClipLatents(dev.zoetrope.models.vae.WanVae.random(VAE, 1), "random-1")) {
+        Path vaeDir = dir.resolve("vae");
+        try (var vae = dev.zoetrope.models.vae.WanVae.random(VAE, 1)) {
+            float[] mean = new float[VAE.zDim()], std = new float[VAE.zDim()];
+            java.util.Arrays.fill(std, 1f);
+            dev.zoetrope.models.vae.VaeCheckpoints.writeDiffusers(vaeDir, vae.params(), VAE,
+                    dev.zoetrope.models.vae.LatentScale.fromMeanStd(mean, std));
+        }
+        ClipLatents.Spec latents = ClipLatents.Spec.of(vaeDir);
+        {
             CurateOptions o = CurateOptions.defaults(List.of(synth.toString()), dir.resolve("run").toString()).withSize(60, 64);
             InvalidRequestException e = assertThrows(InvalidRequestException.class,
                     () -> CuratePipeline.run(o, "DirectRunner", List.of(), ShardExtras.NONE, latents, System.err));
@@ -164,7 +179,7 @@ class CuratedShardsTrainingTest {
             e = assertThrows(InvalidRequestException.class,
                     () -> CuratePipeline.run(withModel, "DirectRunner", List.of(), ShardExtras.NONE, latents, System.err));
             assertTrue(e.getMessage().contains("15 features") && e.getMessage().contains("8 latent statistics"), e.getMessage());
-            Finalizer.checkFilterModel(withModel, null); // and fits a run without a VAE
+            Finalizer.checkFilterModel(withModel, 0); // and fits a run without a VAE
         }
     }
 

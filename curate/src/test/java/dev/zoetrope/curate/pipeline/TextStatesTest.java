@@ -21,8 +21,11 @@ import dev.zoetrope.train.shards.ShardTensor;
 
 /** The text-states hook with the tiny T5 fixture: stored states equal the encoder's own output for the caption. */
 class TextStatesTest {
+    @org.junit.jupiter.api.io.TempDir
+    Path dir;
+
     @Test
-    void storesIdsAndTheEncodersStatesForTheCaption() {
+    void storesIdsAndTheEncodersStatesForTheCaption() throws Exception {
         Path t5 = Path.of(System.getProperty("zoetrope.fixtures")).resolve("t5-tiny");
         Tokenizer tok = Tokenizers.load(t5.resolve("spiece.model"));
         T5Encoder enc;
@@ -31,7 +34,19 @@ class TextStatesTest {
         }
         try (enc) {
             String caption = "a blue square moving up on a gray background";
-            List<ShardTensor> out = new TextStates(tok, enc).tensors(null, caption, new byte[0]);
+            // the encoder directory the hook names: config.json beside the weights
+            Path encoderDir = dir.resolve("encoder");
+            java.nio.file.Files.createDirectories(encoderDir);
+            java.nio.file.Files.copy(t5.resolve("t5_config.json"), encoderDir.resolve("config.json"));
+            java.nio.file.Files.copy(t5.resolve("t5_encoder.safetensors"), encoderDir.resolve("model.safetensors"));
+            ShardExtras loaded = org.apache.commons.lang3.SerializationUtils.roundtrip(
+                    new TextStates(t5.resolve("spiece.model").toString(), 512, encoderDir.toString())).open();
+            List<ShardTensor> out;
+            try {
+                out = loaded.tensors(null, caption, new byte[0]);
+            } finally {
+                loaded.close();
+            }
             assertEquals(List.of(ShardTensor.TEXT_IDS, ShardTensor.TEXT_STATES), out.stream().map(ShardTensor::name).toList());
             int[] ids = tok.encode(caption);
             float[] expected = Scopes.value(() -> Tensors.toFloats(enc.encode(ids)));

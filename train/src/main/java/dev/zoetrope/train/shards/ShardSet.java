@@ -59,6 +59,30 @@ public record ShardSet(@JsonProperty("format") String format,
         return set;
     }
 
+    /**
+     * Moves the shards of the shard sets {@code parts} (directories, in order) into {@code target} (created; it must not
+     * exist yet) as one set, renumbered {@code shard-000000...} in order, and lists them; empty parts are skipped. Shard
+     * sets written in parallel (one per worker) become one set this way without copying a byte.
+     */
+    public static ShardSet merge(List<Path> parts, Path target) throws IOException {
+        Files.createDirectories(target.getParent() == null ? Path.of(".") : target.getParent());
+        Files.createDirectory(target);
+        List<Shard> shards = new java.util.ArrayList<>();
+        long clips = 0;
+        for (Path part : parts) {
+            for (Shard sh : read(part).shards()) {
+                String base = String.format(java.util.Locale.ROOT, "shard-%06d", shards.size());
+                Files.move(part.resolve(sh.data()), target.resolve(base + ".safetensors"));
+                Files.move(part.resolve(sh.index()), target.resolve(base + ".jsonl"));
+                shards.add(new Shard(base + ".safetensors", base + ".jsonl", sh.clips(), clips, sh.bytes()));
+                clips += sh.clips();
+            }
+        }
+        ShardSet set = new ShardSet(FORMAT, VERSION, clips, List.copyOf(shards));
+        set.write(target);
+        return set;
+    }
+
     void write(Path dir) throws IOException {
         AtomicFiles.writeString(dir.resolve(MANIFEST), JSON.writeValueAsString(this) + "\n");
     }
