@@ -100,6 +100,8 @@ public final class CuratePipeline {
             throw (RuntimeException) failure;
         } catch (OutOfMemoryError oom) {
             throw outOfMemory(oom);
+        } catch (RuntimeException e) {
+            throw runnerFailure(runner, e);
         }
         // A runner that reports a failure as a state instead of an exception must not look like a silent success.
         if (state != PipelineResult.State.DONE)
@@ -161,6 +163,21 @@ public final class CuratePipeline {
         };
     }
 
+    /**
+     * A runner that reports a failed job in its own exception (Flink: "Pipeline execution failed", the step's error deep
+     * in the causes): the step's own error when it is one of ours, else the deepest cause's message, naming the runner.
+     */
+    static RuntimeException runnerFailure(String runner, RuntimeException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            if (root instanceof dev.zoetrope.core.InvalidRequestException || root instanceof CurationException) return (RuntimeException) root;
+            root = root.getCause();
+        }
+        if (root == e) return e;
+        if (root instanceof dev.zoetrope.core.InvalidRequestException || root instanceof CurationException) return (RuntimeException) root;
+        return new CurationException("the " + runner + " job failed: " + root, e);
+    }
+
     /** Running out of heap is the machine's limit, not a bug: say so, and how to give the run more. */
     private static CurationException outOfMemory(OutOfMemoryError e) {
         long max = Runtime.getRuntime().maxMemory();
@@ -214,13 +231,20 @@ public final class CuratePipeline {
         private final ProgressBar bar;
         private final Thread poller;
         private volatile boolean done;
+        private boolean closed;
 
         ExtractionProgress(ClipExtractor extractor, List<String> sources, PrintStream log) {
             bar = new ProgressBar("extract", sources.size(), "sources", log, null);
             List<Path> markers = sources.stream().map(extractor::marker).toList();
             poller = Thread.ofVirtual().unstarted(() -> {
                 while (!done) {
-                    bar.stepTo(markers.stream().filter(Files::isRegularFile).count());
+                    long n = markers.stream().filter(Files::isRegularFile).count();
+                    bar.stepTo(n);
+                    if (n == markers.size()) {
+                        closeBar();
+                        log.println("curate: every source cut; judging clips, resolving near-duplicates, writing shards ...");
+                        return;
+                    }
                     try {
                         Thread.sleep(500);
                     } catch (InterruptedException e) {
@@ -240,6 +264,12 @@ public final class CuratePipeline {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            closeBar();
+        }
+
+        private synchronized void closeBar() {
+            if (closed) return;
+            closed = true;
             bar.close();
         }
     }

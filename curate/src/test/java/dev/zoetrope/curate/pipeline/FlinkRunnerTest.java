@@ -52,7 +52,7 @@ class FlinkRunnerTest {
     }
 
     /** clip id → a digest of its caption and tensors. */
-    private static Map<String, String> shardContents(Path run) throws Exception {
+    static Map<String, String> shardContents(Path run) throws Exception {
         Map<String, String> out = new TreeMap<>();
         try (ShardReader r = ShardReader.open(run.resolve("shards"))) {
             for (ShardClip c : r) {
