@@ -362,18 +362,17 @@ public final class JobStore {
     public boolean requeue(String id) {
         String token = claims.get(id);
         if (token == null) return false;
-        try {
-            return db.transaction(c -> {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'queued', started_at = NULL, " + UNCLAIM
-                        + " WHERE id = ? AND claim = ? AND status = 'running' AND NOT cancel_requested")) {
-                    p.setString(1, id);
-                    p.setString(2, token);
-                    return p.executeUpdate() == 1;
-                }
-            });
-        } finally {
-            claims.remove(id, token);
-        }
+        boolean requeued = db.transaction(c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'queued', started_at = NULL, " + UNCLAIM
+                    + " WHERE id = ? AND claim = ? AND status = 'running' AND NOT cancel_requested")) {
+                p.setString(1, id);
+                p.setString(2, token);
+                return p.executeUpdate() == 1;
+            }
+        });
+        // Refused for a cancel, the job is still this worker's to end.
+        if (requeued) claims.remove(id, token);
+        return requeued;
     }
 
     /**
