@@ -36,7 +36,7 @@ public final class JobStore {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     private static final String COLUMNS =
             "seq, id, owner, status, params, error, attempts, created_at, started_at, finished_at, result, cancel_requested, "
-            + "worker, lease_until, stage, fraction, eta_seconds";
+            + "worker, lease_until, stage, fraction, eta_seconds, claim";
     /** Clears a claim: token, lease and published progress. */
     private static final String UNCLAIM = "claim = NULL, lease_until = NULL, stage = NULL, fraction = NULL, eta_seconds = NULL";
 
@@ -46,7 +46,7 @@ public final class JobStore {
     private final String worker;
     /** How long a claim lasts without renewal; null when claims never expire (an unshared store). */
     private final Duration lease;
-    /** The claim token of each job this store's worker holds. */
+    /** The claims this store's worker holds: token to job id (a job run twice here has two tokens, one of them lost). */
     private final Map<String, String> claims = new ConcurrentHashMap<>();
 
     /** A claim this worker holds, renewed or found lost ({@link #renew}). */
@@ -94,10 +94,6 @@ public final class JobStore {
         return db.shared();
     }
 
-    /** How many claims this worker holds now. */
-    int held() {
-        return claims.size();
-    }
 
     /** Adds a queued job, unless {@code limit} jobs are already queued or running. */
     public Job submit(String owner, JobParams params, int limit) {
@@ -157,30 +153,39 @@ public final class JobStore {
         String token = HexFormat.of().formatHex(randomBytes(8));
         Optional<Job> job = db.transaction(c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'running', started_at = ?, "
-                    + "attempts = attempts + 1, claim = ?, worker = ?, lease_until = ?, stage = NULL, fraction = NULL, "
-                    + "eta_seconds = NULL WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
-                    + db.dialect().skipLocked() + ") RETURNING " + COLUMNS)) {
+                    + "attempts = attempts + 1, claim = ?, worker = ?, lease_until = " + leaseEnd() + ", stage = NULL, "
+                    + "fraction = NULL, eta_seconds = NULL WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq "
+                    + "LIMIT 1" + db.dialect().skipLocked() + ") RETURNING " + COLUMNS)) {
                 p.setLong(1, now);
                 p.setString(2, token);
                 p.setString(3, worker);
-                if (lease == null) p.setNull(4, java.sql.Types.BIGINT);
-                else p.setLong(4, now + lease.toMillis());
                 try (ResultSet rs = p.executeQuery()) {
                     return rs.next() ? Optional.of(read(rs)) : Optional.empty();
                 }
             }
         });
-        job.ifPresent(j -> claims.put(j.id(), token));
+        job.ifPresent(j -> claims.put(token, j.id()));
         return job;
     }
 
     /**
-     * Records the end of a job this worker holds; false when it does not hold it (a second finisher loses, and so
-     * does a worker whose lease expired).
+     * Records the end of the run {@code claimed} (as {@link #claimNext} returned it); false when its claim no longer
+     * holds the job (a second finisher loses, and so does a worker whose lease expired).
      */
+    public boolean finish(Job claimed, JobStatus status, String error, String result) {
+        if (!status.terminal()) throw new IllegalArgumentException("not a final status: " + status);
+        return end(claimed.id(), claimed.claim(), status, error, result, null);
+    }
+
+    /** {@link #finish(Job, JobStatus, String, String)} for the claim this worker holds on job {@code id}. */
     public boolean finish(String id, JobStatus status, String error, String result) {
         if (!status.terminal()) throw new IllegalArgumentException("not a final status: " + status);
-        return end(id, status, error, result, null);
+        return end(id, tokenOf(id), status, error, result, null);
+    }
+
+    /** The token of a claim this worker holds on job {@code id}, or null. */
+    private String tokenOf(String id) {
+        return claims.entrySet().stream().filter(e -> e.getValue().equals(id)).map(Map.Entry::getKey).findFirst().orElse(null);
     }
 
     /** Work done inside the transaction that records a finished job: the move that publishes its video. */
@@ -196,12 +201,11 @@ public final class JobStore {
      *
      * @throws UncheckedIOException when {@code publish} failed; nothing was recorded
      */
-    public boolean complete(String id, String result, Publish publish) {
-        return end(id, JobStatus.DONE, null, result, publish);
+    public boolean complete(Job claimed, String result, Publish publish) {
+        return end(claimed.id(), claimed.claim(), JobStatus.DONE, null, result, publish);
     }
 
-    private boolean end(String id, JobStatus status, String error, String result, Publish publish) {
-        String token = claims.get(id);
+    private boolean end(String id, String token, JobStatus status, String error, String result, Publish publish) {
         if (token == null) return false;
         try {
             return db.transaction(c -> {
@@ -225,8 +229,13 @@ public final class JobStore {
                 }
             });
         } finally {
-            claims.remove(id, token);
+            claims.remove(token);
         }
+    }
+
+    /** When a lease taken or renewed now ends, by the store's clock (SQL); NULL when claims carry no lease. */
+    private String leaseEnd() {
+        return lease == null ? "NULL" : db.dialect().nowMillis() + " + " + lease.toMillis();
     }
 
     /** Whether the claim {@code token} still holds the running job {@code id}; locks its row until the transaction ends. */
@@ -247,31 +256,38 @@ public final class JobStore {
      * nothing more is written for it; a cancel stored by any API instance is reported back.
      */
     public List<Renewal> renew(Map<String, JobWorkers.Progress> progress) {
-        if (claims.isEmpty()) return List.of();
-        Map<String, String> held = Map.copyOf(claims);
-        long until = System.currentTimeMillis() + (lease == null ? 0 : lease.toMillis());
+        Map<String, String> held = Map.copyOf(claims); // token to id
+        if (held.isEmpty()) {
+            // Nothing to renew: still reach the store, so an idle worker's heartbeat says whether it could work.
+            db.transaction(c -> {
+                try (var s = c.createStatement()) {
+                    return s.execute("SELECT 1");
+                }
+            });
+            return List.of();
+        }
         List<Renewal> out = db.transaction(c -> {
             List<Renewal> renewals = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET lease_until = ?, stage = ?, fraction = ?, "
-                    + "eta_seconds = ? WHERE id = ? AND claim = ? AND status = 'running' RETURNING cancel_requested")) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET lease_until = " + leaseEnd() + ", stage = ?, "
+                    + "fraction = ?, eta_seconds = ? WHERE id = ? AND claim = ? AND status = 'running' RETURNING cancel_requested")) {
                 for (var e : held.entrySet()) {
-                    JobWorkers.Progress now = progress.get(e.getKey());
-                    if (lease == null) p.setNull(1, java.sql.Types.BIGINT);
-                    else p.setLong(1, until);
-                    p.setString(2, now == null ? null : now.stage());
-                    p.setDouble(3, now == null ? 0 : now.fraction());
-                    if (now == null || !Double.isFinite(now.etaSeconds())) p.setNull(4, java.sql.Types.DOUBLE);
-                    else p.setDouble(4, now.etaSeconds());
+                    String id = e.getValue();
+                    JobWorkers.Progress now = progress.get(id);
+                    p.setString(1, now == null ? null : now.stage());
+                    p.setDouble(2, now == null ? 0 : now.fraction());
+                    if (now == null || !Double.isFinite(now.etaSeconds())) p.setNull(3, java.sql.Types.DOUBLE);
+                    else p.setDouble(3, now.etaSeconds());
+                    p.setString(4, id);
                     p.setString(5, e.getKey());
-                    p.setString(6, e.getValue());
                     try (ResultSet rs = p.executeQuery()) {
-                        renewals.add(rs.next() ? new Renewal(e.getKey(), true, rs.getBoolean(1)) : new Renewal(e.getKey(), false, false));
+                        boolean kept = rs.next();
+                        renewals.add(new Renewal(id, kept, kept && rs.getBoolean(1)));
+                        if (!kept) claims.remove(e.getKey());
                     }
                 }
             }
             return renewals;
         });
-        for (Renewal r : out) if (!r.held()) claims.remove(r.id(), held.get(r.id()));
         return out;
     }
 
@@ -292,14 +308,13 @@ public final class JobStore {
                     + "worker: ' || coalesce(worker, 'unknown') || ')' ELSE error END, "
                     + "finished_at = CASE WHEN " + ends + " THEN ? ELSE NULL END, "
                     + "started_at = CASE WHEN " + ends + " THEN started_at ELSE NULL END, " + UNCLAIM
-                    + " WHERE seq IN (SELECT seq FROM jobs WHERE status = 'running' AND lease_until < ?" + db.dialect().skipLocked()
-                    + ") RETURNING id, status, attempts, worker")) {
+                    + " WHERE seq IN (SELECT seq FROM jobs WHERE status = 'running' AND lease_until < " + db.dialect().nowMillis()
+                    + db.dialect().skipLocked() + ") RETURNING id, status, attempts, worker")) {
                 p.setInt(1, maxAttempts);
                 p.setInt(2, maxAttempts);
                 p.setInt(3, maxAttempts);
                 p.setLong(4, now);
                 p.setInt(5, maxAttempts);
-                p.setLong(6, now);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next())
                         out.add(new Expiry(rs.getString(1), JobStatus.fromWire(rs.getString(2)), rs.getInt(3), rs.getString(4)));
@@ -359,8 +374,16 @@ public final class JobStore {
      * Puts a running job this worker holds back at its place in the queue (shutdown before it finished); false when
      * it does not hold it or its owner asked to cancel it.
      */
+    public boolean requeue(Job claimed) {
+        return requeue(claimed.id(), claimed.claim());
+    }
+
+    /** {@link #requeue(Job)} for the claim this worker holds on job {@code id}. */
     public boolean requeue(String id) {
-        String token = claims.get(id);
+        return requeue(id, tokenOf(id));
+    }
+
+    private boolean requeue(String id, String token) {
         if (token == null) return false;
         boolean requeued = db.transaction(c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET status = 'queued', started_at = NULL, " + UNCLAIM
@@ -371,7 +394,7 @@ public final class JobStore {
             }
         });
         // Refused for a cancel, the job is still this worker's to end.
-        if (requeued) claims.remove(id, token);
+        if (requeued) claims.remove(token);
         return requeued;
     }
 
@@ -430,7 +453,7 @@ public final class JobStore {
     private static Job read(ResultSet rs) throws SQLException {
         return new Job(rs.getLong(1), rs.getString(2), rs.getString(3), JobStatus.fromWire(rs.getString(4)),
                 readParams(rs.getString(5)), rs.getString(6), rs.getInt(7), instant(rs, 8), instant(rs, 9),
-                instant(rs, 10), rs.getString(11), rs.getBoolean(12), rs.getString(13), instant(rs, 14), progress(rs));
+                instant(rs, 10), rs.getString(11), rs.getBoolean(12), rs.getString(13), instant(rs, 14), progress(rs), rs.getString(18));
     }
 
     /** The progress a worker published, or null when none was (or the job is not running on a shared store). */

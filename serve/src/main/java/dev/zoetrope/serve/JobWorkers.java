@@ -313,9 +313,9 @@ public final class JobWorkers implements AutoCloseable {
         String id = job.id();
         for (Path p : leftovers) deleteQuietly(p);
         health.videosFailed(reason);
-        if (job.attempts() < STORE_ATTEMPTS && store.requeue(id)) {
+        if (job.attempts() < STORE_ATTEMPTS && store.requeue(job)) {
             LOG.warn("job.requeued", null, "job", id, "reason", reason);
-        } else if (store.finish(id, JobStatus.FAILED, "could not store the video: " + reason, null)) {
+        } else if (store.finish(job, JobStatus.FAILED, "could not store the video: " + reason, null)) {
             metrics.jobEnded(JobStatus.FAILED);
             LOG.warn("job.failed", cause, "job", id, "error", reason);
         }
@@ -358,7 +358,7 @@ public final class JobWorkers implements AutoCloseable {
                 .put("fps", result.fps()).put("seconds", result.seconds())
                 .put("bytes", bytes).put("generation_seconds", Math.round(seconds * 1000) / 1000.0);
         try {
-            boolean published = store.complete(id, facts.toString(),
+            boolean published = store.complete(job, facts.toString(),
                     () -> Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
             if (published) {
                 metrics.generationFinished(seconds, job.params().steps());
@@ -392,10 +392,10 @@ public final class JobWorkers implements AutoCloseable {
         }
         deleteQuietly(partial);
         // A shutdown puts the job back in the queue, unless its owner asked to cancel it (the store refuses then).
-        boolean requeued = requeueRunning && !cancelRequests.contains(id) && store.requeue(id);
+        boolean requeued = requeueRunning && !cancelRequests.contains(id) && store.requeue(job);
         if (requeued) {
             LOG.info("job.requeued", "job", id, "reason", "shutdown");
-        } else if (store.finish(id, JobStatus.CANCELLED, null, null)) {
+        } else if (store.finish(job, JobStatus.CANCELLED, null, null)) {
             metrics.jobEnded(JobStatus.CANCELLED);
             LOG.info("job.cancelled", "job", id);
         }
@@ -404,7 +404,7 @@ public final class JobWorkers implements AutoCloseable {
 
     private void fail(Job job, Path partial, String message, Throwable cause) {
         deleteQuietly(partial);
-        if (!store.finish(job.id(), JobStatus.FAILED, message, null)) {
+        if (!store.finish(job, JobStatus.FAILED, message, null)) {
             abandoned(job.id());
             return;
         }

@@ -157,6 +157,15 @@ public final class ServiceDatabase implements AutoCloseable {
             return this == POSTGRESQL ? " FOR UPDATE" : "";
         }
 
+        /**
+         * The database server's clock in epoch milliseconds, as an SQL expression: leases are set and judged by this
+         * one clock, so the workers' clocks may differ.
+         */
+        String nowMillis() {
+            return this == POSTGRESQL ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+                    : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+        }
+
         /** Column types, written {@code $LONG}, {@code $BYTES}, {@code $REAL}, {@code $FLAG} and {@code $SEQ} in the DDL. */
         String ddl(String sql) {
             boolean pg = this == POSTGRESQL;

@@ -146,7 +146,7 @@ class PostgresJobStoreTest {
                     start.await();
                     for (Optional<Job> j; (j = mine.claimNext()).isPresent(); ) {
                         if (claimedBy.putIfAbsent(j.get().id(), mine.worker()) != null) duplicates.incrementAndGet();
-                        assertTrue(mine.finish(j.get().id(), JobStatus.DONE, null, "{}"));
+                        assertTrue(mine.finish(j.get(), JobStatus.DONE, null, "{}"));
                     }
                     return null;
                 }));
@@ -168,6 +168,7 @@ class PostgresJobStoreTest {
         String owner = new ApiKeys(a).add("k").info().id();
         Job job = submit(dying, owner);
         Job claimed = dying.claimNext().orElseThrow();
+        assertNotNull(claimed.claim());
         assertEquals(dying.worker(), claimed.worker());
         assertNotNull(claimed.leaseUntil());
         // Renewed in time, the claim survives any number of lease lengths.
@@ -195,17 +196,19 @@ class PostgresJobStoreTest {
         assertEquals(2, rerun.attempts(), "the re-run is the job's second attempt");
         assertEquals(List.of(new JobStore.Renewal(job.id(), false, false)), dying.renew(Map.of()), "the lost claim is reported");
         boolean[] published = {false};
-        assertFalse(dying.complete(job.id(), "{\"bytes\":1}", () -> published[0] = true));
+        assertFalse(dying.complete(claimed, "{\"bytes\":1}", () -> published[0] = true));
         assertFalse(published[0], "a worker that lost its lease publishes nothing");
-        assertFalse(dying.finish(job.id(), JobStatus.FAILED, "late", null));
-        assertFalse(dying.requeue(job.id()));
+        assertFalse(dying.finish(claimed, JobStatus.FAILED, "late", null));
+        assertFalse(dying.requeue(claimed));
+        // Even through the store that holds the new claim, the old run's claim writes nothing (one process, two runs).
+        assertFalse(other.finish(claimed, JobStatus.FAILED, "late", null));
         assertEquals(JobStatus.RUNNING, other.find(job.id()).orElseThrow().status(), "the new run is untouched");
-        assertTrue(other.complete(job.id(), "{\"bytes\":1}", () -> published[0] = true));
+        assertTrue(other.complete(rerun, "{\"bytes\":1}", () -> published[0] = true));
         assertTrue(published[0]);
         Job done = other.find(job.id()).orElseThrow();
         assertEquals(JobStatus.DONE, done.status());
         assertEquals(other.worker(), done.worker());
-        assertFalse(other.complete(job.id(), "{}", () -> fail("published twice")), "a result is published once");
+        assertFalse(other.complete(rerun, "{}", () -> fail("published twice")), "a result is published once");
     }
 
     @Test
@@ -250,12 +253,12 @@ class PostgresJobStoreTest {
         JobStore worker = new JobStore(a, Duration.ofMillis(200)), reaper = new JobStore(b, Duration.ofMillis(200));
         String owner = new ApiKeys(a).add("k").info().id();
         Job job = submit(worker, owner);
-        worker.claimNext().orElseThrow();
+        Job claimed = worker.claimNext().orElseThrow();
         Thread.sleep(300);
         // The lease has run out, but the worker is inside its publishing transaction: its row is locked, so the
         // reaper passes it over instead of requeueing a job that is becoming done.
         List<List<JobStore.Expiry>> seen = new ArrayList<>();
-        assertTrue(worker.complete(job.id(), "{}", () -> seen.add(reaper.expireLeases(3))));
+        assertTrue(worker.complete(claimed, "{}", () -> seen.add(reaper.expireLeases(3))));
         assertEquals(List.of(List.of()), seen);
         assertEquals(JobStatus.DONE, reaper.find(job.id()).orElseThrow().status());
         assertEquals(List.of(), reaper.expireLeases(3));
