@@ -273,6 +273,35 @@ class PostgresJobStoreTest {
         assertEquals(Optional.empty(), UrlSigner.open(data, Duration.ofHours(1)).keyOf("job1", token), "another secret refuses it");
     }
 
+    /**
+     * A broken connection (the server restarted, the network dropped) is the store's failure, not a bug: the caller
+     * gets an {@link ServiceDatabase.UnavailableException} and the next transaction connects again.
+     */
+    @Test
+    void aBrokenConnectionIsUnavailableAndTheNextTransactionReconnects() throws Exception {
+        ServiceDatabase db = open();
+        JobStore store = new JobStore(db);
+        String owner = new ApiKeys(db).add("k").info().id();
+        int pid = db.transaction(c -> {
+            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+        // Another session ends this one's backend, as a server restart would.
+        try (var c = server.getPostgresDatabase().getConnection(); var s = c.createStatement()) {
+            s.execute("SELECT pg_terminate_backend(" + pid + ")");
+        }
+        var e = assertThrows(ServiceDatabase.UnavailableException.class, () -> submit(store, owner));
+        assertFalse(e.permanent());
+        assertTrue(e.getMessage().startsWith(url.replace("postgres@", "") + ": "), e.getMessage());
+        Job job = submit(store, owner);
+        assertEquals(JobStatus.QUEUED, store.find(job.id()).orElseThrow().status(), "connected again");
+        db.checkWritable();
+        RuntimeException bug = db.failure(new java.sql.SQLException("relation \"x\" does not exist", "42P01"));
+        assertFalse(bug instanceof ServiceDatabase.UnavailableException, "a bad statement stays a bug (500)");
+    }
+
     @Test
     void anUnreachableServerIsAStoreFailureNotABug() throws Exception {
         // A port nothing listens on: opening fails with the location named, and no password shown.

@@ -106,6 +106,8 @@ class SharedStoreProcessesTest {
         JsonNode health = w1.client().get("/healthz", null).json();
         assertEquals("worker", health.get("role").asText());
         assertEquals("postgresql", health.get("store").get("kind").asText());
+        assertEquals(1, health.get("worker").get("threads").asInt());
+        assertTrue(health.get("worker").get("heartbeat_age_seconds").asDouble() < LEASE_SECONDS, health.toString());
         assertEquals(404, w1.client().get("/v1/videos", key).status(), "a worker takes no API requests");
         assertEquals(0, api.client().get("/healthz", null).json().get("worker").get("threads").asInt(), "the API instance runs no jobs");
 
