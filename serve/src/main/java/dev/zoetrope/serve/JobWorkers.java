@@ -475,6 +475,23 @@ public final class JobWorkers implements AutoCloseable {
         shutdown(Duration.ZERO);
     }
 
+    /**
+     * Removes videos staged for publishing ({@code .<id>.<worker>.part}) by a process that died before it published
+     * them: all of them when this process is the only one writing there, else those older than {@code olderThan}
+     * (another worker may be publishing one right now).
+     */
+    public static void cleanStaged(Path results, Duration olderThan) throws IOException {
+        if (!Files.isDirectory(results)) return;
+        long cutoff = System.currentTimeMillis() - olderThan.toMillis();
+        try (var files = Files.list(results)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(".part") && Files.getLastModifiedTime(p).toMillis() <= cutoff)
+                    Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Removes partial outputs left by a process that died mid-generation. */
     public static void cleanWorkDir(Path work) throws IOException {
         if (!Files.isDirectory(work)) return;

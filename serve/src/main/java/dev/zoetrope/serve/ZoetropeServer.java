@@ -105,6 +105,7 @@ public final class ZoetropeServer implements AutoCloseable {
             if (requeued > 0) LOG.info("startup.requeued", "jobs", requeued);
         }
         JobWorkers.cleanWorkDir(options.workDir());
+        if (options.role().runs()) JobWorkers.cleanStaged(options.videosDir(), db.shared() ? Duration.ofHours(1) : Duration.ZERO);
         this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), health, loras,
                 db.shared() ? options.heartbeat() : null);
         UrlSigner signer = db.shared() ? UrlSigner.open(db, options.linkLifetime()) : UrlSigner.open(options.data(), options.linkLifetime());
