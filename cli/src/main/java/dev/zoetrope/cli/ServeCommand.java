@@ -46,8 +46,22 @@ final class ServeCommand implements Callable<Integer> {
     OffloadOption offload = new OffloadOption();
     @Mixin
     LoraOptions lora = new LoraOptions();
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required).")
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory for the job database, keys and videos (required); "
+            + "with a shared --store, this process's own files (lock, work in progress).")
     Path data;
+    @Option(names = "--store", paramLabel = "sqlite:PATH|postgresql://...", description = "The job store: jobs, keys and results "
+            + "metadata. Default: the SQLite file DATA/zoetrope.db. postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE lets "
+            + "several serve processes on several machines share one queue.")
+    String store;
+    @Option(names = "--role", paramLabel = "api|worker|both", description = "api: take requests and run no jobs; worker: run "
+            + "jobs and answer only /healthz and /metrics; both (default). api and worker need a shared --store.")
+    String role = "both";
+    @Option(names = "--results", paramLabel = "DIR", description = "Where finished videos are kept (default DATA/videos); with "
+            + "a shared --store, a path every instance sees (a shared file system).")
+    Path results;
+    @Option(names = "--lease", paramLabel = "SECONDS", description = "Shared store: how long a claimed job stays a worker's "
+            + "without its heartbeat before it goes back to the queue (default ${DEFAULT-VALUE}).")
+    int lease = 30;
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for all interfaces).")
     String host = "127.0.0.1";
     @Option(names = "--port", description = "TCP port (default ${DEFAULT-VALUE}).")
@@ -86,7 +100,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new InvalidRequestException("--log-level: unknown level '" + logLevel + "'");
         }
         ServeOptions options = new ServeOptions(data, host, port, concurrency, queueLimit, maxBody, maxPromptChars,
-                Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime(), Duration.ofSeconds(readTimeout));
+                Duration.ofSeconds(shutdownGrace), ServeOptions.defaults(data).linkLifetime(), Duration.ofSeconds(readTimeout))
+                .withStore(store, ServeOptions.Role.parse(role), results, Duration.ofSeconds(lease));
         WeightDtype weights = WeightDtype.parse(dtype);
         ComputeDevice where = device.parsed();
         Offload keep = offload.parsed();
@@ -112,14 +127,21 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "zoetrope-shutdown"));
-        try (ServiceDatabase db = ServiceDatabase.open(data)) {
-            if (new ApiKeys(db).list().stream().noneMatch(ApiKeys.KeyInfo::active))
-                System.out.println("No API key yet: make one with  zoetrope serve keys add --data " + data);
+        if (options.role().accepts()) {
+            try (ServiceDatabase db = ServiceDatabase.open(store, data)) {
+                if (new ApiKeys(db).list().stream().noneMatch(ApiKeys.KeyInfo::active))
+                    System.out.println("No API key yet: make one with  zoetrope serve keys add " + storeArgs(store, data));
+            }
         }
         System.out.println("Serving " + model.capabilities().family() + " on " + server.uri() + " (Ctrl-C to stop)");
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** How the keys command names the same store. */
+    static String storeArgs(String store, Path data) {
+        return store != null ? "--store '" + store.replaceAll("://([^:@/]*):[^@/]*@", "://$1:PASSWORD@") + "'" : "--data " + data;
     }
 
     private ModelDirectory defaultModel() {
@@ -141,16 +163,32 @@ final class ServeCommand implements Callable<Integer> {
             spec.commandLine().usage(System.out);
         }
 
+        /** Which store the keys live in: the data directory's, or a shared one. */
+        static final class Where {
+            @Option(names = "--data", paramLabel = "DIR", description = "The server's data directory.")
+            Path data;
+            @Option(names = "--store", paramLabel = "URL", description = "The servers' shared store (postgresql://...) instead.")
+            String store;
+
+            ServiceDatabase open() {
+                return ServiceDatabase.open(store, data);
+            }
+
+            String args() {
+                return storeArgs(store, data);
+            }
+        }
+
         @Command(name = "add", mixinStandardHelpOptions = true, description = "Make a key and print it (shown only this once).")
         static final class Add implements Callable<Integer> {
-            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-            Path data;
+            @Mixin
+            Where where = new Where();
             @Option(names = "--name", description = "A label to recognise the key by (default ${DEFAULT-VALUE}).")
             String name = "key";
 
             @Override
             public Integer call() {
-                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                try (ServiceDatabase db = where.open()) {
                     ApiKeys.NewKey k = new ApiKeys(db).add(name);
                     System.out.println(k.secret());
                     System.err.println("API key '" + k.info().name() + "' (id " + k.info().id()
@@ -162,14 +200,14 @@ final class ServeCommand implements Callable<Integer> {
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (ids and names, never secrets).")
         static final class ListKeys implements Callable<Integer> {
-            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-            Path data;
+            @Mixin
+            Where where = new Where();
 
             @Override
             public Integer call() {
-                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                try (ServiceDatabase db = where.open()) {
                     List<ApiKeys.KeyInfo> keys = new ApiKeys(db).list();
-                    if (keys.isEmpty()) System.out.println("no keys; make one with: zoetrope serve keys add --data " + data);
+                    if (keys.isEmpty()) System.out.println("no keys; make one with: zoetrope serve keys add " + where.args());
                     for (ApiKeys.KeyInfo k : keys)
                         System.out.printf(Locale.ROOT, "%s  %-20s  created %s%s%n", k.id(), k.name(), k.createdAt(),
                                 k.active() ? "" : "  REVOKED " + k.revokedAt());
@@ -180,14 +218,14 @@ final class ServeCommand implements Callable<Integer> {
 
         @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a key at once.")
         static final class Revoke implements Callable<Integer> {
-            @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-            Path data;
+            @Mixin
+            Where where = new Where();
             @Parameters(paramLabel = "ID", description = "The key's id (from 'keys list') or the key itself.")
             String id;
 
             @Override
             public Integer call() {
-                try (ServiceDatabase db = ServiceDatabase.open(data)) {
+                try (ServiceDatabase db = where.open()) {
                     if (!new ApiKeys(db).revoke(id)) throw new InvalidRequestException("no active key with id " + id);
                     System.out.println("revoked " + id);
                 }

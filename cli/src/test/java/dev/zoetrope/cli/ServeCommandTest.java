@@ -60,6 +60,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void keysGoToTheStoreNamedByStore(@TempDir Path data) {
+        String store = "sqlite:" + data.resolve("shared.db");
+        Run add = run("serve", "keys", "add", "--store", store, "--name", "team");
+        assertEquals(0, add.code(), add.err());
+        try (ServiceDatabase db = ServiceDatabase.open(store, null)) {
+            assertTrue(new ApiKeys(db).authenticate(add.out().strip()).isPresent());
+        }
+        assertTrue(run("serve", "keys", "list", "--store", store).out().contains("team"));
+        Run neither = run("serve", "keys", "list");
+        assertEquals(2, neither.code());
+        assertTrue(neither.err().contains("--data DIR or --store URL is required"), neither.err());
+    }
+
+    @Test
     void serveNamesWhatIsMissing(@TempDir Path data) {
         Run noData = run("serve");
         assertEquals(2, noData.code());
@@ -70,6 +84,18 @@ class ServeCommandTest {
         Run noTimeout = run("serve", "--data", data.toString(), "--read-timeout", "0");
         assertEquals(2, noTimeout.code());
         assertTrue(noTimeout.err().contains("--read-timeout: must be at least 1 second"), noTimeout.err());
+        Run workerAlone = run("serve", "--data", data.toString(), "--role", "worker");
+        assertEquals(2, workerAlone.code());
+        assertTrue(workerAlone.err().contains("--role worker needs a store that several processes share"), workerAlone.err());
+        Run badRole = run("serve", "--data", data.toString(), "--role", "gpu");
+        assertEquals("error: --role: 'gpu' is not api, worker or both", badRole.err().strip());
+        Run badStore = run("serve", "--data", data.toString(), "--store", "mysql://db/jobs");
+        assertEquals(2, badStore.code());
+        assertTrue(badStore.err().contains("neither sqlite:PATH nor postgresql://"), badStore.err());
+        Run noDatabase = run("serve", "--data", data.toString(), "--store", "postgresql://db.internal:5432");
+        assertTrue(noDatabase.err().contains("needs a host and a database"), noDatabase.err());
+        Run shortLease = run("serve", "--data", data.toString(), "--lease", "0");
+        assertEquals("error: --lease: must be at least 1 second, got 0", shortLease.err().strip());
         Path missing = data.resolve("no-such-model");
         Run noModel = run("serve", "--data", data.toString(), "--model-dir", missing.toString());
         assertEquals(2, noModel.code());

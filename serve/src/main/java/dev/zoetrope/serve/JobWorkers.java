@@ -2,6 +2,7 @@ package dev.zoetrope.serve;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -39,6 +40,11 @@ import dev.zoetrope.models.text.TokenizerException;
  *
  * <p>Workers are platform threads: a generation spends minutes in native tensor code, which would pin a virtual
  * thread's carrier and starve the HTTP handlers on a small machine.
+ *
+ * <p>On a shared store (several machines, one queue) a heartbeat thread renews the leases of the jobs running here and
+ * publishes their progress to the store, where any API instance reads it; a job whose lease was lost (this process
+ * was cut off from the store for longer than the lease, and the job went back to the queue) is stopped and nothing
+ * more is written for it. Before each claim a worker returns jobs whose lease ran out to the queue.
  */
 public final class JobWorkers implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -60,7 +66,14 @@ public final class JobWorkers implements AutoCloseable {
     private final LinkedBlockingQueue<Boolean> wakeups = new LinkedBlockingQueue<>(1);
     private final ConcurrentHashMap<String, Progress> live = new ConcurrentHashMap<>();
     private final Set<String> cancelRequests = ConcurrentHashMap.newKeySet();
+    /** Jobs whose claim this worker lost: their generation stops and nothing more is written for them. */
+    private final Set<String> lost = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
+    /** How often leases are renewed; null on an unshared store, where claims carry no lease. */
+    private final Duration heartbeat;
+    private volatile Thread heartbeatThread;
+    /** When the heartbeat last reached the store (nanoTime), or 0 before its first beat. */
+    private volatile long lastBeat;
     private volatile boolean stopping;
     private volatile boolean requeueRunning;
 
@@ -68,10 +81,19 @@ public final class JobWorkers implements AutoCloseable {
     static final int STORE_ATTEMPTS = 3;
     /** The longest pause between a worker's tries while the store is failing. */
     static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+    /** A job whose worker lost its lease this many times (died, or was cut off each time) fails instead of running again. */
+    static final int LEASE_ATTEMPTS = 3;
 
     /** @param loras the adapters jobs may name, applied on the fly to each job that does */
     JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work,
                StoreHealth health, LoraCatalog loras) {
+        this(model, store, events, metrics, videos, work, health, loras, null);
+    }
+
+    /** @param heartbeat how often the leases of running jobs are renewed; null when claims carry none */
+    JobWorkers(VideoGenerator model, JobStore store, JobEvents events, ServiceMetrics metrics, Path videos, Path work,
+               StoreHealth health, LoraCatalog loras, Duration heartbeat) {
+        this.heartbeat = heartbeat;
         this.health = health;
         this.loras = loras;
         this.model = model;
@@ -87,6 +109,55 @@ public final class JobWorkers implements AutoCloseable {
             Thread t = Thread.ofPlatform().name("zoetrope-worker-" + i).daemon(true).unstarted(this::loop);
             threads.add(t);
             t.start();
+        }
+        if (heartbeat != null && concurrency > 0) {
+            heartbeatThread = Thread.ofPlatform().name("zoetrope-heartbeat").daemon(true).unstarted(this::beat);
+            heartbeatThread.start();
+        }
+    }
+
+    /** Worker threads started here (0 for an API-only instance). */
+    int threads() {
+        return threads.size();
+    }
+
+    /** Jobs running here now. */
+    int running() {
+        return live.size();
+    }
+
+    /** Seconds since the heartbeat last renewed this worker's leases, or -1 when it has none (or never beat). */
+    double secondsSinceBeat() {
+        long t = lastBeat;
+        return heartbeat == null || t == 0 ? -1 : (System.nanoTime() - t) / 1e9;
+    }
+
+    /**
+     * Renews the leases of the jobs running here every {@link #heartbeat} and publishes their progress. A lost claim
+     * stops its generation; a cancel stored by another API instance reaches its generation here.
+     */
+    private void beat() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                for (JobStore.Renewal r : store.renew(live)) {
+                    if (!r.held()) {
+                        if (lost.add(r.id())) LOG.warn("job.lease_lost", null, "job", r.id(), "worker", store.worker());
+                    } else if (r.cancelRequested() && !cancelRequests.contains(r.id())) {
+                        cancelRequested(r.id());
+                    }
+                }
+                lastBeat = System.nanoTime();
+            } catch (ServiceDatabase.UnavailableException e) {
+                // Leases run out while the store is unreachable: once it answers again, the renewal says which are lost.
+                health.failed(e);
+            } catch (RuntimeException e) {
+                LOG.warn("heartbeat.failed", e, "error", e.toString());
+            }
+            try {
+                Thread.sleep(heartbeat);
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
@@ -126,8 +197,12 @@ public final class JobWorkers implements AutoCloseable {
                     modelLock.lockInterruptibly();
                     Runnable finish = null;
                     try {
+                        if (heartbeat != null && !stopping) expireLeases();
                         job = stopping ? Optional.empty() : store.claimNext();
-                        if (job.isPresent()) finish = generate(job.get());
+                        if (job.isPresent()) {
+                            metrics.claimed(job.get().attempts() > 1);
+                            finish = generate(job.get());
+                        }
                     } finally {
                         modelLock.unlock();
                     }
@@ -161,6 +236,17 @@ public final class JobWorkers implements AutoCloseable {
         }
     }
 
+    /** Returns jobs whose worker stopped renewing their lease to the queue, or ends them; says so in the log and metrics. */
+    private void expireLeases() {
+        for (JobStore.Expiry e : store.expireLeases(LEASE_ATTEMPTS)) {
+            metrics.leaseExpired();
+            if (e.status() == JobStatus.FAILED) metrics.jobEnded(JobStatus.FAILED);
+            LOG.warn("job.lease_expired", null, "job", e.id(), "worker", e.worker(), "attempts", e.attempts(),
+                    "now", e.status().wire());
+            events.changed(e.id());
+        }
+    }
+
     /** The pause after {@code failures} earlier failures in a row: 1 s, doubling, at most {@link #MAX_BACKOFF}. */
     static Duration backoff(int failures) {
         return failures >= 6 ? MAX_BACKOFF : Duration.ofSeconds(Math.min(MAX_BACKOFF.toSeconds(), 1L << failures));
@@ -187,7 +273,7 @@ public final class JobWorkers implements AutoCloseable {
 
             @Override
             public boolean cancelled() {
-                return cancelRequests.contains(id) || requeueRunning;
+                return cancelRequests.contains(id) || requeueRunning || lost.contains(id);
             }
         };
         try {
@@ -227,9 +313,9 @@ public final class JobWorkers implements AutoCloseable {
         String id = job.id();
         for (Path p : leftovers) deleteQuietly(p);
         health.videosFailed(reason);
-        if (job.attempts() < STORE_ATTEMPTS && store.requeue(id)) {
+        if (job.attempts() < STORE_ATTEMPTS && store.requeue(job)) {
             LOG.warn("job.requeued", null, "job", id, "reason", reason);
-        } else if (store.finish(id, JobStatus.FAILED, "could not store the video: " + reason, null)) {
+        } else if (store.finish(job, JobStatus.FAILED, "could not store the video: " + reason, null)) {
             metrics.jobEnded(JobStatus.FAILED);
             LOG.warn("job.failed", cause, "job", id, "error", reason);
         }
@@ -239,6 +325,10 @@ public final class JobWorkers implements AutoCloseable {
     private void complete(Job job, Path partial, GenerationResult result, double seconds) {
         String id = job.id();
         Path produced = result.video() != null && Files.exists(result.video()) ? result.video() : partial;
+        if (lost.contains(id)) {
+            abandoned(id, produced, partial);
+            return;
+        }
         try {
             checkMp4(produced);
         } catch (IOException e) {
@@ -246,18 +336,21 @@ public final class JobWorkers implements AutoCloseable {
             return;
         }
         Path target = videos.resolve(id + ".mp4");
+        // Into the results directory under a temporary name first (a copy when it is on another file system), so the
+        // rename that publishes it, done while the store records the job done, is atomic and never shows half a file.
+        Path staged = videos.resolve("." + id + "." + store.worker() + ".part");
         long bytes;
         try {
             Files.createDirectories(videos);
             try {
-                Files.move(produced, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(produced, staged, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(produced, target, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(produced, staged, StandardCopyOption.REPLACE_EXISTING);
             }
-            bytes = Files.size(target);
+            bytes = Files.size(staged);
         } catch (IOException e) {
             // The data directory's fault (full, or videos/ unusable), not the job's.
-            storeFailed(job, "cannot store finished videos in " + videos + ": " + e, e, produced, partial);
+            storeFailed(job, "cannot store finished videos in " + videos + ": " + e, e, produced, partial, staged);
             return;
         }
         ObjectNode facts = MAPPER.createObjectNode()
@@ -265,25 +358,44 @@ public final class JobWorkers implements AutoCloseable {
                 .put("fps", result.fps()).put("seconds", result.seconds())
                 .put("bytes", bytes).put("generation_seconds", Math.round(seconds * 1000) / 1000.0);
         try {
-            if (store.finish(id, JobStatus.DONE, null, facts.toString())) {
+            boolean published = store.complete(job, facts.toString(),
+                    () -> Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
+            if (published) {
                 metrics.generationFinished(seconds, job.params().steps());
                 metrics.jobEnded(JobStatus.DONE);
+                LOG.info("job.done", "job", id, "seconds", Math.round(seconds * 1000) / 1000.0, "bytes", bytes);
+            } else {
+                // Another worker holds the job now (this one lost its lease): its run publishes the result.
+                deleteQuietly(staged);
+                LOG.warn("job.not_published", null, "job", id, "reason", "this worker no longer holds the job");
             }
-            LOG.info("job.done", "job", id, "seconds", Math.round(seconds * 1000) / 1000.0, "bytes", bytes);
+        } catch (UncheckedIOException e) {
+            storeFailed(job, "cannot store finished videos in " + videos + ": " + e.getCause(), e.getCause(), staged);
         } finally {
             // Also when the database refused the record: the job stays running there and runs again at the next start.
             ended(id);
         }
     }
 
+    /** A job this worker lost its claim on ended here: its leftovers go, and the store is not touched. */
+    private void abandoned(String id, Path... leftovers) {
+        for (Path p : leftovers) deleteQuietly(p);
+        LOG.info("job.abandoned", "job", id, "reason", "this worker lost its lease; the job runs again elsewhere");
+        ended(id);
+    }
+
     private void stopped(Job job, Path partial) {
         String id = job.id();
+        if (lost.contains(id)) {
+            abandoned(id, partial);
+            return;
+        }
         deleteQuietly(partial);
         // A shutdown puts the job back in the queue, unless its owner asked to cancel it (the store refuses then).
-        boolean requeued = requeueRunning && !cancelRequests.contains(id) && store.requeue(id);
+        boolean requeued = requeueRunning && !cancelRequests.contains(id) && store.requeue(job);
         if (requeued) {
             LOG.info("job.requeued", "job", id, "reason", "shutdown");
-        } else if (store.finish(id, JobStatus.CANCELLED, null, null)) {
+        } else if (store.finish(job, JobStatus.CANCELLED, null, null)) {
             metrics.jobEnded(JobStatus.CANCELLED);
             LOG.info("job.cancelled", "job", id);
         }
@@ -292,7 +404,10 @@ public final class JobWorkers implements AutoCloseable {
 
     private void fail(Job job, Path partial, String message, Throwable cause) {
         deleteQuietly(partial);
-        store.finish(job.id(), JobStatus.FAILED, message, null);
+        if (!store.finish(job, JobStatus.FAILED, message, null)) {
+            abandoned(job.id());
+            return;
+        }
         metrics.jobEnded(JobStatus.FAILED);
         LOG.warn("job.failed", cause, "job", job.id(), "error", message);
         ended(job.id());
@@ -301,6 +416,7 @@ public final class JobWorkers implements AutoCloseable {
     private void ended(String id) {
         live.remove(id);
         cancelRequests.remove(id);
+        lost.remove(id);
         events.changed(id);
     }
 
@@ -337,6 +453,8 @@ public final class JobWorkers implements AutoCloseable {
             join(System.nanoTime() + Duration.ofSeconds(30).toNanos());
         }
         for (Thread t : threads) t.interrupt();
+        Thread beat = heartbeatThread;
+        if (beat != null) beat.interrupt();
     }
 
     private void join(long deadlineNanos) {
@@ -355,6 +473,23 @@ public final class JobWorkers implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
+    }
+
+    /**
+     * Removes videos staged for publishing ({@code .<id>.<worker>.part}) by a process that died before it published
+     * them: all of them when this process is the only one writing there, else those older than {@code olderThan}
+     * (another worker may be publishing one right now).
+     */
+    public static void cleanStaged(Path results, Duration olderThan) throws IOException {
+        if (!Files.isDirectory(results)) return;
+        long cutoff = System.currentTimeMillis() - olderThan.toMillis();
+        try (var files = Files.list(results)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(".part") && Files.getLastModifiedTime(p).toMillis() <= cutoff)
+                    Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** Removes partial outputs left by a process that died mid-generation. */

@@ -17,6 +17,20 @@ public final class ServiceMetrics {
     private final DoubleAdder stepSum = new DoubleAdder();
     private final Map<Integer, AtomicLong> responses = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> finished = new ConcurrentHashMap<>();
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicLong reruns = new AtomicLong();
+    private final AtomicLong leaseExpiries = new AtomicLong();
+
+    /** This process's worker claimed a job; {@code rerun} when the job had been claimed before. */
+    public void claimed(boolean rerun) {
+        claims.incrementAndGet();
+        if (rerun) reruns.incrementAndGet();
+    }
+
+    /** This process found a job whose worker had stopped renewing its lease. */
+    public void leaseExpired() {
+        leaseExpiries.incrementAndGet();
+    }
 
     /** One finished generation: its wall time spread over its denoising steps. */
     public void generationFinished(double seconds, int steps) {
@@ -45,6 +59,9 @@ public final class ServiceMetrics {
         for (JobStatus s : JobStatus.values())
             if (s.terminal()) b.append("zoetrope_jobs_ended_total{status=\"").append(s.wire()).append("\"} ")
                     .append(finished.getOrDefault(s.wire(), new AtomicLong()).get()).append('\n');
+        counter(b, "zoetrope_claims_total", "Jobs this process's workers claimed.", claims.get());
+        counter(b, "zoetrope_reruns_total", "Claims of jobs that had been claimed before (a lease expired, a restart, a store failure).", reruns.get());
+        counter(b, "zoetrope_lease_expiries_total", "Jobs this process returned to the queue (or failed) because their worker's lease ran out.", leaseExpiries.get());
         b.append("# HELP zoetrope_step_seconds Wall seconds per denoising step of finished generations (encode and decode included).\n");
         b.append("# TYPE zoetrope_step_seconds histogram\n");
         for (int i = 0; i < STEP_BUCKETS.length; i++)
@@ -58,6 +75,11 @@ public final class ServiceMetrics {
         b.append("# HELP zoetrope_event_streams Open Server-Sent Event streams.\n# TYPE zoetrope_event_streams gauge\n");
         b.append("zoetrope_event_streams ").append(streams).append('\n');
         return b.toString();
+    }
+
+    private static void counter(StringBuilder b, String name, String help, long value) {
+        b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n");
+        b.append(name).append(' ').append(value).append('\n');
     }
 
     private static String num(double d) {

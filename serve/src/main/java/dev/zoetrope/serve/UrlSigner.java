@@ -25,7 +25,8 @@ import dev.zoetrope.core.io.AtomicFiles;
  * Signed links to one job's content and event stream, so a browser's {@code <video src>}, download links and
  * {@code EventSource} (none of which can send an Authorization header) can read them without exposing the API key.
  * A token is {@code <key id>.<expiry-epoch-seconds>.<HMAC-SHA256(job id, key id, expiry)>} under a secret kept in the
- * data directory: the key id lets the server refuse the link once that key is revoked.
+ * data directory (in the store when several instances share one, so a link made by one works on all): the key id lets
+ * the server refuse the link once that key is revoked.
  */
 public final class UrlSigner {
     private final byte[] secret;
@@ -36,6 +37,23 @@ public final class UrlSigner {
         this.secret = secret.clone();
         this.lifetime = lifetime;
         this.clock = clock;
+    }
+
+    /** Loads the shared store's signing secret, making one on first use (the first instance to ask wins). */
+    public static UrlSigner open(ServiceDatabase db, Duration lifetime) {
+        byte[] fresh = new byte[32];
+        new SecureRandom().nextBytes(fresh);
+        byte[] secret = db.transaction(c -> {
+            try (var p = c.prepareStatement("INSERT INTO secrets(name, value) VALUES ('link-signing', ?) ON CONFLICT (name) DO NOTHING")) {
+                p.setBytes(1, fresh);
+                p.executeUpdate();
+            }
+            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT value FROM secrets WHERE name = 'link-signing'")) {
+                rs.next();
+                return rs.getBytes(1);
+            }
+        });
+        return new UrlSigner(secret, lifetime, Clock.systemUTC());
     }
 
     /** Loads the data directory's signing secret, making one on first use. */

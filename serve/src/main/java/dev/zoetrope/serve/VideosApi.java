@@ -24,6 +24,11 @@ final class VideosApi {
     static final int DEFAULT_PAGE = 20;
     static final int MAX_PAGE = 100;
     private static final long SSE_KEEPALIVE_MILLIS = 15_000;
+    /**
+     * On a shared store, how often an event stream re-reads its job: progress is published by workers in other
+     * processes, whose changes wake no stream here. Events are at most this late, plus the worker's heartbeat.
+     */
+    static final long SHARED_POLL_MILLIS = 500;
     private static final ServiceLog LOG = new ServiceLog(VideosApi.class);
 
     private final ServeOptions options;
@@ -238,6 +243,8 @@ final class VideosApi {
         try (JobEvents.Subscription sub = events.subscribe(id); OutputStream out = ex.getResponseBody()) {
             out.write("retry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
             String last = null;
+            long wait = store.shared() ? SHARED_POLL_MILLIS : SSE_KEEPALIVE_MILLIS;
+            long lastWrite = System.nanoTime();
             while (true) {
                 Job job = store.find(id).orElseThrow();
                 String data = detail(job).toString();
@@ -246,11 +253,13 @@ final class VideosApi {
                     out.write(("event: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
                     last = data;
+                    lastWrite = System.nanoTime();
                 }
                 if (job.status().terminal() || closing) return;
-                if (!sub.await(SSE_KEEPALIVE_MILLIS)) {
+                if (!sub.await(wait) && System.nanoTime() - lastWrite >= SSE_KEEPALIVE_MILLIS * 1_000_000) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
+                    lastWrite = System.nanoTime();
                 }
             }
         } catch (InterruptedException e) {
@@ -307,7 +316,9 @@ final class VideosApi {
         ObjectNode o = HttpIo.MAPPER.createObjectNode();
         o.put("id", job.id());
         o.put("status", job.status().wire());
-        Optional<JobWorkers.Progress> p = job.status() == JobStatus.RUNNING ? workers.progress(job.id()) : Optional.empty();
+        // Running here: the worker's live report; running elsewhere (a shared store): what its heartbeat last stored.
+        Optional<JobWorkers.Progress> p = job.status() != JobStatus.RUNNING ? Optional.empty()
+                : workers.progress(job.id()).or(() -> Optional.ofNullable(job.progress()));
         double progress = job.status() == JobStatus.DONE ? 1.0 : p.map(JobWorkers.Progress::fraction).orElse(0.0);
         o.put("progress", Math.round(progress * 10000) / 10000.0);
         double eta = job.status() == JobStatus.DONE ? 0 : p.map(JobWorkers.Progress::etaSeconds).orElse(Double.NaN);

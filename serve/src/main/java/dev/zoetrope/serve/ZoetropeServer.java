@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -85,16 +86,29 @@ public final class ZoetropeServer implements AutoCloseable {
             throw new InvalidRequestException(options.data() + ": another zoetrope server is using this data directory");
         }
         this.dataLock = lock;
-        this.db = ServiceDatabase.open(options.data());
-        this.store = new JobStore(db);
+        ServiceDatabase opened;
+        try {
+            opened = ServiceDatabase.open(options.store(), options.data());
+        } catch (RuntimeException e) {
+            dataLock.release();
+            lockChannel.close();
+            throw e;
+        }
+        this.db = opened;
+        // On a shared store claims carry leases; alone, the one process requeues what it left running when it died.
+        this.store = new JobStore(db, db.shared() ? options.lease() : null);
         this.health = new StoreHealth(db, options.videosDir());
         this.keys = new ApiKeys(db);
         this.caps = model.capabilities();
-        int requeued = store.requeueInterrupted();
+        if (!db.shared()) {
+            int requeued = store.requeueInterrupted();
+            if (requeued > 0) LOG.info("startup.requeued", "jobs", requeued);
+        }
         JobWorkers.cleanWorkDir(options.workDir());
-        if (requeued > 0) LOG.info("startup.requeued", "jobs", requeued);
-        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), health, loras);
-        UrlSigner signer = UrlSigner.open(options.data(), options.linkLifetime());
+        if (options.role().runs()) JobWorkers.cleanStaged(options.videosDir(), db.shared() ? Duration.ofHours(1) : Duration.ZERO);
+        this.workers = new JobWorkers(model, store, events, metrics, options.videosDir(), options.workDir(), health, loras,
+                db.shared() ? options.heartbeat() : null);
+        UrlSigner signer = db.shared() ? UrlSigner.open(db, options.linkLifetime()) : UrlSigner.open(options.data(), options.linkLifetime());
         this.api = new VideosApi(options, store, keys, workers, events, signer, caps, health, loras);
         for (var e : STATIC.entrySet()) resources.put(e.getKey(), resource(e.getValue()));
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -130,10 +144,11 @@ public final class ZoetropeServer implements AutoCloseable {
     public static ZoetropeServer start(ServeOptions options, VideoGenerator model, LoraCatalog loras) {
         try {
             ZoetropeServer s = new ZoetropeServer(options, model, loras);
-            s.workers.start(options.concurrency());
+            if (options.role().runs()) s.workers.start(options.concurrency());
             s.http.start();
             LOG.info("server.started", "address", s.uri().toString(), "model", s.caps.family(),
-                    "concurrency", options.concurrency(), "queue_limit", options.queueLimit());
+                    "concurrency", options.concurrency(), "queue_limit", options.queueLimit(), "role",
+                    options.role().name().toLowerCase(Locale.ROOT), "store", s.db.location().label(), "worker", s.store.worker());
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the server on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
@@ -203,6 +218,9 @@ public final class ZoetropeServer implements AutoCloseable {
     private void route(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         String method = ex.getRequestMethod();
+        if (!options.role().accepts() && !path.equals("/healthz") && !path.equals("/metrics"))
+            throw HttpError.of(404, "this instance is a worker (serve --role worker): it answers only /healthz and /metrics; "
+                    + "send requests to an API instance");
         if (path.equals("/v1/videos") || path.startsWith("/v1/videos/")) {
             List<String> rest = Arrays.stream(path.substring("/v1/videos".length()).split("/")).filter(s -> !s.isEmpty()).toList();
             api.handle(ex, rest);
@@ -223,9 +241,21 @@ public final class ZoetropeServer implements AutoCloseable {
                         problem = Optional.of(e.getMessage());
                     }
                 }
+                if (problem.isEmpty()) problem = heartbeatProblem();
                 o.put("status", stopping ? "stopping" : problem.isPresent() ? "unhealthy" : "ok").put("model", caps.family());
                 problem.ifPresent(p -> o.put("error", p));
                 if (counts != null) o.put("queued", counts.get(JobStatus.QUEUED)).put("running", counts.get(JobStatus.RUNNING));
+                o.put("role", options.role().name().toLowerCase(Locale.ROOT));
+                o.putObject("store").put("kind", db.shared() ? "postgresql" : "sqlite").put("location", db.location().label())
+                        .put("shared", db.shared());
+                ObjectNode w = o.putObject("worker");
+                w.put("id", store.worker()).put("threads", workers.threads()).put("running_here", workers.running());
+                if (db.shared() && workers.threads() > 0) {
+                    double age = workers.secondsSinceBeat();
+                    if (age < 0) w.putNull("heartbeat_age_seconds");
+                    else w.put("heartbeat_age_seconds", Math.round(age * 10) / 10.0);
+                    w.put("lease_seconds", options.lease().toMillis() / 1000.0);
+                }
                 HttpIo.sendJson(ex, stopping || problem.isPresent() ? 503 : 200, o);
             }
             case "/metrics" -> {
@@ -246,6 +276,16 @@ public final class ZoetropeServer implements AutoCloseable {
                 HttpIo.send(ex, 200, contentType(path), body);
             }
         }
+    }
+
+    /** A worker whose heartbeat has not reached the store for longer than a lease: its jobs are being given away. */
+    private Optional<String> heartbeatProblem() {
+        if (!db.shared() || workers.threads() == 0) return Optional.empty();
+        double age = workers.secondsSinceBeat();
+        double lease = options.lease().toMillis() / 1000.0;
+        if (age < lease) return Optional.empty();
+        return Optional.of(String.format(Locale.ROOT, "the worker's heartbeat has not reached the store for %.1f s (lease %.1f s): "
+                + "its jobs go back to the queue", age, lease));
     }
 
     private ObjectNode capabilities() {
