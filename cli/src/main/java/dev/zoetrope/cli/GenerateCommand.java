@@ -23,6 +23,7 @@ import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.StepCache;
+import dev.zoetrope.video.ClipFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -152,7 +153,8 @@ final class GenerateCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
         Devices.resetPeakMemory(on);
-        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(), ModelLoader.outputs(framesPng, gifPath))) {
+        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(),
+                ClipFiles.with(new ClipFiles.Extras(framesPng, gifPath)))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
             progress.close();

@@ -1,4 +1,4 @@
-package dev.zoetrope.models.pipeline;
+package dev.zoetrope.video;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,9 +12,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 import dev.zoetrope.core.InvalidRequestException;
-import dev.zoetrope.video.Frame;
-import dev.zoetrope.video.FrameImages;
-import dev.zoetrope.video.Mp4Writer;
+import dev.zoetrope.core.io.ClipWriter;
 
 /**
  * A clip's files: the mp4 (H.264, yuv420p), and optionally every frame as a PNG in a directory and an animated
@@ -53,6 +51,14 @@ public final class ClipFiles implements ClipWriter {
             deleteTree(pngTemp);
             throw e;
         }
+    }
+
+    /** The mp4 alone. */
+    public static final ClipWriter.Factory MP4_ONLY = (mp4, width, height, fps) -> open(mp4, width, height, fps, Extras.NONE);
+
+    /** The mp4 and {@code extras}. */
+    public static ClipWriter.Factory with(Extras extras) {
+        return (mp4, width, height, fps) -> open(mp4, width, height, fps, extras);
     }
 
     public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras) {
