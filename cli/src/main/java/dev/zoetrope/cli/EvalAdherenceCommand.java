@@ -9,7 +9,6 @@ import java.util.stream.Collectors;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.models.dit.Lora;
-import dev.zoetrope.models.pipeline.ClipFiles;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.ModelLoader;
 import dev.zoetrope.models.pipeline.TextToVideo;
@@ -19,6 +18,7 @@ import dev.zoetrope.train.eval.AdherenceEval;
 import dev.zoetrope.train.eval.AdherencePlan;
 import dev.zoetrope.train.eval.AdherenceReport;
 import dev.zoetrope.train.synth.SynthSpec;
+import dev.zoetrope.video.ClipFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -128,7 +128,7 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             TextToVideo.Options options = new TextToVideo.Options(true, true, null, shift == null ? Double.NaN : shift)
                     .withCache(cacheThreshold).withLoras(adapters, lora.lenient);
             run = AdherenceEval.run(out, generator,
-                    () -> ModelLoader.open(model, WeightDtype.AUTO, options, ClipFiles.Extras.NONE), plan,
+                    () -> ModelLoader.open(model, WeightDtype.AUTO, options, ClipFiles.MP4_ONLY), plan,
                     new AdherenceEval.Sampling(steps, cfg), System.err);
         }
         AdherenceReport report = new AdherenceReport(validation, run);

@@ -23,6 +23,7 @@ import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.sampling.FlowScheduler;
 import dev.zoetrope.models.sampling.StepCache;
+import dev.zoetrope.video.ClipFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,7 +60,8 @@ final class GenerateCommand implements Callable<Integer> {
             + "as they load (default: auto: as stored on the CPU, bf16 on a GPU; the VAE always runs in f32).")
     String dtype = "auto";
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4", description = "Output video (default: output.mp4).")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4|FILE.webm", description = "Output video: H.264 mp4, or VP9 "
+            + "webm (default: output.mp4).")
     Path output;
 
     @Option(names = "--resolution", description = "360p or 720p for Linum, 480p or 720p for Wan (default: the checkpoint's).")
@@ -152,7 +154,8 @@ final class GenerateCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(interrupt);
         Devices.resetPeakMemory(on);
-        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(), ModelLoader.outputs(framesPng, gifPath))) {
+        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(),
+                ClipFiles.with(new ClipFiles.Extras(framesPng, gifPath)))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
             progress.close();
@@ -198,10 +201,11 @@ final class GenerateCommand implements Callable<Integer> {
         if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
         Path out = either("--output", output, "--save_file", up.saveFile);
         if (out == null) out = Path.of("output.mp4");
-        if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4"))
-            throw new InvalidRequestException("--output must end in .mp4, got " + out);
+        String lower = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!lower.endsWith(".mp4") && !lower.endsWith(".webm"))
+            throw new InvalidRequestException("--output must end in .mp4 (H.264) or .webm (VP9), got " + out);
         // checked now, not after minutes of generating
-        if (Files.isDirectory(out)) throw new InvalidRequestException("--output " + out + " is a directory; give a file name ending in .mp4");
+        if (Files.isDirectory(out)) throw new InvalidRequestException("--output " + out + " is a directory; give a file name ending in .mp4 or .webm");
         Double shiftValue = either("--shift", shift, "--sample_shift", up.sampleShift);
         if (shiftValue != null && !(shiftValue > 0)) throw new InvalidRequestException("--shift must be positive, got " + shiftValue);
         String solverName = either("--sampler", sampler, "--sample_solver", up.sampleSolver);

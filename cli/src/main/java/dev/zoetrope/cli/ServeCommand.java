@@ -22,6 +22,7 @@ import dev.zoetrope.serve.JsonLogFormatter;
 import dev.zoetrope.serve.ServeOptions;
 import dev.zoetrope.serve.ServiceDatabase;
 import dev.zoetrope.serve.ZoetropeServer;
+import dev.zoetrope.video.ClipFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -88,7 +89,8 @@ final class ServeCommand implements Callable<Integer> {
     String logLevel = "INFO";
 
     /** Opens the model to serve: the text-to-video pipeline's loader. */
-    static GeneratorFactory generators = ModelLoader::openForService;
+    static GeneratorFactory generators = (dir, dtype, device, offload, loras, lenient) ->
+            ModelLoader.openForService(dir, dtype, device, offload, loras, lenient, ClipFiles.MP4_ONLY);
 
     @Override
     public Integer call() throws InterruptedException {

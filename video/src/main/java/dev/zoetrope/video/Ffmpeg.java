@@ -7,7 +7,8 @@ import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.javacpp.Loader;
 
 /**
- * The FFmpeg libraries, from the JavaCPP presets' GPL build on Maven Central (it carries libx264).
+ * The FFmpeg libraries, from the JavaCPP presets on Maven Central: by default their GPL build, which carries libx264;
+ * with {@code -Dffmpeg.build=lgpl} their LGPL build, whose H.264 encoder is OpenH264. Both carry libvpx (VP9).
  *
  * <p>Only avutil, avcodec, avformat and swscale are loaded. The presets' avdevice links PulseAudio,
  * which a server usually lacks, and nothing here needs capture devices.
@@ -17,11 +18,25 @@ public final class Ffmpeg {
 
     private Ffmpeg() {}
 
-    /** What FFmpeg can do here. */
-    public record Status(boolean loaded, String version, boolean h264Encoder, String problem) {
+    /** The H.264 encoders this code drives, best first. */
+    static final java.util.List<String> H264_ENCODERS = java.util.List.of("libx264", "libopenh264");
+    static final String VP9_ENCODER = "libvpx-vp9";
+
+    /**
+     * What FFmpeg can do here.
+     *
+     * @param h264 the H.264 encoder mp4s are written with ({@link #H264_ENCODERS}), or null for none
+     * @param vp9 whether webm (VP9) can be written
+     */
+    public record Status(boolean loaded, String version, String h264, boolean vp9, String problem) {
+        public boolean h264Encoder() {
+            return h264 != null;
+        }
+
         public String describe() {
             if (!loaded) return "unavailable: " + problem;
-            return "FFmpeg " + version + (h264Encoder ? ", H.264 encoder (libx264)" : ", NO H.264 encoder");
+            return "FFmpeg " + version + (h264 != null ? ", H.264 encoder (" + h264 + ")" : ", NO H.264 encoder")
+                    + (vp9 ? ", VP9 encoder (" + VP9_ENCODER + ")" : ", NO VP9 encoder");
         }
     }
 
@@ -49,10 +64,11 @@ public final class Ffmpeg {
             Loader.load(swscale.class);
             avutil.av_log_set_level(avutil.AV_LOG_ERROR);
             String version = avutil.av_version_info().getString();
-            boolean x264 = avcodec.avcodec_find_encoder_by_name("libx264") != null;
-            return new Status(true, version, x264, null);
+            String h264 = H264_ENCODERS.stream().filter(n -> avcodec.avcodec_find_encoder_by_name(n) != null).findFirst().orElse(null);
+            boolean vp9 = avcodec.avcodec_find_encoder_by_name(VP9_ENCODER) != null;
+            return new Status(true, version, h264, vp9, null);
         } catch (Throwable e) {
-            return new Status(false, null, false, e.toString());
+            return new Status(false, null, null, false, e.toString());
         }
     }
 }

@@ -25,8 +25,9 @@ import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.BytePointer;
 
 /**
- * Writes RGB frames as an H.264 (libx264, yuv420p, BT.709 limited range) mp4 that browsers and players
- * accept: constant frame rate with exact timestamps, the index up front ("faststart").
+ * Writes RGB frames as an H.264 (libx264, or OpenH264 in the LGPL FFmpeg build; yuv420p, BT.709 limited range) mp4
+ * that browsers and players accept: constant frame rate with exact timestamps, the index up front ("faststart"); or,
+ * for a path ending in {@code .webm}, as VP9 (libvpx) in WebM ({@link Container}).
  *
  * <p>The file appears only when {@link #close()} succeeds: frames go to a hidden temporary file beside
  * {@code out}, which is renamed at the end. {@link #abort()}, or any failure in {@link #write} or
@@ -34,9 +35,27 @@ import org.bytedeco.javacpp.BytePointer;
  * written; call abort() in a catch block to discard a clip whose production failed.
  *
  * <p>H.264 4:2:0 needs even sizes. An odd width or height is padded by one pixel by repeating the last
- * column or row, so a 65×37 input gives a 66×38 file whose top-left 65×37 pixels are the input.
+ * column or row, so a 65×37 input gives a 66×38 file whose top-left 65×37 pixels are the input. OpenH264 also
+ * needs 16 pixels a side; smaller pictures are padded the same way.
  */
 public final class Mp4Writer implements AutoCloseable {
+    /** The file format, chosen by the output's extension. */
+    public enum Container {
+        MP4("mp4", "H.264"), WEBM("webm", "VP9");
+
+        private final String muxer, codec;
+
+        Container(String muxer, String codec) {
+            this.muxer = muxer;
+            this.codec = codec;
+        }
+
+        /** WEBM for a name ending in {@code .webm}, else MP4. */
+        public static Container of(Path out) {
+            return out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".webm") ? WEBM : MP4;
+        }
+    }
+
     public static final int DEFAULT_CRF = 18;
     public static final String DEFAULT_PRESET = "medium";
     private static final List<String> PRESETS = List.of("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
@@ -46,6 +65,8 @@ public final class Mp4Writer implements AutoCloseable {
     private final Path tmp;
     private final int width, height, encodedWidth, encodedHeight;
     private final FrameRate rate;
+    private final Container container;
+    private final String encoderName;
     private AVFormatContext format;
     private AVCodecContext encoder;
     private AVStream stream;
@@ -59,9 +80,13 @@ public final class Mp4Writer implements AutoCloseable {
         this.out = out;
         this.width = width;
         this.height = height;
-        this.encodedWidth = width + (width & 1);
-        this.encodedHeight = height + (height & 1);
         this.rate = rate;
+        this.container = Container.of(out);
+        this.encoderName = container == Container.WEBM ? Ffmpeg.VP9_ENCODER : Ffmpeg.status().h264();
+        // OpenH264 refuses pictures under 16 pixels a side
+        int least = "libopenh264".equals(encoderName) ? 16 : 2;
+        this.encodedWidth = Math.max(least, width + (width & 1));
+        this.encodedHeight = Math.max(least, height + (height & 1));
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         this.tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".part");
@@ -75,14 +100,15 @@ public final class Mp4Writer implements AutoCloseable {
         }
     }
 
-    /** An mp4 at CRF {@value #DEFAULT_CRF}, preset {@value #DEFAULT_PRESET}. */
+    /** An mp4 at CRF {@value #DEFAULT_CRF}, preset {@value #DEFAULT_PRESET} (a webm for a {@code .webm} path). */
     public static Mp4Writer open(Path out, int width, int height, double fps) {
         return open(out, width, height, fps, DEFAULT_CRF, DEFAULT_PRESET);
     }
 
     /**
-     * @param crf x264 constant rate factor, 0 (lossless) to 51; 18 is visually near-lossless
-     * @param preset x264 speed preset, ultrafast … veryslow
+     * @param crf x264 constant rate factor, 0 (lossless) to 51; 18 is visually near-lossless (VP9 takes it on its
+     *            0..63 scale plus 12; OpenH264 has no such factor and gets a bit rate for the size instead)
+     * @param preset x264 speed preset, ultrafast … veryslow (x264 only)
      */
     public static Mp4Writer open(Path out, int width, int height, double fps, int crf, String preset) {
         if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
@@ -92,7 +118,12 @@ public final class Mp4Writer implements AutoCloseable {
             throw new IllegalArgumentException(out + ": unknown x264 preset '" + preset + "' (one of " + PRESETS + ")");
         FrameRate rate = FrameRate.of(fps);
         Ffmpeg.require();
-        if (!Ffmpeg.status().h264Encoder()) throw new VideoException(out + ": this FFmpeg build has no libx264 encoder");
+        Container container = Container.of(out);
+        if (container == Container.MP4 && !Ffmpeg.status().h264Encoder())
+            throw new VideoException(out + ": this FFmpeg build has no H.264 encoder (" + String.join(" or ", Ffmpeg.H264_ENCODERS)
+                    + "); write a .webm instead");
+        if (container == Container.WEBM && !Ffmpeg.status().vp9())
+            throw new VideoException(out + ": this FFmpeg build has no VP9 encoder (" + Ffmpeg.VP9_ENCODER + ")");
         try {
             return new Mp4Writer(out, width, height, rate, crf, preset);
         } catch (IOException e) {
@@ -115,9 +146,9 @@ public final class Mp4Writer implements AutoCloseable {
     }
 
     private void openEncoder(int crf, String preset) {
-        AVCodec codec = avcodec.avcodec_find_encoder_by_name("libx264");
+        AVCodec codec = avcodec.avcodec_find_encoder_by_name(encoderName);
         encoder = avcodec.avcodec_alloc_context3(codec);
-        if (encoder == null) throw new VideoException(out + ": cannot allocate the H.264 encoder");
+        if (encoder == null) throw new VideoException(out + ": cannot allocate the " + container.codec + " encoder");
         encoder.width(encodedWidth).height(encodedHeight).pix_fmt(avutil.AV_PIX_FMT_YUV420P);
         encoder.time_base().num(rate.den()).den(rate.num());
         encoder.framerate().num(rate.num()).den(rate.den());
@@ -125,17 +156,31 @@ public final class Mp4Writer implements AutoCloseable {
         encoder.gop_size(Math.max(1, (int) Math.round(rate.fps() * 2)));
         encoder.colorspace(avutil.AVCOL_SPC_BT709).color_primaries(avutil.AVCOL_PRI_BT709)
                 .color_trc(avutil.AVCOL_TRC_BT709).color_range(avutil.AVCOL_RANGE_MPEG);
-        // Small pictures gain nothing from x264's threads but pay their memory and latency.
+        // Small pictures gain nothing from the encoder's threads but pay their memory and latency.
         if ((long) encodedWidth * encodedHeight < 320 * 240) encoder.thread_count(1);
         encoder.flags(encoder.flags() | avcodec.AV_CODEC_FLAG_GLOBAL_HEADER);
         AVDictionary options = new AVDictionary(null);
         try {
-            avutil.av_dict_set(options, "crf", Integer.toString(crf), 0);
-            avutil.av_dict_set(options, "preset", preset, 0);
-            // On pictures under 8 macroblocks across, x264's macroblock-tree rate control gives bitstreams
-            // that differ from run to run; without it small clips are reproducible byte for byte.
-            if (encodedWidth < 128 || encodedHeight < 128) avutil.av_dict_set(options, "x264-params", "mbtree=0", 0);
-            Av.check(avcodec.avcodec_open2(encoder, codec, options), out, "opening the H.264 encoder");
+            switch (encoderName) {
+                case "libx264" -> {
+                    avutil.av_dict_set(options, "crf", Integer.toString(crf), 0);
+                    avutil.av_dict_set(options, "preset", preset, 0);
+                    // On pictures under 8 macroblocks across, x264's macroblock-tree rate control gives bitstreams
+                    // that differ from run to run; without it small clips are reproducible byte for byte.
+                    if (encodedWidth < 128 || encodedHeight < 128) avutil.av_dict_set(options, "x264-params", "mbtree=0", 0);
+                }
+                case Ffmpeg.VP9_ENCODER -> {
+                    // constant quality (b=0 lifts the bit-rate cap); VP9's 0..63 scale sits about 12 above x264's
+                    avutil.av_dict_set(options, "crf", Integer.toString(Math.min(63, crf + 12)), 0);
+                    avutil.av_dict_set(options, "b", "0", 0);
+                    avutil.av_dict_set(options, "deadline", "good", 0);
+                    avutil.av_dict_set(options, "cpu-used", "4", 0);
+                    avutil.av_dict_set(options, "row-mt", "1", 0);
+                }
+                // OpenH264 rates by bits: about a fifth of a bit per pixel per frame looks like x264 at CRF 18-23
+                default -> encoder.bit_rate(Math.max(200_000L, (long) (encodedWidth * (long) encodedHeight * rate.fps() / 5)));
+            }
+            Av.check(avcodec.avcodec_open2(encoder, codec, options), out, "opening the " + container.codec + " encoder (" + encoderName + ")");
         } finally {
             avutil.av_dict_free(options);
         }
@@ -143,7 +188,8 @@ public final class Mp4Writer implements AutoCloseable {
 
     private void openContainer() {
         format = new AVFormatContext(null);
-        Av.check(avformat.avformat_alloc_output_context2(format, null, "mp4", tmp.toString()), out, "creating the mp4 muxer");
+        Av.check(avformat.avformat_alloc_output_context2(format, null, container.muxer, tmp.toString()), out,
+                "creating the " + container.muxer + " muxer");
         stream = avformat.avformat_new_stream(format, null);
         if (stream == null) throw new VideoException(out + ": cannot add a video stream");
         Av.check(avcodec.avcodec_parameters_from_context(stream.codecpar(), encoder), out, "stream parameters");
@@ -154,8 +200,8 @@ public final class Mp4Writer implements AutoCloseable {
         format.pb(io);
         AVDictionary options = new AVDictionary(null);
         try {
-            avutil.av_dict_set(options, "movflags", "+faststart", 0);
-            Av.check(avformat.avformat_write_header(format, options), out, "writing the mp4 header");
+            if (container == Container.MP4) avutil.av_dict_set(options, "movflags", "+faststart", 0);
+            Av.check(avformat.avformat_write_header(format, options), out, "writing the " + container.muxer + " header");
         } finally {
             avutil.av_dict_free(options);
         }
@@ -232,7 +278,7 @@ public final class Mp4Writer implements AutoCloseable {
                 data.put(pixels, srcRow, row);
             } else {
                 System.arraycopy(pixels, srcRow, padded, 0, row);
-                System.arraycopy(pixels, srcRow + row - 3, padded, row, 3);
+                for (int x = row; x < padded.length; x += 3) System.arraycopy(pixels, srcRow + row - 3, padded, x, 3);
                 data.put(padded, 0, padded.length);
             }
         }
@@ -266,7 +312,7 @@ public final class Mp4Writer implements AutoCloseable {
             if (frames == 0) throw new VideoException(out + ": no frames were written; an empty video is not saved");
             Av.check(avcodec.avcodec_send_frame(encoder, null), out, "flushing the encoder");
             drain();
-            Av.check(avformat.av_write_trailer(format), out, "finishing the mp4");
+            Av.check(avformat.av_write_trailer(format), out, "finishing the " + container.muxer);
             freeNative();
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);

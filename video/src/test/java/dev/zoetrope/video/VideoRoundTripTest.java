@@ -49,6 +49,28 @@ class VideoRoundTripTest {
     }
 
     @Test
+    void webmIsVp9WithTheSameFrames() throws java.io.IOException {
+        int w = 65, h = 48, frames = 12;
+        Path file = TestClips.writeSmooth(dir.resolve("clip.webm"), w, h, 12, frames);
+        VideoInfo info = VideoProbe.probe(file);
+        assertEquals("vp9", info.codec());
+        assertEquals(12, info.fps(), 1e-9);
+        byte[] head = new byte[4];
+        try (var in = Files.newInputStream(file)) {
+            assertEquals(4, in.read(head));
+        }
+        assertArrayEquals(new byte[]{0x1a, 0x45, (byte) 0xdf, (byte) 0xa3}, head, "an EBML (Matroska/WebM) file");
+        try (VideoReader r = VideoReader.open(file)) {
+            double worst = 0;
+            int n = 0;
+            for (Frame f; (f = r.next()) != null; n++)
+                worst = Math.max(worst, TestClips.meanAbsError(TestClips.smooth(w, h, n), w, f.rgb(), f.width(), w, h));
+            assertEquals(frames, n);
+            assertTrue(worst < 4, "mean abs error after VP9 was " + worst);
+        }
+    }
+
+    @Test
     void oddSizesRepeatTheLastColumnAndRow() {
         int w = 65, h = 37;
         byte[] rgb = new byte[w * h * 3];

@@ -17,12 +17,18 @@ import org.bytedeco.pytorch.global.torch;
  * the system's copies, which crashed the JVM on first start.
  *
  * <p>Threads default to the number of cores; {@code ZOETROPE_THREADS} or {@code -Dzoetrope.threads}
- * override it.
+ * override it. OpenMP's workers wait passively unless the environment says otherwise ({@link OpenMpWait}).
  */
 public final class Engine {
     private static volatile EngineInfo info;
+    private static volatile OpenMpWait.Decision ompWait;
 
     private Engine() {}
+
+    /** The OpenMP wait policy libtorch runs with and why ({@link OpenMpWait}); null before {@link #init()}. */
+    public static OpenMpWait.Decision ompWaitPolicy() {
+        return ompWait;
+    }
 
     /** Loads libtorch once; later calls return the same facts. Thread-safe. */
     public static EngineInfo init() {
@@ -37,6 +43,9 @@ public final class Engine {
     private static EngineInfo load() {
         long t0 = System.nanoTime();
         int threads = requestedThreads();
+        OpenMpWait.Decision wait = OpenMpWait.apply();
+        ompWait = wait;
+        if (wait.warning() != null) System.getLogger(Engine.class.getName()).log(System.Logger.Level.WARNING, wait.warning());
         boolean cudaFlavour = false;
         File[] natives = new File[0];
         try {

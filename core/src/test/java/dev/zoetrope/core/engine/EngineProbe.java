@@ -25,5 +25,6 @@ public final class EngineProbe {
         }
         System.out.println("threads " + info.threads());
         System.out.println("cache " + info.nativeCache());
+        System.out.println("omp wait " + Engine.ompWaitPolicy());
     }
 }

@@ -1,10 +1,10 @@
 package dev.zoetrope.models.pipeline;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
@@ -22,32 +22,37 @@ public final class ModelLoader {
 
     /**
      * A generator for a long-running service: the DiT and VAE kept loaded between requests (the text encoder is
-     * still loaded per request and freed before the DiT runs), mp4 output only.
+     * still loaded per request and freed before the DiT runs), writing each clip through {@code output}.
      */
-    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device) {
-        return openForService(dir, dtype, device, Offload.NONE, List.of(), false);
+    public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device,
+                                             ClipWriter.Factory output) {
+        return openForService(dir, dtype, device, Offload.NONE, List.of(), false, output);
     }
 
     /**
-     * {@link #openForService(ModelDirectory, WeightDtype, ComputeDevice)} with {@code offload} (which keeps nothing loaded
-     * but NONE) and LoRA adapters merged into the DiT for every request.
+     * {@link #openForService(ModelDirectory, WeightDtype, ComputeDevice, ClipWriter.Factory)} with
+     * {@code offload} (which keeps nothing loaded but NONE) and LoRA adapters merged into the DiT for every request.
      */
     public static TextToVideo openForService(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload,
-                                             List<Lora> loras, boolean loraLenient) {
+                                             List<Lora> loras, boolean loraLenient, ClipWriter.Factory output) {
         return open(dir, dtype, device, new TextToVideo.Options(true, true, null, Double.NaN, Double.NaN, offload)
-                .withLoras(loras, loraLenient), ClipFiles.Extras.NONE);
+                .withLoras(loras, loraLenient), output);
     }
 
-    /** {@link #open(ModelDirectory, WeightDtype, ComputeDevice, TextToVideo.Options, ClipFiles.Extras)} on the CPU. */
-    public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, TextToVideo.Options options, ClipFiles.Extras extras) {
-        return open(dir, dtype, ComputeDevice.CPU, options, extras);
+    /** {@link #open(ModelDirectory, WeightDtype, ComputeDevice, TextToVideo.Options, ClipWriter.Factory)} on the CPU. */
+    public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, TextToVideo.Options options,
+                                   ClipWriter.Factory output) {
+        return open(dir, dtype, ComputeDevice.CPU, options, output);
     }
 
-    /** The model in {@code dir} as a generator on {@code device} (resolved: {@link ComputeDevice#resolve}). */
+    /**
+     * The model in {@code dir} as a generator on {@code device} (resolved: {@link ComputeDevice#resolve}), handing
+     * each clip's frames to a writer from {@code output} (files: the video module's {@code ClipFiles}).
+     */
     public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, TextToVideo.Options options,
-                                   ClipFiles.Extras extras) {
+                                   ClipWriter.Factory output) {
         return new TextToVideo(parts(dir, dtype, device, options.offload(), options.loras(), options.loraLenient()), options,
-                (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+                output);
     }
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)} on the CPU. */
@@ -100,11 +105,6 @@ public final class ModelLoader {
     static DType castFor(WeightDtype dtype, org.bytedeco.pytorch.Device target) {
         if (dtype.cast() != null) return dtype.cast();
         return target != null && target.is_cuda() ? DType.BF16 : null;
-    }
-
-    /** What {@link #open} writes besides the mp4. */
-    public static ClipFiles.Extras outputs(Path framesPng, Path gif) {
-        return new ClipFiles.Extras(framesPng, gif);
     }
 
     /**

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Scopes;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.Lora;
@@ -108,17 +109,11 @@ public final class TextToVideo implements VideoGenerator {
 
     private final Parts parts;
     private final Options options;
-    private final ClipWriterFactory output;
+    private final ClipWriter.Factory output;
     private VelocityModel dit;
     private LatentDecoder vae;
 
-    /** Opens the writer for a clip at {@code mp4}. */
-    @FunctionalInterface
-    public interface ClipWriterFactory {
-        ClipWriter open(Path mp4, int width, int height, int fps);
-    }
-
-    public TextToVideo(Parts parts, Options options, ClipWriterFactory output) {
+    public TextToVideo(Parts parts, Options options, ClipWriter.Factory output) {
         if (!Double.isNaN(options.apgRescale()) && parts.family().guidance() != Guidance.Kind.APG)
             throw new InvalidRequestException("the APG rescale applies to models guided by APG (Linum v2, zoetrope); "
                     + parts.family().displayName() + " uses " + parts.family().guidance().name());

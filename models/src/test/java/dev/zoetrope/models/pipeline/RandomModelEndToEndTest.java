@@ -18,11 +18,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Engine;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
+import dev.zoetrope.video.ClipFiles;
 import dev.zoetrope.video.VideoInfo;
 import dev.zoetrope.video.VideoProbe;
 
@@ -79,7 +81,7 @@ class RandomModelEndToEndTest {
         assertEquals(ModelDirectory.Layout.ZOETROPE, model.layout());
         Path mp4 = tmp.resolve("out/clip.mp4"), png = tmp.resolve("out/frames"), gif = tmp.resolve("out/clip.gif");
         GenerationResult r;
-        try (TextToVideo g = ModelLoader.open(model, WeightDtype.AUTO, TextToVideo.Options.DEFAULT, new ClipFiles.Extras(png, gif))) {
+        try (TextToVideo g = ModelLoader.open(model, WeightDtype.AUTO, TextToVideo.Options.DEFAULT, ClipFiles.with(new ClipFiles.Extras(png, gif)))) {
             // longer than the DiT's 16 text tokens: cut to what it attends to
             r = g.generate(GenerationRequest.of("a small red cube rolls slowly across a wide wooden table towards the "
                     + "open window while the evening light fades and a cat watches from the shelf"), mp4, GenerationListener.NONE);
@@ -146,7 +148,7 @@ class RandomModelEndToEndTest {
     }
 
     void generate(Path dir) {
-        try (TextToVideo g = ModelLoader.open(ModelDirectory.detect(dir), WeightDtype.AUTO, TextToVideo.Options.DEFAULT, ClipFiles.Extras.NONE)) {
+        try (TextToVideo g = ModelLoader.open(ModelDirectory.detect(dir), WeightDtype.AUTO, TextToVideo.Options.DEFAULT, ClipFiles.MP4_ONLY)) {
             g.generate(GenerationRequest.of("x"), tmp.resolve("x.mp4"), GenerationListener.NONE);
         }
     }

@@ -17,6 +17,7 @@ import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVaeConfig;
+import dev.zoetrope.video.ClipFiles;
 import dev.zoetrope.video.VideoInfo;
 import dev.zoetrope.video.VideoProbe;
 
@@ -58,7 +59,7 @@ class RealDimsEndToEndTest {
         Path mp4 = tmp.resolve("clip.mp4");
         TextToVideo.Parts parts = new TextToVideo.Parts(p.family(), fewFrames, p.shift(), p.text(), p.dit(), p.vae(), p.latentScale());
         try (TextToVideo g = new TextToVideo(parts, TextToVideo.Options.DEFAULT,
-                (out, w, h, fps) -> ClipFiles.open(out, w, h, fps, ClipFiles.Extras.NONE))) {
+                ClipFiles.MP4_ONLY)) {
             GenerationResult r = g.generate(new GenerationRequest("a red fox in the snow", null, "360p", 1.0, 20L, null, 2),
                     mp4, GenerationListener.NONE);
             assertEquals(5, r.frames());

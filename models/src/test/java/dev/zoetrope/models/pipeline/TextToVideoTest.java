@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.core.progress.GenerationCancelledException;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.sampling.FlowSchedule;

@@ -26,7 +26,7 @@ import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitConfig;
 import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Params;
-import dev.zoetrope.models.pipeline.ClipWriter;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.models.pipeline.DitVelocity;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;

@@ -25,7 +25,7 @@ import dev.zoetrope.core.safetensors.Weights;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.dit.Lora;
-import dev.zoetrope.models.pipeline.ClipWriter;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.ModelDirectory;

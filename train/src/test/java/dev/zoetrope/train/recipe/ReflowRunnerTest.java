@@ -24,7 +24,7 @@ import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.Scopes;
 import dev.zoetrope.core.engine.Tensors;
-import dev.zoetrope.models.pipeline.ClipWriter;
+import dev.zoetrope.core.io.ClipWriter;
 import dev.zoetrope.models.pipeline.GenerationListener;
 import dev.zoetrope.models.pipeline.GenerationRequest;
 import dev.zoetrope.models.pipeline.GenerationResult;

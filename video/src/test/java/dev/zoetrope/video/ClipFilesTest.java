@@ -1,4 +1,4 @@
-package dev.zoetrope.models.pipeline;
+package dev.zoetrope.video;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.zoetrope.core.InvalidRequestException;
-import dev.zoetrope.video.VideoProbe;
 
 class ClipFilesTest {
     @TempDir

@@ -1,4 +1,4 @@
-package dev.zoetrope.models.pipeline;
+package dev.zoetrope.video;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,13 +12,12 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 import dev.zoetrope.core.InvalidRequestException;
-import dev.zoetrope.video.Frame;
-import dev.zoetrope.video.FrameImages;
-import dev.zoetrope.video.Mp4Writer;
+import dev.zoetrope.core.io.ClipWriter;
 
 /**
- * A clip's files: the mp4 (H.264, yuv420p), and optionally every frame as a PNG in a directory and an animated
- * GIF. Everything is written beside its target first and appears only when {@link #finish} succeeds.
+ * A clip's files: the video (an mp4 or, for a {@code .webm} path, a webm: {@link Mp4Writer}), and optionally every
+ * frame as a PNG in a directory and an animated GIF. Everything is written beside its target first and appears only
+ * when {@link #finish} succeeds.
  */
 public final class ClipFiles implements ClipWriter {
     /** Which extra outputs to write besides the mp4; either may be null. */
@@ -48,13 +47,22 @@ public final class ClipFiles implements ClipWriter {
             pngTemp = null;
         }
         try {
-            this.mp4 = Mp4Writer.open(mp4Path, width, height, fps);
+            this.mp4 = mp4Path == null ? null : Mp4Writer.open(mp4Path, width, height, fps);
         } catch (RuntimeException e) {
             deleteTree(pngTemp);
             throw e;
         }
     }
 
+    /** The mp4 alone. */
+    public static final ClipWriter.Factory MP4_ONLY = (mp4, width, height, fps) -> open(mp4, width, height, fps, Extras.NONE);
+
+    /** The mp4 and {@code extras}. */
+    public static ClipWriter.Factory with(Extras extras) {
+        return (mp4, width, height, fps) -> open(mp4, width, height, fps, extras);
+    }
+
+    /** The video at {@code mp4} (null: none, only the extras) and {@code extras}. */
     public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras) {
         try {
             return new ClipFiles(mp4, width, height, fps, extras);
@@ -65,7 +73,7 @@ public final class ClipFiles implements ClipWriter {
 
     @Override
     public void frame(byte[] rgb) {
-        mp4.write(rgb);
+        if (mp4 != null) mp4.write(rgb);
         if (pngTemp == null && gif == null) {
             index++;
             return;
@@ -79,7 +87,7 @@ public final class ClipFiles implements ClipWriter {
     @Override
     public void finish() {
         try {
-            mp4.close();
+            if (mp4 != null) mp4.close();
             if (gif != null) FrameImages.writeGif(gif, gifFrames, fps);
             if (pngTemp != null) {
                 if (Files.isDirectory(pngTarget)) Files.delete(pngTarget);
@@ -94,7 +102,7 @@ public final class ClipFiles implements ClipWriter {
 
     @Override
     public void abort() {
-        mp4.abort();
+        if (mp4 != null) mp4.abort();
         deleteTree(pngTemp);
         gifFrames.clear();
     }
