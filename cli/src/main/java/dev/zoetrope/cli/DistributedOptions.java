@@ -49,9 +49,10 @@ final class DistributedOptions {
             + "megabytes of float32 (default: ${DEFAULT-VALUE}).")
     int bucketMb = (int) (ProcessGroup.BUCKET_ELEMENTS * 4 / (1 << 20));
 
-    @Option(names = "--grad-overlap", negatable = true, description = "Start each bucket's all-reduce during the backward, "
-            + "as soon as its gradients are in (default: on; --no-grad-overlap reduces after the backward).")
-    boolean gradOverlap = true;
+    @Option(names = "--grad-overlap", description = "Experimental: start each bucket's all-reduce during the backward, as soon "
+            + "as its gradients are in (autograd hooks; heap corruption was seen in test JVMs that used them). Default: the "
+            + "all-reduce runs after the backward.")
+    boolean gradOverlap;
 
     /**
      * Runs {@code train}: alone; or as one rank of the run the environment names (plain {@code cuda} then meaning the

@@ -60,7 +60,7 @@ public final class ProcessGroup implements AutoCloseable {
     /** Collectives this rank has started, published with the heartbeat: a peer with fewer has not reached the one that waits. */
     private final java.util.concurrent.atomic.AtomicLong started = new java.util.concurrent.atomic.AtomicLong();
     private long bucketElements = BUCKET_ELEMENTS;
-    private boolean overlaps = true;
+    private boolean overlaps = false;
 
     private ProcessGroup(Topology topology, Duration timeout, boolean cuda) {
         this.topology = topology;
@@ -192,7 +192,10 @@ public final class ProcessGroup implements AutoCloseable {
         return bucketElements;
     }
 
-    /** Whether trainers start the gradients' all-reduce during the backward ({@link OverlappedAllReduce}; the default). */
+    /**
+     * Whether trainers start the gradients' all-reduce during the backward ({@link OverlappedAllReduce}). Off by default:
+     * experimental, see there.
+     */
     public boolean overlaps() {
         return overlaps;
     }
