@@ -68,9 +68,7 @@ public final class ProcessGroup implements AutoCloseable {
         this.silence = Duration.ofMillis(Math.clamp(timeout.toMillis() / 4, 2_000, 30_000));
         String where = topology.masterAddr() + ":" + topology.masterPort();
         try {
-            // Pinned: the process group takes the store into an intrusive_ptr that frees it with the group, so the Java
-            // object must never free it too (a double free that corrupts the heap when the GC gets to it).
-            this.store = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true)));
+            this.store = new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true));
             this.watch = new TCPStore(topology.masterAddr(), storeOptions(false, false));
         } catch (RuntimeException e) {
             throw new InvalidRequestException("rank " + topology.rank() + " of " + topology.worldSize() + " could not meet the others at "
