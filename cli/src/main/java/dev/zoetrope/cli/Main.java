@@ -63,8 +63,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{"zoetrope " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+            return new String[]{"zoetrope " + dev.zoetrope.core.BuildInfo.version()};
         }
     }
 }

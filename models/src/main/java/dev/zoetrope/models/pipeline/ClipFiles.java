@@ -32,7 +32,8 @@ public final class ClipFiles implements ClipWriter {
     private final List<Frame> gifFrames = new ArrayList<>();
     private long index;
 
-    private ClipFiles(Path mp4Path, int width, int height, int fps, Extras extras) throws IOException {
+    private ClipFiles(Path mp4Path, int width, int height, int fps, Extras extras, java.util.Map<String, String> metadata)
+            throws IOException {
         this.width = width;
         this.height = height;
         this.fps = fps;
@@ -48,7 +49,7 @@ public final class ClipFiles implements ClipWriter {
             pngTemp = null;
         }
         try {
-            this.mp4 = Mp4Writer.open(mp4Path, width, height, fps);
+            this.mp4 = Mp4Writer.open(mp4Path, width, height, fps, metadata);
         } catch (RuntimeException e) {
             deleteTree(pngTemp);
             throw e;
@@ -56,8 +57,13 @@ public final class ClipFiles implements ClipWriter {
     }
 
     public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras) {
+        return open(mp4, width, height, fps, extras, java.util.Map.of());
+    }
+
+    /** The outputs of a clip whose mp4 carries {@code metadata} tags ({@link ClipMetadata}). */
+    public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras, java.util.Map<String, String> metadata) {
         try {
-            return new ClipFiles(mp4, width, height, fps, extras);
+            return new ClipFiles(mp4, width, height, fps, extras, metadata);
         } catch (IOException e) {
             throw new UncheckedIOException(mp4 + ": cannot prepare the outputs: " + e.getMessage(), e);
         }

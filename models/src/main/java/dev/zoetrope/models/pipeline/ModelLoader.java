@@ -47,7 +47,25 @@ public final class ModelLoader {
     public static TextToVideo open(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, TextToVideo.Options options,
                                    ClipFiles.Extras extras) {
         return new TextToVideo(parts(dir, dtype, device, options.offload(), options.loras(), options.loraLenient()), options,
-                (mp4, w, h, fps) -> ClipFiles.open(mp4, w, h, fps, extras));
+                files(mp4 -> extras));
+    }
+
+    /**
+     * Writes each clip as {@link ClipFiles}: the mp4 with its {@link ClipMetadata} tags, and the extras {@code extrasFor}
+     * gives for that mp4 (a batch writes several clips, each with its own).
+     */
+    public static TextToVideo.ClipWriterFactory files(java.util.function.Function<Path, ClipFiles.Extras> extrasFor) {
+        return new TextToVideo.ClipWriterFactory() {
+            @Override
+            public ClipWriter open(Path mp4, int width, int height, int fps) {
+                return open(mp4, width, height, fps, java.util.Map.of());
+            }
+
+            @Override
+            public ClipWriter open(Path mp4, int width, int height, int fps, java.util.Map<String, String> metadata) {
+                return ClipFiles.open(mp4, width, height, fps, extrasFor.apply(mp4), metadata);
+            }
+        };
     }
 
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)} on the CPU. */
@@ -82,7 +100,7 @@ public final class ModelLoader {
                         target),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
                 () -> VaeDecoder.load(dir, device),
-                latentScale(dir));
+                latentScale(dir), dir.name());
     }
 
     /**
