@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
+    private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -35,6 +36,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Libraries log through java.util.logging (Beam by way of its SLF4J provider): one line a record, not JUL's two
+        if (System.getProperty(LOG_FORMAT) == null) System.setProperty(LOG_FORMAT, "%4$s %3$s: %5$s%6$s%n");
         System.exit(run(args));
     }
 
