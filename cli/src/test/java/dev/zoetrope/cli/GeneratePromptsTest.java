@@ -64,6 +64,10 @@ class GeneratePromptsTest {
         assertNotEquals(fox.seed(), waves.seed());
         assertEquals(model.getFileName().toString(), ClipMetadata.read(out.resolve("whale.mp4")).get("model"));
         assertEquals(9, VideoProbe.probe(out.resolve("whale.mp4")).frameCount());
+        CliRun info = CliRun.of("info", out.resolve("whale.mp4").toString());
+        assertEquals(0, info.exit(), info.toString());
+        assertTrue(info.out().contains("  seed: 7\n") && info.out().contains("  prompt: a blue whale\n")
+                && info.out().contains("  steps: 3\n"), info.out());
 
         // the same command again: every clip is there with its settings, nothing is made or touched
         FileTime before = Files.getLastModifiedTime(out.resolve("whale.mp4"));
