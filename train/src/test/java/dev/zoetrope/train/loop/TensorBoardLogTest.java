@@ -226,22 +226,24 @@ class TensorBoardLogTest {
         TrainConfig cfg = new TrainConfig(c.steps(), c.batchSize(), c.gradAccumulation(), c.lr(), c.warmupSteps(), c.minLrRatio(),
                 c.weightDecay(), c.beta1(), c.beta2(), c.eps(), c.clipNorm(), c.emaDecay(), c.seed(), c.checkpointEvery(), 1, 10,
                 c.keepCheckpoints());
-        Sampling task = new Sampling(new ToyRegression(7), 5);
-        new Trainer(task, cfg, dir, "toy").run(false, 12);
-        // a second sitting: a new event file that starts with a session start at the resumed step
-        new Trainer(task, cfg, dir, "toy").run(true);
-        task.toy().close();
+        Sampling first = new Sampling(new ToyRegression(7), 5);
+        new Trainer(first, cfg, dir, "toy").run(false, 12);
+        first.toy().close();
+        // a second sitting, as another process would: a new event file that starts with a session start at the resumed step
+        Sampling again = new Sampling(new ToyRegression(7), 5);
+        new Trainer(again, cfg, dir, "toy").run(true);
+        again.toy().close();
 
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
             files = s.filter(p -> p.getFileName().toString().startsWith(TensorBoardLog.PREFIX)).sorted().toList();
         }
         assertEquals(2, files.size(), files.toString());
-        List<Event> first = read(files.get(0)), second = read(files.get(1));
+        List<Event> start = read(files.get(0)), second = read(files.get(1));
         // the files' names sort by time only to the second; the resumed one is the one with the session start
-        if (first.get(1).sessionStatus() != null) {
-            List<Event> t = first;
-            first = second;
+        if (start.get(1).sessionStatus() != null) {
+            List<Event> t = start;
+            start = second;
             second = t;
         }
         assertEquals(1, second.get(1).sessionStatus(), "START");
@@ -249,7 +251,7 @@ class TensorBoardLogTest {
 
         Map<Long, Float> loss = new LinkedHashMap<>();
         List<Long> sampleSteps = new ArrayList<>();
-        for (List<Event> file : List.of(first, second)) {
+        for (List<Event> file : List.of(start, second)) {
             for (Event e : file) {
                 for (Value v : e.values()) {
                     if (v.tag().equals("loss")) loss.put(e.step(), v.simple());
@@ -267,7 +269,7 @@ class TensorBoardLogTest {
         for (JsonNode row : rows)
             assertEquals((float) row.get("loss").asDouble(), loss.get(row.get("step").asLong()), "loss at step " + row.get("step"));
         assertEquals(List.of(10L, 20L), sampleSteps);
-        assertEquals(List.of("loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"), tagsAt(first, 3), "every number of the row, by name");
+        assertEquals(List.of("loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"), tagsAt(start, 3), "every number of the row, by name");
     }
 
     private static List<String> tagsAt(List<Event> events, long step) {
