@@ -2,7 +2,11 @@ package dev.zoetrope.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import dev.zoetrope.core.InvalidRequestException;
@@ -18,6 +22,7 @@ import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
 import dev.zoetrope.models.pipeline.MemoryPlan;
 import dev.zoetrope.models.pipeline.ModelLoader;
+import dev.zoetrope.models.pipeline.Offload;
 import dev.zoetrope.models.pipeline.TextToVideo;
 import dev.zoetrope.models.pipeline.VaeDecoder;
 import dev.zoetrope.models.pipeline.WeightDtype;
@@ -64,6 +69,17 @@ final class GenerateCommand implements Callable<Integer> {
             + "webm (default: output.mp4).")
     Path output;
 
+    @Option(names = "--prompts", paramLabel = "FILE", description = "Make one clip per line of FILE, loading the model once: "
+            + "a prompt, or a JSON object with that clip's prompt, negative_prompt, seed, steps, guidance, seconds, resolution "
+            + "and output; the other flags are every line's defaults. Blank lines and # comments are skipped; clips already "
+            + "made with the same settings are skipped, so a stopped batch resumes.")
+    Path prompts;
+
+    @Option(names = "--output-dir", paramLabel = "DIR", description = "With --prompts: where the clips go, as "
+            + "NNN-first-words-of-the-prompt.mp4 (NNN: the prompt's number in the file) unless a line names its output "
+            + "(default: the current directory).")
+    Path outputDir;
+
     @Option(names = "--resolution", description = "360p or 720p for Linum, 480p or 720p for Wan (default: the checkpoint's).")
     String resolution;
 
@@ -83,7 +99,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--negative-prompt", paramLabel = "TEXT", description = "What to steer away from (default: \"\").")
     String negativePrompt;
 
-    @Option(names = "--frames-png", paramLabel = "DIR", description = "Also write every frame as a PNG into DIR.")
+    @Option(names = "--frames-png", paramLabel = "DIR", description = "Also write every frame as a PNG into DIR "
+            + "(with --prompts: into DIR/NAME, NAME the clip's file name without .mp4).")
     Path framesPng;
 
     @Option(names = "--gif", description = "Also write an animated GIF beside the mp4 (same name, .gif).")
@@ -131,51 +148,145 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Invocation run = invocation();
+        if (prompts != null) return batch(run);
         Path output = run.output();
         Path gifPath = gif ? withExtension(output, ".gif") : null;
         ModelDirectory model = run.model();
 
         Engine.init();
         ComputeDevice on = run.device().resolve();
-        System.err.println("model: " + model.root() + " (" + model.family().displayName() + ", " + model.layout().description()
-                + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id()) + ")");
+        printModel(run);
         ProgressListener progress = new ProgressListener(System.err);
         long t0 = System.nanoTime();
         GenerationResult result;
-        // Ctrl-C asks the generation to stop at the next step or frame, so its partial files are removed.
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread interrupt = new Thread(() -> {
-            progress.cancel();
-            try {
-                done.await(120, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(interrupt);
         Devices.resetPeakMemory(on);
-        try (TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(),
-                ClipFiles.with(new ClipFiles.Extras(framesPng, gifPath)))) {
+        try (CtrlC stop = new CtrlC(progress);
+             TextToVideo generator = ModelLoader.open(model, run.dtype(), on, run.options(),
+                     ClipFiles.with(new ClipFiles.Extras(framesPng, gifPath)))) {
             result = generator.generate(run.request(), output, progress);
         } finally {
             progress.close();
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(interrupt);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is already running
-            }
         }
-        System.out.printf(Locale.ROOT, "wrote %s: %dx%d, %d frames at %d fps (%.2f s), seed %d, %d steps, guidance %.3g, in %s%n",
-                result.video(), result.width(), result.height(), result.frames(), result.fps(), result.seconds(),
-                result.resolved().seed(), result.resolved().steps(), result.resolved().guidanceScale(),
-                dev.zoetrope.core.progress.ProgressBar.clock((System.nanoTime() - t0) / 1e9));
+        printResult(result, t0);
         if (!Double.isNaN(run.options().cache()))
             System.out.printf(Locale.ROOT, "step cache (threshold %s): %d of %d DiT forwards skipped, %d computed%n",
                     run.options().cache(), result.skippedForwards(), result.ditForwards() + result.skippedForwards(), result.ditForwards());
         Devices.peakMemory(on).ifPresent(peak -> System.out.println(deviceMemory(run, result, peak)));
         if (framesPng != null) System.out.println("frames: " + framesPng);
         if (gifPath != null) System.out.println("gif: " + gifPath);
+        return 0;
+    }
+
+    private static void printModel(Invocation run) {
+        ModelDirectory model = run.model();
+        System.err.println("model: " + model.root() + " (" + model.family().displayName() + ", " + model.layout().description()
+                + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id()) + ")");
+    }
+
+    private static void printResult(GenerationResult result, long t0) {
+        System.out.printf(Locale.ROOT, "wrote %s: %dx%d, %d frames at %d fps (%.2f s), seed %d, %d steps, guidance %.3g, in %s%n",
+                result.video(), result.width(), result.height(), result.frames(), result.fps(), result.seconds(),
+                result.resolved().seed(), result.resolved().steps(), result.resolved().guidanceScale(),
+                dev.zoetrope.core.progress.ProgressBar.clock((System.nanoTime() - t0) / 1e9));
+    }
+
+    /** While open, Ctrl-C asks the generation to stop at the next step or frame, so its partial files are removed. */
+    private static final class CtrlC implements AutoCloseable {
+        private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        private final Thread hook;
+
+        CtrlC(ProgressListener progress) {
+            hook = new Thread(() -> {
+                progress.cancel();
+                try {
+                    done.await(120, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        @Override
+        public void close() {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running
+            }
+        }
+    }
+
+    /**
+     * {@code --prompts}: every line checked first, the clips already made skipped, then the rest made by one generator
+     * that keeps the DiT and VAE loaded between clips. The model's parts count their loads, and the log ends with them.
+     */
+    private int batch(Invocation run) {
+        Path dir = outputDir != null ? outputDir : Path.of(".");
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new InvalidRequestException("--output-dir " + dir + " is not a directory");
+        ModelDirectory model = run.model();
+        List<PromptsFile.Clip> clips = PromptsFile.read(prompts, run.request(), model.capabilities(), model.family(), dir);
+        List<PromptsFile.Clip> todo = new ArrayList<>();
+        Map<Path, ClipFiles.Extras> extras = new HashMap<>();
+        List<String> refused = new ArrayList<>();
+        for (PromptsFile.Clip c : clips) {
+            try {
+                if (PromptsFile.done(c)) continue;
+            } catch (InvalidRequestException e) {
+                refused.add(e.getMessage());
+                continue;
+            }
+            String stem = withExtension(c.output().getFileName(), "").toString();
+            Path png = framesPng == null ? null : framesPng.resolve(stem);
+            if (png != null && Files.exists(png)) refused.add("line " + c.line() + ": " + png + " exists; remove it, or choose another --frames-png");
+            extras.put(c.output(), new ClipFiles.Extras(png, gif ? withExtension(c.output(), ".gif") : null));
+            todo.add(c);
+        }
+        if (!refused.isEmpty())
+            throw new InvalidRequestException("--prompts " + prompts + ": nothing was generated; the outputs of "
+                    + (refused.size() == 1 ? "this line are" : "these " + refused.size() + " lines are") + " in the way:\n  "
+                    + String.join("\n  ", refused));
+        int skipped = clips.size() - todo.size();
+        System.err.printf(Locale.ROOT, "%s: %d clip%s%s%n", prompts, clips.size(), clips.size() == 1 ? "" : "s",
+                skipped == 0 ? "" : ", " + skipped + " already made (skipped), " + todo.size() + " to make");
+        if (todo.isEmpty()) return 0;
+
+        Engine.init();
+        ComputeDevice on = run.device().resolve();
+        printModel(run);
+        TextToVideo.Options o = run.options();
+        TextToVideo.Options keep = new TextToVideo.Options(o.batchGuidance(), true, o.solver(), o.shift(), o.apgRescale(), o.offload(),
+                o.cache(), o.loras(), o.loraLenient());
+        System.err.println(o.offload() == Offload.NONE
+                ? "loading the model once for " + todo.size() + " clip" + (todo.size() == 1 ? "" : "s") + ": the DiT and VAE stay loaded between clips (the text encoder "
+                        + "loads for each clip's prompts and is freed before the DiT runs)"
+                : "with --offload " + o.offload().name().toLowerCase(Locale.ROOT) + " the model's parts are loaded for each clip");
+        int[] loads = new int[3];
+        TextToVideo.Parts p = ModelLoader.parts(model, run.dtype(), on, o.offload(), o.loras(), o.loraLenient());
+        TextToVideo.Parts counted = new TextToVideo.Parts(p.family(), p.capabilities(), p.shift(),
+                () -> { loads[0]++; return p.text().get(); },
+                () -> { loads[1]++; return p.dit().get(); },
+                () -> { loads[2]++; return p.vae().get(); }, p.latentScale(), p.model());
+        ProgressListener progress = new ProgressListener(System.err);
+        long t0 = System.nanoTime();
+        try (CtrlC stop = new CtrlC(progress);
+             TextToVideo generator = new TextToVideo(counted, keep, ClipFiles.with(extras::get))) {
+            for (int i = 0; i < todo.size(); i++) {
+                PromptsFile.Clip c = todo.get(i);
+                System.err.printf(Locale.ROOT, "[%d/%d] line %d: %s%n", i + 1, todo.size(), c.line(), c.resolved().prompt());
+                long t = System.nanoTime();
+                GenerationResult result = generator.generate(c.resolved(), c.output(), progress);
+                progress.close();
+                printResult(result, t);
+            }
+        } finally {
+            progress.close();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(Locale.ROOT, "%d clip%s in %s (%.2f s a clip); model loads: DiT %d, VAE %d, text encoder %d%n", todo.size(),
+                todo.size() == 1 ? "" : "s",
+                dev.zoetrope.core.progress.ProgressBar.clock(seconds), seconds / todo.size(), loads[1], loads[2], loads[0]);
         return 0;
     }
 
@@ -198,14 +309,22 @@ final class GenerateCommand implements Callable<Integer> {
         String text = prompt != null ? prompt : positionalPrompt;
         if (prompt != null && positionalPrompt != null)
             throw new InvalidRequestException("give the prompt either as an argument or with --prompt, not both");
-        if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
         Path out = either("--output", output, "--save_file", up.saveFile);
-        if (out == null) out = Path.of("output.mp4");
-        String lower = out.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (!lower.endsWith(".mp4") && !lower.endsWith(".webm"))
-            throw new InvalidRequestException("--output must end in .mp4 (H.264) or .webm (VP9), got " + out);
-        // checked now, not after minutes of generating
-        if (Files.isDirectory(out)) throw new InvalidRequestException("--output " + out + " is a directory; give a file name ending in .mp4 or .webm");
+        if (prompts != null) {
+            if (text != null) throw new InvalidRequestException("give the prompts either in --prompts FILE or as one prompt, not both");
+            if (out != null)
+                throw new InvalidRequestException("--output names one clip; with --prompts use --output-dir (or an \"output\" per line)");
+        } else {
+            if (outputDir != null) throw new InvalidRequestException("--output-dir goes with --prompts; for one clip give --output FILE.mp4");
+            if (text == null || text.isBlank()) throw new InvalidRequestException("no prompt: zoetrope generate \"a red fox in the snow\"");
+            if (out == null) out = Path.of("output.mp4");
+            String lower = out.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (!lower.endsWith(".mp4") && !lower.endsWith(".webm"))
+                throw new InvalidRequestException("--output must end in .mp4 (H.264) or .webm (VP9), got " + out);
+            // checked now, not after minutes of generating
+            if (Files.isDirectory(out))
+                throw new InvalidRequestException("--output " + out + " is a directory; give a file name ending in .mp4 or .webm");
+        }
         Double shiftValue = either("--shift", shift, "--sample_shift", up.sampleShift);
         if (shiftValue != null && !(shiftValue > 0)) throw new InvalidRequestException("--shift must be positive, got " + shiftValue);
         String solverName = either("--sampler", sampler, "--sample_solver", up.sampleSolver);

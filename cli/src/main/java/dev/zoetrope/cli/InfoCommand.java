@@ -16,22 +16,25 @@ import java.util.stream.Stream;
 import dev.zoetrope.core.safetensors.SafetensorsFile;
 import dev.zoetrope.core.safetensors.TensorInfo;
 import dev.zoetrope.core.safetensors.Weights;
+import dev.zoetrope.models.pipeline.ClipMetadata;
 import dev.zoetrope.models.pipeline.HubCache;
 import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DitKeyLayout;
 import dev.zoetrope.models.nn.KeyLayout;
 import dev.zoetrope.models.nn.ModelLoadException;
+import dev.zoetrope.video.VideoProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Describe a weights file, safetensors or PyTorch (tensors, dtypes, shapes, parameter count), or a checkpoint directory "
-                + "(its layout and each part)."})
+        description = {"Describe a weights file, safetensors or PyTorch (tensors, dtypes, shapes, parameter count), a checkpoint directory "
+                + "(its layout and each part), or a generated mp4 (the seed and settings it records)."})
 final class InfoCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", description = "A .safetensors file, a PyTorch checkpoint (.pth, .pt, .bin, .ckpt), "
-            + "a shard index (*.index.json), a checkpoint directory, or a Hugging Face repo id (ORG/NAME) in the local hub cache.")
+            + "a shard index (*.index.json), a checkpoint directory, a Hugging Face repo id (ORG/NAME) in the local hub cache, "
+            + "or an .mp4 zoetrope made.")
     String target;
 
     @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")
@@ -44,9 +47,24 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "List at most this many tensors per file (default: all).")
     int limit = Integer.MAX_VALUE;
 
+    /** A clip: what the container holds, then the settings zoetrope recorded in it ({@link ClipMetadata}). */
+    private static void describeClip(Path mp4) {
+        System.out.println(VideoProbe.probe(mp4).describe());
+        Map<String, String> tags = ClipMetadata.read(dev.zoetrope.video.VideoProbe.metadata(mp4));
+        if (tags.isEmpty()) {
+            System.out.println("no zoetrope settings recorded: not made by zoetrope generate or serve");
+            return;
+        }
+        tags.forEach((k, v) -> System.out.println("  " + k + ": " + v.replace("\n", "\\n")));
+    }
+
     @Override
     public Integer call() throws IOException {
         WeightDtype cast = dtype == null ? null : WeightDtype.parse(dtype);
+        if (target.toLowerCase(Locale.ROOT).endsWith(".mp4") && Files.isRegularFile(Path.of(target))) {
+            describeClip(Path.of(target));
+            return 0;
+        }
         Path path = HubCache.resolve(target, revision);
         if (Files.isDirectory(path)) {
             describeDirectory(path, cast);

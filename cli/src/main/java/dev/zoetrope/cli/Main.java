@@ -26,6 +26,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
+    private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
+    /** Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
+    private static final java.util.logging.Logger BEAM_LOG = java.util.logging.Logger.getLogger("org.apache.beam");
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -35,6 +38,10 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Libraries log through java.util.logging (Beam by way of its SLF4J provider): one line a record, not JUL's two
+        if (System.getProperty(LOG_FORMAT) == null) System.setProperty(LOG_FORMAT, "%4$s %3$s: %5$s%6$s%n");
+        // Beam's INFO records narrate the runner's internals; the command prints its own progress
+        BEAM_LOG.setLevel(java.util.logging.Level.WARNING);
         System.exit(run(args));
     }
 
@@ -63,8 +70,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{"zoetrope " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+            return new String[]{"zoetrope " + dev.zoetrope.core.BuildInfo.version()};
         }
     }
 }

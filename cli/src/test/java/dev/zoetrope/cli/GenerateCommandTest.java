@@ -50,6 +50,11 @@ class GenerateCommandTest {
 
     /** A tiny zoetrope model at 32×24, 8 fps. */
     Path tinyModel() throws IOException {
+        return tinyModel(tmp);
+    }
+
+    /** {@link #tinyModel()} in {@code tmp}/model. */
+    static Path tinyModel(Path tmp) throws IOException {
         Engine.init();
         var o = dev.zoetrope.core.config.Json.PLAIN.createObjectNode();
         o.put("dim", 64).put("ffn_dim", 96).put("num_heads", 2).put("num_layers", 1).put("text_dim", 32).put("text_len", 16);

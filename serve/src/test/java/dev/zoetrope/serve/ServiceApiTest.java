@@ -368,6 +368,19 @@ class ServiceApiTest {
         for (String p : List.of("/v1/videos", "/v1/videos/{id}", "/v1/videos/{id}/content", "/v1/videos/{id}/events",
                 "/healthz", "/metrics", "/v1/capabilities"))
             assertTrue(api.at("/paths").has(p), "OpenAPI lacks " + p);
+        // every answer above was checked against the document by the client (ApiContract); the check has teeth:
+        // the real job view conforms, the same view with a wrong field or an undocumented status does not
+        String id = client.submit(alice, "{\"prompt\":\"contract\",\"steps\":1}");
+        var job = client.get("/v1/videos/" + id, alice);
+        var json = java.net.http.HttpHeaders.of(java.util.Map.of("Content-Type", List.of("application/json")), (a, b) -> true);
+        assertEquals(List.of(), ApiContract.problems("GET", "/v1/videos/" + id, 200, json, job.body()));
+        var broken = (com.fasterxml.jackson.databind.node.ObjectNode) job.json();
+        broken.put("progress", "half");
+        assertFalse(ApiContract.problems("GET", "/v1/videos/" + id, 200, json, broken.toString().getBytes(StandardCharsets.UTF_8)).isEmpty(),
+                "a progress that is not a number breaks the Job schema");
+        assertFalse(ApiContract.problems("GET", "/v1/videos/" + id, 418, json, job.body()).isEmpty(), "418 is not documented");
+        assertFalse(ApiContract.problems("GET", "/v1/capabilities", 200, json, "{\"steps\":\"many\"}".getBytes(StandardCharsets.UTF_8))
+                .isEmpty(), "capabilities with steps as text");
 
         JsonNode caps = client.get("/v1/capabilities", null).json();
         assertEquals(50, caps.at("/steps/max").asInt());

@@ -11,7 +11,7 @@ import java.time.Duration;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** A small HTTP client for the service's tests. */
+/** A small HTTP client for the service's tests; it checks every response against openapi.json ({@link ApiContract}). */
 final class ServiceClient {
     static final ObjectMapper JSON = new ObjectMapper();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -48,6 +48,8 @@ final class ServiceClient {
     Reply send(HttpRequest.Builder b) {
         try {
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            // every answer a test gets must be one openapi.json allows
+            ApiContract.check(r);
             return new Reply(r.statusCode(), r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -31,7 +31,8 @@ public final class ClipFiles implements ClipWriter {
     private final List<Frame> gifFrames = new ArrayList<>();
     private long index;
 
-    private ClipFiles(Path mp4Path, int width, int height, int fps, Extras extras) throws IOException {
+    private ClipFiles(Path mp4Path, int width, int height, int fps, Extras extras, java.util.Map<String, String> metadata)
+            throws IOException {
         this.width = width;
         this.height = height;
         this.fps = fps;
@@ -47,7 +48,7 @@ public final class ClipFiles implements ClipWriter {
             pngTemp = null;
         }
         try {
-            this.mp4 = mp4Path == null ? null : Mp4Writer.open(mp4Path, width, height, fps);
+            this.mp4 = mp4Path == null ? null : Mp4Writer.open(mp4Path, width, height, fps, metadata);
         } catch (RuntimeException e) {
             deleteTree(pngTemp);
             throw e;
@@ -55,17 +56,40 @@ public final class ClipFiles implements ClipWriter {
     }
 
     /** The mp4 alone. */
-    public static final ClipWriter.Factory MP4_ONLY = (mp4, width, height, fps) -> open(mp4, width, height, fps, Extras.NONE);
+    public static final ClipWriter.Factory MP4_ONLY = with(Extras.NONE);
 
-    /** The mp4 and {@code extras}. */
+    /** The mp4 (with the clip's metadata tags) and {@code extras}. */
     public static ClipWriter.Factory with(Extras extras) {
-        return (mp4, width, height, fps) -> open(mp4, width, height, fps, extras);
+        return with(mp4 -> extras);
+    }
+
+    /**
+     * The mp4 with its metadata tags, and the extras {@code extrasFor} gives for that mp4 (a batch writes several clips,
+     * each with its own).
+     */
+    public static ClipWriter.Factory with(java.util.function.Function<Path, Extras> extrasFor) {
+        return new ClipWriter.Factory() {
+            @Override
+            public ClipWriter open(Path mp4, int width, int height, int fps) {
+                return open(mp4, width, height, fps, java.util.Map.of());
+            }
+
+            @Override
+            public ClipWriter open(Path mp4, int width, int height, int fps, java.util.Map<String, String> metadata) {
+                return ClipFiles.open(mp4, width, height, fps, extrasFor.apply(mp4), metadata);
+            }
+        };
     }
 
     /** The video at {@code mp4} (null: none, only the extras) and {@code extras}. */
     public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras) {
+        return open(mp4, width, height, fps, extras, java.util.Map.of());
+    }
+
+    /** The outputs of a clip whose mp4 carries {@code metadata} tags ({@link ClipMetadata}). */
+    public static ClipFiles open(Path mp4, int width, int height, int fps, Extras extras, java.util.Map<String, String> metadata) {
         try {
-            return new ClipFiles(mp4, width, height, fps, extras);
+            return new ClipFiles(mp4, width, height, fps, extras, metadata);
         } catch (IOException e) {
             throw new UncheckedIOException(mp4 + ": cannot prepare the outputs: " + e.getMessage(), e);
         }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 
 import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
@@ -37,6 +38,9 @@ import org.bytedeco.javacpp.BytePointer;
  * <p>H.264 4:2:0 needs even sizes. An odd width or height is padded by one pixel by repeating the last
  * column or row, so a 65×37 input gives a 66×38 file whose top-left 65×37 pixels are the input. OpenH264 also
  * needs 16 pixels a side; smaller pictures are padded the same way.
+ *
+ * <p>Metadata tags (any keys, UTF-8 values) go into the container (mp4: QuickTime {@code mdta} keys; webm: Matroska
+ * tags), which FFmpeg, ffprobe and {@link VideoProbe#metadata} read back under the same names.
  */
 public final class Mp4Writer implements AutoCloseable {
     /** The file format, chosen by the output's extension. */
@@ -76,7 +80,8 @@ public final class Mp4Writer implements AutoCloseable {
     private long frames;
     private boolean finished;
 
-    private Mp4Writer(Path out, int width, int height, FrameRate rate, int crf, String preset) throws IOException {
+    private Mp4Writer(Path out, int width, int height, FrameRate rate, int crf, String preset, Map<String, String> metadata)
+            throws IOException {
         this.out = out;
         this.width = width;
         this.height = height;
@@ -92,7 +97,7 @@ public final class Mp4Writer implements AutoCloseable {
         this.tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".part");
         try {
             openEncoder(crf, preset);
-            openContainer();
+            openContainer(metadata);
             allocateFrames();
         } catch (RuntimeException e) {
             abort();
@@ -111,6 +116,24 @@ public final class Mp4Writer implements AutoCloseable {
      * @param preset x264 speed preset, ultrafast … veryslow (x264 only)
      */
     public static Mp4Writer open(Path out, int width, int height, double fps, int crf, String preset) {
+        return open(out, width, height, fps, crf, preset, Map.of());
+    }
+
+    /** An mp4 at CRF {@value #DEFAULT_CRF}, preset {@value #DEFAULT_PRESET}, carrying {@code metadata} tags. */
+    public static Mp4Writer open(Path out, int width, int height, double fps, Map<String, String> metadata) {
+        return open(out, width, height, fps, DEFAULT_CRF, DEFAULT_PRESET, metadata);
+    }
+
+    /**
+     * @param crf x264 constant rate factor, 0 (lossless) to 51; 18 is visually near-lossless
+     * @param preset x264 speed preset, ultrafast … veryslow
+     * @param metadata container tags; keys must be non-empty and printable, values any text
+     */
+    public static Mp4Writer open(Path out, int width, int height, double fps, int crf, String preset, Map<String, String> metadata) {
+        for (var e : metadata.entrySet())
+            if (e.getKey().isEmpty() || !e.getKey().chars().allMatch(c -> c > ' ' && c < 127) || e.getValue() == null)
+                throw new IllegalArgumentException(out + ": metadata key '" + e.getKey() + "' must be printable ASCII without "
+                        + "spaces, with a value");
         if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
             throw new IllegalArgumentException(out + ": video size must be within 1..16384, got " + width + "x" + height);
         if (crf < 0 || crf > 51) throw new IllegalArgumentException(out + ": crf must be within 0..51, got " + crf);
@@ -125,7 +148,7 @@ public final class Mp4Writer implements AutoCloseable {
         if (container == Container.WEBM && !Ffmpeg.status().vp9())
             throw new VideoException(out + ": this FFmpeg build has no VP9 encoder (" + Ffmpeg.VP9_ENCODER + ")");
         try {
-            return new Mp4Writer(out, width, height, rate, crf, preset);
+            return new Mp4Writer(out, width, height, rate, crf, preset, metadata);
         } catch (IOException e) {
             throw new VideoException(out + ": cannot create the output file: " + e.getMessage(), e);
         }
@@ -186,10 +209,16 @@ public final class Mp4Writer implements AutoCloseable {
         }
     }
 
-    private void openContainer() {
+    private void openContainer(Map<String, String> metadata) {
         format = new AVFormatContext(null);
         Av.check(avformat.avformat_alloc_output_context2(format, null, container.muxer, tmp.toString()), out,
                 "creating the " + container.muxer + " muxer");
+        if (!metadata.isEmpty()) {
+            // owned by the format context from here on: avformat_free_context frees it
+            AVDictionary tags = new AVDictionary(null);
+            for (var e : metadata.entrySet()) Av.check(avutil.av_dict_set(tags, e.getKey(), e.getValue(), 0), out, "metadata");
+            format.metadata(tags);
+        }
         stream = avformat.avformat_new_stream(format, null);
         if (stream == null) throw new VideoException(out + ": cannot add a video stream");
         Av.check(avcodec.avcodec_parameters_from_context(stream.codecpar(), encoder), out, "stream parameters");
@@ -200,7 +229,9 @@ public final class Mp4Writer implements AutoCloseable {
         format.pb(io);
         AVDictionary options = new AVDictionary(null);
         try {
-            if (container == Container.MP4) avutil.av_dict_set(options, "movflags", "+faststart", 0);
+            // use_metadata_tags: every tag as an mdta key, not only the few iTunes names the muxer knows
+            if (container == Container.MP4)
+                avutil.av_dict_set(options, "movflags", metadata.isEmpty() ? "+faststart" : "+faststart+use_metadata_tags", 0);
             Av.check(avformat.avformat_write_header(format, options), out, "writing the " + container.muxer + " header");
         } finally {
             avutil.av_dict_free(options);

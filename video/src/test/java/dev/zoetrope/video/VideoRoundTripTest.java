@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +71,27 @@ class VideoRoundTripTest {
             assertEquals(frames, n);
             assertTrue(worst < 4, "mean abs error after VP9 was " + worst);
         }
+    }
+
+    @Test
+    void metadataTagsRoundTripThroughTheContainer() {
+        Map<String, String> tags = new LinkedHashMap<>();
+        tags.put("zoetrope.prompt", "a red fox in the snow, \"close-up\" — été\nsecond line");
+        tags.put("zoetrope.seed", "9223372036854775806");
+        tags.put("zoetrope.loras", "[]");
+        Path file = dir.resolve("tagged.mp4");
+        try (Mp4Writer out = Mp4Writer.open(file, 32, 32, 8, tags)) {
+            for (int i = 0; i < 3; i++) out.write(TestClips.smooth(32, 32, i));
+        }
+        Map<String, String> read = VideoProbe.metadata(file);
+        for (var e : tags.entrySet()) assertEquals(e.getValue(), read.get(e.getKey()), e.getKey());
+        // the tags do not disturb the picture
+        assertEquals(3, VideoProbe.probe(file).frameCount());
+
+        Path plain = TestClips.writeSmooth(dir.resolve("plain.mp4"), 32, 32, 8, 2);
+        assertTrue(VideoProbe.metadata(plain).keySet().stream().noneMatch(k -> k.startsWith("zoetrope.")));
+        assertThrows(IllegalArgumentException.class, () -> Mp4Writer.open(dir.resolve("bad.mp4"), 32, 32, 8, Map.of("two words", "x")));
+        assertFalse(Files.exists(dir.resolve("bad.mp4")));
     }
 
     @Test

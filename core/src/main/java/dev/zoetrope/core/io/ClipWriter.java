@@ -17,5 +17,10 @@ public interface ClipWriter {
     @FunctionalInterface
     interface Factory {
         ClipWriter open(java.nio.file.Path path, int width, int height, int fps);
+
+        /** The writer for a clip whose container should carry {@code metadata} (the clip's settings); ignored by default. */
+        default ClipWriter open(java.nio.file.Path path, int width, int height, int fps, java.util.Map<String, String> metadata) {
+            return open(path, width, height, fps);
+        }
     }
 }

@@ -160,6 +160,20 @@ public final class NearDuplicates {
             return out;
         }
 
+        /**
+         * Equal when both group the same ids under the same kept ids, whatever order the links came in (Beam compares
+         * combined values by it).
+         */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Forest f && parent.keySet().equals(f.parent.keySet()) && duplicates().equals(f.duplicates());
+        }
+
+        @Override
+        public int hashCode() {
+            return parent.keySet().hashCode();
+        }
+
         private String root(String x) {
             String r = x;
             for (String p; !(p = parent.getOrDefault(r, r)).equals(r); ) r = p;

@@ -129,4 +129,20 @@ public class NearDuplicatesTest {
         assertTrue(growth < 8 * 1.25, "comparisons grew x" + growth + " for 8x the clips");
         assertTrue(pairGrowth > 8 * 6, "the reference must be quadratic here, or the test shows nothing: x" + pairGrowth);
     }
+
+    @Test
+    void forestsAreEqualWhenTheyGroupAlike() {
+        NearDuplicates.Forest a = new NearDuplicates.Forest(), b = new NearDuplicates.Forest(), c = new NearDuplicates.Forest();
+        a.link("x", "y");
+        a.link("y", "z");
+        b.link("z", "x");
+        b.link("y", "z");
+        c.link("x", "y");
+        c.link("w", "z");
+        assertEquals(a, b, "the same group, linked in another order");
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, c);
+        b.link("q", "r");
+        assertNotEquals(a, b);
+    }
 }

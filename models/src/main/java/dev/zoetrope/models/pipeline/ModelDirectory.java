@@ -101,6 +101,21 @@ public record ModelDirectory(Path root, ModelFamily family, Layout layout, Strin
         return zoetrope != null && zoetrope.shift() != null ? zoetrope.shift() : family.shift();
     }
 
+    /**
+     * The model's name as a user would give it again: {@code ORG/NAME@COMMIT} for a snapshot in the hub cache, else the
+     * directory's name.
+     */
+    public String name() {
+        Path abs = root.toAbsolutePath().normalize();
+        Path parent = abs.getParent(), repo = parent == null ? null : parent.getParent();
+        if (repo != null && repo.getFileName() != null && parent.getFileName().toString().equals("snapshots")
+                && repo.getFileName().toString().startsWith("models--")) {
+            String id = repo.getFileName().toString().substring("models--".length()).replaceFirst("--", "/");
+            return id + "@" + abs.getFileName();
+        }
+        return abs.getFileName() == null ? abs.toString() : abs.getFileName().toString();
+    }
+
     /** The longest {@code text_len} a DiT config may give: the released models attend to 256 or 512 tokens. */
     public static final int MAX_TEXT_LENGTH = 4096;
 

@@ -87,7 +87,7 @@ public final class ModelLoader {
                         target),
                 () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), dit)),
                 () -> VaeDecoder.load(dir, device),
-                latentScale(dir));
+                latentScale(dir), dir.name());
     }
 
     /**

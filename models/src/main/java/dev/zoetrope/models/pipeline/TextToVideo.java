@@ -36,9 +36,16 @@ public final class TextToVideo implements VideoGenerator {
      * How to load each part of one model. Suppliers are called when the stage needs the part.
      *
      * @param shift the schedule shift the model was trained for: its family's, or its own ({@code zoetrope.json})
+     * @param model its name as recorded in each clip's metadata ({@link ClipMetadata}), or null
      */
     public record Parts(ModelFamily family, ModelCapabilities capabilities, double shift, Supplier<PromptEncoder> text,
-                        Supplier<VelocityModel> dit, Supplier<LatentDecoder> vae, LatentScale latentScale) {}
+                        Supplier<VelocityModel> dit, Supplier<LatentDecoder> vae, LatentScale latentScale, String model) {
+        /** Parts of an unnamed model. */
+        public Parts(ModelFamily family, ModelCapabilities capabilities, double shift, Supplier<PromptEncoder> text,
+                     Supplier<VelocityModel> dit, Supplier<LatentDecoder> vae, LatentScale latentScale) {
+            this(family, capabilities, shift, text, dit, vae, latentScale, null);
+        }
+    }
 
     /**
      * @param batchGuidance run the cond and null predictions as one batch-2 forward (faster, twice the activations)
@@ -148,12 +155,20 @@ public final class TextToVideo implements VideoGenerator {
              Lora.Stack perRequest = adapters.isEmpty() ? null : new Lora.Stack(adapters, options.loraLenient())) {
             Prompts prompts = encodePrompts(plan, listener);
             denoised = denoise(plan, prompts, listener, perRequest);
-            writeClip(plan, denoised.latent(), outputMp4, listener);
+            writeClip(plan, denoised.latent(), outputMp4, listener, metadata(plan, adapters));
         } finally {
             if (!options.keepsModels()) releaseModels();
         }
         return new GenerationResult(outputMp4, plan.asRequest(), plan.width(), plan.height(), plan.frames(), plan.fps(),
                 (plan.frames() - 1) / (double) plan.fps(), denoised.forwards(), denoised.skipped());
+    }
+
+    /** What the clip's container records about how it was made. */
+    private java.util.Map<String, String> metadata(GenerationPlan plan, List<Lora> adapters) {
+        List<Lora> loras = new java.util.ArrayList<>(options.loras());
+        loras.addAll(adapters);
+        return ClipMetadata.of(plan, family(), parts.model(), Double.isNaN(options.shift()) ? parts.shift() : options.shift(),
+                solver(options, family()), options.cache(), loras);
     }
 
     private record Prompts(Tensor cond, Tensor uncond) {}
@@ -287,11 +302,12 @@ public final class TextToVideo implements VideoGenerator {
      * decoder itself asks for cancellation between its latent frames and tiles (a tiled decode hands over frames
      * only at its end).
      */
-    private void writeClip(GenerationPlan plan, Tensor latent, Path outputMp4, GenerationListener listener) {
+    private void writeClip(GenerationPlan plan, Tensor latent, Path outputMp4, GenerationListener listener,
+                           java.util.Map<String, String> metadata) {
         LatentDecoder decoder = vae();
         Tensor z = parts.latentScale().toVae(latent);
         listener.progress(STAGE_DECODE, 1 - DECODE_SHARE, Double.NaN);
-        ClipWriter writer = output.open(outputMp4, plan.width(), plan.height(), plan.fps());
+        ClipWriter writer = output.open(outputMp4, plan.width(), plan.height(), plan.fps(), metadata);
         listener.stageStep(STAGE_DECODE, 0, plan.frames());
         long start = System.nanoTime();
         int[] written = {0};

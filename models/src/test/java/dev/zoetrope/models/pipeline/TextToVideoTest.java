@@ -192,6 +192,34 @@ class TextToVideoTest {
     }
 
     @Test
+    void everyClipRecordsItsSeedAndSettingsInTheContainer(@org.junit.jupiter.api.io.TempDir Path dir) {
+        List<String> events = new ArrayList<>();
+        TextToVideo.Parts parts = new TextToVideo.Parts(ModelFamily.LINUM, CAPS, 2.5, () -> new FakeText(events),
+                () -> new FakeDit(events), () -> new FakeVae(events), new LatentScale(ones(16), new float[16]), "fake-model");
+        Path mp4 = dir.resolve("clip.mp4");
+        GenerationResult res;
+        try (TextToVideo g = new TextToVideo(parts, new TextToVideo.Options(true, false, null, Double.NaN).withCache(0.05),
+                dev.zoetrope.video.ClipFiles.MP4_ONLY)) {
+            res = g.generate(new GenerationRequest("a fox, \"quoted\" — été", null, null, 2.0, GenerationRequest.RANDOM_SEED, 6.5, 4),
+                    mp4, GenerationListener.NONE);
+        }
+        assertTrue(res.resolved().seed() >= 0, "a random seed was drawn");
+        assertEquals(res.resolved(), ClipMetadata.request(dev.zoetrope.video.VideoProbe.metadata(mp4)), "the recorded settings make the same request again");
+        Map<String, String> tags = ClipMetadata.read(dev.zoetrope.video.VideoProbe.metadata(mp4));
+        assertEquals("fake-model", tags.get("model"));
+        assertEquals("linum", tags.get("family"));
+        assertEquals("2.5", tags.get("shift"), "the model's own shift");
+        assertEquals("euler", tags.get("sampler"));
+        assertEquals("tiny (24x16)", tags.get("resolution"));
+        assertEquals("49", tags.get("frames"));
+        assertEquals("24", tags.get("fps"));
+        assertEquals("0.05", tags.get("step_cache"));
+        assertEquals("", tags.get("loras"));
+        assertEquals(dev.zoetrope.core.BuildInfo.version(), tags.get("version"));
+        assertFalse(tags.get("version").contains("${"), "the version is filled in by the build: " + tags.get("version"));
+    }
+
+    @Test
     void batchedGuidanceEqualsSeparateForwards() {
         try (PointerScope scope = new PointerScope()) {
             List<String> events = new ArrayList<>();

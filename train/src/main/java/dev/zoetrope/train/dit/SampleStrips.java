@@ -189,12 +189,14 @@ public final class SampleStrips implements TextToVideoTask.Sampler {
     }
 
     @Override
-    public void sample(int step, Map<String, Tensor> weights, LatentScale latentScale, Path dir) {
+    public List<Path> sample(int step, Map<String, Tensor> weights, LatentScale latentScale, Path dir) {
         Path file = stripFile(dir, step);
         try {
             write(file, generate(weights, latentScale));
+            return List.of(file);
         } catch (IOException | RuntimeException e) {
             System.err.printf(Locale.ROOT, "%nsample strip for step %d failed (training goes on): %s%n", step, e.getMessage());
+            return List.of();
         }
     }
 

@@ -47,8 +47,9 @@ public final class TextToVideoTask implements TrainingTask {
          * @param weights     {@code dit.*} and {@code text.*} weights to sample with (EMA when the trainer keeps it);
          *                    borrowed: read them, never modify them
          * @param latentScale the map from VAE latents to the DiT's space this run trains with
+         * @return the PNG pictures written (none when drawing failed)
          */
-        void sample(int step, Map<String, Tensor> weights, LatentScale latentScale, Path dir);
+        java.util.List<Path> sample(int step, Map<String, Tensor> weights, LatentScale latentScale, Path dir);
     }
 
     /**
@@ -114,8 +115,8 @@ public final class TextToVideoTask implements TrainingTask {
     }
 
     @Override
-    public void sample(int step, Map<String, Tensor> weights, Path dir) {
-        if (sampler != null) sampler.sample(step, weights, latentScale, dir);
+    public java.util.List<Path> sample(int step, Map<String, Tensor> weights, Path dir) {
+        return sampler == null ? java.util.List.of() : sampler.sample(step, weights, latentScale, dir);
     }
 
     public void close() {

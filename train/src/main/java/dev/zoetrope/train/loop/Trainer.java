@@ -206,8 +206,10 @@ public final class Trainer {
                 checkpoint(step, params, opt, ema, ckpts);
                 plot();
             }
-            if (writes() && cfg.sampleEvery() > 0 && (step % cfg.sampleEvery() == 0 || step == cfg.steps()))
-                task.sample(step, ema != null ? ema.weights() : params, runDir.resolve("samples"));
+            if (writes() && cfg.sampleEvery() > 0 && (step % cfg.sampleEvery() == 0 || step == cfg.steps())) {
+                List<Path> strips = task.sample(step, ema != null ? ema.weights() : params, runDir.resolve("samples"));
+                for (int i = 0; i < strips.size(); i++) metrics.image(step, strips.size() == 1 ? "samples" : "samples/" + i, strips.get(i));
+            }
             if (stopping) {
                 if (writes()) System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; continue with --resume%n", label, step);
                 return new Outcome(start, step, true, lastLoss, sps);

@@ -28,8 +28,13 @@ public interface TrainingTask {
         return loss(step, micro, Share.whole(batchSize), rng);
     }
 
-    /** Writes sample strips for the current weights (EMA weights when the trainer has them); optional. */
-    default void sample(int step, Map<String, Tensor> weights, Path dir) {}
+    /**
+     * Writes sample strips for the current weights (EMA weights when the trainer has them) into {@code dir}; optional.
+     * Returns the PNG pictures written, which the trainer also logs for TensorBoard.
+     */
+    default java.util.List<Path> sample(int step, Map<String, Tensor> weights, Path dir) {
+        return java.util.List.of();
+    }
 
     /** Facts stored in checkpoint metadata, e.g. the model config as JSON. */
     default Map<String, String> metadata() {

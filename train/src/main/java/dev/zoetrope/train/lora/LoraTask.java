@@ -95,8 +95,8 @@ final class LoraTask implements TrainingTask {
     }
 
     @Override
-    public void sample(int step, Map<String, Tensor> weights, Path dir) {
-        if (sampler != null) sampler.sample(step, weights, latentScale, dir);
+    public java.util.List<Path> sample(int step, Map<String, Tensor> weights, Path dir) {
+        return sampler == null ? java.util.List.of() : sampler.sample(step, weights, latentScale, dir);
     }
 
     @Override

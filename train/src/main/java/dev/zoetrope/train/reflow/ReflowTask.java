@@ -82,7 +82,7 @@ final class ReflowTask implements TrainingTask {
     }
 
     @Override
-    public void sample(int step, Map<String, Tensor> weights, Path dir) {
-        if (sampler != null) sampler.sample(step, weights, latentScale, dir);
+    public java.util.List<Path> sample(int step, Map<String, Tensor> weights, Path dir) {
+        return sampler == null ? java.util.List.of() : sampler.sample(step, weights, latentScale, dir);
     }
 }

@@ -108,8 +108,9 @@ public final class VaeTrainingTask implements TrainingTask {
     }
 
     @Override
-    public void sample(int step, Map<String, Tensor> weights, Path dir) {
+    public java.util.List<Path> sample(int step, Map<String, Tensor> weights, Path dir) {
         // Reconstructions are judged by PSNR at the end of training (VaeEvaluation), not by strips mid-run.
+        return java.util.List.of();
     }
 
     /** The window length trained at {@code step}. */
