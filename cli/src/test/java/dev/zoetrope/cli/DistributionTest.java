@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +21,6 @@ import dev.zoetrope.video.VideoProbe;
  * {@code ./zoetrope dist}, unpacked elsewhere and run as on a machine without Java: PATH holds only the few tools
  * the launcher script uses, HOME is empty (so the natives are extracted anew). About 2 minutes, most of it the build.
  */
-@Tag("slow")
 class DistributionTest {
     static final Path ROOT = Path.of(System.getProperty("zoetrope.home")).toAbsolutePath();
 
