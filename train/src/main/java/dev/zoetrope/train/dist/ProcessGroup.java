@@ -68,24 +68,27 @@ public final class ProcessGroup implements AutoCloseable {
         this.silence = Duration.ofMillis(Math.clamp(timeout.toMillis() / 4, 2_000, 30_000));
         String where = topology.masterAddr() + ":" + topology.masterPort();
         try {
-            this.store = new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true));
-            this.watch = new TCPStore(topology.masterAddr(), storeOptions(false, false));
+            // Every native object of the group stays alive for the process (Scopes.pin): c10d shares them through its own
+            // reference counts (intrusive_ptr), and Java freeing them as well corrupted the heap of a JVM that made and
+            // dropped several groups (the data-parallel tests). A training process makes one group.
+            this.store = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true)));
+            this.watch = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(false, false)));
         } catch (RuntimeException e) {
             throw new InvalidRequestException("rank " + topology.rank() + " of " + topology.worldSize() + " could not meet the others at "
                     + where + " within " + seconds(timeout) + ": " + firstLine(e));
         }
         if (cuda) {
-            this.backend = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, topology.rank(), topology.worldSize());
+            this.backend = Scopes.pin(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, topology.rank(), topology.worldSize()));
         } else {
-            ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
-            GlooDeviceVector devices = new GlooDeviceVector();
+            ProcessGroupGloo.Options options = Scopes.pin(ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis())));
+            GlooDeviceVector devices = Scopes.pin(new GlooDeviceVector());
             // the interface the others reach this host at: GLOO_SOCKET_IFNAME as in PyTorch, else loopback for a
             // loopback master, else the address this host's name resolves to
             String iface = System.getenv("GLOO_SOCKET_IFNAME");
-            devices.push_back(iface != null && !iface.isBlank() ? ProcessGroupGloo.createDeviceForInterface(iface.trim())
-                    : ProcessGroupGloo.createDeviceForHostname(hostForPeers(topology.masterAddr())));
+            devices.push_back(Scopes.pin(iface != null && !iface.isBlank() ? ProcessGroupGloo.createDeviceForInterface(iface.trim())
+                    : ProcessGroupGloo.createDeviceForHostname(hostForPeers(topology.masterAddr()))));
             options.devices(devices);
-            this.backend = new ProcessGroupGloo(store, topology.rank(), topology.worldSize(), options);
+            this.backend = Scopes.pin(new ProcessGroupGloo(store, topology.rank(), topology.worldSize(), options));
         }
         this.heartbeat = Thread.ofPlatform().daemon().name("zoetrope-heartbeat-" + topology.rank()).unstarted(this::beat);
         heartbeat.start();
