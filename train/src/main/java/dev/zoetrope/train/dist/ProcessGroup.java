@@ -69,8 +69,8 @@ public final class ProcessGroup implements AutoCloseable {
         String where = topology.masterAddr() + ":" + topology.masterPort();
         try {
             // Every native object of the group stays alive for the process (Scopes.pin): c10d shares them through its own
-            // reference counts (intrusive_ptr), and Java freeing them as well corrupted the heap of a JVM that made and
-            // dropped several groups (the data-parallel tests). A training process makes one group.
+            // reference counts (intrusive_ptr), so Java must not free them behind its back. A training process makes one
+            // group; a JVM that makes many (tests) keeps them all.
             this.store = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true)));
             this.watch = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(false, false)));
         } catch (RuntimeException e) {
