@@ -9,22 +9,8 @@ public final class ResumeProbe {
         int steps = Integer.parseInt(args[1]);
         long delayMs = Long.parseLong(args[2]);
         ToyRegression task = new ToyRegression(7);
-        TrainingTask slow = new TrainingTask() {
-            @Override
-            public java.util.Map<String, org.bytedeco.pytorch.Tensor> parameters() {
-                return task.parameters();
-            }
-
-            @Override
-            public org.bytedeco.pytorch.Tensor loss(int step, int micro, Share share, org.bytedeco.pytorch.Generator rng) {
-                try {
-                    Thread.sleep(delayMs); // gives the test time to kill us mid-run
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return task.loss(step, micro, share, rng);
-            }
-        };
+        // each step slow, to give the test time to kill us mid-run
+        TrainingTask slow = task.pausing(step -> java.time.Duration.ofMillis(delayMs));
         new Trainer(slow, TrainerTest.config(steps), dir, "probe").run(true);
     }
 }

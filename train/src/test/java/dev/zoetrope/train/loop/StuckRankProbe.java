@@ -17,24 +17,8 @@ public final class StuckRankProbe {
         int rank = Integer.parseInt(args[0]), port = Integer.parseInt(args[1]), stuckAt = Integer.parseInt(args[3]);
         Path dir = Path.of(args[2]);
         ToyRegression task = new ToyRegression(7);
-        TrainingTask stuck = new TrainingTask() {
-            @Override
-            public java.util.Map<String, org.bytedeco.pytorch.Tensor> parameters() {
-                return task.parameters();
-            }
-
-            @Override
-            public org.bytedeco.pytorch.Tensor loss(int step, int micro, Share share, org.bytedeco.pytorch.Generator rng) {
-                if (rank == 1 && step == stuckAt) {
-                    try {
-                        Thread.sleep(Duration.ofMinutes(10)); // stuck: a read that never returns, a loop that never ends
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return task.loss(step, micro, share, rng);
-            }
-        };
+        // stuck: a read that never returns, a loop that never ends
+        TrainingTask stuck = task.pausing(step -> rank == 1 && step == stuckAt ? Duration.ofMinutes(10) : Duration.ZERO);
         ProcessGroup group = ProcessGroup.join(new Topology(rank, 2, rank, "127.0.0.1", port),
                 Duration.ofSeconds(Long.parseLong(args[4])), false);
         try {

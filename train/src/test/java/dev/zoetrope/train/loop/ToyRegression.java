@@ -44,6 +44,30 @@ final class ToyRegression implements TrainingTask {
         return torch.mse_loss(pred, y);
     }
 
+    /**
+     * This task, sleeping {@code pause.apply(step)} before each loss: a slow step to kill a process in, or a stuck one
+     * (the probes of the kill and stuck-rank tests).
+     */
+    TrainingTask pausing(java.util.function.IntFunction<java.time.Duration> pause) {
+        ToyRegression self = this;
+        return new TrainingTask() {
+            @Override
+            public Map<String, Tensor> parameters() {
+                return self.parameters();
+            }
+
+            @Override
+            public Tensor loss(int step, int micro, Share share, Generator rng) {
+                try {
+                    Thread.sleep(pause.apply(step));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return self.loss(step, micro, share, rng);
+            }
+        };
+    }
+
     void close() {
         params.values().forEach(Scopes::release);
     }
