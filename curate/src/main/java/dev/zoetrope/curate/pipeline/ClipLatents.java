@@ -47,25 +47,14 @@ public record ClipLatents(WanVae vae, String key, long wholePassBytes) implement
     }
 
     /**
-     * Loads a VAE the way {@link WanVae#load} does (a safetensors file, a VAE directory, or a model directory with a
-     * {@code vae/} folder); its key is a hash of the files it was loaded from.
-     */
-    public static ClipLatents load(Path path) {
-        WanVae vae = WanVae.load(path);
-        try {
-            return new ClipLatents(vae, fingerprint(path));
-        } catch (RuntimeException e) {
-            vae.close();
-            throw e;
-        }
-    }
-
-    /**
      * What to load a VAE stage from. It travels to the workers, which load the VAE once each ({@link #open}); its key
      * (a hash of the VAE's files, taken once by the driver) names the latent cache.
      */
     public record Spec(String path, String key, long wholePassBytes) implements java.io.Serializable {
-        /** The VAE at {@code path}, as {@link #load} reads it. */
+        /**
+         * The VAE at {@code path} as {@link WanVae#load} reads it (a safetensors file, a VAE directory, or a model
+         * directory with a {@code vae/} folder), keyed by a hash of its files.
+         */
         public static Spec of(Path path) {
             return new Spec(path.toString(), fingerprint(path), WHOLE_PASS_BYTES);
         }
