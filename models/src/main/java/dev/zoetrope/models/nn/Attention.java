@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -21,13 +22,19 @@ import dev.zoetrope.core.engine.Tensors;
  * Multi-head scaled dot-product attention, {@code softmax(q·kᵀ/√d)·v}, with two exact kernels:
  * <ul>
  *   <li>{@link Kernel#FUSED}: libtorch's {@code scaled_dot_product_attention};</li>
- *   <li>{@link Kernel#CHUNKED}: matmul → softmax → matmul, one block of queries at a time.</li>
+ *   <li>{@link Kernel#CHUNKED}: matmul → softmax → matmul over cache-sized tiles (a few heads × a few hundred queries
+ *       against all keys), the scores of one tile at a time in one reused buffer.</li>
  * </ul>
- * Both walk the queries in blocks sized so that one block's score matrix (all heads, all keys) stays under the
- * workspace bound, so memory stays bounded at any token count. {@link Kernel#AUTO} times both kernels on a
- * small problem of the same kind the first time a (dtype, head dim, key length class) is seen, and keeps the
- * faster one for the life of the process: which one wins depends on the libtorch build and the CPU (bf16 SDPA
- * can be ten times slower than bf16 matmul on some CPUs).
+ * Memory stays bounded at any token count: a tile's scores never exceed the workspace bound. {@link Kernel#AUTO} times
+ * both kernels on a small problem of the same kind the first time a (dtype, head dim, key length class) is seen, and
+ * keeps the faster one for the life of the process.
+ *
+ * <p>Why not always the fused kernel on the CPU: libtorch 2.10's CPU flash attention multiplies bf16 blocks into
+ * float32 through {@code cpublas::gemm(bf16, bf16 → float)}, which uses OpenBLAS's {@code sbgemm} only when libtorch
+ * was built against an OpenBLAS that has it; the build used here imports no {@code sbgemm_}, so both products of every
+ * block fall to libtorch's scalar reference gemm (about 1 GFLOP/s). Its float32 kernel calls OpenBLAS's
+ * {@code sgemm} on small blocks from inside its own parallel loop. The tiles here go through {@code bmm}, which reaches
+ * oneDNN's bf16 brgemm (docs/performance.md, "Attention").
  *
  * <p>Padding mask: {@code validLens[b]} tokens of sample b are real, the rest padding, for queries and keys
  * alike (self-attention over the first frames of a clip). Equivalent to the mask valid(q) ∧ valid(k) with
@@ -150,54 +157,93 @@ public final class Attention {
     }
 
     /**
-     * Score buffer a block aims at. Measured on a 2-core AVX-512 CPU, bf16, 13 heads × 11,960 keys: blocks
-     * of 1,536 query rows (480 MB of scores) ran about 40% faster than blocks of 128 rows; the per-call cost
-     * of the matmuls falls with the block size.
+     * Score bytes one tile aims at: a few MiB, so that a tile's scores stay in the caches (2 MiB of L2 per core and a
+     * shared L3 on the machine this was tuned on) between the matmul that writes them, the softmax and the matmul that
+     * reads them. Measured at 13 heads × 11,960 keys in bf16 with 2 threads: tiles of 256 query rows of one head
+     * (6 MiB) ran the attention at about 70% of the bf16 matmul peak; blocks of 1,536 rows over all 13 heads (480 MB,
+     * through main memory) at about 40%.
      */
-    static final long PREFERRED_BLOCK_BYTES = 512L << 20;
-    /** Fewer query rows than this per matmul cost more in per-call overhead than they save. */
-    static final long MIN_EFFICIENT_ROWS = 128;
+    static final long TILE_BYTES = 6L << 20;
+    /** Fewer query rows than this per matmul cost more in per-call overhead than the cache saves. */
+    static final long MIN_ROWS = 64;
 
-    /**
-     * Query rows per block: the scores and probabilities of one block (all heads, all keys) always fit the
-     * workspace; within that, blocks aim at about 512 MiB of scores (at least 128 rows).
-     */
-    public long queryBlock(long batchHeads, long keys, DType dtype) {
-        long bytesPerMatrixRow = Math.max(1, batchHeads * keys * dtype.size());
-        long bound = Math.max(1, options.workspaceBytes() / (2 * bytesPerMatrixRow));
-        long preferred = Math.max(MIN_EFFICIENT_ROWS, PREFERRED_BLOCK_BYTES / bytesPerMatrixRow);
-        return Math.min(bound, preferred);
+    /** A tile of the attention: {@code heads} heads (of one sample) × {@code rows} queries, against all keys. */
+    public record Tile(long heads, long rows) {
+        /** Bytes of this tile's score matrix at {@code keys} keys of {@code dtype}. */
+        public long scoreBytes(long keys, DType dtype) {
+            return heads * rows * keys * dtype.size();
+        }
     }
 
-    /** q, k, v (B, H, L, D) contiguous or query-narrowed; writes (B, Lq, H, D) into {@code out}. */
+    /**
+     * The tile for {@code heads} heads × {@code queries} queries over {@code keys} keys: about {@link #TILE_BYTES} of
+     * scores (at least {@link #MIN_ROWS} rows), never more than the workspace bound; when one head's queries all fit,
+     * several heads share a tile (short sequences, cross-attention over the text).
+     */
+    public Tile tile(long heads, long queries, long keys, DType dtype) {
+        long rowBytes = Math.max(1, keys * dtype.size());
+        long bound = Math.max(1, options.workspaceBytes() / rowBytes);
+        long rows = Math.min(bound, Math.max(MIN_ROWS, TILE_BYTES / rowBytes));
+        if (rows < queries) return new Tile(1, rows);
+        long headBytes = Math.max(1, queries * rowBytes);
+        long perTile = Math.max(1, Math.min(options.workspaceBytes(), Math.max(TILE_BYTES, headBytes)) / headBytes);
+        return new Tile(Math.min(heads, perTile), Math.max(1, queries));
+    }
+
+    /**
+     * q, k, v (B, H, L, D) contiguous or narrowed; writes (B, Lq, H, D) into {@code out}. Tile by tile: scores into one
+     * buffer reused by every tile, softmax in place, the weighted sum into a second small buffer, copied into
+     * {@code out}. When autograd records (training) or on {@code meta}, the same tiles go through ops that have
+     * gradients and meta kernels ({@code out=} variants have neither), on meta as one tile.
+     */
     private void run(Kernel kernel, Tensor q, Tensor k, Tensor v, Tensor out) {
-        long lq = q.size(2), lk = k.size(2);
-        // meta tensors hold no memory: one block
-        long block = q.is_meta() ? Math.max(1, lq) : queryBlock(q.size(0) * q.size(1), lk, Tensors.dtype(q));
-        double scale = 1.0 / Math.sqrt(q.size(3));
-        Tensor kt = k.transpose(-1, -2);
-        for (long start = 0; start < lq; start += block) {
-            long n = Math.min(block, lq - start);
-            try (PointerScope scope = new PointerScope()) {
-                Tensor qb = q.narrow(2, start, n);
-                Tensor o = kernel == Kernel.FUSED ? fused(qb, k, v, scale) : matmulSoftmaxMatmul(qb, kt, v, scale);
-                out.narrow(1, start, n).copy_(o.transpose(1, 2));
+        long b = q.size(0), h = q.size(1), lq = q.size(2), lk = k.size(2), d = q.size(3);
+        if (lq == 0) return;
+        double scale = 1.0 / Math.sqrt(d);
+        if (kernel == Kernel.FUSED) {
+            // libtorch's own loop; blocks of queries only bound its buffers
+            long rows = tile(1, lq, lk, Tensors.dtype(q)).rows();
+            for (long start = 0; start < lq; start += rows) {
+                long n = Math.min(rows, lq - start);
+                try (PointerScope scope = new PointerScope()) {
+                    out.narrow(1, start, n).copy_(fused(q.narrow(2, start, n), k, v, scale).transpose(1, 2));
+                }
             }
+            return;
         }
+        boolean recorded = q.is_meta() || GradMode.is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+        Tile tile = q.is_meta() ? new Tile(h, lq) : tile(h, lq, lk, Tensors.dtype(q));
+        Tensor qs = q.mul(Ops.scalar(scale)), kt = k.transpose(-1, -2);
+        Tensor scores = null, weighted = null;
+        if (!recorded) {
+            scores = torch.empty(new long[]{tile.heads() * tile.rows() * lk}, Ops.like(q), new MemoryFormatOptional());
+            weighted = torch.empty(new long[]{tile.heads() * tile.rows() * d}, Ops.like(q), new MemoryFormatOptional());
+        }
+        for (long s = 0; s < b; s++)
+            for (long h0 = 0; h0 < h; h0 += tile.heads())
+                for (long r0 = 0; r0 < lq; r0 += tile.rows()) {
+                    long nh = Math.min(tile.heads(), h - h0), nr = Math.min(tile.rows(), lq - r0);
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor qt = qs.select(0, s).narrow(0, h0, nh).narrow(1, r0, nr);
+                        Tensor kh = kt.select(0, s).narrow(0, h0, nh), vh = v.select(0, s).narrow(0, h0, nh);
+                        Tensor o;
+                        if (recorded) {
+                            o = torch.matmul(torch.softmax(torch.matmul(qt, kh), -1), vh);
+                        } else {
+                            // prefixes of the flat buffers: contiguous (nh, nr, ·) views for the out= kernels
+                            Tensor sc = scores.narrow(0, 0, nh * nr * lk).view(nh, nr, lk);
+                            torch.bmm_out(sc, qt, kh);
+                            // bf16 softmax computes in float32 and rounds once (AttentionTest); in place, row by row
+                            torch.softmax_out(sc, sc, -1);
+                            o = torch.bmm_out(weighted.narrow(0, 0, nh * nr * d).view(nh, nr, d), sc, vh);
+                        }
+                        out.select(0, s).narrow(0, r0, nr).narrow(1, h0, nh).copy_(o.transpose(0, 1));
+                    }
+                }
     }
 
     private static Tensor fused(Tensor q, Tensor k, Tensor v, double scale) {
         return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(scale), false);
-    }
-
-    /**
-     * Scores in the input dtype, softmax over the keys, then the weighted sum. libtorch's CPU softmax of a
-     * bf16 tensor computes in float32 and rounds once at the end (within one bf16 ulp of the exact result,
-     * checked by AttentionTest), so it needs no float32 copy of the scores.
-     */
-    private static Tensor matmulSoftmaxMatmul(Tensor q, Tensor kt, Tensor v, double scale) {
-        Tensor scores = torch.matmul(q.mul(Ops.scalar(scale)), kt);
-        return torch.matmul(torch.softmax(scores, -1), v);
     }
 
     private Kernel calibrate(ShapeClass shape, long heads, long queries, long keys) {

@@ -162,7 +162,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
      *       the embedded text;</li>
      *   <li>in self-attention: h (cT), then the largest of — q kept (cT) while k's RoPE link holds its float32 input,
      *       float64 copy, float64 product and float32 result (24T); q, k, v, their head-major copies and the output
-     *       (7cT) plus the score and probability blocks of the query block (CPU); those 7cT, the o projection (cT),
+     *       (7cT) plus the score buffer of one attention tile (CPU); those 7cT, the o projection (cT),
      *       the gated branch and the new stream (8T).</li>
      * </ul>
      * Cross-attention and the FFN (token-chunked under the attention workspace) peak lower.
@@ -176,8 +176,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
         long scores = 0;
         if (!s.fusedAttention()) {
             Attention attention = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, s.attentionWorkspace()));
-            long rows = Math.min(n, attention.queryBlock(batch * c.numHeads(), n, s.dtype()));
-            scores = 2 * rows * batch * c.numHeads() * n * cs;
+            scores = attention.tile(c.numHeads(), n, n, s.dtype()).scoreBytes(n, s.dtype());
         }
         long selfAttention = Math.max(cs * t + 24 * t, Math.max(7 * cs * t + scores, 8 * cs * t + 8 * t));
         return 4 * t + 4 * t + ropeTable + text + cs * t + selfAttention;

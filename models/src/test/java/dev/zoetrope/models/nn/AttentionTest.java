@@ -55,7 +55,8 @@ class AttentionTest {
             torch.manual_seed(7);
             Tensor q = torch.randn(B, L, H, D), k = torch.randn(B, L, H, D), v = torch.randn(B, L, H, D);
             Attention chunkedSmall = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, SMALL));
-            assertTrue(chunkedSmall.queryBlock(B * H, L, DType.F32) < L / 4, "the small workspace must force many query blocks");
+            Attention.Tile small = chunkedSmall.tile(H, L, L, DType.F32);
+            assertTrue(small.heads() < H || small.rows() < L, "the small workspace must cut the work into several tiles: " + small);
             Attention[] kernels = {
                     new Attention(new Attention.Options(Attention.Kernel.FUSED, Attention.Options.DEFAULT_WORKSPACE)),
                     new Attention(new Attention.Options(Attention.Kernel.CHUNKED, Attention.Options.DEFAULT_WORKSPACE)),
@@ -91,11 +92,64 @@ class AttentionTest {
     void workspaceBoundHoldsAt720pFiveSeconds() {
         // 720p 5 s: 31 latent frames × 45 × 80 patches = 111,600 tokens, 13 heads
         Attention a = new Attention(Attention.Options.defaults().withKernel(Attention.Kernel.CHUNKED));
-        for (DType d : new DType[]{DType.BF16, DType.F32}) {
-            long block = a.queryBlock(13, 111_600, d);
-            long bytes = block * 13L * 111_600 * 2 * d.size();
-            assertTrue(block >= 1 && bytes <= a.options().workspaceBytes(), d + ": " + block + " rows need " + bytes + " bytes");
+        Attention tight = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, SMALL));
+        for (DType d : new DType[]{DType.BF16, DType.F32})
+            for (Attention at : new Attention[]{a, tight}) {
+                Attention.Tile t = at.tile(13, 111_600, 111_600, d);
+                long bytes = t.scoreBytes(111_600, d);
+                assertTrue(t.rows() >= 1 && bytes <= at.options().workspaceBytes(), d + ": " + t + " needs " + bytes + " bytes");
+            }
+    }
+
+    @Test
+    void tilesStayCacheSizedAndGroupHeadsOfShortSequences() {
+        Attention a = new Attention(Attention.Options.defaults().withKernel(Attention.Kernel.CHUNKED));
+        // 360p 2 s self-attention: one head, a few hundred rows, a few MiB of scores
+        Attention.Tile self = a.tile(13, 11_960, 11_960, DType.BF16);
+        assertEquals(1, self.heads());
+        assertTrue(self.rows() >= 64 && self.scoreBytes(11_960, DType.BF16) <= 8L << 20, self.toString());
+        // cross-attention over 256 text tokens: every query of several heads in one tile
+        Attention.Tile cross = a.tile(13, 2_000, 256, DType.BF16);
+        assertEquals(2_000, cross.rows());
+        assertTrue(cross.heads() > 1, cross.toString());
+    }
+
+    /** The tiled kernel against float64 at small shapes, in float32 and bf16, with tiles that cut heads and rows unevenly. */
+    @Test
+    void tiledMatchesFloat64() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(10);
+            int b = 2, l = 700, h = 3, d = 64;
+            Tensor q = torch.randn(b, l, h, d), k = torch.randn(b, l, h, d), v = torch.randn(b, l, h, d);
+            // 1 MiB of workspace: 374 rows of float32 scores at 700 keys, so 2 row tiles per head, the last one short
+            Attention tiled = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, SMALL));
+            assertTrue(tiled.tile(h, l, l, DType.F32).rows() < l, "several row tiles");
+            long[] valid = {l, 513};
+            Tensor qd = q.to(ScalarType.Double), kd = k.to(ScalarType.Double), vd = v.to(ScalarType.Double);
+            Tensor exact = tiledReference(qd, kd, vd, valid);
+            Tensor f32 = tiled.apply(q, k, v, valid);
+            double scale = Tensors.maxAbs(exact);
+            assertTrue(Tensors.maxAbsDiff(exact, f32) <= 1e-5 * scale, "float32 vs float64: " + Tensors.maxAbsDiff(exact, f32));
+            Tensor qb = q.to(ScalarType.BFloat16), kb = k.to(ScalarType.BFloat16), vb = v.to(ScalarType.BFloat16);
+            Tensor bf16 = tiled.apply(qb, kb, vb, valid);
+            Tensor exactOfRounded = tiledReference(qb.to(ScalarType.Double), kb.to(ScalarType.Double), vb.to(ScalarType.Double), valid);
+            // bf16 inputs, float32 accumulation, bf16 scores and probabilities: a few bf16 ulps of the output's scale
+            double err = Tensors.maxAbsDiff(exactOfRounded, bf16);
+            assertTrue(err <= 4.0 / 256 * scale, "bf16 vs float64: " + err + " at scale " + scale);
         }
+    }
+
+    /** Per sample, attention over its valid prefix in float64; padded rows 0. */
+    private static Tensor tiledReference(Tensor q, Tensor k, Tensor v, long[] valid) {
+        Tensor out = torch.zeros_like(q);
+        for (int s = 0; s < valid.length; s++) {
+            long n = valid[s];
+            Tensor qh = q.select(0, s).narrow(0, 0, n).transpose(0, 1), kh = k.select(0, s).narrow(0, 0, n).transpose(0, 1);
+            Tensor vh = v.select(0, s).narrow(0, 0, n).transpose(0, 1);
+            Tensor p = torch.softmax(torch.matmul(qh, kh.transpose(-1, -2)).mul(Ops.scalar(1.0 / Math.sqrt(q.size(3)))), -1);
+            out.select(0, s).narrow(0, 0, n).copy_(torch.matmul(p, vh).transpose(0, 1));
+        }
+        return out;
     }
 
     @Test
