@@ -431,7 +431,8 @@ public final class DiffusionTransformer implements AutoCloseable {
         Tensor e0 = timeProjection.apply(Ops.silu(e)).view(in.batch(), 6, c.dim());
         // 5. text embedding of the zero-padded states
         Tensor context = textOut.apply(Ops.geluTanh(textIn.apply(padText(text))));
-        DitTokens ctx = new DitTokens(e0, context, Ops.toDeviceOf(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), tokens),
+        Tensor rope = RotaryEmbedding3d.forCompute(RotaryEmbedding3d.table(c.headDim(), in.f(), in.h(), in.w()), computeDtype.scalarType());
+        DitTokens ctx = new DitTokens(e0, context, Ops.toDeviceOf(rope, tokens),
                 in.validTokens(), tokenMask, attention, computeDtype.scalarType(), c.numHeads(), c.headDim());
         // 6. blocks (each frees its temporaries, and the previous block's output, on return), or what they added at the
         //    last computed step when the step cache finds the first block's modulated input close enough to it

@@ -1,7 +1,9 @@
 package dev.zoetrope.models.dit;
 
-import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Scopes;
@@ -58,11 +60,11 @@ final class DitBlock {
         Tensor m3 = m.narrow(1, 3, 1), m4 = m.narrow(1, 4, 1), m5 = m.narrow(1, 5, 1);
         try (Scopes.Carried<Tensor> stream = Scopes.carry(x)) {
             // 1. h = LN(x)·(1+m1) + m0;  2-3. self-attention, gated residual
-            stream.update(r -> r.add(selfAttention(modulated(r, norm1, m1, m0, ctx), ctx).mul(m2)));
+            stream.update(r -> torch.addcmul(r, selfAttention(modulated(r, norm1, m1, m0, ctx), ctx), m2));
             // 4. cross-attention on LN3(x), plain residual
             stream.update(r -> r.add(crossAttention(Scopes.keep(() -> ctx.toCompute(norm3 == null ? r : norm3.apply(r))), ctx)));
             // 5-6. y = FFN(LN(x)·(1+m4) + m3), masked, gated residual
-            stream.update(r -> r.add(ctx.maskTokens(ffn(modulated(r, norm2, m4, m3, ctx), ctx)).mul(m5)));
+            stream.update(r -> torch.addcmul(r, ctx.maskTokens(ffn(modulated(r, norm2, m4, m3, ctx), ctx)), m5));
             return stream.result();
         }
     }
@@ -119,20 +121,28 @@ final class DitBlock {
         return ctx.tokenChunked(h, config.ffnDim(), part -> ffnOut.apply(Ops.geluTanh(ffnIn.apply(part))));
     }
 
-    /** {@code LN(x)·(1+scale) + shift}, in float32. */
+    /** {@code LN(x)·(1+scale) + shift}, in float32, in one pass over the tokens. */
     static Tensor modulate(Tensor normed, Tensor scale, Tensor shift) {
-        return normed.mul(scale.add(Ops.scalar(1.0))).add(shift);
+        return torch.addcmul(shift, normed, scale.add(Ops.scalar(1.0)));
     }
 
-    /** RMSNorm over the whole dim (all heads together), in float32. */
+    /**
+     * RMSNorm over the whole dim (all heads together), in float32: the mean square comes from one reduction over x as it
+     * is (no float32 copy of x or of x²), and x·rsqrt(mean(x²)+eps) promotes to float32 as it multiplies.
+     */
     private Tensor qkNorm(Tensor x, Tensor weight) {
-        return Ops.rmsNorm(x.to(ScalarType.Float), weight, config.rmsNormEps());
+        Tensor norm = torch.linalg_vector_norm(x, Ops.scalar(2.0), new long[]{-1}, true, new ScalarTypeOptional(ScalarType.Float));
+        Tensor inverseRms = torch.rsqrt(norm.square().div(Ops.scalar((double) x.size(-1))).add(Ops.scalar(config.rmsNormEps())));
+        return x.mul(inverseRms).mul(weight);
     }
 
-    /** (B, L, dim) → (B, L, H, D) in the compute dtype. */
+    /**
+     * (B, L, dim) → (B, L, H, D) in the compute dtype, as a view of head-major (B, H, L, D) storage: the cast and the
+     * layout change the attention needs are one pass, and the attention takes the heads without a copy.
+     */
     private Tensor heads(Tensor x, DitTokens ctx) {
-        Tensor t = ctx.toCompute(x);
-        return t.view(t.size(0), t.size(1), config.numHeads(), config.headDim());
+        Tensor t = x.view(x.size(0), x.size(1), config.numHeads(), config.headDim()).transpose(1, 2);
+        return t.to(ctx.computeType(), false, false, new MemoryFormatOptional(torch.MemoryFormat.Contiguous)).transpose(1, 2);
     }
 
     private static Tensor mergeHeads(Tensor x) {
