@@ -45,6 +45,13 @@ public final class KernelBench {
         return best;
     }
 
+    /** CPU time of this process so far (all threads, user and system), in seconds; 0 where the JVM cannot tell. */
+    public static double processCpuSeconds() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+            return Math.max(0, os.getProcessCpuTime()) / 1e9;
+        return 0;
+    }
+
     /** An n×n by n×n matmul on the CPU. */
     public static Result matmul(DType dtype, int n, int runs) {
         return matmul(dtype, n, runs, null);

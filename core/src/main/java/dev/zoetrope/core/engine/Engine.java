@@ -17,7 +17,8 @@ import org.bytedeco.pytorch.global.torch;
  * the system's copies, which crashed the JVM on first start.
  *
  * <p>Threads default to the number of cores; {@code ZOETROPE_THREADS} or {@code -Dzoetrope.threads}
- * override it. OpenMP's workers wait passively unless the environment says otherwise ({@link OpenMpWait}).
+ * override it. OpenMP's workers wait passively unless the environment says otherwise ({@link OpenMpWait}), and large
+ * tensors sit on transparent huge pages ({@link HugePages}).
  */
 public final class Engine {
     private static volatile EngineInfo info;
@@ -46,6 +47,8 @@ public final class Engine {
         OpenMpWait.Decision wait = OpenMpWait.apply();
         ompWait = wait;
         if (wait.warning() != null) System.getLogger(Engine.class.getName()).log(System.Logger.Level.WARNING, wait.warning());
+        String hugePages = HugePages.apply();
+        if (hugePages != null) System.getLogger(Engine.class.getName()).log(System.Logger.Level.WARNING, hugePages);
         boolean cudaFlavour = false;
         File[] natives = new File[0];
         try {

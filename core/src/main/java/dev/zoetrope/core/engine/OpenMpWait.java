@@ -1,11 +1,6 @@
 package dev.zoetrope.core.engine;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -40,21 +35,11 @@ public final class OpenMpWait {
         if (libgompLoaded())
             return new Decision("ACTIVE", "default", "libgomp was loaded before the engine, with its spinning wait policy: " + fix);
         try {
-            setenv(VARIABLE, "PASSIVE");
+            ProcessEnvironment.set(VARIABLE, "PASSIVE");
             return new Decision("PASSIVE", "set by zoetrope", null);
         } catch (Throwable e) {
             // e.g. --illegal-native-access=deny, or a libc without setenv
             return new Decision("ACTIVE", "default", "could not set " + VARIABLE + " (" + e + "): " + fix);
-        }
-    }
-
-    private static void setenv(String name, String value) throws Throwable {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        try (Arena arena = Arena.ofConfined()) {
-            int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
-            if (rc != 0) throw new IllegalStateException("setenv returned " + rc);
         }
     }
 
