@@ -1,6 +1,10 @@
 package dev.zoetrope.cli;
 
+import java.util.List;
 import java.util.Locale;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.bench.KernelBench;
@@ -17,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure engine and model throughput.",
         subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class,
-                BenchCommand.VaeDecode.class, BenchCommand.ConvGrad.class, BenchDitCommand.class, BenchLoadCommand.class, BenchMemoryCommand.class})
+                BenchCommand.VaeDecode.class, BenchCommand.ConvGrad.class, BenchDitCommand.class, BenchGenerateCommand.class, BenchLoadCommand.class, BenchMemoryCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -84,16 +88,51 @@ final class BenchCommand implements Runnable {
         int chunk = 1024;
         @Option(names = "--runs", description = "Timed runs (default ${DEFAULT-VALUE}).")
         int runs = 2;
+        @Option(names = "--kernels", split = ",", paramLabel = "sdpa|manual|tiled",
+                description = "Which to run (default: all): libtorch's fused SDPA, the manual chunked path, and the models' "
+                        + "tiled kernel (the DiT's attention). The bf16 2048^3 matmul peak is measured first.")
+        List<String> kernels = List.of("sdpa", "manual", "tiled");
+        @Option(names = "--dtypes", split = ",", paramLabel = "f32|bf16", description = "Dtypes (default: f32,bf16).")
+        List<String> dtypes = List.of("f32", "bf16");
 
         @Override
         Runnable measurement() {
             requirePositive("all sizes", heads, len, headDim, chunk, runs);
+            for (String k : kernels)
+                if (!List.of("sdpa", "manual", "tiled").contains(k))
+                    throw new InvalidRequestException("--kernels takes sdpa, manual and tiled, not '" + k + "'");
+            List<DType> types = dtypes.stream().map(DType::parse).toList();
             return () -> {
-                for (DType d : new DType[]{DType.F32, DType.BF16}) {
-                    print(KernelBench.sdpa(d, heads, len, headDim, runs));
-                    print(KernelBench.manualAttention(d, heads, len, headDim, chunk, runs));
+                print(KernelBench.matmul(DType.BF16, 2048, 3));
+                for (DType d : types) {
+                    if (kernels.contains("sdpa")) print(KernelBench.sdpa(d, heads, len, headDim, runs));
+                    if (kernels.contains("manual")) print(KernelBench.manualAttention(d, heads, len, headDim, chunk, runs));
+                    if (kernels.contains("tiled")) print(tiled(d));
                 }
             };
+        }
+
+        /** The models' attention kernel ({@code Attention}, chunked: cache-sized tiles) on (1, len, heads, headDim). */
+        private KernelBench.Result tiled(DType d) {
+            var a = new dev.zoetrope.models.nn.Attention(
+                    dev.zoetrope.models.nn.Attention.Options.defaults().withKernel(dev.zoetrope.models.nn.Attention.Kernel.CHUNKED));
+            try (PointerScope scope = new PointerScope()) {
+                torch.manual_seed(2);
+                var q = torch.randn(1, len, heads, headDim).to(d.scalarType());
+                var k = torch.randn(1, len, heads, headDim).to(d.scalarType());
+                var v = torch.randn(1, len, heads, headDim).to(d.scalarType());
+                double best = Double.MAX_VALUE;
+                for (int i = 0; i <= runs; i++) { // run 0 warms up
+                    try (PointerScope step = new PointerScope()) {
+                        long t0 = System.nanoTime();
+                        a.apply(q, k, v, null);
+                        if (i > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                    }
+                }
+                var tile = a.tile(heads, len, len, d);
+                return new KernelBench.Result("tiled " + d.code() + " " + heads + "x" + len + "x" + headDim + " tile "
+                        + tile.heads() + "x" + tile.rows(), KernelBench.attentionFlops(1, heads, len, headDim) / best / 1e9, best, runs);
+            }
         }
     }
 

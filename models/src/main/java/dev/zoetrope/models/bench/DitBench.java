@@ -80,13 +80,18 @@ public final class DitBench {
      * device's, and every timing waits for the device's kernels.
      */
     static Report run(Options o, Device device, PrintStream log) {
+        return run(o, ModelFamily.LINUM.dit(), device, log);
+    }
+
+    /** The same with the blocks of {@code base} (its sizes; the number of blocks comes from the options). */
+    static Report run(Options o, DitConfig base, Device device, PrintStream log) {
         Engine.init();
         double cpu0 = KernelBench.processCpuSeconds();
         KernelBench.Result peak = KernelBench.matmul(DType.BF16, 2048, 3, device);
         // 2 warm-up and 3 timed matmuls: FLOPs per CPU second of the whole measurement
         double peakPerCpuSecond = 5 * 2.0 * 2048 * 2048 * 2048 / (KernelBench.processCpuSeconds() - cpu0) / 1e9;
         log.printf(Locale.ROOT, "bf16 matmul 2048^3: %.1f GFLOP/s, %.1f GFLOP per CPU second%n", peak.gflops(), peakPerCpuSecond);
-        DitConfig config = ModelFamily.LINUM.dit().withNumLayers(o.blocks());
+        DitConfig config = base.withNumLayers(o.blocks());
         DitConfig.PatchSize ps = config.patchSize();
         long tokens = (long) (o.frames() / ps.t()) * ((o.height() + ps.h() - 1) / ps.h()) * ((o.width() + ps.w() - 1) / ps.w());
         double flops = DiffusionTransformer.forwardFlops(config, o.batch(), o.frames(), o.height(), o.width());
