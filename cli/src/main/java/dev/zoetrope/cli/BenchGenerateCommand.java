@@ -50,7 +50,8 @@ final class BenchGenerateCommand extends BenchSubcommand {
         if (!(seconds >= caps.minSeconds() && seconds <= caps.maxSeconds()))
             throw new InvalidRequestException("--duration " + seconds + " is outside " + caps.minSeconds() + ".." + caps.maxSeconds()
                     + " s for " + m.name());
-        GenerationEstimate.Setup setup = new GenerationEstimate.Setup(m.name() + ", " + res + ", " + seconds + " s", m.dit(), m.text(),
+        GenerationEstimate.Setup setup = new GenerationEstimate.Setup(
+                (m.name().contains(res) ? m.name() : m.name() + " " + res) + ", " + seconds + " s", m.dit(), m.text(),
                 m.textTokens(), m.vae(), wh[0], wh[1], m.family().frames(seconds, caps.fps()), steps, !separateGuidance, weights);
         return () -> System.out.print(GenerationEstimate.run(setup, System.out).report());
     }

@@ -159,9 +159,9 @@ public final class Attention {
     /**
      * Score bytes one tile aims at: a few MiB, so that a tile's scores stay in the caches (2 MiB of L2 per core and a
      * shared L3 on the machine this was tuned on) between the matmul that writes them, the softmax and the matmul that
-     * reads them. Measured at 13 heads × 11,960 keys in bf16 with 2 threads: tiles of 256 query rows of one head
-     * (6 MiB) ran the attention at about 70% of the bf16 matmul peak; blocks of 1,536 rows over all 13 heads (480 MB,
-     * through main memory) at about 40%.
+     * reads them. Measured at 13 heads × 11,960 keys in bf16 on one thread: tiles of 128–256 query rows of one head
+     * ran at 75% of the bf16 matmul rate, blocks of 1,024 rows over all 13 heads (318 MB of scores, through main
+     * memory) at 34% (docs/performance.md, "Attention at real dims").
      */
     static final long TILE_BYTES = 6L << 20;
     /** Fewer query rows than this per matmul cost more in per-call overhead than the cache saves. */
