@@ -158,27 +158,30 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
      * The DiT forward's peak, from the shapes each block keeps alive (B the guidance batch, N tokens, d the width, c the
      * compute dtype's size, T = B·N·d):
      * <ul>
-     *   <li>throughout: the embedded tokens and the block's input stream (4T each), the RoPE table (complex128),
-     *       the embedded text;</li>
-     *   <li>in self-attention: h (cT), then the largest of — q kept (cT) while k's RoPE link holds its float32 input,
-     *       float64 copy, float64 product and float32 result (24T); q, k, v, their head-major copies and the output
-     *       (7cT) plus the score buffer of one attention tile (CPU); those 7cT, the o projection (cT),
+     *   <li>throughout: the embedded tokens and the block's input stream (4T each), the RoPE table (complex128 for a
+     *       float32 model, complex64 for a reduced-precision one), the embedded text;</li>
+     *   <li>in self-attention: h (cT), then the largest of — k's chain while q is kept (cT): for a float32 model its
+     *       RoPE link holds the float32 input, float64 copy, float64 product and float32 result (24T), for a bf16 one
+     *       the projection (cT) and two float32 links of the RMSNorm or RoPE (8T); q, k, v, their head-major copies
+     *       and the output (7cT) plus the score buffer of one attention tile (CPU); those 7cT, the o projection (cT),
      *       the gated branch and the new stream (8T).</li>
      * </ul>
-     * Cross-attention and the FFN (token-chunked under the attention workspace) peak lower.
+     * Cross-attention and the FFN (its hidden activations token-chunked to a few tens of MB) peak lower.
      */
     public static long ditForwardPeak(Setup s) {
         DitConfig c = s.dit();
         long batch = s.batchGuidance() ? 2 : 1, n = s.tokens(), d = c.dim(), cs = s.dtype().size();
         long t = batch * n * d;
-        long ropeTable = n * (c.headDim() / 2) * 16L;
+        boolean reduced = cs < 4;
+        long ropeTable = n * (c.headDim() / 2) * (reduced ? 8L : 16L);
         long text = batch * c.textLen() * ((long) c.textDim() * cs + 3L * d * cs);
         long scores = 0;
         if (!s.fusedAttention()) {
             Attention attention = new Attention(new Attention.Options(Attention.Kernel.CHUNKED, s.attentionWorkspace()));
             scores = attention.tile(c.numHeads(), n, n, s.dtype()).scoreBytes(n, s.dtype());
         }
-        long selfAttention = Math.max(cs * t + 24 * t, Math.max(7 * cs * t + scores, 8 * cs * t + 8 * t));
+        long kChain = cs * t + (reduced ? cs * t + 8 * t : 24 * t);
+        long selfAttention = Math.max(kChain, Math.max(7 * cs * t + scores, 8 * cs * t + 8 * t));
         return 4 * t + 4 * t + ropeTable + text + cs * t + selfAttention;
     }
 
