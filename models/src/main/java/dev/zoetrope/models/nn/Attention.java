@@ -34,7 +34,7 @@ import dev.zoetrope.core.engine.Tensors;
  * was built against an OpenBLAS that has it; the build used here imports no {@code sbgemm_}, so both products of every
  * block fall to libtorch's scalar reference gemm (about 1 GFLOP/s). Its float32 kernel calls OpenBLAS's
  * {@code sgemm} on small blocks from inside its own parallel loop. The tiles here go through {@code bmm}, which reaches
- * oneDNN's bf16 brgemm (docs/performance.md, "Attention").
+ * oneDNN's bf16 brgemm (docs/performance.md, "Attention at real dims").
  *
  * <p>Padding mask: {@code validLens[b]} tokens of sample b are real, the rest padding, for queries and keys
  * alike (self-attention over the first frames of a clip). Equivalent to the mask valid(q) ∧ valid(k) with
@@ -213,6 +213,14 @@ public final class Attention {
         }
         boolean recorded = q.is_meta() || GradMode.is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
         Tile tile = q.is_meta() ? new Tile(h, lq) : tile(h, lq, lk, Tensors.dtype(q));
+        // the scaled q and the buffers are freed on return, before the caller's output projection
+        try (PointerScope scope = new PointerScope()) {
+            tiles(q, k, v, out, tile, scale, recorded);
+        }
+    }
+
+    private static void tiles(Tensor q, Tensor k, Tensor v, Tensor out, Tile tile, double scale, boolean recorded) {
+        long b = q.size(0), h = q.size(1), lq = q.size(2), lk = k.size(2), d = q.size(3);
         Tensor qs = q.mul(Ops.scalar(scale)), kt = k.transpose(-1, -2);
         Tensor scores = null, weighted = null;
         if (!recorded) {

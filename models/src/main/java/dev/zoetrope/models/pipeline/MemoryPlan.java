@@ -162,9 +162,9 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
      *       float32 model, complex64 for a reduced-precision one), the embedded text;</li>
      *   <li>in self-attention: h (cT), then the largest of — k's chain while q is kept (cT): for a float32 model its
      *       RoPE link holds the float32 input, float64 copy, float64 product and float32 result (24T), for a bf16 one
-     *       the projection (cT) and two float32 links of the RMSNorm or RoPE (8T); q, k, v, their head-major copies
-     *       and the output (7cT) plus the score buffer of one attention tile (CPU); those 7cT, the o projection (cT),
-     *       the gated branch and the new stream (8T).</li>
+     *       the projection (cT) and two float32 links of the RMSNorm or RoPE (8T); q, k and v (head-major, their only
+     *       copies) and the output (4cT) plus the score buffer of one attention tile (CPU); those 4cT, the o projection
+     *       (cT), the gated branch and the new stream (8T).</li>
      * </ul>
      * Cross-attention and the FFN (its hidden activations token-chunked to a few tens of MB) peak lower.
      */
@@ -181,7 +181,7 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
             scores = attention.tile(c.numHeads(), n, n, s.dtype()).scoreBytes(n, s.dtype());
         }
         long kChain = cs * t + (reduced ? cs * t + 8 * t : 24 * t);
-        long selfAttention = Math.max(kChain, Math.max(7 * cs * t + scores, 8 * cs * t + 8 * t));
+        long selfAttention = Math.max(kChain, Math.max(4 * cs * t + scores, 5 * cs * t + 8 * t));
         return 4 * t + 4 * t + ropeTable + text + cs * t + selfAttention;
     }
 
