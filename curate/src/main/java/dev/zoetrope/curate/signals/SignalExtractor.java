@@ -63,13 +63,14 @@ public final class SignalExtractor {
         }
         Borders.Result borders = Borders.measure(samples);
         Region area = borders.content();
-        double sharp = 0, bright = 0, darkFrac = 0, brightFrac = 0;
+        double sharp = 0, bright = 0, darkFrac = 0, brightFrac = 0, visible = 0;
         for (Luma s : samples) {
             sharp += Sharpness.laplacianVariance(s, area);
             Exposure e = Exposure.of(s, area);
             bright += e.brightness();
             darkFrac += e.dark();
             brightFrac += e.bright();
+            visible += e.visible();
         }
         int n = samples.size();
         double text = TextOverlay.score(samples, area);
@@ -78,7 +79,7 @@ public final class SignalExtractor {
         float[] hist = new float[64];
         for (int i = 0; i < 64; i++) hist[i] = (float) (colors[i] / total);
         double motion = motionPairs == 0 ? 0 : motionSum / motionPairs;
-        return new ClipSignals(motion, sharp / n, bright / n, darkFrac / n, brightFrac / n, borders.fraction(), text,
+        return new ClipSignals(motion, sharp / n, bright / n, darkFrac / n, brightFrac / n, visible / n, borders.fraction(), text,
                 hashes.clone(), hist);
     }
 }
