@@ -19,6 +19,7 @@ import dev.zoetrope.curate.image.Pngs;
 import dev.zoetrope.curate.image.Resizer;
 import dev.zoetrope.curate.shots.AdaptiveCutDetector;
 import dev.zoetrope.curate.shots.ShotDetector;
+import dev.zoetrope.curate.signals.ClipSignals;
 import dev.zoetrope.curate.signals.SignalExtractor;
 import dev.zoetrope.video.Frame;
 import dev.zoetrope.video.Mp4Writer;
@@ -257,12 +258,12 @@ public final class ClipExtractor {
     /** What a done marker holds. */
     public record Marker(long size, long modified, CurateSignature settings, SourceReport report, List<ClipResult> clips) {}
 
-    /** The options that change clips; a marker made with others is stale. */
+    /** The options (and the signals' version) that change clips; a marker made with others is stale. */
     public record CurateSignature(double minClipSeconds, double maxClipSeconds, double fps, int width, int height, int trimFrames,
-                                  long maxSourcePixels) {
+                                  long maxSourcePixels, int signalsVersion) {
         static CurateSignature of(CurateOptions o) {
             return new CurateSignature(o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(), o.trimFrames(),
-                    o.maxSourcePixels());
+                    o.maxSourcePixels(), ClipSignals.VERSION);
         }
     }
 

@@ -92,6 +92,12 @@ public final class Finalizer {
         if (options.modelPath() == null) return;
         LogisticModel model = LogisticModel.load(Path.of(options.modelPath()));
         int want = model.weights().length, modelExtra = want - Features.BASE - Features.COLORS;
+        List<String> base = Features.names(0);
+        if (model.features().size() < base.size() || !model.features().subList(0, base.size()).equals(base))
+            throw new InvalidRequestException(options.modelPath() + ": the filter model was fitted on other signals ("
+                    + String.join(", ", model.features().subList(0, Math.min(base.size(), model.features().size())))
+                    + ") than this version measures (" + String.join(", ", base)
+                    + "); train it again with label train on a features.jsonl written by this version");
         if (modelExtra == runExtra) return;
         throw new InvalidRequestException(options.modelPath() + ": the filter model was fitted on " + want + " features ("
                 + (modelExtra == 0 ? "no latent statistics" : modelExtra + " latent statistics") + "), this run gives "
