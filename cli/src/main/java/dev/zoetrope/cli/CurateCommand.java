@@ -90,6 +90,10 @@ final class CurateCommand implements Callable<Integer> {
     String vlmKeyEnv;
     @Option(names = "--vlm-rate", defaultValue = "2", description = "Requests per second at most.") double vlmRate;
     @Option(names = "--vlm-frames", defaultValue = "4") int vlmFrames;
+    @Option(names = "--range-seconds", defaultValue = "600", paramLabel = "S",
+            description = "Sources longer than about 1.5 x S are split into time ranges of S seconds, scanned and cut in "
+                    + "parallel (the same clips as whole); at least twice --max-seconds.")
+    double rangeSeconds;
 
     @Override
     public Integer call() throws Exception {
@@ -97,7 +101,7 @@ final class CurateCommand implements Callable<Integer> {
             throw new InvalidRequestException("curate needs --in SOURCES and --out DIR (or a subcommand: make-testset, score)");
         CurateOptions o = options(inputs, out.toString(), resolution, minSeconds, maxSeconds, fps, clipsPerShard);
         o = new CurateOptions(o.inputs(), o.out(), o.minClipSeconds(), o.maxClipSeconds(), o.fps(), o.width(), o.height(),
-                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf(), pixels(maxSourceSize));
+                trimFrames, o.filter(), o.modelPath(), o.vlm(), o.clipsPerShard(), o.crf(), pixels(maxSourceSize), rangeSeconds);
         if (filterConfig != null) o = o.withFilter(FilterConfig.read(filterConfig));
         if (model != null) o = o.withModel(model.toString());
         if (vlmUrl != null) o = o.withVlm(new CurateOptions.VlmSettings(vlmUrl, vlmModel, vlmKeyEnv, vlmRate, 60, 4, vlmFrames));

@@ -137,7 +137,7 @@ public final class Finalizer {
         return new Summary(reports.size(), ok, problems, shots, decisions.size(), accepted, by, shardClips);
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }

@@ -52,7 +52,7 @@ public record FilterScene(Kind kind, long seed) {
 
     /**
      * A night scene: dark drifting clouds (luma at most about 20) lit by warm lights where a second, finer Perlin field
-     * is above {@code lightLevel} (148 lights about 15 % of the picture, 170 about 1 %: a starry sky). The mean stays
+     * is above {@code lightLevel} (153 lights about a tenth of the picture, 170 a fiftieth: a starry sky). The mean stays
      * dark either way; only how much of the picture is lit differs.
      */
     public String night(int w, int h, String tag, int lightLevel) {

@@ -135,7 +135,7 @@ public final class Scorer {
     }
 
     /** Greedy matching of each truth frame to the nearest unused detection within the tolerance. */
-    static int[] match(List<Integer> truth, List<Integer> detected, int tolerance) {
+    public static int[] match(List<Integer> truth, List<Integer> detected, int tolerance) {
         boolean[] used = new boolean[detected.size()];
         int tp = 0;
         for (int t : truth) {

@@ -117,7 +117,7 @@ public final class TestSetMaker {
             // Exposure as footage has it: night scenes with lights and lit subjects on black are clean; a dark night
             // with a few specks of light (a starry sky) is too dark all the same.
             for (int i = 0; i < hard; i++, bar.step())
-                clips.add(clip(videos, "night", i, new FilterScene(FilterScene.Kind.CLOUDS, 11000 + i).night(w, h, "s", 148), List.of()));
+                clips.add(clip(videos, "night", i, new FilterScene(FilterScene.Kind.CLOUDS, 11000 + i).night(w, h, "s", 153), List.of()));
             for (int i = 0; i < hard; i++, bar.step())
                 clips.add(clip(videos, "spotlit", i, scene(12000, i).spotlit(w, h, "s"), List.of()));
             for (int i = 0; i < hard; i++, bar.step())
