@@ -80,18 +80,22 @@ public final class ClipExtractor {
 
     private Extracted run(Path file) throws IOException {
         String source = file.toString();
-        Object checked = probe(file);
-        if (checked instanceof Extracted failed) return failed;
-        VideoInfo info = (VideoInfo) checked;
+        VideoInfo info;
+        switch (probe(file)) {
+            case Step.Failed<VideoInfo>(Extracted failed) -> { return failed; }
+            case Step.Ok<VideoInfo>(VideoInfo v) -> info = v;
+        }
         Shots scan;
         try {
             scan = detectShots(file, info);
         } catch (VideoException e) {
             return failed(source, "broken", e.getMessage());
         }
-        Object planned = plan(file, info, scan.result(), scan.stoppedBy());
-        if (planned instanceof Extracted failed) return failed;
-        Plan plan = (Plan) planned;
+        Plan plan;
+        switch (plan(file, info, scan.result(), scan.stoppedBy())) {
+            case Step.Failed<Plan>(Extracted failed) -> { return failed; }
+            case Step.Ok<Plan>(Plan p) -> plan = p;
+        }
         List<ClipResult> clips;
         try {
             clips = plan.windows().isEmpty() ? List.of() : cut(file, plan.info(), plan.windows(), false);
@@ -101,23 +105,30 @@ public final class ClipExtractor {
         return new Extracted(report(source, plan, clips), clips, false);
     }
 
-    /** The source's metadata, or (as an {@link Extracted}) why it is refused before any frame is decoded. */
-    private Object probe(Path file) {
+    /** A step's outcome: its value, or the report of why the source goes no further. */
+    private sealed interface Step<T> {
+        record Ok<T>(T value) implements Step<T> {}
+
+        record Failed<T>(Extracted failure) implements Step<T> {}
+    }
+
+    /** The source's metadata, or why it is refused before any frame is decoded. */
+    private Step<VideoInfo> probe(Path file) {
         String source = file.toString();
-        if (!Files.isRegularFile(file)) return failed(source, "broken", "no such file");
+        if (!Files.isRegularFile(file)) return new Step.Failed<>(failed(source, "broken", "no such file"));
         VideoInfo info;
         try {
             info = VideoProbe.probe(file, options.maxSourcePixels());
         } catch (VideoTooLargeException e) {
-            return failed(source, "too_large", e.getMessage() + "; raise --max-source-size to take it");
+            return new Step.Failed<>(failed(source, "too_large", e.getMessage() + "; raise --max-source-size to take it"));
         } catch (VideoException e) {
-            return failed(source, "broken", e.getMessage());
+            return new Step.Failed<>(failed(source, "broken", e.getMessage()));
         }
-        if (info.fps() <= 0 || info.width() <= 0) return failed(source, "broken", "no usable video stream");
+        if (info.fps() <= 0 || info.width() <= 0) return new Step.Failed<>(failed(source, "broken", "no usable video stream"));
         if (info.durationSeconds() >= 0 && info.durationSeconds() < options.minClipSeconds())
-            return failed(source, "too_short", String.format(Locale.ROOT, "%.2f s is shorter than the %.2f s minimum clip",
-                    info.durationSeconds(), options.minClipSeconds()));
-        return info;
+            return new Step.Failed<>(failed(source, "too_short", String.format(Locale.ROOT, "%.2f s is shorter than the %.2f s minimum clip",
+                    info.durationSeconds(), options.minClipSeconds())));
+        return new Step.Ok<>(info);
     }
 
     /** A source's shots and clip windows, before any clip is cut. */
@@ -131,16 +142,16 @@ public final class ClipExtractor {
         }
     }
 
-    /** The plan from the shots of what decodes, or (as an {@link Extracted}) why there is none. */
-    private Object plan(Path file, VideoInfo info, ShotDetector.Result shots, String stoppedBy) {
+    /** The plan from the shots of what decodes, or why there is none. */
+    private Step<Plan> plan(Path file, VideoInfo info, ShotDetector.Result shots, String stoppedBy) {
         String truncated = stoppedBy == null ? null : String.format(Locale.ROOT, "%s; kept the first %d frames (%.2f s)",
                 stoppedBy, shots.frames(), shots.frames() / info.fps());
         if (shots.frames() / info.fps() < options.minClipSeconds())
-            return failed(file.toString(), "too_short", shots.frames() + " decodable frames is shorter than the minimum clip"
-                    + (truncated == null ? "" : " (" + truncated + ")"));
+            return new Step.Failed<>(failed(file.toString(), "too_short", shots.frames()
+                    + " decodable frames is shorter than the minimum clip" + (truncated == null ? "" : " (" + truncated + ")")));
         List<ClipWindow> windows = new ClipPlanner(options.minClipSeconds(), options.maxClipSeconds(), options.fps(),
                 options.trimFrames()).plan(shots.shots(), info.fps());
-        return new Plan(Source.of(info), shots, truncated, windows);
+        return new Step.Ok<>(new Plan(Source.of(info), shots, truncated, windows));
     }
 
     private SourceReport report(String source, Plan plan, List<ClipResult> clips) {
@@ -178,7 +189,7 @@ public final class ClipExtractor {
     public List<Range> ranges(String source) {
         Path file = Path.of(source);
         if (readMarker(marker(source), file) != null) return List.of();
-        if (!(probe(file) instanceof VideoInfo info) || info.durationSeconds() <= 0) return List.of();
+        if (!(probe(file) instanceof Step.Ok<VideoInfo>(VideoInfo info)) || info.durationSeconds() <= 0) return List.of();
         int per = (int) Math.round(options.rangeSeconds() * info.fps());
         long total = Math.round(info.durationSeconds() * info.fps());
         // The last range takes a remainder under half a range, so no range is a sliver.
@@ -196,7 +207,8 @@ public final class ClipExtractor {
      */
     public RangeScan scan(String source, Range range) {
         Path file = Path.of(source);
-        if (!(probe(file) instanceof VideoInfo info)) return new RangeScan(range, new ShotDetector.Events(0, List.of(), List.of()), "cannot probe");
+        if (!(probe(file) instanceof Step.Ok<VideoInfo>(VideoInfo info)))
+            return new RangeScan(range, new ShotDetector.Events(0, List.of(), List.of()), "cannot probe");
         int w = Math.min(ShotDetector.ANALYSIS_WIDTH, info.width()) & ~1;
         int h = Math.max(2, Math.round((float) info.height() * w / info.width()) & ~1);
         ShotDetector detector = new ShotDetector(AdaptiveCutDetector.Params.DEFAULT, 12.0);
@@ -231,9 +243,7 @@ public final class ClipExtractor {
      */
     public List<CutTask> plan(String source, List<RangeScan> scans) {
         Path file = Path.of(source);
-        Object checked = probe(file);
-        if (checked instanceof Extracted failed) return List.of(new CutTask(source, null, null, List.of()));
-        VideoInfo info = (VideoInfo) checked;
+        if (!(probe(file) instanceof Step.Ok<VideoInfo>(VideoInfo info))) return List.of(new CutTask(source, null, null, List.of()));
         List<RangeScan> sorted = scans.stream().sorted(java.util.Comparator.comparingInt(s -> s.range().index())).toList();
         int stop = Integer.MAX_VALUE;
         String stoppedBy = null;
@@ -248,8 +258,8 @@ public final class ClipExtractor {
             joined = new ShotDetector.Events(end, joined.cuts().stream().filter(c -> c < end).toList(),
                     joined.darkRuns().stream().filter(d -> d.start() < end)
                             .map(d -> new FadeDetector.DarkRun(d.start(), Math.min(d.end(), end))).toList());
-        Object planned = plan(file, info, ShotDetector.resolve(joined), stoppedBy);
-        if (!(planned instanceof Plan p)) return List.of(new CutTask(source, null, null, List.of()));
+        if (!(plan(file, info, ShotDetector.resolve(joined), stoppedBy) instanceof Step.Ok<Plan>(Plan p)))
+            return List.of(new CutTask(source, null, null, List.of()));
         List<CutTask> tasks = new ArrayList<>();
         for (RangeScan s : sorted) {
             Range r = s.range();

@@ -33,23 +33,7 @@ class TimeRangesTest {
 
     @Test
     void aLongSourceSplitIntoRangesGivesTheSameClipsAsWhole() throws Exception {
-        FilterScene.Kind[] k = FilterScene.Kind.values();
-        // 576 frames at 24 fps; with clips of 1–2 s, ranges of 4 s are 96 frames: boundaries at 96, 192, 288, 384, 480.
-        List<Segment> segments = List.of(
-                new Segment(new FilterScene(k[0], 1), 80, false, false),   // [0, 80)
-                new Segment(new FilterScene(k[3], 2), 30, false, false),   // [80, 110): crosses 96
-                new Segment(new FilterScene(k[1], 3), 40, false, true),    // [110, 150), fades out
-                new Segment(null, 6, false, false),                        // [150, 156): black, a fade's middle
-                new Segment(new FilterScene(k[2], 4), 24, true, false),    // [156, 180), fades in
-                new Segment(null, 30, false, false),                       // [180, 210): dark content across 192
-                new Segment(new FilterScene(k[4], 5), 78, false, false),   // [210, 288): the next cut is on 288
-                new Segment(new FilterScene(k[0], 6), 112, false, false),  // [288, 400): crosses 384
-                new Segment(new FilterScene(k[3], 7), 80, false, false),   // [400, 480): the next cut is on 480
-                new Segment(new FilterScene(k[1], 8), 96, false, false));  // [480, 576)
-        Path source = dir.resolve("videos/long.mp4");
-        Files.createDirectories(source.getParent());
-        int total = render(segments, source, 96, 54);
-        assertEquals(576, total);
+        Path source = source(dir, 96, 54);
 
         CurateOptions whole = options(dir.resolve("whole"), source);
         CurateOptions split = options(dir.resolve("split"), source).withRangeSeconds(4);
@@ -74,7 +58,28 @@ class TimeRangesTest {
                     Files.readAllBytes(dir.resolve("split/clips/" + id + ".mp4")), id);
     }
 
-    private static CurateOptions options(Path out, Path source) {
+    /** The 24 s test source at w×h: its shots and boundaries are listed beside the segments. */
+    static Path source(Path dir, int w, int h) throws Exception {
+        FilterScene.Kind[] k = FilterScene.Kind.values();
+        // 576 frames at 24 fps; with clips of 1–2 s, ranges of 4 s are 96 frames: boundaries at 96, 192, 288, 384, 480.
+        List<Segment> segments = List.of(
+                new Segment(new FilterScene(k[0], 1), 80, false, false),   // [0, 80)
+                new Segment(new FilterScene(k[3], 2), 30, false, false),   // [80, 110): crosses 96
+                new Segment(new FilterScene(k[1], 3), 40, false, true),    // [110, 150), fades out
+                new Segment(null, 6, false, false),                        // [150, 156): black, a fade's middle
+                new Segment(new FilterScene(k[2], 4), 24, true, false),    // [156, 180), fades in
+                new Segment(null, 30, false, false),                       // [180, 210): dark content across 192
+                new Segment(new FilterScene(k[4], 5), 78, false, false),   // [210, 288): the next cut is on 288
+                new Segment(new FilterScene(k[0], 6), 112, false, false),  // [288, 400): crosses 384
+                new Segment(new FilterScene(k[3], 7), 80, false, false),   // [400, 480): the next cut is on 480
+                new Segment(new FilterScene(k[1], 8), 96, false, false));  // [480, 576)
+        Path source = dir.resolve("videos/long.mp4");
+        Files.createDirectories(source.getParent());
+        assertEquals(576, render(segments, source, w, h));
+        return source;
+    }
+
+    static CurateOptions options(Path out, Path source) {
         return CurateOptions.defaults(List.of(source.toString()), out.toString()).withSize(64, 36).withClipSeconds(1, 2);
     }
 
