@@ -35,10 +35,15 @@ public final class CurateBench {
         }
     }
 
-    /** Direct (its default: a thread per core) and embedded Flink at parallelism 1 and 2. */
+    /**
+     * Direct as {@code curate} runs it (a thread per core, without the runner's element checks), Direct with Beam's
+     * default checks that every element survives encoding and is not mutated (as the tests run it), and embedded Flink
+     * at parallelism 1 and 2.
+     */
     public static List<Setting> settings() {
         int cores = Runtime.getRuntime().availableProcessors();
-        return List.of(new Setting("direct", "DirectRunner", List.of(), cores),
+        return List.of(new Setting("direct", "DirectRunner", List.of("--enforceImmutability=false", "--enforceEncodability=false"), cores),
+                new Setting("direct+chk", "DirectRunner", List.of(), cores),
                 new Setting("flink p=1", "FlinkRunner", List.of("--flinkMaster=[local]", "--parallelism=1"), 1),
                 new Setting("flink p=2", "FlinkRunner", List.of("--flinkMaster=[local]", "--parallelism=2"), 2));
     }
@@ -70,12 +75,12 @@ public final class CurateBench {
 
     /** The table printed by {@code zoetrope bench curate}: each run, and its wall clips/s against the Direct runner's in the same round. */
     public static String table(List<Row> rows) {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-5s %-10s %5s %8s %8s %9s %12s %13s %10s %5s%n",
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-5s %-11s %5s %8s %8s %9s %12s %13s %10s %5s%n",
                 "round", "runner", "clips", "wall s", "CPU s", "clips/s", "clips/s/task", "clips/CPU-s", "vs direct", "load"));
         for (Row r : rows) {
             double direct = rows.stream().filter(x -> x.round() == r.round() && x.setting().name().equals("direct"))
                     .mapToDouble(Row::clipsPerSecond).findFirst().orElse(Double.NaN);
-            s.append(String.format(Locale.ROOT, "%-5d %-10s %5d %8.1f %8.1f %9.3f %12.3f %13.3f %10.2f %5.1f%n", r.round(),
+            s.append(String.format(Locale.ROOT, "%-5d %-11s %5d %8.1f %8.1f %9.3f %12.3f %13.3f %10.2f %5.1f%n", r.round(),
                     r.setting().name(), r.clips(), r.wallSeconds(), r.cpuSeconds(), r.clipsPerSecond(),
                     r.clipsPerSecond() / r.setting().parallelism(), r.clipsPerCpuSecond(), r.clipsPerSecond() / direct, r.load()));
         }
