@@ -46,7 +46,7 @@ final class BenchCurateCommand {
         Path work;
         @Option(names = "--full", description = "Make the full corpus instead of the small one when it is absent.")
         boolean full;
-        @Option(names = "--rounds", defaultValue = "2", description = "Rounds of the three runners (default ${DEFAULT-VALUE}).")
+        @Option(names = "--rounds", defaultValue = "2", description = "Rounds of the runners (default ${DEFAULT-VALUE}).")
         int rounds;
         @Option(names = "--resolution", defaultValue = "96x54", description = "Output size WxH (default ${DEFAULT-VALUE}).")
         String resolution;
