@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure engine and model throughput.",
         subcommands = {BenchCommand.Matmul.class, BenchCommand.Attention.class, BenchCommand.T5.class,
-                BenchCommand.VaeDecode.class, BenchCommand.ConvGrad.class, BenchDitCommand.class, BenchGenerateCommand.class, BenchLoadCommand.class, BenchMemoryCommand.class})
+                BenchCommand.VaeDecode.class, BenchCommand.ConvGrad.class, BenchDitCommand.class, BenchGenerateCommand.class, BenchLoadCommand.class,
+                BenchMemoryCommand.class, BenchCurateCommand.Curate.class, BenchCurateCommand.Shots.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -49,10 +49,10 @@ final class DistributedOptions {
             + "megabytes of float32 (default: ${DEFAULT-VALUE}).")
     int bucketMb = (int) (ProcessGroup.BUCKET_ELEMENTS * 4 / (1 << 20));
 
-    @Option(names = "--grad-overlap", description = "Experimental: start each bucket's all-reduce during the backward, as soon "
-            + "as its gradients are in (autograd hooks; heap corruption was seen in test JVMs that used them). Default: the "
-            + "all-reduce runs after the backward.")
-    boolean gradOverlap;
+    @Option(names = "--grad-overlap", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Start each bucket's all-reduce during the backward, as soon as its gradients are in, as PyTorch's "
+            + "DDP does (the default); --no-grad-overlap reduces after the backward.")
+    boolean gradOverlap = true;
 
     /**
      * Runs {@code train}: alone; or as one rank of the run the environment names (plain {@code cuda} then meaning the

@@ -154,6 +154,11 @@ public final class SyntheticSources {
         return option.replaceAll("([\\\\'\\[\\],;])", "\\\\$1");
     }
 
+    /** The {@code movie} source reading a video file, its path escaped for the graph (to run FFmpeg's filters on a file). */
+    public static String movie(Path file) {
+        return "movie=filename=" + escape(file.toAbsolutePath().toString());
+    }
+
     /** A flat colour, given as an FFmpeg colour ("black", "0x6e6e6e", "red@1.0"). */
     public static String color(String color, int width, int height, double fps, double seconds) {
         return String.format(Locale.ROOT, "color=c=%s:size=%dx%d:rate=%s:duration=%s", color, width, height,

@@ -130,8 +130,9 @@ public final class Scopes {
     }
 
     /**
-     * Moves {@code p} out of every scope: it stays alive until {@link #release} is called. For long-lived
-     * objects such as model weights.
+     * Moves {@code p} out of every scope: no scope closing frees it, only {@link #release} or, as for any native
+     * object outside a scope, the garbage collector once nothing refers to {@code p} (JavaCPP's collector ignores the
+     * pin). For long-lived objects such as model weights, held in a field.
      */
     public static <T extends Pointer> T pin(T p) {
         p.retainReference();

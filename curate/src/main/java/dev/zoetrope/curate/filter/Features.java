@@ -6,18 +6,18 @@ import java.util.List;
 import dev.zoetrope.curate.signals.ClipSignals;
 
 /**
- * The learned filter's input: the seven signals (sharpness as log(1 + v), since it spans decades) followed by a
+ * The learned filter's input: the eight signals (sharpness as log(1 + v), since it spans decades) followed by a
  * 2×2×2 colour histogram (the clip's 4×4×4 histogram merged to halves of each channel: coarse, so a few hundred labels
  * suffice), and optionally extra visual features such as pooled VAE-encoder latents (see docs/curation.md).
  */
 public final class Features {
-    public static final int BASE = 7;
+    public static final int BASE = 8;
     public static final int COLORS = 8;
 
     private Features() {}
 
     public static List<String> names(int extra) {
-        List<String> n = new ArrayList<>(List.of("motion", "log_sharpness", "brightness", "dark", "bright", "border", "text"));
+        List<String> n = new ArrayList<>(List.of("motion", "log_sharpness", "brightness", "dark", "bright", "visible", "border", "text"));
         for (int i = 0; i < COLORS; i++) n.add("color_" + i);
         for (int i = 0; i < extra; i++) n.add("latent_" + i);
         return n;
@@ -31,8 +31,9 @@ public final class Features {
         f[2] = s.brightness();
         f[3] = s.dark();
         f[4] = s.bright();
-        f[5] = s.border();
-        f[6] = s.text();
+        f[5] = s.visible();
+        f[6] = s.border();
+        f[7] = s.text();
         for (int i = 0; i < 64; i++) {
             int r = i / 16, g = i / 4 % 4, b = i % 4;
             f[BASE + (r / 2) * 4 + (g / 2) * 2 + b / 2] += s.colors()[i];

@@ -7,6 +7,7 @@ import dev.zoetrope.curate.signals.ClipSignals;
 
 /**
  * The signal thresholds applied to one clip. Duplicates, the learned score and the VLM verdict are added later.
+ * Too dark means too little of the picture is visible, not a low mean: night scenes and lit subjects on black pass.
  * A clip rejected for exposure is not also judged static, blurry or bordered: on a near-black (or blown-out) picture
  * frame differences, Laplacian and dark bars all collapse, so those signals say nothing more. A static clip is not
  * also judged for burned-in text: the text score's evidence is strokes that stay put while the picture moves, and
@@ -21,7 +22,7 @@ public final class RuleFilter {
 
     public List<Reason> reasons(ClipSignals s) {
         List<Reason> out = new ArrayList<>();
-        if (s.brightness() < config.minBrightness()) out.add(Reason.TOO_DARK);
+        if (s.visible() < config.minVisible()) out.add(Reason.TOO_DARK);
         if (s.brightness() > config.maxBrightness()) out.add(Reason.TOO_BRIGHT);
         if (out.isEmpty()) {
             if (s.motion() < config.staticMotion()) out.add(Reason.STATIC);

@@ -25,12 +25,17 @@ import dev.zoetrope.curate.vlm.ChatClient;
  * @param crf             x264 quality of the stored clip previews (lower is closer to lossless)
  * @param maxSourcePixels largest picture (width × height) a source may declare; larger ones are refused as
  *                        {@code too_large} before a frame is decoded, since one frame alone can cost gigabytes
+ * @param rangeSeconds    a source longer than about 1.5 × this is split into time ranges of this length, scanned and cut
+ *                        in parallel (the same clips as one piece)
  */
 public record CurateOptions(List<String> inputs, String out, double minClipSeconds, double maxClipSeconds, double fps,
                             int width, int height, int trimFrames, FilterConfig filter, String modelPath,
-                            VlmSettings vlm, int clipsPerShard, int crf, long maxSourcePixels) implements Serializable {
+                            VlmSettings vlm, int clipsPerShard, int crf, long maxSourcePixels, double rangeSeconds)
+        implements Serializable {
     /** 8192×4320 (DCI 8K): every camera and delivery format passes, a hostile header does not. */
     public static final long DEFAULT_MAX_SOURCE_PIXELS = 8192L * 4320;
+    /** Ten minutes: an hour-long source is six elements of work. */
+    public static final double DEFAULT_RANGE_SECONDS = 600;
 
     public CurateOptions {
         if (inputs == null || inputs.isEmpty()) throw new InvalidRequestException("no inputs given");
@@ -40,6 +45,9 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
             throw new InvalidRequestException("output size " + width + "x" + height + " must be even and at least 16x16");
         if (clipsPerShard < 1) throw new InvalidRequestException("clips per shard must be at least 1, got " + clipsPerShard);
         if (maxSourcePixels < 1) throw new InvalidRequestException("the source size limit must be at least 1 pixel, got " + maxSourcePixels);
+        if (!(rangeSeconds >= 2 * maxClipSeconds))
+            throw new InvalidRequestException("time ranges of " + rangeSeconds + " s are too short: give at least twice the longest clip ("
+                    + 2 * maxClipSeconds + " s)");
         inputs = List.copyOf(inputs);
     }
 
@@ -48,7 +56,7 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
                          int width, int height, int trimFrames, FilterConfig filter, String modelPath, VlmSettings vlm,
                          int clipsPerShard, int crf) {
         this(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm,
-                clipsPerShard, crf, DEFAULT_MAX_SOURCE_PIXELS);
+                clipsPerShard, crf, DEFAULT_MAX_SOURCE_PIXELS, DEFAULT_RANGE_SECONDS);
     }
 
     public static CurateOptions defaults(List<String> inputs, String out) {
@@ -56,31 +64,35 @@ public record CurateOptions(List<String> inputs, String out, double minClipSecon
     }
 
     public CurateOptions withSize(int w, int h) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, w, h, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, w, h, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withClipSeconds(double min, double max) {
-        return new CurateOptions(inputs, out, min, max, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, min, max, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withFilter(FilterConfig f) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, f, modelPath, vlm, clipsPerShard, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, f, modelPath, vlm, clipsPerShard, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withModel(String path) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, path, vlm, clipsPerShard, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, path, vlm, clipsPerShard, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withVlm(VlmSettings v) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, v, clipsPerShard, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, v, clipsPerShard, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withClipsPerShard(int n) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, n, crf, maxSourcePixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, n, crf, maxSourcePixels, rangeSeconds);
     }
 
     public CurateOptions withMaxSourcePixels(long pixels) {
-        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, pixels);
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, pixels, rangeSeconds);
+    }
+
+    public CurateOptions withRangeSeconds(double seconds) {
+        return new CurateOptions(inputs, out, minClipSeconds, maxClipSeconds, fps, width, height, trimFrames, filter, modelPath, vlm, clipsPerShard, crf, maxSourcePixels, seconds);
     }
 
     /** The VLM endpoint, in plain serializable fields. */

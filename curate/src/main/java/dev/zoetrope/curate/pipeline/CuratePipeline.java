@@ -45,7 +45,8 @@ import dev.zoetrope.core.progress.ProgressBar;
 /**
  * The curation run as an Apache Beam pipeline, parallel from end to end:
  * <pre>
- * sources ─ Spread ─ Extract ─┬─ clips ─┬─ Judge (latents, rules, learned score, VLM) ─────┬─ CoGroupByKey (by clip) ─ Route ─┬─ alone ───────────────────────────────┐
+ *                             ┌─ long sources' time ranges ─ Spread ─ ScanRanges ─ GroupByKey ─ PlanRanges ─ Spread ─ CutRanges ─ GroupByKey ─ FinishRanged ─ (clips, reports)
+ * sources ─ Spread ─ Extract ─┼─ clips ─┬─ Judge (latents, rules, learned score, VLM) ─────┬─ CoGroupByKey (by clip) ─ Route ─┬─ alone ───────────────────────────────┐
  *                             │         └─ NearDuplicateSearch (clip → its group) ─────────┘                                  └─ in a group ─ GroupByKey ─ KeepBest ───┴─ verdicts ─┬─ TextIO work/run/verdicts
  *                             └─ reports ─ TextIO work/run/reports                                                                                                                  └─ accepted ─ by shard ─ GroupByKey ─ WriteShard
  * </pre>
@@ -61,6 +62,7 @@ import dev.zoetrope.core.progress.ProgressBar;
 public final class CuratePipeline {
     private static final TupleTag<ClipResult> CLIPS = new TupleTag<>() {};
     private static final TupleTag<SourceReport> REPORTS = new TupleTag<>() {};
+    private static final TupleTag<KV<String, ClipExtractor.Range>> RANGES = new TupleTag<>() {};
 
     private CuratePipeline() {}
 
@@ -127,9 +129,27 @@ public final class CuratePipeline {
         PCollection<String> src = p.apply("Sources", Create.of(sources).withCoder(StringUtf8Coder.of()))
                 .apply("Spread", Reshuffle.viaRandomKey());
         PCollectionTuple extracted = src.apply("Extract", ParDo.of(new ExtractFn(options))
-                .withOutputTags(CLIPS, TupleTagList.of(REPORTS)));
-        PCollection<ClipResult> clips = extracted.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class));
-        PCollection<SourceReport> reports = extracted.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class));
+                .withOutputTags(CLIPS, TupleTagList.of(REPORTS).and(RANGES)));
+        // Long sources come back as time ranges: scanned in parallel, planned per source, cut in parallel.
+        PCollectionTuple ranged = extracted.get(RANGES)
+                .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ClipExtractor.Range.class)))
+                .apply("SpreadRanges", Reshuffle.viaRandomKey())
+                .apply("ScanRanges", ParDo.of(new ScanFn(options)))
+                .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ClipExtractor.RangeScan.class)))
+                .apply("GroupScans", GroupByKey.create())
+                .apply("PlanRanges", ParDo.of(new PlanFn(options)))
+                .setCoder(SerializableCoder.of(ClipExtractor.CutTask.class))
+                .apply("SpreadCuts", Reshuffle.viaRandomKey())
+                .apply("CutRanges", ParDo.of(new CutFn(options)))
+                .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(RangeClips.class)))
+                .apply("GroupRanges", GroupByKey.create())
+                .apply("FinishRanged", ParDo.of(new FinishRangedFn(options)).withOutputTags(CLIPS, TupleTagList.of(REPORTS)));
+        PCollection<ClipResult> clips = PCollectionList.of(extracted.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class)))
+                .and(ranged.get(CLIPS).setCoder(SerializableCoder.of(ClipResult.class)))
+                .apply("AllClips", Flatten.pCollections());
+        PCollection<SourceReport> reports = PCollectionList.of(extracted.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class)))
+                .and(ranged.get(REPORTS).setCoder(SerializableCoder.of(SourceReport.class)))
+                .apply("AllReports", Flatten.pCollections());
         reports.apply("ReportJson", MapElements.into(TypeDescriptors.strings()).via((SourceReport r) -> Verdict.json(r)))
                 .apply("WriteReports", TextIO.write().to(run.resolve("reports").resolve("part").toString()).withSuffix(".jsonl"));
 
@@ -186,7 +206,10 @@ public final class CuratePipeline {
                 e.getMessage(), max >> 20), e);
     }
 
-    /** Cuts each source into clips: the clips, and a report of what happened to it. */
+    /**
+     * Cuts each source into clips: the clips, and a report of what happened to it; a long source is passed on as its
+     * time ranges instead.
+     */
     static final class ExtractFn extends DoFn<String, ClipResult> {
         private final CurateOptions options;
 
@@ -196,9 +219,84 @@ public final class CuratePipeline {
 
         @ProcessElement
         public void process(@Element String source, MultiOutputReceiver out) {
-            ClipExtractor.Extracted e = new ClipExtractor(options).extract(source);
+            ClipExtractor extractor = new ClipExtractor(options);
+            List<ClipExtractor.Range> ranges = extractor.ranges(source);
+            if (!ranges.isEmpty()) {
+                for (ClipExtractor.Range r : ranges) out.get(RANGES).output(KV.of(source, r));
+                return;
+            }
+            ClipExtractor.Extracted e = extractor.extract(source);
             for (ClipResult c : e.clips()) out.get(CLIPS).output(c);
             out.get(REPORTS).output(e.report());
+        }
+    }
+
+    /** Scans one time range of a long source for shot events. */
+    static final class ScanFn extends DoFn<KV<String, ClipExtractor.Range>, KV<String, ClipExtractor.RangeScan>> {
+        private final CurateOptions options;
+
+        ScanFn(CurateOptions options) {
+            this.options = options;
+        }
+
+        @ProcessElement
+        public void process(@Element KV<String, ClipExtractor.Range> e, OutputReceiver<KV<String, ClipExtractor.RangeScan>> out) {
+            out.output(KV.of(e.getKey(), new ClipExtractor(options).scan(e.getKey(), e.getValue())));
+        }
+    }
+
+    /** Joins a long source's range scans into its shots and windows: one cut task per range with windows. */
+    static final class PlanFn extends DoFn<KV<String, Iterable<ClipExtractor.RangeScan>>, ClipExtractor.CutTask> {
+        private final CurateOptions options;
+
+        PlanFn(CurateOptions options) {
+            this.options = options;
+        }
+
+        @ProcessElement
+        public void process(@Element KV<String, Iterable<ClipExtractor.RangeScan>> e, OutputReceiver<ClipExtractor.CutTask> out) {
+            List<ClipExtractor.RangeScan> scans = new ArrayList<>();
+            e.getValue().forEach(scans::add);
+            new ClipExtractor(options).plan(e.getKey(), scans).forEach(out::output);
+        }
+    }
+
+    /** One range's cut task and the clips it gave. */
+    record RangeClips(ClipExtractor.CutTask task, List<ClipResult> clips) implements java.io.Serializable {}
+
+    /** Cuts the clip windows that start in one range. */
+    static final class CutFn extends DoFn<ClipExtractor.CutTask, KV<String, RangeClips>> {
+        private final CurateOptions options;
+
+        CutFn(CurateOptions options) {
+            this.options = options;
+        }
+
+        @ProcessElement
+        public void process(@Element ClipExtractor.CutTask t, OutputReceiver<KV<String, RangeClips>> out) {
+            out.output(KV.of(t.source(), new RangeClips(t, new ClipExtractor(options).cut(t))));
+        }
+    }
+
+    /** A long source's clips and report from its ranges, with its done marker written. */
+    static final class FinishRangedFn extends DoFn<KV<String, Iterable<RangeClips>>, ClipResult> {
+        private final CurateOptions options;
+
+        FinishRangedFn(CurateOptions options) {
+            this.options = options;
+        }
+
+        @ProcessElement
+        public void process(@Element KV<String, Iterable<RangeClips>> e, MultiOutputReceiver out) {
+            List<ClipExtractor.CutTask> tasks = new ArrayList<>();
+            List<ClipResult> clips = new ArrayList<>();
+            for (RangeClips r : e.getValue()) {
+                tasks.add(r.task());
+                clips.addAll(r.clips());
+            }
+            ClipExtractor.Extracted done = new ClipExtractor(options).finish(e.getKey(), tasks, clips);
+            for (ClipResult c : done.clips()) out.get(CLIPS).output(c);
+            out.get(REPORTS).output(done.report());
         }
     }
 

@@ -92,6 +92,12 @@ public final class Finalizer {
         if (options.modelPath() == null) return;
         LogisticModel model = LogisticModel.load(Path.of(options.modelPath()));
         int want = model.weights().length, modelExtra = want - Features.BASE - Features.COLORS;
+        List<String> base = Features.names(0);
+        if (model.features().size() < base.size() || !model.features().subList(0, base.size()).equals(base))
+            throw new InvalidRequestException(options.modelPath() + ": the filter model was fitted on other signals ("
+                    + String.join(", ", model.features().subList(0, Math.min(base.size(), model.features().size())))
+                    + ") than this version measures (" + String.join(", ", base)
+                    + "); train it again with label train on a features.jsonl written by this version");
         if (modelExtra == runExtra) return;
         throw new InvalidRequestException(options.modelPath() + ": the filter model was fitted on " + want + " features ("
                 + (modelExtra == 0 ? "no latent statistics" : modelExtra + " latent statistics") + "), this run gives "
@@ -131,7 +137,7 @@ public final class Finalizer {
         return new Summary(reports.size(), ok, problems, shots, decisions.size(), accepted, by, shardClips);
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }

@@ -34,6 +34,7 @@ public final class Manifest {
         s.put("motion", round(c.signals().motion()));
         s.put("sharpness", round(c.signals().sharpness()));
         s.put("brightness", round(c.signals().brightness()));
+        s.put("visible", round(c.signals().visible()));
         s.put("text", round(c.signals().text()));
         s.put("border", round(c.signals().border()));
         if (d.aesthetic() == null) s.putNull("aesthetic");

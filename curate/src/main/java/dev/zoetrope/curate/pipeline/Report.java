@@ -66,6 +66,7 @@ public final class Report {
                 new Signal("motion", "mean |Δluma|", false, d -> d.clip().signals().motion()),
                 new Signal("sharpness", "log10 Laplacian variance", true, d -> d.clip().signals().sharpness()),
                 new Signal("brightness", "mean luma / 255", false, d -> d.clip().signals().brightness()),
+                new Signal("visible", "share with luma ≥ 48", false, d -> d.clip().signals().visible()),
                 new Signal("border", "bar fraction", false, d -> d.clip().signals().border()),
                 new Signal("text", "persistent stroke density", false, d -> d.clip().signals().text())));
         if (decisions.stream().anyMatch(d -> d.aesthetic() != null))
@@ -140,8 +141,9 @@ public final class Report {
             var c = d.clip();
             h.append("<div class=\"strip\"><img src=\"clips/").append(esc(c.clipId())).append(".png\" alt=\"\"><div><b>")
                     .append(esc(c.clipId())).append("</b><br>")
-                    .append(String.format(Locale.ROOT, "motion %.2f · sharpness %.0f · brightness %.2f · border %.2f · text %.3f",
-                            c.signals().motion(), c.signals().sharpness(), c.signals().brightness(), c.signals().border(), c.signals().text()));
+                    .append(String.format(Locale.ROOT, "motion %.2f · sharpness %.0f · brightness %.2f · visible %.2f · border %.2f · text %.3f",
+                            c.signals().motion(), c.signals().sharpness(), c.signals().brightness(), c.signals().visible(),
+                            c.signals().border(), c.signals().text()));
             if (d.duplicateOf() != null) h.append(" · duplicate of ").append(esc(d.duplicateOf()));
             if (!d.caption().isBlank()) h.append("<br><i>").append(esc(d.caption())).append("</i>");
             h.append("</div></div>");

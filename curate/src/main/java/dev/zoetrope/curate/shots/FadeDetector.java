@@ -14,7 +14,7 @@ import dev.zoetrope.curate.image.Picture;
  */
 public final class FadeDetector {
     /** A run of dark frames [start, end). {@code boundary} is where one shot gives way to the next. */
-    public record DarkRun(int start, int end) {
+    public record DarkRun(int start, int end) implements java.io.Serializable {
         public int boundary() {
             return (start + end) / 2;
         }
@@ -46,6 +46,11 @@ public final class FadeDetector {
             runs.add(new DarkRun(darkStart, frame));
             darkStart = -1;
         }
+    }
+
+    /** Whether a dark run has started and not yet ended. */
+    public boolean open() {
+        return darkStart >= 0;
     }
 
     /** All dark runs, including one still open at the end of the stream. */

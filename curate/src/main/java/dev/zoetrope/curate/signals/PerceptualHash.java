@@ -1,12 +1,13 @@
 package dev.zoetrope.curate.signals;
 
 /**
- * 64-bit DCT perceptual hash of a luma frame: box-average to 32×32, take the 2-D DCT-II, keep the 8×8 lowest
- * frequencies, and set bit (u·8 + v) when coefficient (u, v) is above the median of those 64 coefficients.
- * Re-encoding, rescaling and mild blur change few bits; different pictures differ in about half of them.
+ * 64-bit DCT perceptual hash of a luma picture: box-average to a 32×32 thumbnail, take the 2-D DCT-II, keep the 8×8
+ * lowest frequencies, and set bit (u·8 + v) when coefficient (u, v) is above the median of those 64 coefficients.
+ * Re-encoding, rescaling and mild blur change few bits; different pictures differ in about half of them. Thumbnails
+ * of several frames can be averaged first ({@link #thumbnail}, {@link #of(double[])}): a clip segment's mean picture.
  */
 public final class PerceptualHash {
-    private static final int N = 32;
+    public static final int N = 32;
     private static final double[][] COS = new double[8][N];
 
     static {
@@ -17,6 +18,11 @@ public final class PerceptualHash {
     private PerceptualHash() {}
 
     public static long of(Luma f) {
+        return of(thumbnail(f));
+    }
+
+    /** The 32×32 box-averaged thumbnail of a frame, row-major. */
+    public static double[] thumbnail(Luma f) {
         double[] small = new double[N * N];
         for (int y = 0; y < N; y++) {
             int ya = y * f.height() / N, yb = Math.max(ya + 1, (y + 1) * f.height() / N);
@@ -27,6 +33,12 @@ public final class PerceptualHash {
                 small[y * N + x] = s / ((yb - ya) * (xb - xa));
             }
         }
+        return small;
+    }
+
+    /** The hash of a 32×32 thumbnail (one frame's, or the mean of several frames'). */
+    public static long of(double[] small) {
+        if (small.length != N * N) throw new IllegalArgumentException("a thumbnail has " + N * N + " values, got " + small.length);
         // Separable DCT: rows then columns, only the 8 lowest frequencies each way.
         double[] rows = new double[N * 8];
         for (int y = 0; y < N; y++)

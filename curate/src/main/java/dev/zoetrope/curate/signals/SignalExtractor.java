@@ -6,22 +6,28 @@ import java.util.List;
 import dev.zoetrope.curate.image.Picture;
 
 /**
- * Measures one clip from its frames as they stream past. Motion is accumulated frame by frame; every
- * {@code sampleEvery}-th frame's luma plane is kept (a few dozen small planes per clip) for the signals that need
- * several frames at once (borders, text) or the picture area (sharpness, exposure).
+ * Measures one clip from its frames as they stream past. Motion is accumulated frame by frame, and so are the mean
+ * thumbnails of the clip's three thirds that its near-duplicate hashes are taken from; every {@code sampleEvery}-th
+ * frame's luma plane is kept (a few dozen small planes per clip) for the signals that need several frames at once
+ * (borders, text) or the picture area (sharpness, exposure).
+ *
+ * <p>Why thirds and not single frames: a heavily recompressed copy (CRF 35, say) of detailed, moving footage
+ * differs from its original frame by frame by codec noise that reaches the hash's low frequencies; over a third of the
+ * clip that noise averages out while the picture's layout stays.
  */
 public final class SignalExtractor {
     private final int frames;
     private final int sampleEvery;
     private final List<Luma> samples = new ArrayList<>();
-    private final long[] hashes = new long[3];
+    private final double[][] thirds = new double[3][PerceptualHash.N * PerceptualHash.N];
+    private final int[] thirdFrames = new int[3];
     private final double[] colors = new double[64];
     private Luma previous;
     private double motionSum;
     private int motionPairs;
     private int seen;
 
-    /** {@code frames} is the clip's frame count, so the middle and last keyframes are known in advance. */
+    /** {@code frames} is the clip's frame count, so the thirds are known in advance. */
     public SignalExtractor(int frames, int sampleEvery) {
         if (frames < 1) throw new IllegalArgumentException("a clip needs at least one frame");
         this.frames = frames;
@@ -41,9 +47,10 @@ public final class SignalExtractor {
             motionSum += (double) sum / a.length;
             motionPairs++;
         }
-        if (seen == 0) hashes[0] = PerceptualHash.of(y);
-        if (seen == frames / 2) hashes[1] = PerceptualHash.of(y);
-        if (seen == frames - 1) hashes[2] = PerceptualHash.of(y);
+        int third = Math.min(2, seen * 3 / frames);
+        double[] thumb = PerceptualHash.thumbnail(y), sum = thirds[third];
+        for (int i = 0; i < sum.length; i++) sum[i] += thumb[i];
+        thirdFrames[third]++;
         if (seen % sampleEvery == 0 || seen == frames - 1) {
             samples.add(y);
             byte[] rgb = p.rgb();
@@ -56,20 +63,27 @@ public final class SignalExtractor {
 
     public ClipSignals finish() {
         if (seen == 0) throw new IllegalStateException("no frames were given");
-        if (seen < frames) {
-            // The clip ended early (a short decode): the last frame seen stands in for the missing keyframes.
-            hashes[2] = PerceptualHash.of(previous);
-            if (seen <= frames / 2) hashes[1] = hashes[2];
+        long[] hashes = new long[3];
+        for (int t = 0; t < 3; t++) {
+            if (thirdFrames[t] == 0) {
+                // The clip ended early (a short decode): the last third seen stands in for the missing ones.
+                hashes[t] = hashes[t - 1];
+                continue;
+            }
+            double[] mean = thirds[t].clone();
+            for (int i = 0; i < mean.length; i++) mean[i] /= thirdFrames[t];
+            hashes[t] = PerceptualHash.of(mean);
         }
         Borders.Result borders = Borders.measure(samples);
         Region area = borders.content();
-        double sharp = 0, bright = 0, darkFrac = 0, brightFrac = 0;
+        double sharp = 0, bright = 0, darkFrac = 0, brightFrac = 0, visible = 0;
         for (Luma s : samples) {
             sharp += Sharpness.laplacianVariance(s, area);
             Exposure e = Exposure.of(s, area);
             bright += e.brightness();
             darkFrac += e.dark();
             brightFrac += e.bright();
+            visible += e.visible();
         }
         int n = samples.size();
         double text = TextOverlay.score(samples, area);
@@ -78,7 +92,7 @@ public final class SignalExtractor {
         float[] hist = new float[64];
         for (int i = 0; i < 64; i++) hist[i] = (float) (colors[i] / total);
         double motion = motionPairs == 0 ? 0 : motionSum / motionPairs;
-        return new ClipSignals(motion, sharp / n, bright / n, darkFrac / n, brightFrac / n, borders.fraction(), text,
-                hashes.clone(), hist);
+        return new ClipSignals(motion, sharp / n, bright / n, darkFrac / n, brightFrac / n, visible / n, borders.fraction(), text,
+                hashes, hist);
     }
 }

@@ -51,6 +51,35 @@ public record FilterScene(Kind kind, long seed) {
     }
 
     /**
+     * A night scene: dark drifting clouds (luma at most about 20) lit by warm lights where a second, finer Perlin field
+     * is above {@code lightLevel} (153 lights about a tenth of the picture, 170 a fiftieth: a starry sky). The mean stays
+     * dark either way; only how much of the picture is lit differs.
+     */
+    public String night(int w, int h, String tag, int lightLevel) {
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 101);
+        String lit = String.format(Locale.ROOT, "'if(gt(val,%d),%%d,0)'", lightLevel);
+        return String.format(Locale.ROOT, "%s,format=rgb24,lutrgb=r=val*0.06:g=val*0.08:b=val*0.16,format=gbrp[%sd];"
+                        + "%s,format=rgb24,lutrgb=r=%s:g=%s:b=%s,format=gbrp[%sl];[%sd][%sl]blend=all_mode=lighten",
+                perlin(w, h, 6, 0.7, 3 + 2 * r.nextDouble(), 0.5 + r.nextDouble(), r), tag,
+                perlin(w, h, 4, 0.6, 12 + 12 * r.nextDouble(), 1 + r.nextDouble(), r),
+                String.format(Locale.ROOT, lit, 255), String.format(Locale.ROOT, lit, 200 + r.nextInt(40)),
+                String.format(Locale.ROOT, lit, 110 + r.nextInt(60)), tag, tag, tag);
+    }
+
+    /**
+     * This scene at half the width and height, drifting over a black background on a Lissajous path that reaches every
+     * edge (so no row or column stays black throughout, as a letterbox's would): a lit subject on black.
+     */
+    public String spotlit(int w, int h, String tag) {
+        int sw = w / 2 & ~1, sh = h / 2 & ~1;
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 202);
+        return String.format(Locale.ROOT, "color=c=black:size=%dx%d:rate=%d,format=yuv420p[%sb];%s,format=yuv420p[%sf];"
+                        + "[%sb][%sf]overlay=x='(W-w)*(0.5+0.5*sin(2*PI*t/%s))':y='(H-h)*(0.5+0.5*sin(2*PI*t/%s+%s))':shortest=1",
+                w, h, FPS, tag, graph(sw, sh, tag + "s"), tag, tag, tag, num(1.9 + 0.5 * r.nextDouble()),
+                num(1.3 + 0.4 * r.nextDouble()), num(6.28 * r.nextDouble()));
+    }
+
+    /**
      * {@code gradients} with every colour and end point given: left at their defaults they are drawn from FFmpeg's
      * own random source, not from {@code seed}. Both blend inputs are 8-bit planar RGB so the overlay blend does not
      * depend on the formats FFmpeg negotiates downstream.

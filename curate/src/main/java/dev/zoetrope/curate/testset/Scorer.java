@@ -39,8 +39,11 @@ public final class Scorer {
         }
     }
 
+    /** Per category of single-shot clips: how many, and how many got exactly the reasons expected (none for clean ones). */
+    public record Category(int clips, int asExpected) {}
+
     public record Score(Counts boundaries, Counts cuts, Counts fades, Map<String, Counts> filters, int cleanClips,
-                        int cleanRejected, List<String> sourceProblems) {
+                        int cleanRejected, List<String> sourceProblems, Map<String, Category> categories) {
         public double cleanFalseRejectRate() {
             return cleanClips == 0 ? 0 : (double) cleanRejected / cleanClips;
         }
@@ -55,6 +58,8 @@ public final class Scorer {
             s.append(String.format(Locale.ROOT, "clean clips falsely rejected: %d of %d (%.1f%%)%n", cleanRejected, cleanClips,
                     100 * cleanFalseRejectRate()));
             s.append("sources reported and skipped: ").append(sourceProblems).append('\n');
+            s.append(String.format(Locale.ROOT, "%-16s %5s %12s%n", "category", "clips", "as expected"));
+            categories.forEach((k, v) -> s.append(String.format(Locale.ROOT, "%-16s %5d %12d%n", k, v.clips(), v.asExpected())));
             return s.toString();
         }
 
@@ -119,11 +124,18 @@ public final class Scorer {
             SourceReport r = reports.get(f);
             problems.add(f + "=" + (r == null ? "missing" : r.status()));
         }
-        return new Score(counts(all), counts(cut), counts(fade), filters, clean, cleanRejected, problems);
+        Map<String, Category> categories = new LinkedHashMap<>();
+        for (GroundTruth.Clip c : truth.clips()) {
+            List<String> got = reasonsByFile.get(c.file());
+            boolean ok = got != null && new TreeSet<>(got).equals(new TreeSet<>(c.expect()));
+            categories.merge(c.category(), new Category(1, ok ? 1 : 0),
+                    (a, b) -> new Category(a.clips() + b.clips(), a.asExpected() + b.asExpected()));
+        }
+        return new Score(counts(all), counts(cut), counts(fade), filters, clean, cleanRejected, problems, categories);
     }
 
     /** Greedy matching of each truth frame to the nearest unused detection within the tolerance. */
-    static int[] match(List<Integer> truth, List<Integer> detected, int tolerance) {
+    public static int[] match(List<Integer> truth, List<Integer> detected, int tolerance) {
         boolean[] used = new boolean[detected.size()];
         int tp = 0;
         for (int t : truth) {

@@ -23,7 +23,9 @@ import dev.zoetrope.video.VideoInfo;
 /**
  * Builds the validation corpus with ground truth: multi-shot videos with hard cuts and fades through black at known
  * frames, and single-shot clips per category (clean, static, blurred, dark, letterboxed/pillarboxed, burned-in text,
- * exact and re-encoded near-duplicates), plus a broken and a too-short file. Content comes from FFmpeg's synthetic
+ * exact and re-encoded near-duplicates), exposure as footage has it (night scenes with lights and lit subjects on black,
+ * both clean, and a starry night, too dark), high-detail footage with 480p CRF-35 copies, plus a broken and a
+ * too-short file. Content comes from FFmpeg's synthetic
  * sources through libavfilter (see {@link FilterScene}), and so do the degradations (gblur, colorlevels, pad, drawtext,
  * fade, concat, scale); everything is seeded, so the corpus is the same wherever the same FFmpeg build and font are.
  */
@@ -56,7 +58,8 @@ public final class TestSetMaker {
         List<GroundTruth.CutVideo> cutVideos = new ArrayList<>();
         List<GroundTruth.Clip> clips = new ArrayList<>();
         int w = size.width(), h = size.height();
-        int total = size.cutVideos() + size.clean() + 6 * size.perCategory() + 2;
+        int hard = Math.max(1, size.perCategory() / 2);
+        int total = size.cutVideos() + size.clean() + 6 * size.perCategory() + 5 * hard + 2;
         try (ProgressBar bar = new ProgressBar("make-testset", total, "videos", log, null)) {
             for (int v = 0; v < size.cutVideos(); v++) {
                 cutVideos.add(cutVideo(videos, v));
@@ -110,6 +113,29 @@ public final class TestSetMaker {
                     SyntheticSources.render(graph, videos.resolve(name), CLIP_FRAMES, 26, "veryfast");
                 }
                 clips.add(new GroundTruth.Clip(name, "duplicate", List.of("duplicate"), original));
+            }
+            // Exposure as footage has it: night scenes with lights and lit subjects on black are clean; a dark night
+            // with a few specks of light (a starry sky) is too dark all the same.
+            for (int i = 0; i < hard; i++, bar.step())
+                clips.add(clip(videos, "night", i, new FilterScene(FilterScene.Kind.CLOUDS, 11000 + i).night(w, h, "s", 153), List.of()));
+            for (int i = 0; i < hard; i++, bar.step())
+                clips.add(clip(videos, "spotlit", i, scene(12000, i).spotlit(w, h, "s"), List.of()));
+            for (int i = 0; i < hard; i++, bar.step())
+                clips.add(clip(videos, "starry", i, new FilterScene(FilterScene.Kind.CLOUDS, 13000 + i).night(w, h, "s", 170),
+                        List.of("too_dark")));
+            // High-detail footage at 8x the corpus size (1280x720 for the full corpus) and a copy of each downscaled to
+            // two thirds of the height (480p) and encoded at CRF 35.
+            int hdW = 8 * w, hdH = 8 * h, copyH = hdH * 2 / 3 & ~1, copyW = (int) Math.round(hdW * 2 / 3.0 / 2) * 2;
+            for (int i = 0; i < hard; i++) {
+                FilterScene scene = scene(10000, i);
+                String original = String.format(Locale.ROOT, "detail_%02d.mp4", i);
+                clips.add(clip(videos, "detail", i, scene.graph(hdW, hdH, "s"), List.of()));
+                bar.step();
+                String copy = String.format(Locale.ROOT, "dup_480p_%02d.mp4", i);
+                SyntheticSources.render(scene.graph(hdW, hdH, "s") + String.format(Locale.ROOT, ",scale=%d:%d", copyW, copyH),
+                        videos.resolve(copy), CLIP_FRAMES, 35, "veryfast");
+                clips.add(new GroundTruth.Clip(copy, "dup_480p", List.of("duplicate"), original));
+                bar.step();
             }
             Files.write(videos.resolve("broken.mp4"), brokenBytes());
             bar.step();

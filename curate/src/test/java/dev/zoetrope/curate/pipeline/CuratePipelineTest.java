@@ -77,7 +77,7 @@ class CuratePipelineTest {
             assertEquals(keys, got);
             Set<String> sig = new java.util.HashSet<>();
             j.get("signals").fieldNames().forEachRemaining(sig::add);
-            assertEquals(Set.of("motion", "sharpness", "brightness", "text", "border", "aesthetic"), sig);
+            assertEquals(Set.of("motion", "sharpness", "brightness", "visible", "text", "border", "aesthetic"), sig);
             assertEquals(96, j.get("width").asInt());
             assertEquals(24.0, j.get("fps").asDouble());
             if (j.get("decision").asText().equals("accept")) {
@@ -132,7 +132,7 @@ class CuratePipelineTest {
                 String file = Path.of(j.get("source").asText()).getFileName().toString();
                 // Duplicates look as good as their originals: how they look is all a rater (and the model) sees.
                 boolean good = truth.clips().stream().anyMatch(c -> c.file().equals(file)
-                        && (c.expect().isEmpty() || c.category().equals("duplicate")))
+                        && (c.expect().isEmpty() || c.duplicateOf() != null))
                         || file.startsWith("synth") || file.startsWith("cuts");
                 String id = j.get("clip_id").asText();
                 store.addClips(List.of(new LabelStore.Clip(id, "clips/" + id + ".mp4", null, null)));

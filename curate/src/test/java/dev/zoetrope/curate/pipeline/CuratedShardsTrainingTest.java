@@ -178,8 +178,16 @@ class CuratedShardsTrainingTest {
             CurateOptions withModel = o.withSize(64, 64).withModel(dir.resolve("m.json").toString());
             e = assertThrows(InvalidRequestException.class,
                     () -> CuratePipeline.run(withModel, "DirectRunner", List.of(), ShardExtras.NONE, latents, System.err));
-            assertTrue(e.getMessage().contains("15 features") && e.getMessage().contains("8 latent statistics"), e.getMessage());
+            assertTrue(e.getMessage().contains("16 features") && e.getMessage().contains("8 latent statistics"), e.getMessage());
             Finalizer.checkFilterModel(withModel, 0); // and fits a run without a VAE
+
+            // A model of an earlier version's signals (no visible share) is refused with what to do, not misapplied.
+            List<String> older = new java.util.ArrayList<>(Features.names(0));
+            older.remove("visible");
+            new LogisticModel(older, new double[n - 1], ones(n - 1), new double[n - 1], 0, 1, 0.5).save(dir.resolve("old.json"));
+            e = assertThrows(InvalidRequestException.class,
+                    () -> Finalizer.checkFilterModel(o.withModel(dir.resolve("old.json").toString()), 0));
+            assertTrue(e.getMessage().contains("other signals") && e.getMessage().contains("label train"), e.getMessage());
         }
     }
 

@@ -36,7 +36,7 @@ class DuplicatesTest {
 
     static Verdict verdict(String id, double sharpness, Double aesthetic, Reason... reasons) {
         ClipResult c = new ClipResult(id, "src.mp4", 0, 2, 64, 64, 8, 17, "a caption",
-                new ClipSignals(1, sharpness, 0.5, 0, 0, 0, 0, new long[3], new float[64]));
+                new ClipSignals(1, sharpness, 0.5, 0, 0, 1, 0, 0, new long[3], new float[64]));
         return new Verdict(new Decision(c, List.of(reasons), null, aesthetic, "a caption"), null);
     }
 

@@ -57,7 +57,7 @@ class NearDuplicateSearchTest {
             List<ClipResult> clips = new ArrayList<>();
             for (var e : sets.get(i).entrySet())
                 clips.add(new ClipResult(e.getKey(), "src.mp4", 0, 5, 64, 64, 24, 120, null,
-                        new ClipSignals(1, 100, 0.5, 0, 0, 0, 0, e.getValue(), new float[64])));
+                        new ClipSignals(1, 100, 0.5, 0, 0, 1, 0, 0, e.getValue(), new float[64])));
             String run = UUID.randomUUID().toString();
             OUTPUTS.put(run, new ConcurrentHashMap<>());
             runs.add(run);

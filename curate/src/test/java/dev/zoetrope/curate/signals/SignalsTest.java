@@ -7,6 +7,9 @@ import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.curate.filter.FilterConfig;
+import dev.zoetrope.curate.filter.Reason;
+import dev.zoetrope.curate.filter.RuleFilter;
 import dev.zoetrope.curate.image.Picture;
 import dev.zoetrope.curate.testset.Effects;
 import dev.zoetrope.curate.testset.Scene;
@@ -38,6 +41,47 @@ class SignalsTest {
         assertTrue(text.text() > 0.1 && clean.text() < 0.02, text.text() + " vs " + clean.text());
         // Bars are left out of exposure, so a letterboxed clip is not darker than its content.
         assertEquals(clean.brightness(), letterbox.brightness(), 0.05);
+    }
+
+    /** Too dark is too little visible picture, not a low mean: a lit subject on black passes, a dim clip with specks does not. */
+    @Test
+    void exposureIsJudgedByHowMuchOfThePictureIsVisible() {
+        Scene moving = new Scene(7, 30, 1);
+        RuleFilter rules = new RuleFilter(FilterConfig.DEFAULT);
+        ClipSignals clean = measure(moving, p -> p);
+        ClipSignals dark = measure(moving, p -> Effects.gain(p, 0.15));
+        // Night: the scene at a tenth of its level, lit windows (3×3 of every 8×8 pixels, 14 % of the picture) at full level.
+        ClipSignals night = measure(moving, p -> keep(Effects.gain(p, 0.1), p, (x, y) -> x % 8 < 3 && y % 8 < 3));
+        // Stars: the dim clip with one pixel in 300 at full level; they do not make the picture visible.
+        ClipSignals stars = measure(moving, p -> keep(Effects.gain(p, 0.15), white(p), (x, y) -> (x * 7 + y * 13) % 300 == 0));
+
+        assertTrue(clean.visible() > 0.9, "clean " + clean.visible());
+        assertTrue(night.brightness() < 0.15, "night is dark on average: " + night.brightness());
+        assertTrue(night.visible() > 0.1 && night.visible() < 0.18, "night visible " + night.visible());
+        assertTrue(dark.visible() < 0.01 && stars.visible() < 0.01, dark.visible() + ", " + stars.visible());
+        assertFalse(rules.reasons(night).contains(Reason.TOO_DARK), rules.reasons(night).toString());
+        assertTrue(rules.reasons(dark).contains(Reason.TOO_DARK));
+        assertTrue(rules.reasons(stars).contains(Reason.TOO_DARK));
+        assertFalse(rules.reasons(clean).contains(Reason.TOO_DARK));
+    }
+
+    private interface Mask {
+        boolean at(int x, int y);
+    }
+
+    /** {@code base} with the pixels where {@code mask} holds taken from {@code lit}. */
+    private static Picture keep(Picture base, Picture lit, Mask mask) {
+        byte[] rgb = base.rgb().clone();
+        for (int y = 0; y < base.height(); y++)
+            for (int x = 0; x < base.width(); x++)
+                if (mask.at(x, y)) System.arraycopy(lit.rgb(), 3 * (y * base.width() + x), rgb, 3 * (y * base.width() + x), 3);
+        return new Picture(base.width(), base.height(), rgb);
+    }
+
+    private static Picture white(Picture p) {
+        byte[] rgb = new byte[p.rgb().length];
+        java.util.Arrays.fill(rgb, (byte) 255);
+        return new Picture(p.width(), p.height(), rgb);
     }
 
     @Test

@@ -25,10 +25,7 @@ import dev.zoetrope.models.nn.Ops;
  * issues the same collectives in the same order even if its gradients arrive in another. The sums are those of
  * {@link ProcessGroup#allReduceMean}: the same numbers, reduced earlier.
  *
- * <p><b>Experimental, off by default</b> ({@code train --grad-overlap} turns it on). Test JVMs that ran these hooks aborted
- * with glibc heap corruption in later tests in 2 to 3 of 5 runs; the same tests without the hooks passed 3 of 3. The
- * suspect is how the presets hand the hook its by-value gradient ({@code VoidTensorHook.call(@ByVal TensorBase)}); until
- * that is understood, the all-reduce runs after the backward.
+ * <p>On by default ({@code train --no-grad-overlap} reduces after the backward instead).
  *
  * <p>Use: {@link #arm} before the backward of an optimizer step's last micro-batch (the gradients of the earlier ones
  * are already in {@code .grad}, and the hook adds them), then {@link #finish} after it.

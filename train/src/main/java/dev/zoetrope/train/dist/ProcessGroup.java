@@ -53,6 +53,7 @@ public final class ProcessGroup implements AutoCloseable {
     private final Topology topology;
     private final Duration timeout, silence;
     private final TCPStore store, watch;
+    private final org.bytedeco.pytorch.Store backendStore;
     private final Backend backend;
     private final Thread heartbeat;
     private volatile boolean closing;
@@ -60,7 +61,7 @@ public final class ProcessGroup implements AutoCloseable {
     /** Collectives this rank has started, published with the heartbeat: a peer with fewer has not reached the one that waits. */
     private final java.util.concurrent.atomic.AtomicLong started = new java.util.concurrent.atomic.AtomicLong();
     private long bucketElements = BUCKET_ELEMENTS;
-    private boolean overlaps = false;
+    private boolean overlaps = true;
 
     private ProcessGroup(Topology topology, Duration timeout, boolean cuda) {
         this.topology = topology;
@@ -68,17 +69,20 @@ public final class ProcessGroup implements AutoCloseable {
         this.silence = Duration.ofMillis(Math.clamp(timeout.toMillis() / 4, 2_000, 30_000));
         String where = topology.masterAddr() + ":" + topology.masterPort();
         try {
-            // Every native object of the group stays alive for the process (Scopes.pin): c10d shares them through its own
-            // reference counts (intrusive_ptr), so Java must not free them behind its back. A training process makes one
-            // group; a JVM that makes many (tests) keeps them all.
+            // Pinned so that no PointerScope open around the join frees them; the GC frees them with this object.
             this.store = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(topology.rank() == 0, true)));
             this.watch = Scopes.pin(new TCPStore(topology.masterAddr(), storeOptions(false, false)));
         } catch (RuntimeException e) {
             throw new InvalidRequestException("rank " + topology.rank() + " of " + topology.worldSize() + " could not meet the others at "
                     + where + " within " + seconds(timeout) + ": " + firstLine(e));
         }
+        // The backend holds its store through an intrusive_ptr (a reference count), while a TCPStore made with `new` here
+        // is Java's alone and deleted when collected: handed to the backend, it would be deleted twice, or counted down
+        // after it was freed (heap corruption once both are collected). So the backend gets its own client of the same
+        // store, from clone(), which c10d made and counts; Java's wrapper holds one of its references.
+        this.backendStore = Scopes.pin(store.clone());
         if (cuda) {
-            this.backend = Scopes.pin(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, topology.rank(), topology.worldSize()));
+            this.backend = Scopes.pin(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(backendStore, topology.rank(), topology.worldSize()));
         } else {
             ProcessGroupGloo.Options options = Scopes.pin(ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis())));
             GlooDeviceVector devices = Scopes.pin(new GlooDeviceVector());
@@ -88,7 +92,7 @@ public final class ProcessGroup implements AutoCloseable {
             devices.push_back(Scopes.pin(iface != null && !iface.isBlank() ? ProcessGroupGloo.createDeviceForInterface(iface.trim())
                     : ProcessGroupGloo.createDeviceForHostname(hostForPeers(topology.masterAddr()))));
             options.devices(devices);
-            this.backend = Scopes.pin(new ProcessGroupGloo(store, topology.rank(), topology.worldSize(), options));
+            this.backend = Scopes.pin(new ProcessGroupGloo(backendStore, topology.rank(), topology.worldSize(), options));
         }
         this.heartbeat = Thread.ofPlatform().daemon().name("zoetrope-heartbeat-" + topology.rank()).unstarted(this::beat);
         heartbeat.start();
@@ -193,10 +197,7 @@ public final class ProcessGroup implements AutoCloseable {
         return bucketElements;
     }
 
-    /**
-     * Whether trainers start the gradients' all-reduce during the backward ({@link OverlappedAllReduce}). Off by default:
-     * experimental, see there.
-     */
+    /** Whether trainers start the gradients' all-reduce during the backward ({@link OverlappedAllReduce}); the default. */
     public boolean overlaps() {
         return overlaps;
     }

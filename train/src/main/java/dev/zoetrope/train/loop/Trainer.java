@@ -49,8 +49,9 @@ import dev.zoetrope.train.dist.ProcessGroup;
  * <p>In a data-parallel run (a {@link ProcessGroup}) every rank runs this loop in lock-step. Rank 0 restores the
  * checkpoint and broadcasts weights, EMA, optimizer state and step to the others, so all start identical. Each
  * micro-batch is drawn whole from its generator, as alone, and each rank computes the loss of its {@link Share}; the
- * gradients are averaged over the ranks (bucketed all-reduce) after the backward and before the clip, together with the
- * losses and a stop flag, so every rank clips, steps and moves its EMA on the same numbers and stops at the same step.
+ * gradients are averaged over the ranks (bucketed all-reduce, started during the backward by {@link OverlappedAllReduce}
+ * unless the group says otherwise) before the clip, and so are the losses and a stop flag, so every rank clips, steps and
+ * moves its EMA on the same numbers and stops at the same step.
  * Rank 0 alone writes checkpoints, metrics, plots and sample strips.
  */
 public final class Trainer {
@@ -200,7 +201,7 @@ public final class Trainer {
                 row.put("elapsed_s", elapsed);
                 metrics.log(row);
             }
-            // in a group the ranks stop together: the flag went through the all-reduce with the gradients
+            // in a group the ranks stop together: the flag went through the all-reduce
             boolean stopping = group == null ? stopRequested : read[cfg.gradAccumulation() + 1] > 0;
             if (writes() && (step % cfg.checkpointEvery() == 0 || step == until || stopping)) {
                 checkpoint(step, params, opt, ema, ckpts);

@@ -45,11 +45,7 @@ class DataParallelTest {
         return out;
     }
 
-    // Slow: a JVM that ran two gloo ranks as threads has aborted with heap corruption right after these tests (about
-    // 1 run in 3, with or without the overlap's hooks, with the group's natives pinned or not); one rank per process,
-    // as real runs are, is what DistributedDitTest and the stuck-rank test exercise.
     @Test
-    @org.junit.jupiter.api.Tag("slow")
     void twoRanksTrainAsOneProcessWithTheSameGlobalBatch(@TempDir Path dir) throws Exception {
         int steps = 30;
         TrainConfig cfg = TrainerTest.config(steps); // global batch 64, 2 micro-batches, clipping, EMA
@@ -153,11 +149,7 @@ class DataParallelTest {
         }
     }
 
-    // Slow: a JVM that ran two gloo ranks as threads has aborted with heap corruption right after these tests (about
-    // 1 run in 3, with or without the overlap's hooks, with the group's natives pinned or not); one rank per process,
-    // as real runs are, is what DistributedDitTest and the stuck-rank test exercise.
     @Test
-    @org.junit.jupiter.api.Tag("slow")
     void aRunResumesWithAnotherWorldSize(@TempDir Path dir) throws Exception {
         int steps = 30;
         TrainConfig cfg = TrainerTest.config(steps);

@@ -12,7 +12,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,12 +20,7 @@ import dev.zoetrope.train.dist.OverlappedAllReduce;
 import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.dist.Topology;
 
-/**
- * The experimental all-reduce during the backward ({@link OverlappedAllReduce}), two ranks as threads of this JVM. Tagged
- * slow because the JVM that runs these autograd hooks has aborted with heap corruption in later tests (see
- * {@link OverlappedAllReduce}); run it with {@code -Pslow -Dtest=OverlappedAllReduceTest} in a JVM of its own.
- */
-@Tag("slow")
+/** The all-reduce during the backward ({@link OverlappedAllReduce}), two ranks as threads of this JVM. */
 class OverlappedAllReduceTest {
     @Test
     void theAllReduceDuringTheBackwardGivesTheNumbersOfTheOneAfterIt(@TempDir Path dir) throws Exception {
