@@ -73,6 +73,12 @@ final class EvalAdherenceCommand implements Callable<Integer> {
             + "lesson are reported apart.")
     String novel;
 
+    @Option(names = "--held-out-phrasings", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Prompt the held-out combinations a second time in held-out phrasings: word orders, filler and words "
+                    + "no training caption of the free-language grammar has (docs/model-card.md lists them), reported as the "
+                    + "'held-out words' row (default: on; --no-held-out-phrasings for the canonical template only; not with --novel).")
+    boolean heldOutPhrasings = true;
+
     @Mixin
     LoraOptions lora = new LoraOptions();
 
@@ -103,7 +109,7 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
-        AdherencePlan plan = novel == null ? AdherencePlan.of(k, seenSample, seed)
+        AdherencePlan plan = novel == null ? AdherencePlan.of(k, seenSample, seed, heldOutPhrasings)
                 : AdherencePlan.novel(novelty(novel), k, seenSample, seed);
         List<Lora> adapters = lora.parsed();
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);

@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
                         + "batch_size, rank 0 writes; a process started with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and "
                         + "MASTER_PORT set (torchrun, a scheduler) joins as it is."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--recipe", required = true, description = "tiny (the shipped model), micro (a quick check), tiny-turbo (a 4-step "
+    @Option(names = "--recipe", required = true, description = "tiny (the shipped model), tiny-v2 (the same world captioned in free "
+            + "language, with a subword tokenizer), micro (a quick check), tiny-turbo (a 4-step "
             + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), lora (adapters on --from's DiT), "
             + "micro-lora (the same at toy sizes), tiny-white (white backgrounds taught to zoetrope-tiny), tiny-motion (diagonals and standing still taught to zoetrope-tiny), or a recipe JSON file.")
     String recipe;
@@ -61,6 +62,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stage", split = ",", description = "Run only these stages: synth, tokenizer, vae, latents, dit, export; for a "
             + "distillation recipe (one with a teacher): pairs, distill, export; for a LoRA recipe: lora, export (default: all).")
     List<String> stages = new ArrayList<>();
+
+    @Option(names = "--vae-from", paramLabel = "DIR", description = "Adopt a trained VAE instead of training one: a model directory "
+            + "(e.g. models/zoetrope-tiny), a recipe's work directory, or a VAE export directory; its config must be the recipe's. "
+            + "For changes to the text side or the DiT, which leave the VAE as it is.")
+    Path vaeFrom;
 
     @Option(names = "--shards", description = "Train only the DiT (and its text encoder) with the recipe's settings on these shards, "
             + "e.g. the shards/ of `curate --latents-from MODEL_DIR`: every clip needs latents and text_ids of one shape. "
@@ -89,6 +95,8 @@ final class TrainCommand implements Callable<Integer> {
     private int train() throws Exception {
         ComputeDevice where = device.parsed();
         Recipe.Source source = Recipe.source(recipe);
+        if (vaeFrom != null && (source.distils() || source.adapts() || shards != null))
+            throw new InvalidRequestException("--vae-from goes with a recipe that trains from nothing, without --shards");
         if (source.distils()) return distil(ReflowRecipe.parse(source.json(), source.label()), where);
         if (source.adapts()) return adapt(LoraRecipe.parse(source.json(), source.label()), where);
         if (from != null) throw new InvalidRequestException("--from names a LoRA recipe's base model; " + recipe + " is not a LoRA recipe");
@@ -99,11 +107,13 @@ final class TrainCommand implements Callable<Integer> {
             return trainOnShards(r, w, where);
         }
         if (tokenizer != null || until != null) throw new InvalidRequestException("--tokenizer and --until go with --shards");
+        if (vaeFrom != null && !stages.isEmpty() && stages.stream().noneMatch(x -> x.trim().equalsIgnoreCase("vae")))
+            throw new InvalidRequestException("--vae-from replaces the vae stage; give it with that stage (or all)");
         Path out = modelOut != null ? modelOut : w.resolve("model");
         List<RecipeRunner.Stage> todo = stages(RecipeRunner.Stage.class, ": use synth, tokenizer, vae, latents, dit or export");
         ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
-        new RecipeRunner(r, w, out, on).run(todo);
+        new RecipeRunner(r, w, out, on, vaeFrom).run(todo);
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
     }

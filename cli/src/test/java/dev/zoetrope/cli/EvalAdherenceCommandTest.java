@@ -19,19 +19,26 @@ class EvalAdherenceCommandTest {
         Path out = dir.resolve("eval");
         CliRun r = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
         assertEquals(0, r.exit(), r.toString());
-        assertTrue(r.out().startsWith("detector validation on 26 ground-truth clips"), r.toString());
+        // 24 held-out prompts, 2 seen, and the 24 held-out ones again in held-out phrasings
+        assertTrue(r.out().startsWith("detector validation on 50 ground-truth clips"), r.toString());
         assertTrue(r.out().contains("-> pass"), r.toString());
         assertTrue(r.out().contains("held-out             24     24  100.0%"), r.toString());
+        assertTrue(r.out().contains("held-out words       24     24  100.0%"), r.toString());
         for (String f : new String[]{"adherence.json", "adherence.md", "contact-sheet.png"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
         try (var clips = Files.list(out.resolve("ground-truth/clips"))) {
             var names = clips.map(p -> p.getFileName().toString()).toList();
-            assertEquals(26, names.stream().filter(n -> n.endsWith(".mp4")).count());
-            assertEquals(26, names.stream().filter(n -> n.endsWith(".cost.json")).count(), "each clip's cost beside it");
+            assertEquals(50, names.stream().filter(n -> n.endsWith(".mp4")).count());
+            assertEquals(50, names.stream().filter(n -> n.endsWith(".cost.json")).count(), "each clip's cost beside it");
+            assertEquals(24, names.stream().filter(n -> n.startsWith("heldout-phrasing-") && n.endsWith(".mp4")).count());
         }
         assertTrue(r.out().contains("forwards/clip") && r.out().contains("s/clip"), r.toString());
         assertTrue(Files.readString(out.resolve("adherence.json")).contains("\"video\" : \"ground-truth/clips/heldout-"));
         CliRun again = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--seen-sample", "1", "--out", out.toString());
-        assertTrue(again.out().contains("0 clips generated now, 26 already there"), again.toString());
+        assertTrue(again.out().contains("0 clips generated now, 50 already there"), again.toString());
+        CliRun canonical = CliRun.of("eval", "adherence", "--ground-truth", "--no-held-out-phrasings", "--k", "1", "--seen-sample", "1",
+                "--out", dir.resolve("canonical").toString());
+        assertTrue(canonical.out().startsWith("detector validation on 26 ground-truth clips"), canonical.toString());
+        assertFalse(canonical.out().contains("held-out words"), canonical.toString());
     }
 
     @Test

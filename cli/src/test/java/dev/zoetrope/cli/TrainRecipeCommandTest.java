@@ -77,4 +77,19 @@ class TrainRecipeCommandTest {
         assertEquals(0, quick.exit(), quick.toString());
         assertTrue(quick.out().contains("4 steps, guidance 0.00"), quick.out());
     }
+
+    @Test
+    void vaeFromGoesWithARecipeThatTrainsFromNothingAndItsVaeStage() {
+        CliRun lora = CliRun.of("train", "--recipe", "micro-lora", "--vae-from", dir.toString(), "--work", dir.resolve("w").toString());
+        assertEquals(2, lora.exit(), lora.toString());
+        assertTrue(lora.err().contains("--vae-from goes with a recipe that trains from nothing"), lora.toString());
+        CliRun ditOnly = CliRun.of("train", "--recipe", "micro", "--vae-from", dir.toString(), "--stage", "dit",
+                "--work", dir.resolve("w").toString());
+        assertEquals(2, ditOnly.exit(), ditOnly.toString());
+        assertTrue(ditOnly.err().contains("--vae-from replaces the vae stage"), ditOnly.toString());
+        CliRun nothing = CliRun.of("train", "--recipe", "micro", "--vae-from", dir.resolve("no-vae").toString(), "--stage", "vae",
+                "--work", dir.resolve("w").toString());
+        assertEquals(2, nothing.exit(), nothing.toString());
+        assertTrue(nothing.err().contains("no vae.safetensors and config.json"), nothing.toString());
+    }
 }

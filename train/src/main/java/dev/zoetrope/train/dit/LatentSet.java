@@ -34,10 +34,10 @@ import dev.zoetrope.train.shards.ShardWriter;
  */
 public final class LatentSet implements AutoCloseable {
     private final Tensor latents;
-    private final List<int[]> textIds;
+    private final List<int[][]> textIds;
     private final List<String> captions;
 
-    private LatentSet(Tensor latents, List<int[]> textIds, List<String> captions) {
+    private LatentSet(Tensor latents, List<int[][]> textIds, List<String> captions) {
         this.latents = latents;
         this.textIds = textIds;
         this.captions = captions;
@@ -48,6 +48,20 @@ public final class LatentSet implements AutoCloseable {
      * into shards at {@code out}. Clips already in the shards are skipped, so an interrupted run resumes.
      */
     public static void writeShards(ClipSet clips, WanVae vae, Tokenizer tokenizer, Path out, int clipsPerShard) throws IOException {
+        writeShards(clips, vae, i -> new int[][]{tokenizer.encode(clips.captions().get(i))}, out, clipsPerShard);
+    }
+
+    /** The token ids of the phrasings a clip trains with, by the clip's index in its {@link ClipSet}. */
+    @FunctionalInterface
+    public interface Phrasings {
+        int[][] of(int clip);
+    }
+
+    /**
+     * {@link #writeShards(ClipSet, WanVae, Tokenizer, Path, int)} with several phrasings of each clip's caption, of which
+     * training draws one per step ({@link TextToVideoTask}).
+     */
+    public static void writeShards(ClipSet clips, WanVae vae, Phrasings phrasings, Path out, int clipsPerShard) throws IOException {
         int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
         int batch = 16;
         try (ShardWriter writer = ShardWriter.open(out, clipsPerShard);
@@ -67,7 +81,7 @@ public final class LatentSet implements AutoCloseable {
                             String id = clips.ids().get(i), caption = clips.captions().get(i);
                             ClipRecord record = ClipRecord.of(id, caption, id, 0, 0, 0, clips.width(), clips.height(), frames, Map.of());
                             writer.add(record, List.of(ShardTensor.f32(ShardTensor.LATENTS, Tensors.shape(one), Tensors.toFloats(one)),
-                                    ShardTensor.textIds(tokenizer.encode(caption))));
+                                    ShardTensor.textIds(phrasings.of(i))));
                         }
                     }
                 }
@@ -79,7 +93,7 @@ public final class LatentSet implements AutoCloseable {
     /** Reads latents and token ids of every clip in the shards at {@code dir}. */
     public static LatentSet read(Path dir) {
         List<Tensor> parts = new ArrayList<>();
-        List<int[]> ids = new ArrayList<>();
+        List<int[][]> ids = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); ShardReader reader = ShardReader.open(dir)) {
             for (ShardClip c : reader) {
@@ -91,16 +105,28 @@ public final class LatentSet implements AutoCloseable {
                     throw new InvalidRequestException(dir + ": clip " + c.record().clipId() + " has latents " + Tensors.shapeString(Tensors.shape(z))
                             + ", the first clip " + Tensors.shapeString(Tensors.shape(parts.getFirst())) + "; clips are batched, so all need one shape");
                 parts.add(z);
-                long[] l = Tensors.toLongs(c.load(ShardTensor.TEXT_IDS));
-                int[] t = new int[l.length];
-                for (int i = 0; i < l.length; i++) t[i] = (int) l[i];
-                ids.add(t);
+                ids.add(phrasings(c.load(ShardTensor.TEXT_IDS)));
                 captions.add(c.record().caption());
             }
             if (parts.isEmpty()) throw new InvalidRequestException(dir + " holds no clips");
             Tensor all = Scopes.pin(torch.stack(new TensorVector(parts.toArray(Tensor[]::new)), 0));
             return new LatentSet(all, List.copyOf(ids), List.copyOf(captions));
         }
+    }
+
+    /** A clip's text ids as rows: one for L ids, P for P×L (each without its −1 padding). */
+    private static int[][] phrasings(Tensor textIds) {
+        long[] shape = Tensors.shape(textIds);
+        long[] l = Tensors.toLongs(textIds);
+        int rows = shape.length == 2 ? (int) shape[0] : 1, width = l.length / Math.max(1, rows);
+        int[][] out = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            int n = 0;
+            while (n < width && l[r * width + n] != -1) n++;
+            out[r] = new int[n];
+            for (int i = 0; i < n; i++) out[r][i] = (int) l[r * width + i];
+        }
+        return out;
     }
 
     public int size() {
@@ -111,7 +137,8 @@ public final class LatentSet implements AutoCloseable {
         return latents;
     }
 
-    public List<int[]> textIds() {
+    /** Per clip, the token ids of each of its phrasings (one row for a clip stored with one). */
+    public List<int[][]> textIds() {
         return textIds;
     }
 

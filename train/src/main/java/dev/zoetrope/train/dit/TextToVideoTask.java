@@ -22,7 +22,7 @@ import dev.zoetrope.train.loop.TrainingTask;
 
 /**
  * Flow-matching training of a DiT together with its text encoder (the tiny model trains both from
- * scratch). A micro-batch: B random clips' normalised latents, their captions' token ids (replaced by the
+ * scratch). A micro-batch: B random clips' normalised latents, their captions' token ids (one of a clip's phrasings when it has several; replaced by the
  * empty prompt with probability {@code captionDropout}, so unconditional guidance works), noised at
  * shifted logit-normal sigmas; the loss is the MSE between the DiT's velocity and {@code noise − data}.
  *
@@ -104,7 +104,7 @@ public final class TextToVideoTask implements TrainingTask {
         int[][] ids = new int[share.count()][];
         for (int b = 0; b < share.count(); b++) {
             int i = share.offset() + b;
-            ids[b] = draw.dropped()[i] ? emptyPrompt : data.textIds().get((int) idx[i]);
+            ids[b] = draw.dropped()[i] ? emptyPrompt : phrasing(data.textIds().get((int) idx[i]), step, micro, i);
         }
         // the batch is gathered and scaled on the host, where the data set lives, then moved to the weights' device
         Tensor latents = dit.onDevice(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias));
@@ -112,6 +112,18 @@ public final class TextToVideoTask implements TrainingTask {
         List<Tensor> states = new ArrayList<>(text.encode(ids));
         Tensor velocity = dit.forward(share.of(n.input()), share.of(n.timesteps()), states, null);
         return FlowMatching.loss(velocity, share.of(n.target()));
+    }
+
+    /**
+     * One of a clip's phrasings, chosen by a hash of (step, micro-batch, sample) rather than the generator, so data with
+     * one phrasing per clip draws exactly what it drew before there were several.
+     */
+    static int[] phrasing(int[][] rows, int step, int micro, int sample) {
+        if (rows.length == 1) return rows[0];
+        long z = (step * 1_000_003L + micro) * 1_000_003L + sample;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return rows[(int) Math.floorMod(z ^ (z >>> 31), (long) rows.length)];
     }
 
     @Override

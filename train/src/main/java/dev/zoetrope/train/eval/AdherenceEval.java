@@ -74,18 +74,34 @@ public final class AdherenceEval {
     /** A scored run: one score and one contact-sheet strip per planned clip, in plan order; videos in {@code clipsDir}. */
     public record Run(String generator, AdherencePlan plan, Sampling sampling, Path clipsDir, List<ClipScore> scores,
                       List<BufferedImage> strips, Map<String, ClipCost> costs, int generated, int skipped) {
-        /** The generation cost per clip of the held-out clips, the seen ones, or all ({@code heldOut} null). */
+        /**
+         * The generation cost per clip of the held-out clips, the seen ones, or all ({@code heldOut} null); held-out and seen
+         * in the canonical template.
+         */
         public Speed speed(Boolean heldOut) {
-            return Speed.of(scores.stream().filter(s -> heldOut == null || s.clip().prompt().heldOut() == heldOut)
+            return Speed.of(scores.stream().filter(s -> heldOut == null || !s.clip().prompt().heldOutPhrasing()
+                            && s.clip().prompt().heldOut() == heldOut)
                     .map(s -> costs.get(s.clip().id())).filter(Objects::nonNull).toList());
         }
 
+        /** The cost per clip of the clips prompted in held-out phrasings. */
+        public Speed heldOutPhrasingSpeed() {
+            return Speed.of(scores.stream().filter(s -> s.clip().prompt().heldOutPhrasing())
+                    .map(s -> costs.get(s.clip().id())).filter(Objects::nonNull).toList());
+        }
+
+        /** Held-out combinations, prompted in the canonical template. */
         public Accuracy heldOut() {
-            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut()).toList());
+            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut() && !s.clip().prompt().heldOutPhrasing()).toList());
+        }
+
+        /** Held-out combinations, prompted in held-out phrasings. */
+        public Accuracy heldOutPhrasings() {
+            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOutPhrasing()).toList());
         }
 
         public Accuracy seen() {
-            return Accuracy.of(scores.stream().filter(s -> !s.clip().prompt().heldOut()).toList());
+            return Accuracy.of(scores.stream().filter(s -> !s.clip().prompt().heldOut() && !s.clip().prompt().heldOutPhrasing()).toList());
         }
 
         public Accuracy all() {
@@ -111,7 +127,7 @@ public final class AdherenceEval {
 
     /** Renders the plan's prompts as ground truth into {@code dir} and scores the detector on them. */
     public static DetectorValidation validateDetector(Path dir, AdherencePlan plan, PrintStream progress) throws IOException {
-        return new DetectorValidation(run(dir, GroundTruthGenerator.NAME, GroundTruthGenerator::new, plan, Sampling.DEFAULTS,
+        return new DetectorValidation(run(dir, GroundTruthGenerator.NAME, () -> new GroundTruthGenerator().understanding(plan), plan, Sampling.DEFAULTS,
                 progress));
     }
 

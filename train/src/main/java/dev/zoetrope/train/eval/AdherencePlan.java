@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import dev.zoetrope.train.synth.Captioner;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
 
@@ -27,7 +28,32 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
 
     /** The 12 held-out combinations and a seeded sample of {@code seenSample} seen ones, on the trained backgrounds. */
     public static AdherencePlan of(int k, int seenSample, long seed) {
-        return of(heldOutAndSample(SynthSpec.combinations(), seenSample, seed), k, seenSample, seed);
+        return of(k, seenSample, seed, false);
+    }
+
+    /**
+     * {@link #of(int, int, long)}, and with {@code heldOutPhrasings} the held-out combinations once more in held-out
+     * phrasings ({@link Captioner.Phrasing#HELD_OUT}: templates and words no training caption has), one seeded phrasing per
+     * prompt. Their clips have the seeds of the same combinations' canonical prompts, so the two differ in wording only.
+     */
+    public static AdherencePlan of(int k, int seenSample, long seed, boolean heldOutPhrasings) {
+        AdherencePlan plan = of(heldOutAndSample(SynthSpec.combinations(), seenSample, seed), k, seenSample, seed);
+        if (!heldOutPhrasings) return plan;
+        List<AdherencePrompt> prompts = new ArrayList<>(plan.prompts());
+        List<EvalClip> clips = new ArrayList<>(plan.clips());
+        for (AdherencePrompt p : plan.prompts()) {
+            if (!p.heldOut()) continue;
+            AdherencePrompt worded = new AdherencePrompt(p.combination(), p.background(), heldOutPhrasing(seed, p));
+            prompts.add(worded);
+            for (int r = 0; r < k; r++) clips.add(new EvalClip(worded, r, clipSeed(seed, p, r)));
+        }
+        return new AdherencePlan(prompts, clips, k, seenSample, seed);
+    }
+
+    /** The held-out phrasing of {@code p}'s combination and background: a function of (run seed, combination, background). */
+    static String heldOutPhrasing(long seed, AdherencePrompt p) {
+        return Captioner.caption(p.combination(), p.background(), Captioner.Phrasing.HELD_OUT,
+                new SplittableRandom(mix(seed, clipSeed(seed, p, 0) ^ 0x9A7A5EL)));
     }
 
     /**
@@ -119,6 +145,11 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
     }
 
     public long heldOutPrompts() {
-        return prompts.stream().filter(AdherencePrompt::heldOut).count();
+        return prompts.stream().filter(p -> p.heldOut() && !p.heldOutPhrasing()).count();
+    }
+
+    /** Prompts in held-out phrasings (none unless asked for). */
+    public long heldOutPhrasingPrompts() {
+        return prompts.stream().filter(AdherencePrompt::heldOutPhrasing).count();
     }
 }

@@ -3,11 +3,24 @@ package dev.zoetrope.train.eval;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthSpec.Combination;
 
-/** One evaluation prompt: a combination on a background, always in the canonical caption template. */
-public record AdherencePrompt(Combination combination, int background) {
+/**
+ * One evaluation prompt: a combination on a background, in the canonical caption template, or in a held-out phrasing
+ * ({@code phrasing}: a caption from {@link dev.zoetrope.train.synth.Captioner}'s held-out grammar; null for the canonical one).
+ */
+public record AdherencePrompt(Combination combination, int background, String phrasing) {
     public AdherencePrompt {
         if (background < 0 || background >= SynthSpec.BACKGROUND_PALETTE.size())
             throw new IllegalArgumentException("no such background: " + background);
+    }
+
+    /** In the canonical template. */
+    public AdherencePrompt(Combination combination, int background) {
+        this(combination, background, null);
+    }
+
+    /** Whether it is worded in a held-out phrasing rather than the canonical template. */
+    public boolean heldOutPhrasing() {
+        return phrasing != null;
     }
 
     public boolean heldOut() {
@@ -18,7 +31,8 @@ public record AdherencePrompt(Combination combination, int background) {
         if (combination.novelColor()) return heldOut() ? "novel-heldout" : "novel";
         if (combination.novelMotion()) return heldOut() ? "novel-motion-heldout" : "novel-motion";
         if (SynthSpec.novelBackground(background)) return heldOut() ? "novel-bg-heldout" : "novel-bg";
-        return heldOut() ? "heldout" : "seen";
+        String split = heldOut() ? "heldout" : "seen";
+        return heldOutPhrasing() ? split + "-phrasing" : split;
     }
 
     /**
@@ -45,7 +59,7 @@ public record AdherencePrompt(Combination combination, int background) {
     }
 
     public String caption() {
-        return SynthSpec.canonicalCaption(combination, background);
+        return heldOutPhrasing() ? phrasing : SynthSpec.canonicalCaption(combination, background);
     }
 
     /** File-name friendly, e.g. {@code red-circle-left-black}. */

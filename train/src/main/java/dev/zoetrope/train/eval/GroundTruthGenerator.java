@@ -24,9 +24,17 @@ import dev.zoetrope.video.Mp4Writer;
 public final class GroundTruthGenerator implements VideoGenerator {
     public static final String NAME = "ground truth (synthetic-world renderer)";
     private final SynthWorld.Settings settings;
+    /** What each free-language prompt of a plan asks for (a template caption is parsed instead). */
+    private final Map<String, AdherencePrompt> phrasings = new java.util.HashMap<>();
 
     public GroundTruthGenerator(SynthWorld.Settings settings) {
         this.settings = settings;
+    }
+
+    /** Renders the held-out phrasings of {@code plan} too: the truth of a prompt is its combination, whatever its wording. */
+    public GroundTruthGenerator understanding(AdherencePlan plan) {
+        for (AdherencePrompt p : plan.prompts()) if (p.heldOutPhrasing()) phrasings.put(p.caption(), p);
+        return this;
     }
 
     /** 64×64, 17 frames at 8 fps, like the training clips. */
@@ -44,8 +52,9 @@ public final class GroundTruthGenerator implements VideoGenerator {
 
     @Override
     public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
-        SynthSpec.Parsed parsed = SynthSpec.parse(request.prompt()).orElseThrow(() -> new InvalidRequestException(
-                "not a synthetic-world caption: '" + request.prompt() + "'"));
+        SynthSpec.Parsed parsed = SynthSpec.parse(request.prompt()).or(() -> java.util.Optional.ofNullable(phrasings.get(request.prompt()))
+                        .map(p -> new SynthSpec.Parsed(p.combination(), p.background(), SynthSpec.CANONICAL_TEMPLATE)))
+                .orElseThrow(() -> new InvalidRequestException("not a synthetic-world caption: '" + request.prompt() + "'"));
         long seed = request.seed() == null ? 0 : request.seed();
         SynthClip clip = SynthWorld.place(settings, "truth", 0, parsed.combination(), parsed.background(), parsed.template(),
                 new SplittableRandom(seed));

@@ -23,10 +23,32 @@ import dev.zoetrope.train.vae.VaeTraining;
  * {@code recipes/tiny.json}): synthetic data, VAE, text encoder, DiT, and the generation defaults.
  */
 public record Recipe(String name, String resolution, Synth synth, int latentClips, VaeTraining.Options vae, T5Config text, DitTraining.Options dit,
-                     JsonNode generation, JsonNode source) {
+                     Language language, JsonNode generation, JsonNode source) {
 
     /** The synthetic-world part: clip geometry, clip counts and seed. */
     public record Synth(int size, int frames, double fps, int trainClips, int heldoutClips, long seed) {}
+
+    /**
+     * The captions' language (the {@code language} section; without it a word-level vocabulary and each clip's one
+     * template caption, as the first recipes had): a subword Unigram tokenizer of {@code vocabSize} pieces trained on
+     * {@code corpusCaptions} captions of the free grammar ({@code Captioner}), and {@code phrasings} captions per clip (its
+     * own, then the grammar's), of which the second half are spelled with subword dropout {@code subwordDropout}.
+     */
+    public record Language(int vocabSize, int corpusCaptions, int phrasings, double subwordDropout, long seed) {
+        public Language {
+            if (vocabSize < 64) throw new IllegalArgumentException("language.vocab_size must be at least 64, got " + vocabSize);
+            if (corpusCaptions < 1) throw new IllegalArgumentException("language.corpus_captions must be at least 1, got " + corpusCaptions);
+            if (phrasings < 1) throw new IllegalArgumentException("language.phrasings must be at least 1, got " + phrasings);
+            if (!(subwordDropout >= 0 && subwordDropout < 1))
+                throw new IllegalArgumentException("language.subword_dropout must be within [0, 1), got " + subwordDropout);
+        }
+
+        static Language parse(JsonNode n) {
+            if (n.isMissingNode() || n.isNull()) return null;
+            return new Language(n.path("vocab_size").asInt(256), n.path("corpus_captions").asInt(20_000), n.path("phrasings").asInt(8),
+                    n.path("subword_dropout").asDouble(0.1), n.path("seed").asLong(1));
+        }
+    }
 
     /** A recipe's JSON and how errors name it ({@code recipe tiny}, or the file). */
     public record Source(JsonNode json, String label) {
@@ -47,7 +69,7 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
         if (Files.isRegularFile(file)) return new Source(Json.readTree(file), file.toString());
         try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
             if (in == null)
-                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, tiny-turbo, micro-turbo, lora, micro-lora, tiny-white, tiny-motion, or a recipe JSON file");
+                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, tiny-v2, micro, tiny-turbo, micro-turbo, lora, micro-lora, tiny-white, tiny-motion, or a recipe JSON file");
             return new Source(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
         } catch (IOException e) {
             throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);
@@ -88,7 +110,7 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
             if (text.dModel() != ditModel.textDim())
                 throw new ConfigException(source + ": the text encoder's d_model " + text.dModel() + " differs from the DiT's text_dim " + ditModel.textDim());
             return new Recipe(n.path("name").asText("recipe"), n.path("resolution").asText(synth.size() + "p"), synth,
-                    d.path("max_clips").asInt(Integer.MAX_VALUE), vae, text, dit,
+                    d.path("max_clips").asInt(Integer.MAX_VALUE), vae, text, dit, Language.parse(n.path("language")),
                     n.path("generation"), n);
         } catch (IOException | IllegalArgumentException e) {
             throw new ConfigException(source + ": " + e.getMessage(), e);

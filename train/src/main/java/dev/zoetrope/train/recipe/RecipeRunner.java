@@ -11,9 +11,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.io.AtomicFiles;
@@ -23,14 +25,18 @@ import dev.zoetrope.models.pipeline.ZoetropeConfig;
 import dev.zoetrope.models.text.T5Config;
 import dev.zoetrope.models.text.Tokenizers;
 import dev.zoetrope.models.vae.WanVae;
+import dev.zoetrope.models.vae.WanVaeConfig;
 import dev.zoetrope.train.data.ClipSet;
 import dev.zoetrope.train.dit.DitTraining;
 import dev.zoetrope.train.dit.LatentSet;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.dist.ProcessGroup;
 import dev.zoetrope.train.loop.TrainConfig;
+import dev.zoetrope.train.synth.Captioner;
 import dev.zoetrope.train.synth.SynthSpec;
 import dev.zoetrope.train.synth.SynthWorld;
+import dev.zoetrope.train.text.SubwordDropout;
+import dev.zoetrope.train.text.UnigramTrainer;
 import dev.zoetrope.train.text.VocabularyBuilder;
 import dev.zoetrope.train.vae.VaeTraining;
 
@@ -48,6 +54,7 @@ public final class RecipeRunner {
     private final Path work;
     private final Path modelOut;
     private final ComputeDevice device;
+    private final Path vaeFrom;
 
     /** A run on the CPU. */
     public RecipeRunner(Recipe recipe, Path work, Path modelOut) {
@@ -59,10 +66,20 @@ public final class RecipeRunner {
      * the DiT's training and its sample strips.
      */
     public RecipeRunner(Recipe recipe, Path work, Path modelOut, ComputeDevice device) {
+        this(recipe, work, modelOut, device, null);
+    }
+
+    /**
+     * A run whose VAE stage adopts a trained VAE instead of training one ({@code vaeFrom}: a model directory, a recipe's
+     * work directory or a VAE export directory; null trains it): for changes to the text side or the DiT, which leave
+     * the VAE as it is.
+     */
+    public RecipeRunner(Recipe recipe, Path work, Path modelOut, ComputeDevice device, Path vaeFrom) {
         this.recipe = recipe;
         this.work = work;
         this.modelOut = modelOut;
         this.device = device;
+        this.vaeFrom = vaeFrom;
     }
 
     public Path trainClips() {
@@ -83,7 +100,10 @@ public final class RecipeRunner {
                 switch (s) {
                     case SYNTH -> solo("synth", this::synth);
                     case TOKENIZER -> solo("tokenizer", this::tokenizer);
-                    case VAE -> VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
+                    case VAE -> {
+                        if (vaeFrom != null) solo("vae", () -> adoptVae(vaeFrom));
+                        else VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
+                    }
                     case LATENTS -> solo("latents", this::latents);
                     case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
                             recipe.dit().train().steps(), sampleStrips(), device);
@@ -146,8 +166,18 @@ public final class RecipeRunner {
                 new SynthWorld.Settings(s.size(), s.size(), s.frames(), s.fps(), SynthWorld.Split.HELDOUT), 2, System.err);
     }
 
-    /** Every caption the synthetic world can write, so the vocabulary covers held-out prompts too. */
+    /**
+     * With a {@code language} section, a subword Unigram vocabulary trained on the free grammar's training captions (held-out
+     * words never among them); without, a word-level one of every template caption the synthetic world can write, so the
+     * vocabulary covers held-out prompts too.
+     */
     private void tokenizer() throws IOException {
+        Recipe.Language language = recipe.language();
+        if (language != null) {
+            VocabularyBuilder.write(UnigramTrainer.train(Captioner.trainingCorpus(language.seed(), language.corpusCaptions()),
+                    language.vocabSize()), tokenizerDir().resolve("tokenizer.json"));
+            return;
+        }
         VocabularyBuilder vocab = new VocabularyBuilder();
         for (SynthSpec.Combination c : SynthSpec.combinations())
             for (int bg = 0; bg < SynthSpec.BACKGROUNDS.size(); bg++)
@@ -158,8 +188,59 @@ public final class RecipeRunner {
     private void latents() throws IOException {
         try (WanVae vae = WanVae.load(work.resolve("vae/export"), device.target());
              ClipSet clips = ClipSet.readSynth(trainClips(), recipe.latentClips())) {
-            LatentSet.writeShards(clips, vae, Tokenizers.load(tokenizerDir(), recipe.dit().dit().textLen()), work.resolve("latents"), 1000);
+            int textLen = recipe.dit().dit().textLen();
+            Recipe.Language language = recipe.language();
+            if (language == null) {
+                LatentSet.writeShards(clips, vae, Tokenizers.load(tokenizerDir(), textLen), work.resolve("latents"), 1000);
+                return;
+            }
+            SubwordDropout spelling = SubwordDropout.load(tokenizerDir().resolve("tokenizer.json"), textLen);
+            LatentSet.writeShards(clips, vae, i -> phrasings(clips.captions().get(i), i, language, spelling), work.resolve("latents"), 1000);
         }
+    }
+
+    /**
+     * The token ids of clip {@code index}'s phrasings ({@link Captioner#trainingCaptions}); the second half spelled with
+     * subword dropout, from a stream of (seed, index) of their own.
+     */
+    static int[][] phrasings(String own, int index, Recipe.Language language, SubwordDropout spelling) {
+        SynthSpec.Parsed said = SynthSpec.parse(own).orElseThrow(() -> new InvalidRequestException(
+                "clip " + index + "'s caption '" + own + "' is not one of the synthetic world's templates"));
+        List<String> captions = Captioner.trainingCaptions(said.combination(), said.background(), own, language.seed(), index,
+                language.phrasings());
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(~language.seed() * 0x9E3779B97F4A7C15L + index);
+        int[][] ids = new int[captions.size()][];
+        for (int j = 0; j < ids.length; j++)
+            ids[j] = spelling.encode(captions.get(j), j < (ids.length + 1) / 2 ? 0 : language.subwordDropout(), rnd);
+        return ids;
+    }
+
+    /**
+     * The VAE stage from a trained VAE: its weights and config (checked against the recipe's) and its training record
+     * copied into {@code vae/}, as if this run had trained it.
+     */
+    private void adoptVae(Path from) throws IOException {
+        Path weights = Stream.of(from, from.resolve("vae"), from.resolve("vae/export"))
+                .filter(d -> Files.isRegularFile(d.resolve("vae.safetensors")) && Files.isRegularFile(d.resolve("config.json")))
+                .findFirst().orElseThrow(() -> new InvalidRequestException("--vae-from " + from + ": no vae.safetensors and config.json "
+                        + "there, in its vae/ (a model directory) or in its vae/export/ (a recipe's work directory)"));
+        WanVaeConfig theirs = Json.SNAKE.treeToValue(Json.readTree(weights.resolve("config.json")), WanVaeConfig.class);
+        if (!theirs.equals(recipe.vae().model()))
+            throw new InvalidRequestException("--vae-from " + from + ": its VAE config " + theirs + " is not the recipe's " + recipe.vae().model());
+        Path export = work.resolve("vae/export");
+        Files.createDirectories(export);
+        Map<Path, String> files = new LinkedHashMap<>();
+        files.put(weights.resolve("vae.safetensors"), "export/vae.safetensors");
+        files.put(weights.resolve("config.json"), "export/config.json");
+        // the record: a model directory's training/vae-*, or a work directory's vae/*
+        for (String f : List.of("vae_eval.json", "metrics.jsonl", "loss.png", "reconstructions.png")) {
+            files.put(from.resolve("training/vae-" + f), f);
+            files.put(from.resolve("vae/" + f), f);
+        }
+        for (Map.Entry<Path, String> e : files.entrySet())
+            if (Files.isRegularFile(e.getKey()))
+                AtomicFiles.write(work.resolve("vae").resolve(e.getValue()), tmp -> Files.copy(e.getKey(), tmp, StandardCopyOption.REPLACE_EXISTING));
+        System.err.println("VAE adopted from " + weights);
     }
 
     /** The recipe's DiT options with the text encoder's vocabulary sized to the tokenizer. */

@@ -8,7 +8,7 @@ import dev.zoetrope.core.engine.Tensors;
 /**
  * One tensor of a clip to store: raw little-endian bytes of {@code dtype} with {@code shape}.
  * Standard names: {@code frames} (U8, F×H×W×3 RGB), {@code latents} (BF16/F32, C×F×H×W),
- * {@code text_ids} (I32, L), {@code text_states} (BF16/F32, L×D).
+ * {@code text_ids} (I32, L; or P×L for P phrasings of one caption, rows padded with −1), {@code text_states} (BF16/F32, L×D).
  */
 public record ShardTensor(String name, DType dtype, long[] shape, MemorySegment data) {
     public static final String FRAMES = "frames";
@@ -40,6 +40,21 @@ public record ShardTensor(String name, DType dtype, long[] shape, MemorySegment 
         for (int i = 0; i < ids.length; i++)
             seg.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 4L * i, ids[i]);
         return new ShardTensor(TEXT_IDS, DType.I32, new long[]{ids.length}, seg);
+    }
+
+    /**
+     * Token ids of several phrasings of a clip's caption: P×L, each row padded with −1 (no token id) to the longest; one
+     * phrasing is stored as {@link #textIds(int[])} stores it.
+     */
+    public static ShardTensor textIds(int[][] phrasings) {
+        if (phrasings.length == 0) throw new IllegalArgumentException("a clip needs at least one phrasing");
+        if (phrasings.length == 1) return textIds(phrasings[0]);
+        int width = java.util.Arrays.stream(phrasings).mapToInt(r -> r.length).max().orElseThrow();
+        int[] flat = new int[phrasings.length * width];
+        java.util.Arrays.fill(flat, -1);
+        for (int i = 0; i < phrasings.length; i++) System.arraycopy(phrasings[i], 0, flat, i * width, phrasings[i].length);
+        ShardTensor t = textIds(flat);
+        return new ShardTensor(TEXT_IDS, DType.I32, new long[]{phrasings.length, width}, t.data());
     }
 
     /** Float32 values, little-endian. */

@@ -22,7 +22,7 @@ import dev.zoetrope.core.io.AtomicFiles;
  */
 public final class VocabularyBuilder {
     public static final String SPACE = "\u2581";
-    private static final String FALLBACK_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"-()&/";
+    static final String FALLBACK_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"-()&/";
 
     private final Map<String, Integer> counts = new TreeMap<>();
 
@@ -55,6 +55,15 @@ public final class VocabularyBuilder {
 
     /** Writes the Hugging Face tokenizer.json. */
     public void write(Path file) throws IOException {
+        write(pieces(), file);
+    }
+
+    /**
+     * Writes a Hugging Face {@code tokenizer.json} of a Unigram model with {@code pieces} (piece → log probability) in id
+     * order, the first three being {@code <pad>}, {@code </s>} and {@code <unk>}: T5's normalizer, Metaspace
+     * pre-tokenizer and {@code </s>} post-processor.
+     */
+    public static void write(Map<String, Double> pieces, Path file) throws IOException {
         ObjectNode root = Json.PLAIN.createObjectNode();
         root.put("version", "1.0");
         ArrayNode added = root.putArray("added_tokens");
@@ -93,7 +102,7 @@ public final class VocabularyBuilder {
         model.put("unk_id", 2);
         model.put("byte_fallback", false);
         ArrayNode vocab = model.putArray("vocab");
-        pieces().forEach((p, s) -> vocab.addArray().add(p).add(s));
+        pieces.forEach((p, s) -> vocab.addArray().add(p).add(s));
         AtomicFiles.writeString(file, Json.PLAIN.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
     }
 }

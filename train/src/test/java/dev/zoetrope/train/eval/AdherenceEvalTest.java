@@ -27,6 +27,26 @@ class AdherenceEvalTest {
     Path dir;
 
     @Test
+    void heldOutPhrasingsAreScoredApartFromTheCanonicalPrompts() throws Exception {
+        AdherencePlan plan = AdherencePlan.of(1, 2, 3, true);
+        RenderingTestDouble model = RenderingTestDouble.faithful().understanding(plan);
+        AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, plan, AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(52, model.generated.get());
+        assertEquals(24, run.heldOut().clips(), "canonical held-out prompts only");
+        assertEquals(24, run.heldOutPhrasings().clips());
+        assertEquals(4, run.seen().clips());
+        assertEquals(1.0, run.heldOutPhrasings().jointRate());
+        AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(dir.resolve("gt"), plan, null);
+        assertTrue(validation.passed(), validation.line());
+        new AdherenceReport(validation, run).write(dir);
+        JsonNode json = Json.readTree(dir.resolve(AdherenceReport.JSON));
+        assertEquals(24, json.path("heldout_phrasing").path("clips").asInt());
+        assertEquals(24, json.path("heldout").path("clips").asInt());
+        assertEquals(4, json.path("seen").path("clips").asInt());
+        assertTrue(Files.readString(dir.resolve(AdherenceReport.MARKDOWN)).contains("| held-out words | 24 | 24 | 100.0% |"));
+    }
+
+    @Test
     void aModelThatRendersThePromptScoresPerfectlyOnEveryAxis() throws Exception {
         RenderingTestDouble model = RenderingTestDouble.faithful();
         AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, PLAN, AdherenceEval.Sampling.DEFAULTS, null);

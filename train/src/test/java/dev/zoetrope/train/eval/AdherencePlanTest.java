@@ -36,6 +36,34 @@ class AdherencePlanTest {
     }
 
     @Test
+    void heldOutPhrasingsPromptTheHeldOutCombinationsAgainInWordsTrainingNeverHad() {
+        AdherencePlan base = AdherencePlan.of(2, 12, 1), worded = AdherencePlan.of(2, 12, 1, true);
+        assertEquals(base.prompts(), worded.prompts().subList(0, base.prompts().size()), "the canonical prompts first, unchanged");
+        assertEquals(base.clips(), worded.clips().subList(0, base.clips().size()));
+        List<AdherencePrompt> extra = worded.prompts().subList(base.prompts().size(), worded.prompts().size());
+        assertEquals(24, extra.size());
+        assertEquals(24, worded.heldOutPhrasingPrompts());
+        assertEquals(24, worded.heldOutPrompts(), "held-out in the canonical template: as before");
+        int withHeldOutWord = 0;
+        for (AdherencePrompt p : extra) {
+            assertTrue(p.heldOut() && p.heldOutPhrasing(), p.toString());
+            assertEquals("heldout-phrasing", p.split());
+            assertNotEquals(SynthSpec.canonicalCaption(p.combination(), p.background()), p.caption());
+            assertTrue(SynthSpec.parse(p.caption()).isEmpty(), "no training template: " + p.caption());
+            if (dev.zoetrope.train.synth.Captioner.containsHeldOutWord(p.caption())) withHeldOutWord++;
+        }
+        assertTrue(withHeldOutWord >= 12, withHeldOutWord + " of 24 use a held-out word");
+        assertEquals(extra.stream().map(AdherencePrompt::caption).toList(),
+                AdherencePlan.of(2, 12, 1, true).prompts().subList(48, 72).stream().map(AdherencePrompt::caption).toList(), "seeded");
+        for (EvalClip c : worded.clips().subList(base.clips().size(), worded.clips().size())) {
+            EvalClip canonical = base.clips().stream().filter(b -> b.prompt().combination().equals(c.prompt().combination())
+                    && b.prompt().background() == c.prompt().background() && b.replica() == c.replica()).findFirst().orElseThrow();
+            assertEquals(canonical.seed(), c.seed(), "the same noise as the canonical prompt: only the wording differs");
+        }
+        assertEquals(144, worded.clips().stream().map(EvalClip::id).distinct().count(), "clip ids are unique");
+    }
+
+    @Test
     void novelPlansPromptOnlyWhatTheShippedModelNeverSaw() {
         AdherencePlan white = AdherencePlan.novel(SynthSpec.Novelty.BACKGROUND, 2, 12, 1), base = AdherencePlan.of(2, 12, 1);
         assertTrue(white.novel());

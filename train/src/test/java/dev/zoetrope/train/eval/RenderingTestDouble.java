@@ -1,6 +1,8 @@
 package dev.zoetrope.train.eval;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntUnaryOperator;
@@ -26,9 +28,17 @@ import dev.zoetrope.video.Mp4Writer;
 final class RenderingTestDouble implements VideoGenerator {
     final AtomicInteger generated = new AtomicInteger();
     private final IntUnaryOperator colorMap;
+    /** What a free-language prompt asks for (a template caption is parsed instead). */
+    private final Map<String, AdherencePrompt> phrasings = new HashMap<>();
 
     RenderingTestDouble(IntUnaryOperator colorMap) {
         this.colorMap = colorMap;
+    }
+
+    /** Renders the held-out phrasings of {@code plan} too, looked up by their text. */
+    RenderingTestDouble understanding(AdherencePlan plan) {
+        for (AdherencePrompt p : plan.prompts()) if (p.heldOutPhrasing()) phrasings.put(p.caption(), p);
+        return this;
     }
 
     static RenderingTestDouble faithful() {
@@ -47,7 +57,11 @@ final class RenderingTestDouble implements VideoGenerator {
 
     @Override
     public GenerationResult generate(GenerationRequest request, Path outputMp4, GenerationListener listener) {
-        SynthSpec.Parsed p = SynthSpec.parse(request.prompt()).orElseThrow();
+        SynthSpec.Parsed p = SynthSpec.parse(request.prompt()).orElseGet(() -> {
+            AdherencePrompt worded = phrasings.get(request.prompt());
+            if (worded == null) throw new IllegalArgumentException("the double cannot read '" + request.prompt() + "'");
+            return new SynthSpec.Parsed(worded.combination(), worded.background(), 0);
+        });
         Combination asked = p.combination();
         Combination drawn = new Combination(colorMap.applyAsInt(asked.color()), asked.shape(), asked.direction());
         SynthWorld.Settings s = new SynthWorld.Settings(64, 64, 13, 8, SynthWorld.Split.ALL);
