@@ -39,12 +39,11 @@ public final class GenerationEstimate {
                         int frames, int steps, boolean batchGuidance, DType dtype) {
         public Setup {
             if (steps < 1) throw new IllegalArgumentException("steps must be positive, not " + steps);
-            if (width % vae.spatialFactor() != 0 || height % vae.spatialFactor() != 0 || (frames - 1) % vae.temporalFactor() != 0)
-                throw new IllegalArgumentException(width + "x" + height + ", " + frames + " frames do not fit the VAE's factors");
+            vae.requireFits(width, height, frames);
         }
 
         int latentFrames() {
-            return (frames - 1) / vae.temporalFactor() + 1;
+            return vae.latentFrames(frames);
         }
 
         int latentHeight() {

@@ -41,12 +41,11 @@ public record MemoryPlan(Setup setup, List<Stage> stages) {
                         int frames, DType dtype, Offload offload, boolean batchGuidance, boolean fusedAttention,
                         SpatialTiling tiling, long attentionWorkspace) {
         public Setup {
-            if (width % vae.spatialFactor() != 0 || height % vae.spatialFactor() != 0 || (frames - 1) % vae.temporalFactor() != 0)
-                throw new IllegalArgumentException(width + "x" + height + ", " + frames + " frames do not fit the VAE's grid");
+            vae.requireFits(width, height, frames);
         }
 
         int latentFrames() {
-            return (frames - 1) / vae.temporalFactor() + 1;
+            return vae.latentFrames(frames);
         }
 
         int latentHeight() {

@@ -90,6 +90,20 @@ public record WanVaeConfig(@JsonProperty("base_dim") @JsonAlias("dim") int baseD
     }
 
     /**
+     * Checks that a {@code width} × {@code height} clip of {@code frames} frames (1 + temporal factor × k) fits the
+     * latent grid.
+     */
+    public void requireFits(int width, int height, int frames) {
+        if (width % spatialFactor() != 0 || height % spatialFactor() != 0 || (frames - 1) % temporalFactor() != 0)
+            throw new IllegalArgumentException(width + "x" + height + ", " + frames + " frames do not fit the VAE's grid");
+    }
+
+    /** Latent frames of a clip of {@code frames} frames. */
+    public int latentFrames(int frames) {
+        return (frames - 1) / temporalFactor() + 1;
+    }
+
+    /**
      * Reads a JSON config: Diffusers' {@code vae/config.json} ({@code base_dim}) or the original names
      * ({@code dim}). Absent fields take the Wan 2.1 defaults.
      */
