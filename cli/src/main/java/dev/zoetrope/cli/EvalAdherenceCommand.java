@@ -79,12 +79,38 @@ final class EvalAdherenceCommand implements Callable<Integer> {
                     + "'held-out words' row (default: on; --no-held-out-phrasings for the canonical template only; not with --novel).")
     boolean heldOutPhrasings = true;
 
+    @Option(names = "--prompts", paramLabel = "FILE", description = "Score prompts you wrote instead: one per line, "
+            + "'SCENE | PROMPT', SCENE in the synthetic world's template ('a red square moving up on a gray background'), PROMPT any "
+            + "wording of it; blank and # lines skipped. Reported as the 'written' row, with a contact sheet; not with --novel.")
+    Path prompts;
+
     @Mixin
     LoraOptions lora = new LoraOptions();
 
     @Option(names = "--ground-truth", description = "Only validate the detector: score it on ground-truth renderings "
             + "of the prompts; exit 1 if it scores below 98%%.")
     boolean groundTruth;
+
+    /** Largest prompts file read: a few thousand lines. */
+    static final long MAX_PROMPTS_BYTES = 1 << 20;
+
+    /** The lines of {@code file}, parsed; any problem is the user's to fix, named with the file and line. */
+    static List<dev.zoetrope.train.eval.AdherencePrompt> writtenPrompts(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new InvalidRequestException("--prompts " + file + ": no such file");
+        if (Files.size(file) > MAX_PROMPTS_BYTES)
+            throw new InvalidRequestException("--prompts " + file + ": " + Files.size(file) + " bytes; at most " + MAX_PROMPTS_BYTES);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new InvalidRequestException("--prompts " + file + ": not UTF-8 text");
+        }
+        try {
+            return AdherencePlan.parseWritten(lines, file.toString());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("--prompts " + e.getMessage());
+        }
+    }
 
     private static SynthSpec.Novelty novelty(String text) {
         try {
@@ -109,7 +135,9 @@ final class EvalAdherenceCommand implements Callable<Integer> {
         // A model that is missing or not a model fails here, before any clip is rendered.
         ModelDirectory model = groundTruth ? null : model();
 
-        AdherencePlan plan = novel == null ? AdherencePlan.of(k, seenSample, seed, heldOutPhrasings)
+        if (prompts != null && novel != null) throw new InvalidRequestException("--prompts and --novel are two kinds of run; give one");
+        AdherencePlan plan = prompts != null ? AdherencePlan.written(writtenPrompts(prompts), k, seed)
+                : novel == null ? AdherencePlan.of(k, seenSample, seed, heldOutPhrasings)
                 : AdherencePlan.novel(novelty(novel), k, seenSample, seed);
         List<Lora> adapters = lora.parsed();
         AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(out.resolve("ground-truth"), plan, System.err);

@@ -42,6 +42,33 @@ class EvalAdherenceCommandTest {
     }
 
     @Test
+    void promptsYouWriteAreScoredAsTheirOwnRow() throws Exception {
+        Path prompts = dir.resolve("prompts.txt");
+        Files.writeString(prompts, "# scene | prompt\n"
+                + "a red square moving up on a gray background | a crimson box climbing over a slate backdrop\n"
+                + "a green triangle moving right on a black background | rightwards, one green trigon in the dark\n");
+        Path out = dir.resolve("written");
+        CliRun r = CliRun.of("eval", "adherence", "--ground-truth", "--k", "1", "--prompts", prompts.toString(), "--out", out.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().startsWith("detector validation on 2 ground-truth clips"), r.toString());
+        assertTrue(r.out().contains("written               2      2  100.0%  100.0%     100.0%"), r.toString());
+        assertTrue(Files.isRegularFile(out.resolve("contact-sheet.png")));
+
+        Files.writeString(prompts, "a red square moving up on a gray background\n");
+        CliRun bad = CliRun.of("eval", "adherence", "--ground-truth", "--prompts", prompts.toString(), "--out", dir.resolve("b").toString());
+        assertEquals(2, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("line 1: want SCENE | PROMPT"), bad.toString());
+        CliRun both = CliRun.of("eval", "adherence", "--ground-truth", "--prompts", prompts.toString(), "--novel", "color",
+                "--out", dir.resolve("c").toString());
+        assertEquals(2, both.exit(), both.toString());
+        CliRun missing = CliRun.of("eval", "adherence", "--ground-truth", "--prompts", dir.resolve("none.txt").toString(),
+                "--out", dir.resolve("d").toString());
+        assertTrue(missing.err().contains("no such file"), missing.toString());
+        assertFalse(Files.exists(dir.resolve("b")) || Files.exists(dir.resolve("c")) || Files.exists(dir.resolve("d")),
+                "nothing written for a bad prompts file");
+    }
+
+    @Test
     void badFlagsGiveClearErrors() {
         Path out = dir.resolve("bad");
         CliRun k0 = CliRun.of("eval", "adherence", "--ground-truth", "--k", "0", "--out", out.toString());

@@ -48,17 +48,18 @@ public final class DitTraining {
      * @param logitStd       its std
      * @param shift          sigma shift, the same as the sampler's (the exported model's {@code zoetrope.json} carries it)
      * @param textSeed       seed of the text encoder's initial weights (a recipe's {@code text_seed}, else the run's seed)
+     * @param salientWeight  weight of a fully salient latent position in the loss (1: plain MSE; see {@link TextToVideoTask})
      */
     public record Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
-                          double shift, long textSeed) {
-        /** Options whose text encoder starts from the run's own seed. */
+                          double shift, long textSeed, double salientWeight) {
+        /** Options whose text encoder starts from the run's own seed, with a plain MSE. */
         public Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
                        double shift) {
-            this(dit, text, train, captionDropout, logitMean, logitStd, shift, train.seed());
+            this(dit, text, train, captionDropout, logitMean, logitStd, shift, train.seed(), 1.0);
         }
 
         public Options withText(T5Config t) {
-            return new Options(dit, t, train, captionDropout, logitMean, logitStd, shift, textSeed);
+            return new Options(dit, t, train, captionDropout, logitMean, logitStd, shift, textSeed, salientWeight);
         }
     }
 
@@ -102,7 +103,7 @@ public final class DitTraining {
             latent.put("video_data_bias", bias);
             if (writes) Json.write(runDir.resolve("latent_scale.json"), latent);
             TextToVideoTask task = new TextToVideoTask(dit, text, data, new FlowMatching(o.logitMean(), o.logitStd(), o.shift()),
-                    o.captionDropout(), tokenizer.encode(""), scale, bias, sampler);
+                    o.captionDropout(), o.salientWeight(), tokenizer.encode(""), scale, bias, sampler);
             try {
                 return new Trainer(task, o.train(), runDir, "dit").run(resume, until);
             } finally {

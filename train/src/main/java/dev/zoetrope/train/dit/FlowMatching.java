@@ -106,4 +106,13 @@ public final class FlowMatching {
     public static Tensor loss(Tensor prediction, Tensor target) {
         return Ops.mseLoss(prediction.to(ScalarType.Float), target.to(ScalarType.Float));
     }
+
+    /**
+     * Mean squared error with per-position weights (B, 1, T, H, W) of mean 1, in float32; {@code weights} null is
+     * {@link #loss(Tensor, Tensor)}.
+     */
+    public static Tensor loss(Tensor prediction, Tensor target, Tensor weights) {
+        if (weights == null) return loss(prediction, target);
+        return prediction.to(ScalarType.Float).sub(target.to(ScalarType.Float)).pow(Ops.scalar(2)).mul(weights).mean();
+    }
 }

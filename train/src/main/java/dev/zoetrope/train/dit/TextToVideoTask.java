@@ -17,6 +17,7 @@ import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.LatentScale;
+import dev.zoetrope.train.loop.Salience;
 import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 
@@ -24,7 +25,8 @@ import dev.zoetrope.train.loop.TrainingTask;
  * Flow-matching training of a DiT together with its text encoder (the tiny model trains both from
  * scratch). A micro-batch: B random clips' normalised latents, their captions' token ids (one of a clip's phrasings when it has several; replaced by the
  * empty prompt with probability {@code captionDropout}, so unconditional guidance works), noised at
- * shifted logit-normal sigmas; the loss is the MSE between the DiT's velocity and {@code noise − data}.
+ * shifted logit-normal sigmas; the loss is the MSE between the DiT's velocity and {@code noise − data}, with latent
+ * positions far from their frame's background weighing up to {@code salientWeight} times more ({@link Salience}).
  *
  * <p>It runs where the DiT's and text encoder's weights are: every draw is made on the host from the micro-batch's
  * generator, and the batch (latents, noise; token ids by the encoder, timesteps by the DiT) is moved there.
@@ -35,6 +37,7 @@ public final class TextToVideoTask implements TrainingTask {
     private final LatentSet data;
     private final FlowMatching objective;
     private final double captionDropout;
+    private final double salientWeight;
     private final int[] emptyPrompt;
     private final Tensor scale, bias;
     private final LatentScale latentScale;
@@ -53,17 +56,27 @@ public final class TextToVideoTask implements TrainingTask {
     }
 
     /**
+     * L1 distance over the channels, per channel, at which a latent position counts as fully salient: one unit of the
+     * normalised latents, whose channels have a standard deviation of 0.5. A plain background's positions lie about 0.15
+     * from their frame's median in the tiny model's latents; the centre of a subject about 1.2.
+     */
+    static final double SALIENT_DISTANCE_PER_CHANNEL = 1.0;
+
+    /**
      * @param scale       per-channel latent scale (C), as Linum's {@code video_data_scale}
      * @param bias        per-channel latent bias (C): the DiT sees {@code latent·scale + bias}
      * @param emptyPrompt the token ids of "" (just {@code </s>}), used for dropped captions
+     * @param salientWeight weight of a fully salient latent position against the background (1: plain MSE)
      */
     public TextToVideoTask(DiffusionTransformer dit, T5Encoder text, LatentSet data, FlowMatching objective, double captionDropout,
-                           int[] emptyPrompt, float[] scale, float[] bias, Sampler sampler) {
+                           double salientWeight, int[] emptyPrompt, float[] scale, float[] bias, Sampler sampler) {
+        if (!(salientWeight >= 1)) throw new IllegalArgumentException("salient weight must be ≥ 1, got " + salientWeight);
         this.dit = dit;
         this.text = text;
         this.data = data;
         this.objective = objective;
         this.captionDropout = captionDropout;
+        this.salientWeight = salientWeight;
         this.emptyPrompt = emptyPrompt.clone();
         long c = data.latents().size(1);
         this.scale = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(scale, 1, c, 1, 1, 1));
@@ -107,11 +120,14 @@ public final class TextToVideoTask implements TrainingTask {
             ids[b] = draw.dropped()[i] ? emptyPrompt : phrasing(data.textIds().get((int) idx[i]), step, micro, i);
         }
         // the batch is gathered and scaled on the host, where the data set lives, then moved to the weights' device
-        Tensor latents = dit.onDevice(data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias));
+        Tensor host = data.latents().index_select(0, Tensors.fromLongs(idx, idx.length)).mul(scale).add(bias);
+        Tensor latents = dit.onDevice(host);
         FlowMatching.Noised n = objective.noise(latents, rng);
+        Tensor weights = salientWeight == 1 ? null
+                : dit.onDevice(share.of(Salience.weights(host, salientWeight, SALIENT_DISTANCE_PER_CHANNEL * host.size(1))));
         List<Tensor> states = new ArrayList<>(text.encode(ids));
         Tensor velocity = dit.forward(share.of(n.input()), share.of(n.timesteps()), states, null);
-        return FlowMatching.loss(velocity, share.of(n.target()));
+        return FlowMatching.loss(velocity, share.of(n.target()), weights);
     }
 
     /**

@@ -79,7 +79,7 @@ public final class AdherenceEval {
          * in the canonical template.
          */
         public Speed speed(Boolean heldOut) {
-            return Speed.of(scores.stream().filter(s -> heldOut == null || !s.clip().prompt().heldOutPhrasing()
+            return Speed.of(scores.stream().filter(s -> heldOut == null || s.clip().prompt().phrasing() == null
                             && s.clip().prompt().heldOut() == heldOut)
                     .map(s -> costs.get(s.clip().id())).filter(Objects::nonNull).toList());
         }
@@ -92,7 +92,7 @@ public final class AdherenceEval {
 
         /** Held-out combinations, prompted in the canonical template. */
         public Accuracy heldOut() {
-            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut() && !s.clip().prompt().heldOutPhrasing()).toList());
+            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOut() && s.clip().prompt().phrasing() == null).toList());
         }
 
         /** Held-out combinations, prompted in held-out phrasings. */
@@ -100,8 +100,14 @@ public final class AdherenceEval {
             return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().heldOutPhrasing()).toList());
         }
 
+        /** Seen combinations, prompted in the canonical template. */
         public Accuracy seen() {
-            return Accuracy.of(scores.stream().filter(s -> !s.clip().prompt().heldOut() && !s.clip().prompt().heldOutPhrasing()).toList());
+            return Accuracy.of(scores.stream().filter(s -> !s.clip().prompt().heldOut() && s.clip().prompt().phrasing() == null).toList());
+        }
+
+        /** Prompts people wrote ({@code eval adherence --prompts}). */
+        public Accuracy written() {
+            return Accuracy.of(scores.stream().filter(s -> s.clip().prompt().isWritten()).toList());
         }
 
         public Accuracy all() {

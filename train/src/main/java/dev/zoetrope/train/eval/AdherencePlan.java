@@ -50,6 +50,50 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
         return new AdherencePlan(prompts, clips, k, seenSample, seed);
     }
 
+    /**
+     * Prompts people wrote ({@link AdherencePrompt#isWritten}), {@code k} clips each. A clip's seed is that of the canonical
+     * prompt of the same scene, so a written prompt and the template differ in wording only.
+     */
+    public static AdherencePlan written(List<AdherencePrompt> prompts, int k, long seed) {
+        if (k < 1) throw new IllegalArgumentException("k (clips per prompt) must be at least 1, got " + k);
+        if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to evaluate");
+        List<EvalClip> clips = new ArrayList<>();
+        for (AdherencePrompt p : prompts) {
+            if (!p.isWritten()) throw new IllegalArgumentException("not a written prompt: " + p);
+            for (int r = 0; r < k; r++) clips.add(new EvalClip(p, r, clipSeed(seed, p, r)));
+        }
+        return new AdherencePlan(prompts, clips, k, 0, seed);
+    }
+
+    /**
+     * The prompts of a file people write: one per line, {@code SCENE | PROMPT}, where SCENE is what the clip must show in
+     * one of the synthetic world's templates ({@code a red square moving up on a gray background}) and PROMPT any wording
+     * of it. Blank lines and lines starting with {@code #} are skipped; {@code source} names the file in errors.
+     */
+    public static List<AdherencePrompt> parseWritten(List<String> lines, String source) {
+        List<AdherencePrompt> out = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) continue;
+            int bar = line.indexOf('|');
+            String where = source + " line " + (i + 1);
+            if (bar < 0) throw new IllegalArgumentException(where + ": want SCENE | PROMPT, e.g. 'a red square moving up on a gray "
+                    + "background | a crimson box climbing over a slate backdrop'");
+            String scene = line.substring(0, bar).strip(), prompt = line.substring(bar + 1).strip();
+            if (prompt.isEmpty()) throw new IllegalArgumentException(where + ": the prompt after '|' is empty");
+            if (prompt.length() > 500) throw new IllegalArgumentException(where + ": the prompt has " + prompt.length()
+                    + " characters; at most 500");
+            SynthSpec.Parsed parsed = SynthSpec.parse(scene).orElseThrow(() -> new IllegalArgumentException(where + ": '" + scene
+                    + "' is not a scene of the synthetic world; write it as 'a {color} {shape} moving {direction} on a {background} "
+                    + "background'"));
+            if (!SynthSpec.visible(parsed.combination(), parsed.background()))
+                throw new IllegalArgumentException(where + ": '" + scene + "' cannot be seen: the object has the background's colour");
+            out.add(new AdherencePrompt(parsed.combination(), parsed.background(), prompt, i + 1));
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(source + ": no prompts (every line blank or a # comment)");
+        return out;
+    }
+
     /** The held-out phrasing of {@code p}'s combination and background: a function of (run seed, combination, background). */
     static String heldOutPhrasing(long seed, AdherencePrompt p) {
         return Captioner.caption(p.combination(), p.background(), Captioner.Phrasing.HELD_OUT,
@@ -145,7 +189,12 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
     }
 
     public long heldOutPrompts() {
-        return prompts.stream().filter(p -> p.heldOut() && !p.heldOutPhrasing()).count();
+        return prompts.stream().filter(p -> p.heldOut() && p.phrasing() == null).count();
+    }
+
+    /** Whether its prompts are people's ({@link #written}). */
+    public boolean written() {
+        return prompts.stream().anyMatch(AdherencePrompt::isWritten);
     }
 
     /** Prompts in held-out phrasings (none unless asked for). */

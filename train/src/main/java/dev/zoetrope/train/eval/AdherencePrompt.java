@@ -5,22 +5,36 @@ import dev.zoetrope.train.synth.SynthSpec.Combination;
 
 /**
  * One evaluation prompt: a combination on a background, in the canonical caption template, or in a held-out phrasing
- * ({@code phrasing}: a caption from {@link dev.zoetrope.train.synth.Captioner}'s held-out grammar; null for the canonical one).
+ * ({@code phrasing}: a caption from {@link dev.zoetrope.train.synth.Captioner}'s held-out grammar; null for the canonical one),
+ * or written by a person ({@code written}: its line in a prompts file, from 1; 0 for the others), with the scene it asks for.
  */
-public record AdherencePrompt(Combination combination, int background, String phrasing) {
+public record AdherencePrompt(Combination combination, int background, String phrasing, int written) {
     public AdherencePrompt {
         if (background < 0 || background >= SynthSpec.BACKGROUND_PALETTE.size())
             throw new IllegalArgumentException("no such background: " + background);
+        if (written < 0) throw new IllegalArgumentException("a written prompt's line is at least 1, got " + written);
+        if (written > 0 && (phrasing == null || phrasing.isBlank()))
+            throw new IllegalArgumentException("a written prompt needs its text");
     }
 
     /** In the canonical template. */
     public AdherencePrompt(Combination combination, int background) {
-        this(combination, background, null);
+        this(combination, background, null, 0);
     }
 
-    /** Whether it is worded in a held-out phrasing rather than the canonical template. */
+    /** In a held-out phrasing ({@code phrasing}), or the canonical template (null). */
+    public AdherencePrompt(Combination combination, int background, String phrasing) {
+        this(combination, background, phrasing, 0);
+    }
+
+    /** Whether a person wrote it (a line of {@code eval adherence --prompts}). */
+    public boolean isWritten() {
+        return written > 0;
+    }
+
+    /** Whether it is worded in a held-out phrasing of the grammar rather than the canonical template. */
     public boolean heldOutPhrasing() {
-        return phrasing != null;
+        return phrasing != null && !isWritten();
     }
 
     public boolean heldOut() {
@@ -28,6 +42,7 @@ public record AdherencePrompt(Combination combination, int background, String ph
     }
 
     public String split() {
+        if (isWritten()) return "written";
         if (combination.novelColor()) return heldOut() ? "novel-heldout" : "novel";
         if (combination.novelMotion()) return heldOut() ? "novel-motion-heldout" : "novel-motion";
         if (SynthSpec.novelBackground(background)) return heldOut() ? "novel-bg-heldout" : "novel-bg";
@@ -59,11 +74,16 @@ public record AdherencePrompt(Combination combination, int background, String ph
     }
 
     public String caption() {
-        return heldOutPhrasing() ? phrasing : SynthSpec.canonicalCaption(combination, background);
+        return phrasing != null ? phrasing : SynthSpec.canonicalCaption(combination, background);
     }
 
-    /** File-name friendly, e.g. {@code red-circle-left-black}. */
+    /**
+     * File-name friendly, e.g. {@code red-circle-left-black}; a written prompt's starts with its line and a hash of its text
+     * ({@code 03-5f1c09ab-red-circle-left-black}), so an edited line is generated again rather than taken from a resumed run.
+     */
     public String slug() {
-        return combination.describe().replace(' ', '-') + "-" + SynthSpec.BACKGROUND_PALETTE.get(background).name();
+        String scene = combination.describe().replace(' ', '-') + "-" + SynthSpec.BACKGROUND_PALETTE.get(background).name();
+        if (!isWritten()) return scene;
+        return String.format(java.util.Locale.ROOT, "%02d-%08x-%s", written, phrasing.hashCode(), scene);
     }
 }

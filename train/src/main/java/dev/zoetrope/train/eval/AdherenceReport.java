@@ -28,6 +28,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     /** Held-out, seen, all; and the held-out phrasings when the plan has them. */
     private List<Row> rows() {
         List<AdherencePrompt> prompts = run.plan().prompts();
+        if (run.plan().written()) return List.of(new Row(WRITTEN_ROW, prompts.size(), run.written(), run.speed(null)));
         long held = run.plan().heldOutPrompts(), worded = run.plan().heldOutPhrasingPrompts();
         boolean novel = run.plan().novel();
         List<Row> rows = new java.util.ArrayList<>(List.of(new Row(novel ? "novel, held-out" : "held-out", held, run.heldOut(), run.speed(true)),
@@ -39,6 +40,8 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
 
     /** The row of held-out combinations prompted in held-out phrasings. */
     static final String HELD_OUT_PHRASING_ROW = "held-out words";
+    /** The one row of a run of prompts people wrote. */
+    static final String WRITTEN_ROW = "written";
 
     /** Mean DiT forwards per clip, or "-" when not counted. */
     private static String forwards(AdherenceEval.Speed s) {
@@ -68,8 +71,8 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
     private String settingsLine() {
         AdherencePlan p = run.plan();
         return String.format(Locale.ROOT, "%s: %d prompts x %d clips (seed %d, %s, steps %s, guidance %s)",
-                run.generator(), p.prompts().size(), p.k(), p.seed(), p.novel() ? novelty(p)
-                        : p.seenSample() + " seen combinations sampled",
+                run.generator(), p.prompts().size(), p.k(), p.seed(), p.written() ? "prompts written by people"
+                        : p.novel() ? novelty(p) : p.seenSample() + " seen combinations sampled",
                 run.sampling().steps() == null ? "default" : run.sampling().steps(),
                 run.sampling().guidance() == null ? "default" : run.sampling().guidance());
     }
@@ -102,7 +105,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
                     Accuracy.percent(a.colorRate()), Accuracy.percent(a.shapeRate()), Accuracy.percent(a.directionRate()),
                     Accuracy.percent(a.jointRate()), Accuracy.percent(a.backgroundRate()), forwards(r.speed()), seconds(r.speed())));
         }
-        sb.append(String.format(Locale.ROOT, "%nTargets on held-out combinations: color >= %s, direction >= %s, shape >= %s; "
+        if (!run.plan().written()) sb.append(String.format(Locale.ROOT, "%nTargets on held-out combinations: color >= %s, direction >= %s, shape >= %s; "
                         + "in held-out phrasings (the %s row: templates and words no training caption has) each axis >= %s.%n",
                 Accuracy.percent(TARGET_COLOR), Accuracy.percent(TARGET_DIRECTION), Accuracy.percent(TARGET_SHAPE), HELD_OUT_PHRASING_ROW,
                 Accuracy.percent(TARGET_PHRASING)));
@@ -135,6 +138,7 @@ public record AdherenceReport(AdherenceEval.DetectorValidation validation, Adher
         for (Row row : rows()) {
             String key = switch (row.name()) {
                 case HELD_OUT_PHRASING_ROW -> "heldout_phrasing";
+                case WRITTEN_ROW -> "written";
                 case "held-out", "novel, held-out" -> "heldout";
                 case "seen", "novel, taught" -> "seen";
                 default -> "all";

@@ -31,9 +31,9 @@ public final class GroundTruthGenerator implements VideoGenerator {
         this.settings = settings;
     }
 
-    /** Renders the held-out phrasings of {@code plan} too: the truth of a prompt is its combination, whatever its wording. */
+    /** Renders the held-out phrasings and written prompts of {@code plan} too: the truth of a prompt is its scene, whatever its wording. */
     public GroundTruthGenerator understanding(AdherencePlan plan) {
-        for (AdherencePrompt p : plan.prompts()) if (p.heldOutPhrasing()) phrasings.put(p.caption(), p);
+        for (AdherencePrompt p : plan.prompts()) if (p.phrasing() != null) phrasings.put(p.caption(), p);
         return this;
     }
 

@@ -81,7 +81,12 @@ public final class Captioner {
             "{filler} {np} {ming} {bgp}",
             "{bg} {bgnoun} with {np} {ming}",
             "{np} {prep} {det} {bg} {bgnoun}, {ming}",
-            "{np} {mv} {bgp}, on screen");
+            "{np} {mv} {bgp}, on screen",
+            // the motion or the background first, as people also write, in orders the held-out templates do not use
+            "{ming} {bgp}: {np}",
+            "{ming} {bgp} is {np}",
+            "{bgp}, {np} {mv}",
+            "{np}, {ming}, {bgp}");
     /** Held-out templates: word orders and filler no training caption has. */
     public static final List<String> HELD_OUT_TEMPLATES = List.of(
             "{np} that is {ming} {bgp}",

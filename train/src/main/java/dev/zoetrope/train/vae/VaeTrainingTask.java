@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
+import dev.zoetrope.train.loop.Salience;
 import dev.zoetrope.train.loop.Share;
 import dev.zoetrope.train.loop.TrainingTask;
 import dev.zoetrope.models.nn.Ops;
@@ -28,11 +29,10 @@ import dev.zoetrope.models.nn.Ops;
  * The length is a function of the step alone, so a resumed run draws the same windows.
  * The latent is sampled with the reparameterisation trick.
  *
- * <p>Salient pixels weigh more: a pixel whose colour is far from its frame's median colour (L1 distance over
- * the channels, saturating at {@value #SALIENT_DISTANCE}) gets up to {@code salientWeight} times the weight of
- * a background pixel, and the weights are normalised to mean 1. When the subject covers a few percent of the
- * frame, as in the synthetic world, plain MSE is nearly minimised by drawing the background alone, and a small
- * VAE on a short budget settles there: grey blobs of the wrong colour.
+ * <p>Salient pixels weigh more ({@link Salience}; a pixel is fully salient {@value #SALIENT_DISTANCE} from its frame's
+ * median colour): when the subject covers a few percent of the frame, as in the synthetic world, plain MSE is nearly
+ * minimised by drawing the background alone, and a small VAE on a short budget settles there: grey blobs of the wrong
+ * colour.
  */
 public final class VaeTrainingTask implements TrainingTask {
     private final WanVae vae;
@@ -81,7 +81,7 @@ public final class VaeTrainingTask implements TrainingTask {
                 new TensorOptions(ScalarType.Long)))[0];
         // the clips and their pixel weights are made on the host, then moved to the weights' device
         Tensor host = clips.batch(share.of(idx), start, windowFrames);
-        Tensor weights = vae.onDevice(pixelWeights(host, salientWeight));
+        Tensor weights = vae.onDevice(Salience.weights(host, salientWeight, SALIENT_DISTANCE));
         Tensor x = vae.onDevice(host);
         WanVae.Posterior q = vae.posterior(x);
         Tensor logVar = Ops.clamp(q.logVariance(), -30.0, 20.0);
@@ -94,17 +94,6 @@ public final class VaeTrainingTask implements TrainingTask {
         Tensor mse = recon.sub(x).pow(Ops.scalar(2)).mul(weights).mean();
         Tensor kl = q.mean().pow(Ops.scalar(2)).add(torch.exp(logVar)).sub(Ops.scalar(1.0)).sub(logVar).mean().mul(Ops.scalar(0.5));
         return mse.add(kl.mul(Ops.scalar(klWeight)));
-    }
-
-    /** (B, 1, T, H, W) weights, mean 1 per clip: 1 for background-coloured pixels, up to {@code salientWeight} for salient ones. */
-    static Tensor pixelWeights(Tensor x, double salientWeight) {
-        if (salientWeight == 1) return torch.ones_like(x.narrow(1, 0, 1));
-        Tensor flat = x.flatten(3, 4);
-        Tensor median = flat.median(3, true).get0().unsqueeze(4);
-        Tensor distance = x.sub(median).abs().sum(new long[]{1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
-        Tensor salience = distance.div(Ops.scalar(SALIENT_DISTANCE)).clamp_max(Ops.scalar(1.0));
-        Tensor w = salience.mul(Ops.scalar(salientWeight - 1)).add(Ops.scalar(1.0));
-        return w.div(w.mean(new long[]{1, 2, 3, 4}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
     }
 
     @Override

@@ -85,4 +85,24 @@ class FlowMatchingTest {
                     "same generator state, same sigmas");
         }
     }
+
+    @Test
+    void salientLatentPositionsWeighMoreInTheLoss() {
+        Engine.init();
+        try (PointerScope s = new PointerScope()) {
+            // (1, 2, 1, 2, 2): three background positions at 0 and one subject position 2 away on both channels
+            Tensor data = Tensors.fromFloats(new float[]{0, 0, 0, 2, 0, 0, 0, 2}, 1, 2, 1, 2, 2);
+            Tensor w = dev.zoetrope.train.loop.Salience.weights(data, 4.0, 2.0);
+            float[] weights = Tensors.toFloats(w.contiguous());
+            assertArrayEquals(new float[]{4 / 7f, 4 / 7f, 4 / 7f, 16 / 7f}, weights, 1e-6f, "4× for the subject, mean 1");
+            Tensor prediction = Tensors.fromFloats(new float[]{1, 0, 0, 0, 0, 0, 0, 3}, 1, 2, 1, 2, 2);
+            Tensor target = torch.zeros_like(prediction);
+            double plain = Tensors.toFloats(FlowMatching.loss(prediction, target))[0];
+            double weighted = Tensors.toFloats(FlowMatching.loss(prediction, target, w))[0];
+            assertEquals(10 / 8.0, plain, 1e-6);
+            assertEquals((1 * 4 / 7.0 + 9 * 16 / 7.0) / 8, weighted, 1e-6, "each squared error times its position's weight");
+            assertEquals(plain, Tensors.toFloats(FlowMatching.loss(prediction, target, null))[0], 1e-9);
+            assertThrows(IllegalArgumentException.class, () -> dev.zoetrope.train.loop.Salience.weights(data, 0.5, 2.0));
+        }
+    }
 }

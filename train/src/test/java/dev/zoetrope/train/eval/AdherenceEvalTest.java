@@ -47,6 +47,57 @@ class AdherenceEvalTest {
     }
 
     @Test
+    void writtenPromptsAreScoredAgainstTheSceneTheyName() throws Exception {
+        AdherencePlan plan = AdherencePlan.written(AdherencePlan.parseWritten(java.util.List.of(
+                "# scene | prompt",
+                "a red square moving up on a gray background | a crimson box climbing over a slate backdrop",
+                "",
+                "a blue circle moving left on a black background | one blue disc drifting leftwards in the dark",
+                "a blue circle moving left on a black background | leftwards, a blue round thing"), "prompts.txt"), 2, 1);
+        RenderingTestDouble model = RenderingTestDouble.faithful().understanding(plan);
+        AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, plan, AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(6, model.generated.get(), "3 prompts x k=2");
+        assertEquals(6, run.written().clips());
+        assertEquals(0, run.heldOut().clips() + run.seen().clips() + run.heldOutPhrasings().clips(), "written prompts are their own row");
+        assertEquals(1.0, run.written().jointRate());
+        AdherenceEval.DetectorValidation validation = AdherenceEval.validateDetector(dir.resolve("gt"), plan, null);
+        assertTrue(validation.passed(), validation.line());
+        new AdherenceReport(validation, run).write(dir);
+        JsonNode json = Json.readTree(dir.resolve(AdherenceReport.JSON));
+        assertEquals(6, json.path("written").path("clips").asInt());
+        assertEquals("a crimson box climbing over a slate backdrop", json.path("clips").get(0).path("prompt").asText());
+        assertEquals("square", json.path("clips").get(0).path("expected").path("shape").asText());
+        assertEquals(6, java.util.stream.StreamSupport.stream(json.path("clips").spliterator(), false)
+                .map(c -> c.path("id").asText()).distinct().count(), "two prompts of one scene get their own clips");
+        String md = Files.readString(dir.resolve(AdherenceReport.MARKDOWN));
+        assertTrue(md.contains("| written | 3 | 6 | 100.0% |"), md);
+        assertFalse(md.contains("Targets on held-out"), "targets are the canonical eval's");
+
+        AdherencePlan wrong = AdherencePlan.written(AdherencePlan.parseWritten(java.util.List.of(
+                "a red square moving up on a gray background | a crimson box climbing over a slate backdrop"), "p"), 1, 1);
+        AdherenceEval.Run miss = AdherenceEval.run(dir.resolve("wrong"), "wrong-colour double",
+                () -> RenderingTestDouble.wrongColor().understanding(wrong), wrong,
+                AdherenceEval.Sampling.DEFAULTS, null);
+        assertEquals(0.0, miss.written().colorRate());
+        assertEquals(1.0, miss.written().shapeRate());
+    }
+
+    @Test
+    void aPromptsFileWithoutAValidSceneIsRefusedNamingItsLine() {
+        var none = assertThrows(IllegalArgumentException.class, () -> AdherencePlan.parseWritten(java.util.List.of("# only", " "), "f"));
+        assertTrue(none.getMessage().contains("no prompts"), none.getMessage());
+        var bar = assertThrows(IllegalArgumentException.class, () -> AdherencePlan.parseWritten(java.util.List.of(
+                "a red square moving up on a gray background | ok", "a red square going up"), "f"));
+        assertTrue(bar.getMessage().startsWith("f line 2: want SCENE | PROMPT"), bar.getMessage());
+        var scene = assertThrows(IllegalArgumentException.class, () -> AdherencePlan.parseWritten(java.util.List.of(
+                "a red blob moving up on a gray background | a red blob"), "f"));
+        assertTrue(scene.getMessage().contains("not a scene of the synthetic world"), scene.getMessage());
+        var empty = assertThrows(IllegalArgumentException.class, () -> AdherencePlan.parseWritten(java.util.List.of(
+                "a red square moving up on a gray background |  "), "f"));
+        assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+    }
+
+    @Test
     void aModelThatRendersThePromptScoresPerfectlyOnEveryAxis() throws Exception {
         RenderingTestDouble model = RenderingTestDouble.faithful();
         AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, PLAN, AdherenceEval.Sampling.DEFAULTS, null);

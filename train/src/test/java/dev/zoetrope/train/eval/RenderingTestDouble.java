@@ -37,7 +37,7 @@ final class RenderingTestDouble implements VideoGenerator {
 
     /** Renders the held-out phrasings of {@code plan} too, looked up by their text. */
     RenderingTestDouble understanding(AdherencePlan plan) {
-        for (AdherencePrompt p : plan.prompts()) if (p.heldOutPhrasing()) phrasings.put(p.caption(), p);
+        for (AdherencePrompt p : plan.prompts()) if (p.phrasing() != null) phrasings.put(p.caption(), p);
         return this;
     }
 

@@ -66,7 +66,7 @@ class TrainingStepOnMetaTest {
     }
 
     static TextToVideoTask ditTask(DiffusionTransformer dit, T5Encoder text, LatentSet data) {
-        return new TextToVideoTask(dit, text, data, new FlowMatching(0, 1, 1), 0.5, new int[]{1}, new float[]{1, 1, 1, 1},
+        return new TextToVideoTask(dit, text, data, new FlowMatching(0, 1, 1), 0.5, 1.0, new int[]{1}, new float[]{1, 1, 1, 1},
                 new float[4], null);
     }
 

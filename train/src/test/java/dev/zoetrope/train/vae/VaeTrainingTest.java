@@ -25,7 +25,7 @@ class VaeTrainingTest {
             // One 8×8 frame: black background (−1) with a 2×2 white square (+1): 4 of 64 pixels salient.
             org.bytedeco.pytorch.Tensor x = org.bytedeco.pytorch.global.torch.full(new long[]{1, 3, 1, 8, 8}, new org.bytedeco.pytorch.Scalar(-1.0));
             x.narrow(3, 2, 2).narrow(4, 5, 2).fill_(new org.bytedeco.pytorch.Scalar(1.0));
-            float[] w = dev.zoetrope.core.engine.Tensors.toFloats(VaeTrainingTask.pixelWeights(x, 10.0).contiguous());
+            float[] w = dev.zoetrope.core.engine.Tensors.toFloats(dev.zoetrope.train.loop.Salience.weights(x, 10.0, VaeTrainingTask.SALIENT_DISTANCE).contiguous());
             double mean = 0;
             for (float v : w) mean += v / w.length;
             assertEquals(1.0, mean, 1e-5, "weights average 1, so the loss scale matches plain MSE");
