@@ -23,12 +23,19 @@ import org.bytedeco.pytorch.global.torch;
 public final class Engine {
     private static volatile EngineInfo info;
     private static volatile OpenMpWait.Decision ompWait;
+    /** The folders libtorch's native libraries were loaded from. */
+    private static volatile File[] nativeFolders = new File[0];
 
     private Engine() {}
 
     /** The OpenMP wait policy libtorch runs with and why ({@link OpenMpWait}); null before {@link #init()}. */
     public static OpenMpWait.Decision ompWaitPolicy() {
         return ompWait;
+    }
+
+    /** The folders libtorch's native libraries were loaded from (none before {@link #init()}). */
+    static File[] nativeFolders() {
+        return nativeFolders.clone();
     }
 
     /** Loads libtorch once; later calls return the same facts. Thread-safe. */
@@ -63,6 +70,7 @@ public final class Engine {
                 }
             }
             Loader.load(torch.class);
+            nativeFolders = natives.clone();
         } catch (Exception | UnsatisfiedLinkError e) {
             throw new EngineException("could not load libtorch natives (" + Loader.getPlatform() + "): " + e.getMessage()
                     + "; the JavaCPP cache is " + cacheDir(), e);
