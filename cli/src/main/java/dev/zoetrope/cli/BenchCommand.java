@@ -154,6 +154,9 @@ final class BenchCommand implements Runnable {
         int overlap = 8;
         @Option(names = "-n", description = "Matmul size for the peak (default ${DEFAULT-VALUE}).")
         int n = 2048;
+        @Option(names = "--dtype", description = "What the convolutions compute in: f32 or bf16; bf16 also reports its PSNR "
+                + "against a float32 decode of the first latent frames (default ${DEFAULT-VALUE}).")
+        String dtype = "f32";
         @Mixin
         DeviceOption device = new DeviceOption();
 
@@ -161,6 +164,8 @@ final class BenchCommand implements Runnable {
         Runnable measurement() {
             // Checked here, not by SpatialTiling and the setup: their own checks guard against our bugs.
             requirePositive("all sizes", frames, height, width, baseDim, n);
+            DType d = DType.parse(dtype);
+            if (d != DType.BF16 && d != DType.F32) throw new InvalidRequestException("--dtype must be f32 or bf16, got " + dtype);
             if (tile != null) {
                 requirePositive("--tile", tile);
                 if (overlap < 0 || overlap >= tile)
@@ -170,7 +175,7 @@ final class BenchCommand implements Runnable {
             return () -> {
                 ComputeDevice on = where.resolve();
                 SpatialTiling tiling = tile == null ? null : new SpatialTiling(tile, tile, overlap);
-                System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3), on, true).report());
+                System.out.println(VaeDecodeBench.run(new VaeDecodeBench.Setup(baseDim, frames, height, width, tiling, n, 3, d), on, true).report());
             };
         }
     }

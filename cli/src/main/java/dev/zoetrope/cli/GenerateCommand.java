@@ -62,7 +62,8 @@ final class GenerateCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
-            + "as they load (default: auto: as stored on the CPU, bf16 on a GPU; the VAE always runs in f32).")
+            + "as they load (default: auto: as stored on the CPU, bf16 on a GPU). The VAE decodes in f32, or in bf16 with --dtype bf16 "
+            + "(about twice as fast on a CPU with bf16 dot products, 56-59 dB from a float64 decode).")
     String dtype = "auto";
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE.mp4|FILE.webm", description = "Output video: H.264 mp4, or VP9 "
@@ -180,7 +181,8 @@ final class GenerateCommand implements Callable<Integer> {
     private static void printModel(Invocation run) {
         ModelDirectory model = run.model();
         System.err.println("model: " + model.root() + " (" + model.family().displayName() + ", " + model.layout().description()
-                + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id()) + ")");
+                + (run.dtype() == WeightDtype.AUTO ? "" : ", cast to " + run.dtype().id())
+                + (run.dtype() == WeightDtype.BF16 ? ", VAE decoding in bf16" : "") + ")");
     }
 
     private static void printResult(GenerationResult result, long t0) {

@@ -39,7 +39,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--revision", paramLabel = "REV", description = "With a repo id: the branch, tag or commit hash (default: main).")
     String revision;
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Cast the DiT and text encoder to this dtype "
-            + "as they load (default: auto: as stored on the CPU, bf16 on a GPU).")
+            + "as they load (default: auto: as stored on the CPU, bf16 on a GPU); with bf16 the VAE decodes in bf16 too.")
     String dtype = "auto";
     @Mixin
     DeviceOption device = new DeviceOption();

@@ -6,6 +6,7 @@ import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.Tensor;
 
 import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.models.vae.SpatialTiling;
 import dev.zoetrope.models.vae.WanVae;
@@ -62,8 +63,12 @@ public final class VaeDecoder implements LatentDecoder {
      * starts; on the CPU the standard tiles.
      */
     public static VaeDecoder load(ModelDirectory dir, ComputeDevice device) {
-        WanVae vae = WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()),
-                device.target());
+        return load(dir, device, DType.F32);
+    }
+
+    /** {@link #load(ModelDirectory, ComputeDevice)} decoding in {@code compute} (f32 or bf16). */
+    public static VaeDecoder load(ModelDirectory dir, ComputeDevice device, DType compute) {
+        WanVae vae = WanVae.load(dir.vaeWeights(), dir.vaeSettings(), String.valueOf(dir.vaeConfig()), device.target(), compute);
         return new VaeDecoder(vae, DEFAULT_TILING, device instanceof ComputeDevice.Cuda ? device : null);
     }
 

@@ -1,13 +1,17 @@
 package dev.zoetrope.models.vae;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.Ops;
+import dev.zoetrope.models.nn.ScalarTypes;
 import dev.zoetrope.models.nn.Params;
 
 /** Single-head self-attention over the pixels of each frame separately, with a residual connection. */
 final class AttentionBlock implements VaeBlock {
+    private static final Attention BF16_ATTENTION = new Attention(Attention.Options.defaults().withKernel(Attention.Kernel.CHUNKED));
     private final ChannelRmsNorm norm;
     private final Conv2d toQkv;
     private final Conv2d proj;
@@ -27,8 +31,12 @@ final class AttentionBlock implements VaeBlock {
         Tensor q = qkv.narrow(3, 0, c).contiguous();
         Tensor k = qkv.narrow(3, c, c).contiguous();
         Tensor v = qkv.narrow(3, 2 * c, c).contiguous();
-        Tensor a = Ops.scaledDotProductAttention(q, k, v);
-        Tensor out = proj.forward(a.squeeze(1).permute(0, 2, 1).reshape(b * t, c, h, w));
+        // (bt, hw, c): libtorch's SDPA in float32 (what training and the golden fixtures use); in bf16 the models' tiled
+        // attention, as libtorch's CPU SDPA falls to a scalar gemm there (Attention)
+        Tensor a = ScalarTypes.same(q.scalar_type(), ScalarType.BFloat16)
+                ? BF16_ATTENTION.apply(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), null).squeeze(2)
+                : Ops.scaledDotProductAttention(q, k, v).squeeze(1);
+        Tensor out = proj.forward(a.permute(0, 2, 1).reshape(b * t, c, h, w));
         return Frames.unflatten(out, b, t).add(x);
     }
 }

@@ -3,6 +3,7 @@ package dev.zoetrope.models.vae;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.nn.Params;
@@ -37,6 +38,11 @@ final class CausalConv3d {
         this.dot = (long) in * kernel[0] * kernel[1] * kernel[2];
         this.flops = flops;
         this.slot = frontPad > 0 ? slots.take() : -1;
+    }
+
+    /** The dtype of the weights, which the input must have. */
+    ScalarType weightType() {
+        return weight.scalar_type();
     }
 
     /** A kernel-3 conv, padding 1, stride 1: the workhorse of the residual blocks. */

@@ -77,9 +77,20 @@ public final class WanVae implements AutoCloseable {
 
     /** {@link #load(Path)} onto {@code device}, tensor by tensor (null: the CPU). */
     public static WanVae load(Path path, org.bytedeco.pytorch.Device device) {
+        return load(path, device, DType.F32);
+    }
+
+    /**
+     * {@link #load(Path, org.bytedeco.pytorch.Device)} with the weights in {@code compute} (f32, bf16 or f64): the
+     * convolutions run in that dtype. bf16 halves the weights and activations and uses the CPU's bf16 dot products;
+     * docs/performance.md has its error against a float64 decode.
+     */
+    public static WanVae load(Path path, org.bytedeco.pytorch.Device device, DType compute) {
+        requireComputeType(compute);
         Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
         Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
-        return load(p, configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson), device);
+        return CheckpointLoader.load(p, recipe(configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson),
+                device, compute));
     }
 
     /**
@@ -94,15 +105,27 @@ public final class WanVae implements AutoCloseable {
 
     /** {@link #load(Path, JsonNode, String)} onto {@code device}, tensor by tensor (null: the CPU). */
     public static WanVae load(Path p, JsonNode settings, String source, org.bytedeco.pytorch.Device device) {
-        return CheckpointLoader.load(p, recipe(settings, source, device));
+        return load(p, settings, source, device, DType.F32);
+    }
+
+    /** {@link #load(Path, JsonNode, String, org.bytedeco.pytorch.Device)} computing in {@code compute} (f32, bf16 or f64). */
+    public static WanVae load(Path p, JsonNode settings, String source, org.bytedeco.pytorch.Device device, DType compute) {
+        requireComputeType(compute);
+        return CheckpointLoader.load(p, recipe(settings, source, device, compute));
+    }
+
+    private static void requireComputeType(DType compute) {
+        if (compute != DType.F32 && compute != DType.BF16 && compute != DType.F64)
+            throw new IllegalArgumentException("a VAE computes in f32, bf16 or f64, not " + compute);
     }
 
     /** {@link #load(Path, JsonNode, String)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */
     public static WanVae plan(Weights weights, JsonNode settings, String source) {
-        return CheckpointLoader.plan(weights, recipe(settings, source, null));
+        return CheckpointLoader.plan(weights, recipe(settings, source, null, DType.F32));
     }
 
-    private static CheckpointLoader.Recipe<WanVae> recipe(JsonNode settings, String source, org.bytedeco.pytorch.Device device) {
+    private static CheckpointLoader.Recipe<WanVae> recipe(JsonNode settings, String source, org.bytedeco.pytorch.Device device,
+                                                          DType compute) {
         return new CheckpointLoader.Recipe<>() {
             @Override
             public org.bytedeco.pytorch.Device device() {
@@ -123,7 +146,7 @@ public final class WanVae implements AutoCloseable {
 
             @Override
             public DType cast(Weights w, KeyLayout keys) {
-                return DType.F32;
+                return compute;
             }
 
             @Override
@@ -157,7 +180,12 @@ public final class WanVae implements AutoCloseable {
 
     /** {@link #random(WanVaeConfig, long)} with every weight placed on {@code device} (null: the CPU). */
     public static WanVae random(WanVaeConfig config, long seed, org.bytedeco.pytorch.Device device) {
-        return of(config, Params.fresh(Init.vae(), seed, DType.F32, false, device));
+        return random(config, seed, device, DType.F32);
+    }
+
+    /** {@link #random(WanVaeConfig, long, org.bytedeco.pytorch.Device)} computing in {@code compute}: the same weights, rounded to it. */
+    public static WanVae random(WanVaeConfig config, long seed, org.bytedeco.pytorch.Device device, DType compute) {
+        return of(config, Params.fresh(Init.vae(), seed, compute, false, device));
     }
 
     /** {@link #random} weights that require grad, for training from scratch. */
@@ -240,7 +268,7 @@ public final class WanVae implements AutoCloseable {
     public Tensor encode(Tensor video) {
         checkVideo(video);
         return Scopes.keep(() -> {
-            Tensor x = video.to(ScalarType.Float);
+            Tensor x = video.to(compute());
             long frames = x.size(2);
             int step = config.temporalFactor();
             List<Tensor> parts = new ArrayList<>();
@@ -250,14 +278,22 @@ public final class WanVae implements AutoCloseable {
                     parts.add(Scopes.keep(() -> encoder.forward(x.narrow(2, s, n), cache)));
                 }
             }
-            return mean(torch.cat(new TensorVector(parts.toArray(Tensor[]::new)), 2));
+            return mean(torch.cat(new TensorVector(parts.toArray(Tensor[]::new)), 2)).to(ScalarType.Float);
         });
     }
 
     /** The same as {@link #encode} in one pass over the whole clip (all activations at once). */
     public Tensor encodeWhole(Tensor video) {
         checkVideo(video);
-        return Scopes.keep(() -> mean(encoder.forward(video.to(ScalarType.Float), null)));
+        return Scopes.keep(() -> mean(encoder.forward(video.to(compute()), null)).to(ScalarType.Float));
+    }
+
+    /**
+     * The dtype the convolutions compute in: the weights' (float32 unless loaded otherwise, see
+     * {@link #load(Path, org.bytedeco.pytorch.Device, DType)}). Inputs are cast to it; what the VAE returns is float32.
+     */
+    public ScalarType compute() {
+        return conv2.weightType();
     }
 
     /** {@code t} on the device the weights live on (itself when it is there already): clips are made on the host. */
@@ -274,7 +310,7 @@ public final class WanVae implements AutoCloseable {
      */
     public Posterior posterior(Tensor video) {
         checkVideo(video);
-        Tensor h = conv1.forward(encoder.forward(video.to(ScalarType.Float), null), null);
+        Tensor h = conv1.forward(encoder.forward(video.to(compute()), null), null).to(ScalarType.Float);
         return new Posterior(h.narrow(1, 0, config.zDim()), h.narrow(1, config.zDim(), config.zDim()));
     }
 
@@ -301,11 +337,11 @@ public final class WanVae implements AutoCloseable {
 
     private void stream(Tensor z, FrameSink sink, BooleanSupplier cancelled) {
         try (PointerScope scope = new PointerScope(); TimeCache cache = new TimeCache(decoder.cacheSlots())) {
-            Tensor x = conv2.forward(z.to(ScalarType.Float), null);
+            Tensor x = conv2.forward(z.to(compute()), null);
             for (int i = 0; i < x.size(2); i++) {
                 int frame = i;
                 throwIfCancelled(cancelled);
-                Scopes.run(() -> sink.accept(decoder.forward(x.narrow(2, frame, 1), cache), firstFrame(frame)));
+                Scopes.run(() -> sink.accept(decoder.forward(x.narrow(2, frame, 1), cache).to(ScalarType.Float), firstFrame(frame)));
             }
         }
     }
@@ -357,7 +393,7 @@ public final class WanVae implements AutoCloseable {
     /** One pass over the whole latent (all activations at once); equal to {@link #decode}. */
     public Tensor decodeWhole(Tensor z) {
         checkLatent(z);
-        return Scopes.keep(() -> decoder.forward(conv2.forward(z.to(ScalarType.Float), null), null));
+        return Scopes.keep(() -> decoder.forward(conv2.forward(z.to(compute()), null), null).to(ScalarType.Float));
     }
 
     private int firstFrame(int latentFrame) {
@@ -395,10 +431,12 @@ public final class WanVae implements AutoCloseable {
             int s = config.spatialFactor();
             long[] shape = videoShape(z);
             try (PointerScope scope = new PointerScope()) {
-                Tensor x = conv2.forward(z.to(ScalarType.Float), null);
-                // the blend buffers live where the activations do
-                Tensor out = torch.zeros(shape, Ops.like(x));
-                Tensor weightSum = torch.zeros(new long[]{1, 1, 1, shape[3], shape[4]}, Ops.like(x));
+                Tensor x = conv2.forward(z.to(compute()), null);
+                // the blend buffers live where the activations do, in float32 whatever the weights' dtype
+                org.bytedeco.pytorch.TensorOptions f32 = new org.bytedeco.pytorch.TensorOptions(x.device())
+                        .dtype(new org.bytedeco.pytorch.ScalarTypeOptional(ScalarType.Float));
+                Tensor out = torch.zeros(shape, f32);
+                Tensor weightSum = torch.zeros(new long[]{1, 1, 1, shape[3], shape[4]}, f32);
                 for (int[] t : tiles) {
                     Tensor wy = Tensors.fromFloats(SpatialTiling.ramp(tileH * s, ramp, t[0] > 0, t[0] + tileH < z.size(3)),
                             1, 1, 1, (long) tileH * s, 1);
@@ -412,7 +450,7 @@ public final class WanVae implements AutoCloseable {
                             int frame = i;
                             throwIfCancelled(cancelled);
                             Scopes.run(() -> {
-                                Tensor piece = decoder.forward(latent.narrow(2, frame, 1), cache);
+                                Tensor piece = decoder.forward(latent.narrow(2, frame, 1), cache).to(ScalarType.Float);
                                 region(out.narrow(2, firstFrame(frame), piece.size(2)), t).add_(piece.mul_(wt));
                             });
                         }

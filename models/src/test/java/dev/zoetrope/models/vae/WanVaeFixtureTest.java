@@ -65,4 +65,32 @@ class WanVaeFixtureTest {
             assertClose(io.load("expected_decoded"), vae.decodeWhole(io.load("z")), 1e-4, "whole decode");
         }
     }
+
+    /** Peak signal over the reference's range (max − min) to the RMS error, in dB. */
+    static double psnr(Tensor reference, Tensor actual) {
+        Tensor r = reference.to(org.bytedeco.pytorch.global.torch.ScalarType.Double), a = actual.to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
+        double range = r.max().item_double() - r.min().item_double();
+        double mse = a.sub(r).pow(new org.bytedeco.pytorch.Scalar(2)).mean().item_double();
+        return 10 * Math.log10(range * range / mse);
+    }
+
+    @Test
+    void bf16DecodeStaysCloseToAFloat64Decode() {
+        try (PointerScope s = new PointerScope();
+             WanVae f64 = WanVae.load(fixture("vae.safetensors"), null, dev.zoetrope.core.engine.DType.F64);
+             WanVae bf16 = WanVae.load(fixture("vae.safetensors"), null, dev.zoetrope.core.engine.DType.BF16)) {
+            assertTrue(dev.zoetrope.models.nn.ScalarTypes.same(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16, bf16.compute()));
+            Tensor z = io.load("z");
+            Tensor exact = f64.decode(z);
+            assertClose(io.load("expected_decoded"), exact, 1e-5, "float64 decode against the reference");
+            Tensor half = bf16.decode(z), single = vae.decode(z);
+            assertTrue(dev.zoetrope.models.nn.ScalarTypes.same(org.bytedeco.pytorch.global.torch.ScalarType.Float, half.scalar_type()), "the VAE returns float32");
+            double bf16Db = psnr(exact, half), f32Db = psnr(exact, single);
+            System.out.printf("decode against float64: f32 %.1f dB, bf16 %.1f dB; max|d| bf16 %.4f%n", f32Db, bf16Db,
+                    Tensors.maxAbsDiff(exact, half));
+            assertTrue(bf16Db > 40, "bf16 decode " + bf16Db + " dB from the float64 one");
+            assertTrue(f32Db > bf16Db + 20, "float32 is far closer: " + f32Db + " dB");
+            assertClose(exact, bf16.decodeWhole(z), 3e-2, "bf16 whole decode");
+        }
+    }
 }
