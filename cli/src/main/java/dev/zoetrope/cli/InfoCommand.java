@@ -41,7 +41,7 @@ final class InfoCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", description = "Also show the bytes each part takes once "
-            + "loaded at this dtype, as generate --dtype loads it (the VAE always loads in f32).")
+            + "loaded at this dtype, as generate --dtype loads it (the VAE loads in f32 unless the dtype is bf16).")
     String dtype;
 
     @Option(names = "--limit", description = "List at most this many tensors per file (default: all).")
@@ -152,8 +152,9 @@ final class InfoCommand implements Callable<Integer> {
                 try (Weights w = Weights.open(part.weights())) {
                     System.out.println("  " + summary(w));
                     if (cast != null) {
-                        boolean vae = part.role().equals("vae");
-                        System.out.println("  " + loaded(w, vae ? WeightDtype.F32 : cast) + (vae ? ", as the VAE always loads" : ""));
+                        boolean vaeInF32 = part.role().equals("vae") && cast != WeightDtype.BF16;
+                        System.out.println("  " + loaded(w, vaeInF32 ? WeightDtype.F32 : cast)
+                                + (vaeInF32 ? ", as the VAE loads unless --dtype bf16" : ""));
                     }
                 }
             }

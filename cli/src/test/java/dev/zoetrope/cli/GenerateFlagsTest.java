@@ -97,7 +97,9 @@ class GenerateFlagsTest {
         CliRun info = CliRun.of("info", tiny().toString(), "--dtype", "bf16");
         assertEquals(0, info.exit(), info.toString());
         assertTrue(info.out().contains("loaded at bf16: 2.40 MiB (stored: F32, 4.81 MiB)"), "the DiT: " + info.out());
-        assertTrue(info.out().contains("loaded at f32: 2.55 MiB (stored: F32, 2.55 MiB), as the VAE always loads"), info.out());
+        assertTrue(info.out().contains("loaded at bf16: 1.27 MiB (stored: F32, 2.55 MiB)"), "the VAE decodes in bf16 too: " + info.out());
+        CliRun full = CliRun.of("info", tiny().toString(), "--dtype", "f32");
+        assertTrue(full.out().contains("loaded at f32: 2.55 MiB (stored: F32, 2.55 MiB)"), full.out());
     }
 
     /** --seed -1 draws a seed and prints it, so the clip can be made again; other negative seeds are refused. */
