@@ -83,7 +83,8 @@ public record AdherencePlan(List<AdherencePrompt> prompts, List<EvalClip> clips,
             if (prompt.isEmpty()) throw new IllegalArgumentException(where + ": the prompt after '|' is empty");
             if (prompt.length() > 500) throw new IllegalArgumentException(where + ": the prompt has " + prompt.length()
                     + " characters; at most 500");
-            SynthSpec.Parsed parsed = SynthSpec.parse(scene).orElseThrow(() -> new IllegalArgumentException(where + ": '" + scene
+            // the world's template writes "a orange"; people write "an orange"
+            SynthSpec.Parsed parsed = SynthSpec.parse(scene.replaceFirst("^(?i)an ", "a ")).orElseThrow(() -> new IllegalArgumentException(where + ": '" + scene
                     + "' is not a scene of the synthetic world; write it as 'a {color} {shape} moving {direction} on a {background} "
                     + "background'"));
             if (!SynthSpec.visible(parsed.combination(), parsed.background()))

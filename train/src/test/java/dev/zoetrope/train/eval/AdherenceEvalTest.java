@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.train.synth.SynthSpec;
 
 class AdherenceEvalTest {
     /** 24 held-out prompts and 2 seen combinations x 2 backgrounds, one clip each: 28 clips. */
@@ -54,6 +55,9 @@ class AdherenceEvalTest {
                 "",
                 "a blue circle moving left on a black background | one blue disc drifting leftwards in the dark",
                 "a blue circle moving left on a black background | leftwards, a blue round thing"), "prompts.txt"), 2, 1);
+        assertEquals(SynthSpec.parse("a orange square moving left on a gray background").orElseThrow().combination(),
+                AdherencePlan.parseWritten(java.util.List.of("an orange square moving left on a gray background | x"), "f").getFirst()
+                        .combination(), "'an orange' is the world's 'a orange'");
         RenderingTestDouble model = RenderingTestDouble.faithful().understanding(plan);
         AdherenceEval.Run run = AdherenceEval.run(dir, "faithful double", () -> model, plan, AdherenceEval.Sampling.DEFAULTS, null);
         assertEquals(6, model.generated.get(), "3 prompts x k=2");
