@@ -26,9 +26,10 @@ final class BenchDitCommand extends BenchSubcommand {
     @Option(names = "--width", description = "Latent width (default ${DEFAULT-VALUE}: 360p).")
     int width = 80;
     @Option(names = "--runs", description = "Timed forwards; the best is reported (default ${DEFAULT-VALUE}).")
-    int runs = 1;
-    @Option(names = "--warmup", description = "Untimed forwards first (default ${DEFAULT-VALUE}).")
-    int warmup = 0;
+    int runs = 2;
+    @Option(names = "--warmup", description = "Untimed forwards first (default ${DEFAULT-VALUE}: a process's first forward "
+            + "pays one-time costs, 0.3-1.1 s at 360p, that a sampling loop pays once).")
+    int warmup = 1;
     @Option(names = "--attention", description = "auto (measure), fused or chunked (default ${DEFAULT-VALUE}).")
     String attention = "auto";
     @Option(names = "--workspace-mb", description = "Attention workspace bound in MiB (default ${DEFAULT-VALUE}).")
