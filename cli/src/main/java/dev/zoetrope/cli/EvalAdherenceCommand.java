@@ -95,16 +95,8 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     static final long MAX_PROMPTS_BYTES = 1 << 20;
 
     /** The lines of {@code file}, parsed; any problem is the user's to fix, named with the file and line. */
-    static List<dev.zoetrope.train.eval.AdherencePrompt> writtenPrompts(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new InvalidRequestException("--prompts " + file + ": no such file");
-        if (Files.size(file) > MAX_PROMPTS_BYTES)
-            throw new InvalidRequestException("--prompts " + file + ": " + Files.size(file) + " bytes; at most " + MAX_PROMPTS_BYTES);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new InvalidRequestException("--prompts " + file + ": not UTF-8 text");
-        }
+    static List<dev.zoetrope.train.eval.AdherencePrompt> writtenPrompts(Path file) {
+        List<String> lines = PromptsFile.lines(file, MAX_PROMPTS_BYTES);
         try {
             return AdherencePlan.parseWritten(lines, file.toString());
         } catch (IllegalArgumentException e) {

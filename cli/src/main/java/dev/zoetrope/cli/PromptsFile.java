@@ -52,18 +52,29 @@ final class PromptsFile {
     private PromptsFile() {}
 
     /**
+     * The lines of a {@code --prompts} file as UTF-8 text, refused when it is over {@code maxBytes}; every problem is the
+     * user's to fix, named with the file. {@code generate} and {@code eval adherence} read their prompts files here.
+     */
+    static List<String> lines(Path file, long maxBytes) {
+        try {
+            long size = Files.size(file);
+            if (size > maxBytes) throw new InvalidRequestException("--prompts " + file + ": " + size + " bytes; at most " + maxBytes);
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new InvalidRequestException("--prompts " + file + ": not UTF-8 text");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidRequestException("--prompts " + file + ": cannot read it (no such file)", e);
+        } catch (IOException e) {
+            throw new InvalidRequestException("--prompts " + file + ": cannot read it (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
      * The clips of {@code file}, each line over {@code defaults} (the flags), checked against the model; every bad line
      * is refused together, by its line number, before anything is made.
      */
     static List<Clip> read(Path file, GenerationRequest defaults, ModelCapabilities caps, ModelFamily family, Path dir) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw new InvalidRequestException("--prompts " + file + ": not UTF-8 text");
-        } catch (IOException e) {
-            throw new InvalidRequestException("--prompts " + file + ": cannot read it (" + e.getMessage() + ")", e);
-        }
+        List<String> lines = lines(file, Long.MAX_VALUE);
         List<Parsed> parsed = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

@@ -120,6 +120,19 @@ public final class Tensors {
         }
     }
 
+    /**
+     * Peak signal to noise of {@code actual} against {@code reference}, in dB: the reference's range (max − min) over the
+     * RMS difference, computed in float64.
+     */
+    public static double psnr(Tensor reference, Tensor actual) {
+        try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+            Tensor r = reference.to(ScalarType.Double);
+            double range = r.max().item_double() - r.min().item_double();
+            double mse = actual.to(ScalarType.Double).sub(r).square().mean().item_double();
+            return 10 * Math.log10(range * range / mse);
+        }
+    }
+
     public static double maxAbs(Tensor a) {
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             return a.to(ScalarType.Double).abs().max().item_double();

@@ -11,6 +11,7 @@ import dev.zoetrope.core.bench.KernelBench;
 import dev.zoetrope.core.bench.ProcessMemory;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.engine.DType;
+import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.core.engine.Devices;
 import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.progress.ProgressBar;
@@ -134,10 +135,7 @@ public final class VaeDecodeBench {
     private static double psnrAgainstF32(WanVae vae, WanVaeConfig config, Tensor z, SpatialTiling tiling, Device device) {
         try (WanVae reference = WanVae.random(config, 1, device); PointerScope scope = new PointerScope()) {
             Tensor head = z.narrow(2, 0, Math.min(ACCURACY_FRAMES, z.size(2)));
-            Tensor exact = reference.decode(head, tiling).to(torch.ScalarType.Double), got = vae.decode(head, tiling).to(torch.ScalarType.Double);
-            double range = exact.max().item_double() - exact.min().item_double();
-            double mse = got.sub(exact).pow(new org.bytedeco.pytorch.Scalar(2)).mean().item_double();
-            return 10 * Math.log10(range * range / mse);
+            return Tensors.psnr(reference.decode(head, tiling), vae.decode(head, tiling));
         }
     }
 }

@@ -220,17 +220,10 @@ public final class Attention {
             return;
         }
         boolean recorded = q.is_meta() || GradMode.is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-        if (recorded) {
-            Tile tile = q.is_meta() ? new Tile(h, lq) : tile(h, lq, lk, Tensors.dtype(q));
-            try (PointerScope scope = new PointerScope()) {
-                recordedTiles(q.mul(Ops.scalar(scale)), k.transpose(-1, -2), v, out, tile);
-            }
-            return;
-        }
-        // the tiles side by side on the CPU's threads, one libtorch thread each (SideBySide), each worker with its own
-        // buffers within its share of the workspace
-        int workers = q.is_cpu() ? SideBySide.workers() : 1;
-        Tile tile = tile(h, lq, lk, Tensors.dtype(q), options.workspaceBytes() / workers);
+        // without autograd, the tiles side by side on the CPU's threads, one libtorch thread each (SideBySide), each worker
+        // with its own buffers within its share of the workspace
+        int workers = q.is_cpu() && !recorded ? SideBySide.workers() : 1;
+        Tile tile = q.is_meta() ? new Tile(h, lq) : tile(h, lq, lk, Tensors.dtype(q), options.workspaceBytes() / workers);
         List<long[]> all = new ArrayList<>();
         for (long s = 0; s < b; s++)
             for (long h0 = 0; h0 < h; h0 += tile.heads())
@@ -243,7 +236,7 @@ public final class Attention {
                 // contiguous shares, so a worker goes through one head's tiles and keeps its keys and values in its caches
                 int from = (int) ((long) all.size() * piece / pieces), to = (int) ((long) all.size() * (piece + 1) / pieces);
                 try (PointerScope workerScope = new PointerScope()) {
-                    tiles(qs, kt, v, out, tile, all.subList(from, to));
+                    tiles(qs, kt, v, out, tile, all.subList(from, to), recorded);
                 }
             });
         }
@@ -252,43 +245,36 @@ public final class Attention {
     /**
      * The given tiles ({sample, first head, first query row}) of scaled {@code qs} against {@code kt} (keys transposed)
      * and {@code v}, into {@code out}: scores into one buffer reused by every tile, softmax in place, the weighted sum into
-     * a second small buffer, copied into {@code out}.
+     * a second small buffer, copied into {@code out}. When {@code recorded} (autograd, or {@code meta}), through ops that
+     * have gradients and meta kernels ({@code out=} variants have neither).
      */
-    private static void tiles(Tensor qs, Tensor kt, Tensor v, Tensor out, Tile tile, List<long[]> which) {
+    private static void tiles(Tensor qs, Tensor kt, Tensor v, Tensor out, Tile tile, List<long[]> which, boolean recorded) {
         long h = qs.size(1), lq = qs.size(2), lk = kt.size(3), d = qs.size(3);
-        Tensor scores = torch.empty(new long[]{tile.heads() * tile.rows() * lk}, Ops.like(qs), new MemoryFormatOptional());
-        Tensor weighted = torch.empty(new long[]{tile.heads() * tile.rows() * d}, Ops.like(qs), new MemoryFormatOptional());
+        Tensor scores = null, weighted = null;
+        if (!recorded) {
+            scores = torch.empty(new long[]{tile.heads() * tile.rows() * lk}, Ops.like(qs), new MemoryFormatOptional());
+            weighted = torch.empty(new long[]{tile.heads() * tile.rows() * d}, Ops.like(qs), new MemoryFormatOptional());
+        }
         for (long[] t : which) {
             long s = t[0], h0 = t[1], r0 = t[2];
             long nh = Math.min(tile.heads(), h - h0), nr = Math.min(tile.rows(), lq - r0);
             try (PointerScope scope = new PointerScope()) {
                 Tensor qt = qs.select(0, s).narrow(0, h0, nh).narrow(1, r0, nr);
                 Tensor kh = kt.select(0, s).narrow(0, h0, nh), vh = v.select(0, s).narrow(0, h0, nh);
-                // prefixes of the flat buffers: contiguous (nh, nr, ·) views for the out= kernels
-                Tensor sc = scores.narrow(0, 0, nh * nr * lk).view(nh, nr, lk);
-                torch.bmm_out(sc, qt, kh);
-                // bf16 softmax computes in float32 and rounds once (AttentionTest); in place, row by row
-                torch.softmax_out(sc, sc, -1);
-                Tensor o = torch.bmm_out(weighted.narrow(0, 0, nh * nr * d).view(nh, nr, d), sc, vh);
+                Tensor o;
+                if (recorded) {
+                    o = torch.matmul(torch.softmax(torch.matmul(qt, kh), -1), vh);
+                } else {
+                    // prefixes of the flat buffers: contiguous (nh, nr, ·) views for the out= kernels
+                    Tensor sc = scores.narrow(0, 0, nh * nr * lk).view(nh, nr, lk);
+                    torch.bmm_out(sc, qt, kh);
+                    // bf16 softmax computes in float32 and rounds once (AttentionTest); in place, row by row
+                    torch.softmax_out(sc, sc, -1);
+                    o = torch.bmm_out(weighted.narrow(0, 0, nh * nr * d).view(nh, nr, d), sc, vh);
+                }
                 out.select(0, s).narrow(0, r0, nr).narrow(1, h0, nh).copy_(o.transpose(0, 1));
             }
         }
-    }
-
-    /** The same tiles through ops that have gradients and meta kernels ({@code out=} variants have neither). */
-    private static void recordedTiles(Tensor qs, Tensor kt, Tensor v, Tensor out, Tile tile) {
-        long b = qs.size(0), h = qs.size(1), lq = qs.size(2);
-        for (long s = 0; s < b; s++)
-            for (long h0 = 0; h0 < h; h0 += tile.heads())
-                for (long r0 = 0; r0 < lq; r0 += tile.rows()) {
-                    long nh = Math.min(tile.heads(), h - h0), nr = Math.min(tile.rows(), lq - r0);
-                    try (PointerScope scope = new PointerScope()) {
-                        Tensor qt = qs.select(0, s).narrow(0, h0, nh).narrow(1, r0, nr);
-                        Tensor kh = kt.select(0, s).narrow(0, h0, nh), vh = v.select(0, s).narrow(0, h0, nh);
-                        Tensor o = torch.matmul(torch.softmax(torch.matmul(qt, kh), -1), vh);
-                        out.select(0, s).narrow(0, r0, nr).narrow(1, h0, nh).copy_(o.transpose(0, 1));
-                    }
-                }
     }
 
     private static Tensor fused(Tensor q, Tensor k, Tensor v, double scale) {

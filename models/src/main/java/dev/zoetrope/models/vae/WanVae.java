@@ -86,11 +86,9 @@ public final class WanVae implements AutoCloseable {
      * docs/performance.md has its error against a float64 decode.
      */
     public static WanVae load(Path path, org.bytedeco.pytorch.Device device, DType compute) {
-        requireComputeType(compute);
         Path p = Files.isDirectory(path) && Files.isDirectory(path.resolve("vae")) ? path.resolve("vae") : path;
         Path configJson = Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json")) ? p.resolve("config.json") : null;
-        return CheckpointLoader.load(p, recipe(configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson),
-                device, compute));
+        return load(p, configJson == null ? null : Json.readTree(configJson), String.valueOf(configJson), device, compute);
     }
 
     /**
@@ -110,13 +108,9 @@ public final class WanVae implements AutoCloseable {
 
     /** {@link #load(Path, JsonNode, String, org.bytedeco.pytorch.Device)} computing in {@code compute} (f32, bf16 or f64). */
     public static WanVae load(Path p, JsonNode settings, String source, org.bytedeco.pytorch.Device device, DType compute) {
-        requireComputeType(compute);
-        return CheckpointLoader.load(p, recipe(settings, source, device, compute));
-    }
-
-    private static void requireComputeType(DType compute) {
         if (compute != DType.F32 && compute != DType.BF16 && compute != DType.F64)
             throw new IllegalArgumentException("a VAE computes in f32, bf16 or f64, not " + compute);
+        return CheckpointLoader.load(p, recipe(settings, source, device, compute));
     }
 
     /** {@link #load(Path, JsonNode, String)} over shape-only tensors, nothing read (see {@link CheckpointLoader#plan}). */

@@ -66,14 +66,6 @@ class WanVaeFixtureTest {
         }
     }
 
-    /** Peak signal over the reference's range (max − min) to the RMS error, in dB. */
-    static double psnr(Tensor reference, Tensor actual) {
-        Tensor r = reference.to(org.bytedeco.pytorch.global.torch.ScalarType.Double), a = actual.to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
-        double range = r.max().item_double() - r.min().item_double();
-        double mse = a.sub(r).pow(new org.bytedeco.pytorch.Scalar(2)).mean().item_double();
-        return 10 * Math.log10(range * range / mse);
-    }
-
     @Test
     void bf16DecodeStaysCloseToAFloat64Decode() {
         try (PointerScope s = new PointerScope();
@@ -85,7 +77,7 @@ class WanVaeFixtureTest {
             assertClose(io.load("expected_decoded"), exact, 1e-5, "float64 decode against the reference");
             Tensor half = bf16.decode(z), single = vae.decode(z);
             assertTrue(dev.zoetrope.models.nn.ScalarTypes.same(org.bytedeco.pytorch.global.torch.ScalarType.Float, half.scalar_type()), "the VAE returns float32");
-            double bf16Db = psnr(exact, half), f32Db = psnr(exact, single);
+            double bf16Db = Tensors.psnr(exact, half), f32Db = Tensors.psnr(exact, single);
             System.out.printf("decode against float64: f32 %.1f dB, bf16 %.1f dB; max|d| bf16 %.4f%n", f32Db, bf16Db,
                     Tensors.maxAbsDiff(exact, half));
             assertTrue(bf16Db > 40, "bf16 decode " + bf16Db + " dB from the float64 one");
