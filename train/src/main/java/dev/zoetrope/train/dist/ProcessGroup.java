@@ -358,13 +358,13 @@ public final class ProcessGroup implements AutoCloseable {
             return lostMessage(0, "the rendezvous store it hosts stopped answering");
         }
         return new InvalidRequestException(String.format(Locale.ROOT, "rank %d: the %s at step %d did not complete within %s%s (%s); "
-                        + "stop every rank and continue with --resume", topology.rank(), what, step, seconds(timeout),
+                        + "stop every rank and run the same command again to continue from the last checkpoint", topology.rank(), what, step, seconds(timeout),
                 behind.isEmpty() ? "" : "; stuck before it, though alive: " + behind, firstLine(e)));
     }
 
     private InvalidRequestException lostMessage(int lost, String why) {
         return new InvalidRequestException(String.format(Locale.ROOT, "rank %d lost rank %d (%s) at step %d; the run stops here: "
-                + "continue it with --resume once every rank can run", topology.rank(), lost, why, step));
+                + "run the same command again once every rank can run, to continue from the last checkpoint", topology.rank(), lost, why, step));
     }
 
     private String key(String what, int rank) {

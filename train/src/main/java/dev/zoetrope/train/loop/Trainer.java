@@ -212,7 +212,7 @@ public final class Trainer {
                 for (int i = 0; i < strips.size(); i++) metrics.image(step, strips.size() == 1 ? "samples" : "samples/" + i, strips.get(i));
             }
             if (stopping) {
-                if (writes()) System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; continue with --resume%n", label, step);
+                if (writes()) System.err.printf(Locale.ROOT, "%n%s: stopped at step %d; run the same command again to continue%n", label, step);
                 return new Outcome(start, step, true, lastLoss, sps);
             }
         }
