@@ -108,7 +108,7 @@ public final class Trainer {
         if (writes()) {
             Files.createDirectories(runDir);
             if (!resume && !ckpts.list().isEmpty())
-                throw new InvalidRequestException(runDir + " already holds checkpoints: pass --resume to continue it, or choose a new run directory");
+                throw new InvalidRequestException(runDir + " already holds checkpoints: resume it (run with resume = true), or choose a new run directory");
             Json.write(runDir.resolve("train_config.json"), cfg);
         }
         Map<String, Tensor> params = task.parameters();

@@ -41,7 +41,7 @@ class TrainerTest {
         assertTrue(Files.size(dir.resolve("loss.png")) > 1000);
         assertEquals(2, new Checkpoints(dir).list().size(), "keeps only the newest checkpoints");
         assertThrows(InvalidRequestException.class, () -> new Trainer(new ToyRegression(7), config(200), dir, "toy").run(false),
-                "refuses to overwrite a run without --resume");
+                "refuses to overwrite a run unless asked to resume");
     }
 
     @Test
