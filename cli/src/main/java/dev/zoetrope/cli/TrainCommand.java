@@ -92,6 +92,9 @@ final class TrainCommand implements Callable<Integer> {
         return distributed.run(device, this::train);
     }
 
+    /** The exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it): its checkpoint is written, nothing after it ran. */
+    static final int STOPPED = 130;
+
     private int train() throws Exception {
         ComputeDevice where = device.parsed();
         Recipe.Source source = Recipe.source(recipe);
@@ -113,7 +116,7 @@ final class TrainCommand implements Callable<Integer> {
         List<RecipeRunner.Stage> todo = stages(RecipeRunner.Stage.class, ": use synth, tokenizer, vae, latents, dit or export");
         ComputeDevice on = where.resolve();
         long t0 = System.nanoTime();
-        new RecipeRunner(r, w, out, on, vaeFrom).run(todo);
+        if (!new RecipeRunner(r, w, out, on, vaeFrom).run(todo)) return STOPPED;
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
     }
@@ -142,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
         Path out = modelOut != null ? modelOut : w.resolve("model");
         List<ReflowRunner.Stage> todo = stages(ReflowRunner.Stage.class, " for a distillation recipe: use pairs, distill or export");
         long t0 = System.nanoTime();
-        new ReflowRunner(r, w, out, where.resolve()).run(todo);
+        if (!new ReflowRunner(r, w, out, where.resolve()).run(todo)) return STOPPED;
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min; model in %s%n", r.name(), (System.nanoTime() - t0) / 6e10, out);
         return 0;
     }
@@ -163,9 +166,9 @@ final class TrainCommand implements Callable<Integer> {
             Trainer.Outcome o = runner.train(run.baseDirectory(), until);
             System.out.printf(Locale.ROOT, "lora: steps %d→%d, last loss %.4f; checkpoints in %s%n", o.startStep(), o.endStep(), o.lastLoss(),
                     runner.runDir());
-            return 0;
+            return o.interrupted() ? STOPPED : 0;
         }
-        runner.run(todo);
+        if (!runner.run(todo)) return STOPPED;
         System.out.printf(Locale.ROOT, "recipe %s finished in %.1f min%s%n", r.name(), (System.nanoTime() - t0) / 6e10,
                 todo.isEmpty() || todo.contains(LoraRunner.Stage.EXPORT) ? "; adapter in " + out + " (generate --lora " + out + ")" : "");
         return 0;
@@ -189,7 +192,7 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "dit on %s: steps %d→%d, last loss %.4f, %.1f samples/s, %.1f min; checkpoints in %s%n",
                 shards, out.startStep(), out.endStep(), out.lastLoss(), out.samplesPerSecond(), (System.nanoTime() - t0) / 6e10,
                 w.resolve("dit"));
-        return 0;
+        return out.interrupted() ? STOPPED : 0;
     }
 
     /** Fails before any model is built when the shards cannot feed this DiT: missing tensors, channel count, patch fit, shapes. */

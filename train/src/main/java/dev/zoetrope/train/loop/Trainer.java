@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -92,6 +94,18 @@ public final class Trainer {
         stopRequested = true;
     }
 
+    /** The loops running in this JVM: what {@link #stopAll} stops. */
+    private static final Set<Trainer> RUNNING = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Asks every training loop running in this JVM to stop after its current step, writing a checkpoint first: what
+     * Ctrl-C does, for an application that embeds training and wants it to end while it goes on. Each run then returns an
+     * {@link Outcome#interrupted() interrupted} outcome, and a recipe runs no later stage.
+     */
+    public static void stopAll() {
+        for (Trainer t : RUNNING) t.requestStop();
+    }
+
     /** Runs to {@code cfg.steps()}; with {@code resume}, continues from the newest checkpoint in the run dir. */
     public Outcome run(boolean resume) throws IOException {
         return run(resume, cfg.steps());
@@ -139,6 +153,7 @@ public final class Trainer {
                 }
             });
             Runtime.getRuntime().addShutdownHook(hook);
+            RUNNING.add(this);
             try (OverlappedAllReduce sync = group != null && group.overlaps()
                          ? new OverlappedAllReduce(group, paramList, group.bucketElements()) : null;
                  MetricsLog metrics = writes() ? new MetricsLog(runDir.resolve("metrics.jsonl"), start) : null;
@@ -148,6 +163,7 @@ public final class Trainer {
                 return loop(start, until, params, paramList, opt, ema, ckpts, metrics, bar);
             } finally {
                 overlap = null;
+                RUNNING.remove(this);
                 finished.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);

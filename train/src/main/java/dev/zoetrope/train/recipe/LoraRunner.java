@@ -43,16 +43,14 @@ public final class LoraRunner {
         return work.resolve("lora");
     }
 
-    /** Runs {@code stages} in order (all when empty). */
-    public void run(List<Stage> stages) throws IOException {
+    /** Runs {@code stages} in order (all when empty); false when the lora stage was stopped, as {@link RecipeRunner#run}. */
+    public boolean run(List<Stage> stages) throws IOException {
         List<Stage> todo = RecipeRunner.orAll(stages, Stage.values());
         ModelDirectory base = recipe.baseDirectory(); // a base or shards that cannot be used fail before anything is written
         if (todo.contains(Stage.LORA)) recipe.shardDirectory();
-        RecipeRunner.runStages(work, recipe.name(), recipe.source(), todo, s -> {
-                switch (s) {
-                    case LORA -> train(base, recipe.options().train().steps());
-                    case EXPORT -> RecipeRunner.solo("export", () -> export(base));
-                }
+        return RecipeRunner.runStages(work, recipe.name(), recipe.source(), todo, s -> switch (s) {
+                case LORA -> !train(base, recipe.options().train().steps()).interrupted();
+                case EXPORT -> RecipeRunner.solo("export", () -> export(base));
             });
     }
 

@@ -94,21 +94,20 @@ public final class RecipeRunner {
         return work.resolve("tokenizer");
     }
 
-    /** Runs {@code stages} in order (all when empty). */
-    public void run(List<Stage> stages) throws IOException {
-        runStages(work, recipe.name(), recipe.source(), orAll(stages, Stage.values()), s -> {
-                switch (s) {
-                    case SYNTH -> solo("synth", this::synth);
-                    case TOKENIZER -> solo("tokenizer", this::tokenizer);
-                    case VAE -> {
-                        if (vaeFrom != null) solo("vae", () -> adoptVae(vaeFrom));
-                        else VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device);
-                    }
-                    case LATENTS -> solo("latents", this::latents);
-                    case DIT -> DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
-                            recipe.dit().train().steps(), sampleStrips(), device);
-                    case EXPORT -> solo("export", this::export);
-                }
+    /**
+     * Runs {@code stages} in order (all when empty). Returns false when a training stage was stopped (Ctrl-C): its
+     * checkpoint is written and no later stage ran; the same call again continues it.
+     */
+    public boolean run(List<Stage> stages) throws IOException {
+        return runStages(work, recipe.name(), recipe.source(), orAll(stages, Stage.values()), s -> switch (s) {
+                case SYNTH -> solo("synth", this::synth);
+                case TOKENIZER -> solo("tokenizer", this::tokenizer);
+                case VAE -> vaeFrom != null ? solo("vae", () -> adoptVae(vaeFrom))
+                        : !VaeTraining.run(trainClips(), heldoutClips(), work.resolve("vae"), recipe.vae(), true, device).interrupted();
+                case LATENTS -> solo("latents", this::latents);
+                case DIT -> !DitTraining.run(work.resolve("latents"), tokenizerDir(), work.resolve("dit"), ditOptions(), true,
+                        recipe.dit().train().steps(), sampleStrips(), device).interrupted();
+                case EXPORT -> solo("export", this::export);
             });
     }
 
@@ -117,45 +116,59 @@ public final class RecipeRunner {
         return stages.isEmpty() ? List.of(all) : stages;
     }
 
-    /** What one stage of a runner does. */
+    /** What one stage of a runner does: true when it ran to its end, false when its training was stopped (Ctrl-C). */
     @FunctionalInterface
     interface StageAction<S> {
-        void run(S stage) throws IOException;
+        boolean run(S stage) throws IOException;
     }
 
     /**
      * The stage loop every recipe runner shares: the recipe is recorded in {@code work} (by the process that writes
-     * files), then each of {@code todo} runs in order under its banner, timed ({@link #timed}).
+     * files), then each of {@code todo} runs in order under its banner, timed ({@link #timed}). A stopped stage ends the
+     * run there: a later stage (an export above all) must never see a half-trained model, nor race the JVM's exit.
+     * Returns whether every stage ran to its end.
      */
-    static <S extends Enum<S>> void runStages(Path work, String recipe, JsonNode source, List<S> todo, StageAction<S> action)
+    static <S extends Enum<S>> boolean runStages(Path work, String recipe, JsonNode source, List<S> todo, StageAction<S> action)
             throws IOException {
         if (ProcessGroup.writesFiles()) {
             Files.createDirectories(work);
             Json.write(work.resolve("recipe.json"), source);
         }
-        for (S s : todo) timed(work, recipe, s.name(), () -> action.run(s));
+        for (S s : todo) {
+            if (!timed(work, recipe, s.name(), () -> action.run(s))) {
+                if (ProcessGroup.writesFiles())
+                    System.err.println("== " + recipe + ": stopped in " + s.name().toLowerCase(Locale.ROOT) + "; later stages did not run");
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** A stage that is not training: in a data-parallel run rank 0 does it and the other ranks wait. */
-    static void solo(String stage, ProcessGroup.Solo work) throws IOException {
+    /** A stage that is not training (it always runs to its end): in a data-parallel run rank 0 does it and the other ranks wait. */
+    static boolean solo(String stage, ProcessGroup.Solo work) throws IOException {
         Optional<ProcessGroup> group = ProcessGroup.current();
         if (group.isPresent()) group.get().onRankZero(stage, work);
         else work.run();
+        return true;
     }
 
-    /** A stage's work. */
+    /** A stage's work: true when it ran to its end. */
     @FunctionalInterface
     interface StageBody {
-        void run() throws IOException;
+        boolean run() throws IOException;
     }
 
-    /** Runs one stage under its banner and writes its wall time to {@code timings-STAGE.json}. */
-    static void timed(Path work, String recipe, String stage, StageBody body) throws IOException {
+    /**
+     * Runs one stage under its banner; when it ran to its end, writes its wall time to {@code timings-STAGE.json}
+     * (a stopped stage has no timing). Returns whether it ran to its end.
+     */
+    static boolean timed(Path work, String recipe, String stage, StageBody body) throws IOException {
         String name = stage.toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
         if (ProcessGroup.writesFiles()) System.err.println("== " + recipe + ": " + name);
-        body.run();
+        if (!body.run()) return false;
         if (ProcessGroup.writesFiles()) Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
+        return true;
     }
 
     private void synth() throws IOException {

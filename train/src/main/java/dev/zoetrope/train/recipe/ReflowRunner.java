@@ -23,6 +23,7 @@ import dev.zoetrope.models.pipeline.WeightDtype;
 import dev.zoetrope.models.pipeline.ZoetropeConfig;
 import dev.zoetrope.train.dit.SampleStrips;
 import dev.zoetrope.train.loop.TrainConfig;
+import dev.zoetrope.train.loop.Trainer;
 import dev.zoetrope.train.reflow.ReflowTraining;
 import dev.zoetrope.train.reflow.TeacherPairs;
 
@@ -57,15 +58,13 @@ public final class ReflowRunner {
         return work.resolve("distill");
     }
 
-    /** Runs {@code stages} in order (all when empty). */
-    public void run(List<Stage> stages) throws IOException {
+    /** Runs {@code stages} in order (all when empty); false when the distill stage was stopped, as {@link RecipeRunner#run}. */
+    public boolean run(List<Stage> stages) throws IOException {
         teacher(); // a teacher that cannot be distilled fails before anything is written
-        RecipeRunner.runStages(work, recipe.name(), recipe.source(), RecipeRunner.orAll(stages, Stage.values()), s -> {
-                switch (s) {
-                    case PAIRS -> RecipeRunner.solo("pairs", this::pairs);
-                    case DISTILL -> distill(recipe.distill().train().steps());
-                    case EXPORT -> RecipeRunner.solo("export", this::export);
-                }
+        return RecipeRunner.runStages(work, recipe.name(), recipe.source(), RecipeRunner.orAll(stages, Stage.values()), s -> switch (s) {
+                case PAIRS -> RecipeRunner.solo("pairs", this::pairs);
+                case DISTILL -> !distill(recipe.distill().train().steps()).interrupted();
+                case EXPORT -> RecipeRunner.solo("export", this::export);
             });
     }
 
@@ -90,10 +89,10 @@ public final class ReflowRunner {
     }
 
     /** Trains the student until step {@code until} (a checkpoint there), continuing from the newest checkpoint. */
-    public void distill(int until) throws IOException {
+    public Trainer.Outcome distill(int until) throws IOException {
         ModelDirectory dir = teacher();
         TextToVideo.Parts parts = parts(dir);
-        ReflowTraining.run(dir, parts, pairsDir(), distillDir(), recipe.distill(), recipe.studentSteps(), true, until,
+        return ReflowTraining.run(dir, parts, pairsDir(), distillDir(), recipe.distill(), recipe.studentSteps(), true, until,
                 stripSettings(dir), recipe.samplePrompts(), device.target());
     }
 

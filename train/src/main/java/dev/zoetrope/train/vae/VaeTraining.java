@@ -60,7 +60,11 @@ public final class VaeTraining {
         }
     }
 
-    public record Result(double psnr, int evalClips, Path export) {}
+    /**
+     * How a run ended: the held-out PSNR and the export; {@code interrupted} when the training was stopped (Ctrl-C),
+     * then with nothing exported or evaluated (PSNR NaN) and the checkpoint to continue from.
+     */
+    public record Result(double psnr, int evalClips, Path export, boolean interrupted) {}
 
     private VaeTraining() {}
 
@@ -79,14 +83,15 @@ public final class VaeTraining {
             Files.createDirectories(runDir);
             Json.write(runDir.resolve("vae_model.json"), o.model());
         }
+        Trainer.Outcome outcome;
         try (WanVae vae = WanVae.trainable(o.model(), o.train().seed(), device.target());
              ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
             startWithSmallVariance(vae.params(), o.model().zDim());
             VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight());
-            new Trainer(task, o.train(), runDir, "vae").run(resume);
+            outcome = new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
-        // in a data-parallel run rank 0 exports and evaluates; the others' work is done
-        if (!writes) return new Result(Double.NaN, 0, runDir.resolve("export"));
+        // a stopped run exports nothing (the JVM may be exiting); in a data-parallel run rank 0 exports and evaluates
+        if (outcome.interrupted() || !writes) return new Result(Double.NaN, 0, runDir.resolve("export"), outcome.interrupted());
         Path export = export(runDir, o.model());
         VaeEvaluation eval;
         try (WanVae trained = WanVae.load(export, device.target())) {
@@ -98,7 +103,7 @@ public final class VaeTraining {
         System.err.printf(Locale.ROOT, "vae: PSNR %.2f dB on %d held-out clips; the detector reads colour %.0f%%, shape %.0f%%, "
                 + "direction %.0f%% of the reconstructions correctly%n", eval.psnr(), eval.clips(), 100 * eval.color(),
                 100 * eval.shape(), 100 * eval.direction());
-        return new Result(eval.psnr(), eval.clips(), export);
+        return new Result(eval.psnr(), eval.clips(), export, false);
     }
 
     /**
