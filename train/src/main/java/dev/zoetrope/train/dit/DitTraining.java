@@ -49,19 +49,27 @@ public final class DitTraining {
      * @param shift          sigma shift, the same as the sampler's (the exported model's {@code zoetrope.json} carries it)
      * @param textSeed       seed of the text encoder's initial weights (a recipe's {@code text_seed}, else the run's seed)
      * @param salientWeight  weight of a fully salient latent position in the loss (1: plain MSE; see {@link TextToVideoTask})
+     * @param attributeWeight weight of the caption-attribute loss on the text encoder ({@link CaptionAttributes}; 0: none)
      */
     public record Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
-                          double shift, long textSeed, double salientWeight) {
-        /** Options whose text encoder starts from the run's own seed, with a plain MSE. */
+                          double shift, long textSeed, double salientWeight, double attributeWeight) {
+        public Options {
+            if (!(attributeWeight >= 0)) throw new IllegalArgumentException("attribute_weight must be ≥ 0, got " + attributeWeight);
+        }
+
+        /** Options whose text encoder starts from the run's own seed, with a plain MSE and no attribute loss. */
         public Options(DitConfig dit, T5Config text, TrainConfig train, double captionDropout, double logitMean, double logitStd,
                        double shift) {
-            this(dit, text, train, captionDropout, logitMean, logitStd, shift, train.seed(), 1.0);
+            this(dit, text, train, captionDropout, logitMean, logitStd, shift, train.seed(), 1.0, 0.0);
         }
 
         public Options withText(T5Config t) {
-            return new Options(dit, t, train, captionDropout, logitMean, logitStd, shift, textSeed, salientWeight);
+            return new Options(dit, t, train, captionDropout, logitMean, logitStd, shift, textSeed, salientWeight, attributeWeight);
         }
     }
+
+    /** Seed of the caption-attribute heads' initial weights (they are drawn after the DiT, so they change nothing of it). */
+    static final long ATTRIBUTE_SEED = 0xA77;
 
     /** The text encoder's matrices start N(0, 0.02²), as T5's own initialisation. */
     static final double TEXT_INIT_STD = 0.02;
@@ -102,9 +110,14 @@ public final class DitTraining {
             latent.put("video_data_scale", scale);
             latent.put("video_data_bias", bias);
             if (writes) Json.write(runDir.resolve("latent_scale.json"), latent);
+            CaptionAttributes attributes = o.attributeWeight() > 0
+                    ? new CaptionAttributes(data.captions(), o.text().dModel(), ATTRIBUTE_SEED, target) : null;
+            if (attributes != null && attributes.labelled() == 0)
+                throw new InvalidRequestException("attribute_weight needs clips captioned by the synthetic world's templates; "
+                        + shards + " has none (set it to 0)");
             TextToVideoTask task = new TextToVideoTask(dit, text, data, new FlowMatching(o.logitMean(), o.logitStd(), o.shift()),
-                    o.captionDropout(), o.salientWeight(), tokenizer.encode(""), scale, bias, sampler);
-            try {
+                    o.captionDropout(), o.salientWeight(), attributes, o.attributeWeight(), tokenizer.encode(""), scale, bias, sampler);
+            try (attributes) {
                 return new Trainer(task, o.train(), runDir, "dit").run(resume, until);
             } finally {
                 task.close();

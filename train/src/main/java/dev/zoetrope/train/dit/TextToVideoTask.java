@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import dev.zoetrope.core.engine.Tensors;
+import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.text.T5Encoder;
 import dev.zoetrope.models.vae.LatentScale;
@@ -42,6 +43,8 @@ public final class TextToVideoTask implements TrainingTask {
     private final Tensor scale, bias;
     private final LatentScale latentScale;
     private final Sampler sampler;
+    private final CaptionAttributes attributes;
+    private final double attributeWeight;
 
     /** Draws sample strips mid-run; may be null. */
     @FunctionalInterface
@@ -70,6 +73,17 @@ public final class TextToVideoTask implements TrainingTask {
      */
     public TextToVideoTask(DiffusionTransformer dit, T5Encoder text, LatentSet data, FlowMatching objective, double captionDropout,
                            double salientWeight, int[] emptyPrompt, float[] scale, float[] bias, Sampler sampler) {
+        this(dit, text, data, objective, captionDropout, salientWeight, null, 0, emptyPrompt, scale, bias, sampler);
+    }
+
+    /**
+     * @param attributes      heads naming each caption's attributes ({@link CaptionAttributes}), trained with the models;
+     *                        null for none
+     * @param attributeWeight their loss's weight against the flow-matching loss
+     */
+    TextToVideoTask(DiffusionTransformer dit, T5Encoder text, LatentSet data, FlowMatching objective, double captionDropout,
+                    double salientWeight, CaptionAttributes attributes, double attributeWeight, int[] emptyPrompt, float[] scale,
+                    float[] bias, Sampler sampler) {
         if (!(salientWeight >= 1)) throw new IllegalArgumentException("salient weight must be ≥ 1, got " + salientWeight);
         this.dit = dit;
         this.text = text;
@@ -83,6 +97,8 @@ public final class TextToVideoTask implements TrainingTask {
         this.bias = dev.zoetrope.core.engine.Scopes.pin(Tensors.fromFloats(bias, 1, c, 1, 1, 1));
         this.latentScale = new LatentScale(scale, bias);
         this.sampler = sampler;
+        this.attributes = attributes;
+        this.attributeWeight = attributeWeight;
     }
 
     /** DiT parameters as {@code dit.<key>}, text encoder parameters as {@code text.<key>}. */
@@ -91,6 +107,7 @@ public final class TextToVideoTask implements TrainingTask {
         Map<String, Tensor> all = new LinkedHashMap<>();
         dit.parameters().forEach((k, t) -> all.put("dit." + k, t));
         text.parameters().forEach((k, t) -> all.put("text." + k, t));
+        if (attributes != null) all.putAll(attributes.parameters());
         return all;
     }
 
@@ -127,7 +144,12 @@ public final class TextToVideoTask implements TrainingTask {
                 : dit.onDevice(share.of(Salience.weights(host, salientWeight, SALIENT_DISTANCE_PER_CHANNEL * host.size(1))));
         List<Tensor> states = new ArrayList<>(text.encode(ids));
         Tensor velocity = dit.forward(share.of(n.input()), share.of(n.timesteps()), states, null);
-        return FlowMatching.loss(velocity, share.of(n.target()), weights);
+        Tensor loss = FlowMatching.loss(velocity, share.of(n.target()), weights);
+        if (attributes == null) return loss;
+        long[] clips = java.util.Arrays.copyOfRange(idx, share.offset(), share.offset() + share.count());
+        boolean[] used = new boolean[share.count()];
+        for (int b = 0; b < used.length; b++) used[b] = !draw.dropped()[share.offset() + b];
+        return loss.add(attributes.loss(states, clips, used).mul(Ops.scalar(attributeWeight)));
     }
 
     /**

@@ -104,7 +104,8 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
             TrainConfig ditTrain = train(d.path("train"));
             DitTraining.Options dit = new DitTraining.Options(ditModel, text, ditTrain, d.path("caption_dropout").asDouble(0.1),
                     d.path("logit_mean").asDouble(0), d.path("logit_std").asDouble(1), d.path("shift").asDouble(3),
-                    d.path("text_seed").asLong(ditTrain.seed()), d.path("salient_weight").asDouble(1.0));
+                    d.path("text_seed").asLong(ditTrain.seed()), d.path("salient_weight").asDouble(1.0),
+                    d.path("attribute_weight").asDouble(0.0));
             if (vaeModel.zDim() != ditModel.inDim())
                 throw new ConfigException(source + ": the VAE's z_dim " + vaeModel.zDim() + " differs from the DiT's in_dim " + ditModel.inDim());
             if (text.dModel() != ditModel.textDim())

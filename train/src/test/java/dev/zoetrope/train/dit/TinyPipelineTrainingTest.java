@@ -108,6 +108,20 @@ class TinyPipelineTrainingTest {
         assertArrayEquals(Files.readAllBytes(dir.resolve("full/checkpoints/step-00000040.safetensors")),
                 Files.readAllBytes(dir.resolve("on-cpu/checkpoints/step-00000040.safetensors")));
 
+        // With the caption-attribute loss: its heads train with the models and stay out of the export
+        DitTraining.Options named = new DitTraining.Options(DIT, text, train(40), 0.1, 0, 1, 3, train(40).seed(), 1.0, 0.5);
+        DitTraining.run(dir.resolve("shards"), tok, dir.resolve("named"), named, false, 4, null);
+        List<Double> withNames = losses(dir.resolve("named"));
+        assertTrue(withNames.getFirst() > full.getFirst() + 0.2, "the first loss adds half the heads' cross-entropy: "
+                + withNames.getFirst() + " against " + full.getFirst());
+        try (Checkpoints.Loaded c = new Checkpoints(dir.resolve("named")).latest().orElseThrow()) {
+            assertEquals(4, c.params().keySet().stream().filter(k -> k.startsWith(CaptionAttributes.PREFIX) && k.endsWith(".weight")).count());
+        }
+        DitTraining.export(dir.resolve("named"), tok, named, "32p", dir.resolve("named-model"));
+        try (var w = dev.zoetrope.core.safetensors.SafetensorsFile.open(dir.resolve("named-model/t5/text_encoder/model.safetensors"))) {
+            assertTrue(!w.names().isEmpty() && w.names().stream().noneMatch(k -> k.contains("attr")), "the heads are not exported");
+        }
+
         // Stop at step 20 with a checkpoint, then resume in a new trainer: the same 40 losses, bit for bit, even
         // though this run also draws sample strips every 20 steps and the uninterrupted one drew none.
         Path split = dir.resolve("split");
