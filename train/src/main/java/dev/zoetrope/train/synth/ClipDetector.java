@@ -25,8 +25,11 @@ import dev.zoetrope.video.VideoReader;
  * <li>Shape: the profiles are re-centred on the centroid and summed over frames. Then fill = area ×
  * interior alpha / (peak column sum × peak row sum) is the fill of the object's box — 1 for a square,
  * π/4 for a circle, ½ for a triangle — and the row profile's skewness tells an apex-up triangle (−0.57,
- * its rows widen downwards) from symmetric shapes (0). The nearest prototype in (fill, 2 × skew)
- * decides.</li>
+ * its rows widen downwards) from symmetric shapes (0). The corner ratio, the longest chord along the two
+ * diagonals over the longest along the axes (alpha summed along diagonal lines as along columns and rows),
+ * tells corners: √2 for a square, 1 for a circle, 2√2/3 for the triangle. Fill alone reads a square whose
+ * sides bow inwards as a circle; its corners still reach the diagonals. The nearest prototype in
+ * (fill, 2 × skew, corner ratio) decides.</li>
  * <li>Direction: the least-squares slope of the centroid track; its dominant axis and sign.</li>
  * </ol>
  */
@@ -37,13 +40,20 @@ public final class ClipDetector {
     private static final double CANDIDATE_DISTANCE = 40;
     /** Skewness of a ramp density on [0, 1], the row profile of an apex-up triangle. */
     private static final double TRIANGLE_SKEW = -2 * Math.sqrt(2) / 5;
-    /** Prototypes (fill, row skewness) for the shapes, in {@link SynthSpec#SHAPES} order. */
-    private static final double[][] SHAPE_PROTOTYPES = {{Math.PI / 4, 0}, {1.0, 0}, {0.5, TRIANGLE_SKEW}};
+    /**
+     * Longest diagonal chord over longest axis chord of the apex-up triangle of side s: the chord from a base corner
+     * towards the far edge, (4/3)(s/2)√2, over s.
+     */
+    private static final double TRIANGLE_CORNERS = 2 * Math.sqrt(2) / 3;
+    /** Prototypes (fill, row skewness, corner ratio) for the shapes, in {@link SynthSpec#SHAPES} order. */
+    private static final double[][] SHAPE_PROTOTYPES = {{Math.PI / 4, 0, 1}, {1.0, 0, Math.sqrt(2)}, {0.5, TRIANGLE_SKEW, TRIANGLE_CORNERS}};
     /**
      * Weight of skewness against fill in the prototype distance: symmetric shapes stay within ±0.05 of
      * zero skew even when blurred, while blur pushes a triangle's fill towards a circle's.
      */
     private static final double SKEW_WEIGHT = 2;
+    /** Weight of the corner ratio: its square-to-circle gap (0.41) then counts about twice fill's (0.21). */
+    private static final double CORNER_WEIGHT = 1;
     /**
      * Travel over the clip (px) below which an object stands still: a third of the shortest travel the synthetic world
      * plans at 64×64 (about 11 px).
@@ -61,7 +71,7 @@ public final class ClipDetector {
      * @param centroids per frame [x, y] in pixels, or null where no object was found
      */
     public record Detection(int color, int shape, int direction, int background, double[] objectRgb,
-                            double[] backgroundRgb, double fill, double rowSkew, int framesWithObject,
+                            double[] backgroundRgb, double fill, double rowSkew, double cornerRatio, int framesWithObject,
                             double velocityX, double velocityY, double[][] centroids) {
         public boolean found() {
             return color >= 0;
@@ -84,8 +94,8 @@ public final class ClipDetector {
         }
 
         public String describe() {
-            return String.format(java.util.Locale.ROOT, "%s %s moving %s on %s (fill %.2f, row skew %.2f, %d frames with object)",
-                    colorName(), shapeName(), directionName(), backgroundName(), fill, rowSkew, framesWithObject);
+            return String.format(java.util.Locale.ROOT, "%s %s moving %s on %s (fill %.2f, row skew %.2f, corner ratio %.2f, %d frames with object)",
+                    colorName(), shapeName(), directionName(), backgroundName(), fill, rowSkew, cornerRatio, framesWithObject);
         }
     }
 
@@ -115,11 +125,12 @@ public final class ClipDetector {
         double[] obj = objectColor(frames, bg);
         int n = frames.size();
         double[][] centroids = new double[n][];
-        if (obj == null) return new Detection(-1, -1, -1, bgIndex, null, bg, Double.NaN, Double.NaN, 0, 0, 0, centroids);
+        if (obj == null) return new Detection(-1, -1, -1, bgIndex, null, bg, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, centroids);
 
         // The object keeps its shape while it moves: its profiles, re-centred on the centroid and summed
         // over frames, carry the same shape with the pixel noise averaged down.
         double[] cols = new double[2 * w + 1], rows = new double[2 * h + 1];
+        double[] diag = new double[2 * (w + h) + 1], anti = new double[2 * (w + h) + 1];
         List<Double> levels = new ArrayList<>();
         double area = 0;
         List<int[]> interiorRgb = new ArrayList<>();
@@ -131,29 +142,35 @@ public final class ClipDetector {
             centroids[i] = new double[]{b.cx, b.cy};
             addCentred(cols, b.cols, b.cx);
             addCentred(rows, b.rows, b.cy);
+            // diagonal line k = x + y passes through pixel centres at x + y + 1; line k = x − y + h − 1 at x − y
+            addCentred(diag, b.diag, b.cx + b.cy - 1);
+            addCentred(anti, b.anti, b.cx - b.cy + h - 1);
             area += b.area;
             levels.add(b.level);
             b.interior(frames.get(i), interiorRgb);
         }
         if (found == 0 || interiorRgb.isEmpty())
-            return new Detection(-1, -1, -1, bgIndex, obj, bg, Double.NaN, Double.NaN, 0, 0, 0, centroids);
+            return new Detection(-1, -1, -1, bgIndex, obj, bg, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, centroids);
 
         double[] rgb = {median(interiorRgb, 0), median(interiorRgb, 1), median(interiorRgb, 2)};
         int color = SynthSpec.nearestColor(rgb[0], rgb[1], rgb[2], choices.colors());
         double fill = area / found * median(levels) / (peak(cols) / found * (peak(rows) / found));
         double skew = skewness(rows);
-        int shape = nearestShape(fill, skew);
+        // a diagonal line meets a pixel every √2: its alpha sum times √2 is its chord
+        double corners = Math.sqrt(2) * (peak(diag) + peak(anti)) / (peak(cols) + peak(rows));
+        int shape = nearestShape(fill, skew, corners);
         double[] v = slope(centroids);
         int direction = directionOf(v, found, choices.directions());
-        return new Detection(color, shape, direction, bgIndex, rgb, bg, fill, skew, found, v[0], v[1], centroids);
+        return new Detection(color, shape, direction, bgIndex, rgb, bg, fill, skew, corners, found, v[0], v[1], centroids);
     }
 
-    private static int nearestShape(double fill, double skew) {
+    private static int nearestShape(double fill, double skew, double corners) {
         int best = 0;
         double bestD = Double.MAX_VALUE;
         for (int s = 0; s < SHAPE_PROTOTYPES.length; s++) {
-            double df = fill - SHAPE_PROTOTYPES[s][0], db = SKEW_WEIGHT * (skew - SHAPE_PROTOTYPES[s][1]);
-            double d = df * df + db * db;
+            double df = fill - SHAPE_PROTOTYPES[s][0], db = SKEW_WEIGHT * (skew - SHAPE_PROTOTYPES[s][1]),
+                    dc = CORNER_WEIGHT * (corners - SHAPE_PROTOTYPES[s][2]);
+            double d = df * df + db * db + dc * dc;
             if (d < bestD) {
                 bestD = d;
                 best = s;
@@ -260,8 +277,8 @@ public final class ClipDetector {
     private static final class Blob {
         final int w, h;
         double cx, cy, area, level;
-        /** Alpha summed along each column and each row of the picture. */
-        double[] cols, rows;
+        /** Alpha summed along each column and each row of the picture, and along its diagonal lines x + y and x − y. */
+        double[] cols, rows, diag, anti;
         /** The blob eroded twice (less for tiny blobs): pixels away from blended edges. */
         boolean[] core;
 
@@ -281,7 +298,7 @@ public final class ClipDetector {
             boolean[] region = blob;
             for (int k = 0; k < RIM; k++) region = dilate(region, w, h);
             // Unclamped alpha: noise is zero-mean, so sums over many pixels cancel it.
-            double[] cols = new double[w], rows = new double[h];
+            double[] cols = new double[w], rows = new double[h], diag = new double[w + h - 1], anti = new double[w + h - 1];
             double area = 0, sx = 0, sy = 0;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
@@ -290,6 +307,8 @@ public final class ClipDetector {
                     double a = alpha[i];
                     cols[x] += a;
                     rows[y] += a;
+                    diag[x + y] += a;
+                    anti[x - y + h - 1] += a;
                     area += a;
                     sx += a * (x + 0.5);
                     sy += a * (y + 0.5);
@@ -303,6 +322,8 @@ public final class ClipDetector {
             b.area = area;
             b.cols = cols;
             b.rows = rows;
+            b.diag = diag;
+            b.anti = anti;
             return b;
         }
 

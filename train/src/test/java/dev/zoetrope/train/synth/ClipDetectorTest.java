@@ -60,6 +60,28 @@ class ClipDetectorTest {
         }
     }
 
+    /**
+     * Shapes as a tiny model draws them (two clips a patch-1 DiT generated for "a orange square moving left on a black
+     * background" and "... circle moving down ..."): the square's corners are a little rounded and its edges soft, so its
+     * fill falls below the midpoint of a circle's and a square's, where fill alone called it a circle; its corners still
+     * reach out along the diagonals, and its corner ratio is far from the circle's.
+     */
+    @Test
+    void aSquareAsAModelDrawsItIsASquareByItsCorners() throws Exception {
+        double midpoint = (1 + Math.sqrt(2)) / 2;
+        ClipDetector.Detection square = ClipDetector.detect(resource("drawn-square.mp4"));
+        assertEquals("square", square.shapeName(), square.describe());
+        assertEquals("left", square.directionName(), square.describe());
+        assertTrue(square.fill() < (1 + Math.PI / 4) / 2 && square.cornerRatio() > midpoint, square.describe());
+        ClipDetector.Detection circle = ClipDetector.detect(resource("drawn-circle.mp4"));
+        assertEquals("circle", circle.shapeName(), circle.describe());
+        assertTrue(circle.cornerRatio() < 1.1, circle.describe());
+    }
+
+    private static java.nio.file.Path resource(String name) throws Exception {
+        return java.nio.file.Path.of(ClipDetectorTest.class.getResource(name).toURI());
+    }
+
     @Test
     void emptyFramesHaveNoObject() {
         byte[] grey = new byte[64 * 64 * 3];
