@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.core.engine.Tensors;
 import dev.zoetrope.models.nn.Init;
@@ -62,10 +63,14 @@ final class CaptionAttributes implements AutoCloseable {
      * @param captions each clip's own caption (a synthetic template caption, else unlabelled)
      * @param width    the text encoder's d_model
      * @param seed     the heads' initial weights (drawn from libtorch's global generator: build after the models)
+     * @throws InvalidRequestException when no caption is a template caption: the heads would learn nothing
      */
     CaptionAttributes(List<String> captions, long width, long seed, Device device) {
         labels = new long[captions.size()][];
         for (int i = 0; i < labels.length; i++) labels[i] = labels(captions.get(i));
+        if (labelled() == 0)
+            throw new InvalidRequestException("attribute_weight needs clips captioned by the synthetic world's templates; none of the "
+                    + labels.length + " clips is (set attribute_weight to 0)");
         params = Params.fresh(Init.dit(), seed, DType.F32, true, device);
         for (Attribute a : Attribute.values()) heads.add(Linear.load(params, a.key(), a.classes, width, true));
     }

@@ -112,9 +112,6 @@ public final class DitTraining {
             if (writes) Json.write(runDir.resolve("latent_scale.json"), latent);
             CaptionAttributes attributes = o.attributeWeight() > 0
                     ? new CaptionAttributes(data.captions(), o.text().dModel(), ATTRIBUTE_SEED, target) : null;
-            if (attributes != null && attributes.labelled() == 0)
-                throw new InvalidRequestException("attribute_weight needs clips captioned by the synthetic world's templates; "
-                        + shards + " has none (set it to 0)");
             TextToVideoTask task = new TextToVideoTask(dit, text, data, new FlowMatching(o.logitMean(), o.logitStd(), o.shift()),
                     o.captionDropout(), o.salientWeight(), attributes, o.attributeWeight(), tokenizer.encode(""), scale, bias, sampler);
             try (attributes) {

@@ -27,8 +27,9 @@ import dev.zoetrope.video.VideoReader;
  * π/4 for a circle, ½ for a triangle — and the row profile's skewness tells an apex-up triangle (−0.57,
  * its rows widen downwards) from symmetric shapes (0). The corner ratio, the longest chord along the two
  * diagonals over the longest along the axes (alpha summed along diagonal lines as along columns and rows),
- * tells corners: √2 for a square, 1 for a circle, 2√2/3 for the triangle. Fill alone reads a square whose
- * sides bow inwards as a circle; its corners still reach the diagonals. The nearest prototype in
+ * tells corners: √2 for a square, 1 for a circle, 2√2/3 for the triangle. Fill alone reads a square drawn
+ * with soft edges and slightly rounded corners (fill 0.83–0.89) as a circle; its corners still reach along
+ * the diagonals. The nearest prototype in
  * (fill, 2 × skew, corner ratio) decides.</li>
  * <li>Direction: the least-squares slope of the centroid track; its dominant axis and sign.</li>
  * </ol>

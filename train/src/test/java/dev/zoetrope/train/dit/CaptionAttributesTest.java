@@ -2,6 +2,7 @@ package dev.zoetrope.train.dit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
+import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.engine.DType;
 import dev.zoetrope.models.nn.Ops;
 import dev.zoetrope.models.text.T5Config;
@@ -30,6 +32,9 @@ class CaptionAttributesTest {
         assertArrayEquals(new long[]{2, 1, 3, 1}, CaptionAttributes.labels(SynthSpec.caption(1, new Combination(2, 1, 3), 1)));
         assertArrayEquals(new long[]{5, 0, 0, 0}, CaptionAttributes.labels(SynthSpec.canonicalCaption(new Combination(5, 0, 0), 0)));
         assertArrayEquals(new long[]{-100, -100, -100, -100}, CaptionAttributes.labels("a crimson blob wobbling about"));
+        InvalidRequestException none = assertThrows(InvalidRequestException.class,
+                () -> new CaptionAttributes(List.of("a crimson blob wobbling about", "footage of a beach"), 16, 1, null));
+        assertTrue(none.getMessage().contains("none of the 2 clips"), none.getMessage());
     }
 
     @Test
