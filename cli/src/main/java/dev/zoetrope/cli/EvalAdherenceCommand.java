@@ -169,11 +169,6 @@ final class EvalAdherenceCommand implements Callable<Integer> {
     private ModelDirectory model() {
         if (modelDir != null) return ModelDirectory.resolve(modelDir, revision);
         if (revision != null) throw new InvalidRequestException("--revision " + revision + " needs a repo id: --model-dir ORG/NAME");
-        String home = System.getProperty("zoetrope.home");
-        Path dir = (home == null ? Path.of(".") : Path.of(home)).resolve(GenerateCommand.DEFAULT_MODEL);
-        if (!Files.isDirectory(dir))
-            throw new InvalidRequestException("model directory " + dir + " does not exist or is not a directory "
-                    + "(give --model-dir DIR, or --ground-truth to validate the detector only)");
-        return ModelDirectory.detect(dir);
+        return GenerateCommand.defaultModel("Give --model-dir DIR, or --ground-truth to validate the detector only.");
     }
 }

@@ -382,11 +382,16 @@ final class GenerateCommand implements Callable<Integer> {
                         + "too): " + e.getMessage(), e);
             }
         }
+        return defaultModel("Pass --model-dir DIR with a Linum v2 or Wan 2.1 checkpoint.");
+    }
+
+    /** {@link #DEFAULT_MODEL} under the zoetrope home; when it is missing, an error that ends with {@code hint}. */
+    static ModelDirectory defaultModel(String hint) {
         String home = System.getProperty("zoetrope.home");
         Path fallback = (home == null ? Path.of(".") : Path.of(home)).resolve(DEFAULT_MODEL);
         if (!Files.isDirectory(fallback))
             throw new InvalidRequestException("no --model-dir given, and the default model " + DEFAULT_MODEL + " does not exist "
-                    + "yet (it is made by training zoetrope's own model). Pass --model-dir DIR with a Linum v2 or Wan 2.1 checkpoint.");
+                    + "yet (it is made by training zoetrope's own model). " + hint);
         return ModelDirectory.detect(fallback);
     }
 

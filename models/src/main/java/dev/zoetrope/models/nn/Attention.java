@@ -79,6 +79,17 @@ public final class Attention {
                     mb == null ? DEFAULT_WORKSPACE : Long.parseLong(mb.trim()) << 20);
         }
 
+        /**
+         * For training on {@code device} (null: the CPU): on the CPU the tiled kernel unless {@code zoetrope.attention}
+         * names another. AUTO chooses there by timing, which a busy machine can tip either way, and the two kernels round
+         * differently: a seed would not give the same run. On a GPU AUTO is already a fixed choice (fused).
+         */
+        public static Options training(org.bytedeco.pytorch.Device device) {
+            Options d = defaults();
+            boolean cpu = device == null || device.is_cpu();
+            return cpu && d.kernel() == Kernel.AUTO ? d.withKernel(Kernel.CHUNKED) : d;
+        }
+
         public Options withKernel(Kernel k) {
             return new Options(k, workspaceBytes);
         }

@@ -171,4 +171,23 @@ class AttentionTest {
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> Attention.Kernel.parse("flash"));
         assertTrue(e.getMessage().contains("flash"));
     }
+
+    @Test
+    void trainingOnTheCpuPinsOneKernelUnlessThePropertyNamesOne() {
+        String before = System.getProperty("zoetrope.attention");
+        try {
+            System.clearProperty("zoetrope.attention");
+            assertEquals(Attention.Kernel.AUTO, Attention.Options.defaults().kernel());
+            // timing would choose per process, and the kernels round differently: a seed must give one run
+            assertEquals(Attention.Kernel.CHUNKED, Attention.Options.training(null).kernel());
+            assertEquals(Attention.Kernel.CHUNKED, Attention.Options.training(new org.bytedeco.pytorch.Device("cpu")).kernel());
+            Attention a = new Attention(Attention.Options.training(null));
+            assertEquals(Attention.Kernel.CHUNKED, a.kernelFor(DType.F32, 2, 64, 320, 320));
+            System.setProperty("zoetrope.attention", "fused");
+            assertEquals(Attention.Kernel.FUSED, Attention.Options.training(null).kernel());
+        } finally {
+            if (before == null) System.clearProperty("zoetrope.attention");
+            else System.setProperty("zoetrope.attention", before);
+        }
+    }
 }

@@ -99,7 +99,7 @@ public final class DitTraining {
         Tokenizer tokenizer = Tokenizers.load(tokenizerDir, o.dit().textLen());
         try (LatentSet data = LatentSet.read(shards);
              T5Encoder text = T5Encoder.random(o.text(), TEXT_INIT_STD, o.textSeed(), DType.F32, true, target);
-             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.defaults(), target)) {
+             DiffusionTransformer dit = DiffusionTransformer.trainable(o.dit(), o.train().seed(), Attention.Options.training(target), target)) {
             float[][] stats = data.channelStats();
             float[] scale = new float[stats[0].length], bias = new float[stats[0].length];
             for (int c = 0; c < scale.length; c++) {

@@ -14,6 +14,7 @@ import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.Lora;
+import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.LowRank;
 import dev.zoetrope.models.pipeline.DitVelocity;
 import dev.zoetrope.models.pipeline.ModelDirectory;
@@ -103,7 +104,7 @@ public final class LoraTraining {
 
     /** The base DiT, frozen, loaded as generate loads it (in {@code dtype}), where training runs. */
     static DiffusionTransformer load(ModelDirectory base, WeightDtype dtype, ComputeDevice device) {
-        return DiffusionTransformer.load(base.ditWeights(), ModelLoader.ditOptions(base, dtype, device.target()));
+        return DiffusionTransformer.load(base.ditWeights(), ModelLoader.ditOptions(base, dtype, device.target()).withAttention(Attention.Options.training(device.target())));
     }
 
     /** The frozen model with the adapters held in a weights map (the trainer's EMA weights), for the sample strips. */

@@ -110,7 +110,7 @@ public final class ReflowTraining {
                 copy.requires_grad_(true);
                 p.put(k, copy);
             }));
-            return DiffusionTransformer.fromParams(t.config(), p, Attention.Options.defaults());
+            return DiffusionTransformer.fromParams(t.config(), p, Attention.Options.training(device));
         }
     }
 
