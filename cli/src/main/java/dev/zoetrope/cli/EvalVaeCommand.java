@@ -27,6 +27,10 @@ final class EvalVaeCommand implements Callable<Integer> {
             + "in the local hub cache (default: " + GenerateCommand.DEFAULT_MODEL + " under the zoetrope home).")
     String modelDir;
 
+    @Option(names = "--vae", paramLabel = "PATH", description = "A VAE on its own instead of a model's: its weights file, or "
+            + "the export directory of a training's VAE stage (WORK/vae/export).")
+    Path vae;
+
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
@@ -43,7 +47,10 @@ final class EvalVaeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (clips < 1) throw new InvalidRequestException("--clips must be at least 1, got " + clips);
-        ModelDirectory model = modelDir != null ? ModelDirectory.resolve(modelDir, null) : GenerateCommand.defaultModel("Give --model-dir DIR.");
+        if (vae != null && modelDir != null) throw new InvalidRequestException("--vae and --model-dir both name a VAE; give one");
+        if (vae != null && !Files.exists(vae)) throw new InvalidRequestException("--vae " + vae + ": no such file or directory");
+        ModelDirectory model = vae != null ? null
+                : modelDir != null ? ModelDirectory.resolve(modelDir, null) : GenerateCommand.defaultModel("Give --model-dir DIR or --vae PATH.");
         Files.createDirectories(out);
         Path data = synth;
         if (data == null) {
@@ -55,11 +62,12 @@ final class EvalVaeCommand implements Callable<Integer> {
             throw new InvalidRequestException("--synth " + data + " is not a directory of synthetic clips");
         }
         VaeEvaluation eval;
-        try (WanVae vae = WanVae.load(model.vaeWeights(), model.vaeSettings(), String.valueOf(model.vaeConfig()))) {
-            eval = VaeEvaluation.run(vae, data, clips, out.resolve("reconstructions.png"));
+        try (WanVae loaded = model == null ? WanVae.load(vae)
+                : WanVae.load(model.vaeWeights(), model.vaeSettings(), String.valueOf(model.vaeConfig()))) {
+            eval = VaeEvaluation.run(loaded, data, clips, out.resolve("reconstructions.png"));
         }
         Map<String, Object> report = new LinkedHashMap<>(eval.toJson());
-        report.put("model", model.root().toAbsolutePath().normalize().toString());
+        report.put("vae", (model == null ? vae : model.root()).toAbsolutePath().normalize().toString());
         Json.write(out.resolve("vae_eval.json"), report);
         System.out.print(eval.table());
         System.out.println("wrote " + out.resolve("vae_eval.json") + ", " + out.resolve("reconstructions.png"));

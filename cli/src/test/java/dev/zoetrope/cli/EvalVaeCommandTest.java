@@ -49,6 +49,12 @@ class EvalVaeCommandTest {
         CliRun again = CliRun.of("eval", "vae", "--clips", "12", "--synth", out.resolve("synth").toString(), "--out", dir.resolve("again").toString());
         assertEquals(0, again.exit(), again.toString());
         assertEquals(r.out().lines().findFirst(), again.out().lines().findFirst(), "the same clips and VAE give the same numbers");
+        // a VAE on its own (a training's export has this layout): the model's, so the same numbers
+        Path alone = Path.of(System.getProperty("zoetrope.home", ".")).resolve(GenerateCommand.DEFAULT_MODEL).resolve("vae");
+        CliRun vae = CliRun.of("eval", "vae", "--vae", alone.toString(), "--clips", "12", "--synth", out.resolve("synth").toString(),
+                "--out", dir.resolve("alone").toString());
+        assertEquals(0, vae.exit(), vae.toString());
+        assertEquals(r.out().lines().findFirst(), vae.out().lines().findFirst());
     }
 
     @Test
@@ -61,5 +67,8 @@ class EvalVaeCommandTest {
         assertTrue(missing.err().contains("is not a directory of synthetic clips"), missing.toString());
         CliRun model = CliRun.of("eval", "vae", "--model-dir", dir.resolve("no-model").toString(), "--out", dir.resolve("c").toString());
         assertEquals(2, model.exit(), model.toString());
+        CliRun both = CliRun.of("eval", "vae", "--model-dir", "a", "--vae", "b", "--out", dir.resolve("d").toString());
+        assertEquals(2, both.exit(), both.toString());
+        assertTrue(both.err().contains("give one"), both.toString());
     }
 }

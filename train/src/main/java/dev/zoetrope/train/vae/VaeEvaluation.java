@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import dev.zoetrope.core.progress.ProgressBar;
 import dev.zoetrope.models.pipeline.Pixels;
 import dev.zoetrope.models.vae.WanVae;
 import dev.zoetrope.train.data.ClipSet;
@@ -70,13 +71,14 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
      */
     public static VaeEvaluation run(WanVae vae, Path synthDir, int maxClips, Path strip) {
         List<SynthSidecar> truth = SynthWorld.readIndex(synthDir);
-        try (ClipSet clips = ClipSet.readSynth(synthDir, maxClips)) {
+        try (ClipSet clips = ClipSet.readSynth(synthDir, maxClips);
+             ProgressBar bar = new ProgressBar("round trips", clips.size(), "clip")) {
             int frames = clips.frames() - (clips.frames() - 1) % vae.config().temporalFactor();
             double psnr = 0;
             int color = 0, shape = 0, direction = 0;
             List<List<Frame>> rows = new ArrayList<>();
             Map<String, double[]> tally = new java.util.TreeMap<>(); // "shape index, background index" → clips, kept, ratios
-            for (int i = 0; i < clips.size(); i++) {
+            for (int i = 0; i < clips.size(); i++, bar.step()) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                     Tensor x = vae.onDevice(clips.batch(new long[]{i}, 0, frames));
                     Tensor y = torch.clamp(vae.decode(vae.encode(x)), new ScalarOptional(Ops.scalar(-1.0)), new ScalarOptional(Ops.scalar(1.0)));

@@ -37,10 +37,39 @@ class VaeTrainingTest {
 
 
     @Test
+    void edgeTermIsZeroForTheClipItselfAndPunishesABlurredCornerMoreThanMse() {
+        dev.zoetrope.core.engine.Engine.init();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            // a 4×4 white square on black in an 8×8 frame, and two guesses with the same squared error: the square
+            // with its corner pixel grey, and the square's pixels right but the whole background lifted a little
+            org.bytedeco.pytorch.Tensor x = org.bytedeco.pytorch.global.torch.full(new long[]{1, 1, 1, 8, 8}, new org.bytedeco.pytorch.Scalar(-1.0));
+            x.narrow(3, 2, 4).narrow(4, 2, 4).fill_(new org.bytedeco.pytorch.Scalar(1.0));
+            assertEquals(0.0, VaeTrainingTask.edgeDifference(x, x).item_double(), 0.0);
+            org.bytedeco.pytorch.Tensor rounded = x.clone();
+            rounded.narrow(3, 2, 1).narrow(4, 2, 1).fill_(new org.bytedeco.pytorch.Scalar(0.0));
+            org.bytedeco.pytorch.Tensor lifted = x.clone();
+            double lift = Math.sqrt(1.0 / 48); // the same squared error as one pixel off by 1, spread over the 48 background pixels
+            lifted.narrow(3, 0, 2).add_(new org.bytedeco.pytorch.Scalar(lift));
+            lifted.narrow(3, 6, 2).add_(new org.bytedeco.pytorch.Scalar(lift));
+            lifted.narrow(3, 2, 4).narrow(4, 0, 2).add_(new org.bytedeco.pytorch.Scalar(lift));
+            lifted.narrow(3, 2, 4).narrow(4, 6, 2).add_(new org.bytedeco.pytorch.Scalar(lift));
+            double mseRounded = rounded.sub(x).pow(new org.bytedeco.pytorch.Scalar(2)).mean().item_double();
+            double mseLifted = lifted.sub(x).pow(new org.bytedeco.pytorch.Scalar(2)).mean().item_double();
+            assertEquals(mseRounded, mseLifted, 1e-6, "squared error cannot tell the two apart");
+            double edgeRounded = VaeTrainingTask.edgeDifference(rounded, x).item_double();
+            double edgeLifted = VaeTrainingTask.edgeDifference(lifted, x).item_double();
+            // the corner pixel is off by 1 against both its neighbours in each direction: 4 differences of 1 over 2·56;
+            // the lift changes only the 16 differences across the square's border, by sqrt(1/48) each
+            assertEquals(4.0 / 56, edgeRounded, 1e-6);
+            assertTrue(edgeRounded > 1.5 * edgeLifted, "the rounded corner costs more: " + edgeRounded + " vs " + edgeLifted);
+        }
+    }
+
+    @Test
     void windowScheduleEndsOnTheLongWindowsAndIsAFunctionOfTheStep() {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(100, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
-        VaeTraining.Options o = new VaeTraining.Options(model, 9, 17, 30, 1e-4, 4.0, 16, 4, train);
+        VaeTraining.Options o = new VaeTraining.Options(model, 9, 17, 30, 1e-4, 4.0, 0, 16, 4, train);
         assertEquals(9, o.windowAt(0));
         assertEquals(9, o.windowAt(69), "the last short-window step");
         assertEquals(17, o.windowAt(70), "the final 30 of 100 steps train on 17 frames");
@@ -48,7 +77,7 @@ class VaeTrainingTest {
         VaeTraining.Options single = new VaeTraining.Options(model, 5, 1e-4, 4.0, 16, 4, train);
         assertEquals(5, single.windowAt(0));
         assertEquals(5, single.windowAt(99), "without a final phase one window serves throughout");
-        assertThrows(IllegalArgumentException.class, () -> new VaeTraining.Options(model, 9, 17, 101, 1e-4, 4.0, 16, 4, train),
+        assertThrows(IllegalArgumentException.class, () -> new VaeTraining.Options(model, 9, 17, 101, 1e-4, 4.0, 0, 16, 4, train),
                 "a final phase longer than the run is refused");
     }
 
@@ -60,7 +89,7 @@ class VaeTrainingTest {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(60, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
         VaeTraining.Result r = VaeTraining.run(dir.resolve("train"), dir.resolve("heldout"), dir.resolve("run"),
-                new VaeTraining.Options(model, 5, 9, 20, 1e-4, 4.0, 16, 4, train), false);
+                new VaeTraining.Options(model, 5, 9, 20, 1e-4, 4.0, 0.5, 16, 4, train), false);
         List<JsonNode> rows = MetricsLog.read(dir.resolve("run/metrics.jsonl"));
         double first = rows.subList(0, 5).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
         double last = rows.subList(55, 60).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
