@@ -77,7 +77,7 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
             double psnr = 0;
             int color = 0, shape = 0, direction = 0;
             List<List<Frame>> rows = new ArrayList<>();
-            Map<String, double[]> tally = new java.util.TreeMap<>(); // "shape index, background index" → clips, kept, ratios
+            Map<GroupKey, double[]> tally = new java.util.TreeMap<>(); // clips, kept, summed ratios before and after
             for (int i = 0; i < clips.size(); i++, bar.step()) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                     Tensor x = vae.onDevice(clips.batch(new long[]{i}, 0, frames));
@@ -91,7 +91,7 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
                     if (d.found() && d.colorName().equals(t.color())) color++;
                     if (kept) shape++;
                     if (d.found() && d.directionName().equals(t.direction())) direction++;
-                    double[] g = tally.computeIfAbsent(groupKey(t), k -> new double[4]);
+                    double[] g = tally.computeIfAbsent(GroupKey.of(t), k -> new double[4]);
                     g[0]++;
                     g[1] += kept ? 1 : 0;
                     g[2] += ClipDetector.detect(original).cornerRatio();
@@ -105,20 +105,25 @@ public record VaeEvaluation(double psnr, double color, double shape, double dire
             if (strip != null && !rows.isEmpty()) FrameImages.writeSheet(strip, rows, frames);
             int n = clips.size();
             List<Group> groups = new ArrayList<>();
-            tally.forEach((key, g) -> {
-                String[] names = key.split("\t");
-                groups.add(new Group(names[1], names[2], (int) g[0], (int) g[1], g[2] / g[0], g[3] / g[0]));
-            });
+            tally.forEach((key, g) -> groups.add(new Group(key.shape(), key.background(), (int) g[0], (int) g[1], g[2] / g[0], g[3] / g[0])));
             return new VaeEvaluation(psnr / n, color / (double) n, shape / (double) n, direction / (double) n, n, groups);
         }
     }
 
-    /** Sorts by the shape's and the background's index in the synthetic world, then carries their names. */
-    private static String groupKey(SynthSidecar t) {
-        int s = 0, b = 0;
-        while (s < SynthSpec.SHAPES.size() && !SynthSpec.SHAPES.get(s).word().equals(t.shape())) s++;
-        while (b < SynthSpec.BACKGROUND_PALETTE.size() && !SynthSpec.BACKGROUND_PALETTE.get(b).name().equals(t.background())) b++;
-        return String.format("%02d%02d\t%s\t%s", s, b, t.shape(), t.background());
+    /** A group's shape and background, ordered as the synthetic world lists them (unknown names last, by name). */
+    private record GroupKey(int shapeIndex, int backgroundIndex, String shape, String background) implements Comparable<GroupKey> {
+        static GroupKey of(SynthSidecar t) {
+            int s = 0, b = 0;
+            while (s < SynthSpec.SHAPES.size() && !SynthSpec.SHAPES.get(s).word().equals(t.shape())) s++;
+            while (b < SynthSpec.BACKGROUND_PALETTE.size() && !SynthSpec.BACKGROUND_PALETTE.get(b).name().equals(t.background())) b++;
+            return new GroupKey(s, b, t.shape(), t.background());
+        }
+
+        @Override
+        public int compareTo(GroupKey o) {
+            return java.util.Comparator.comparingInt(GroupKey::shapeIndex).thenComparingInt(GroupKey::backgroundIndex)
+                    .thenComparing(GroupKey::shape).thenComparing(GroupKey::background).compare(this, o);
+        }
     }
 
     /** One line per group: "square on gray: 6/16 kept, corner ratio 1.34 → 1.19". */
