@@ -80,8 +80,21 @@ public final class Engine {
         // EPYCs among them), logs a warning each time; oneDNN and the native kernels cover convolutions anyway.
         torch.globalContext().setUserEnabledNNPACK(false);
         CudaStatus cuda = cudaFlavour ? cudaStatus(natives) : CudaStatus.CPU_FLAVOUR;
-        return new EngineInfo("2.10.0", cudaFlavour ? "cuda" : "cpu", cuda, torch.get_num_threads(),
+        return new EngineInfo("2.10.0", cudaFlavour ? "cuda" : "cpu", cuda, torch.get_num_threads(), blasThreads(),
                 (System.nanoTime() - t0) / 1_000_000, cacheDir());
+    }
+
+    /**
+     * OpenBLAS's own worker count ({@code OPENBLAS_NUM_THREADS}, else the cores), 0 if it cannot be asked. libtorch's
+     * CPU matmuls run on it beside the threads above, and it changes their summation order: a training gives the same
+     * bytes again only with the same count.
+     */
+    private static int blasThreads() {
+        try {
+            return org.bytedeco.openblas.global.openblas_full.openblas_get_num_threads();
+        } catch (RuntimeException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return 0;
+        }
     }
 
     /**
@@ -139,12 +152,17 @@ public final class Engine {
     }
 
     /** What the engine is, for {@code doctor} and logs. */
-    public record EngineInfo(String libtorchVersion, String flavour, CudaStatus cuda, int threads, long loadMillis,
-                             Path nativeCache) {
+    public record EngineInfo(String libtorchVersion, String flavour, CudaStatus cuda, int threads, int blasThreads,
+                             long loadMillis, Path nativeCache) {
         public String describe() {
-            return String.format(Locale.ROOT, "libtorch %s (%s%s), %d threads, natives in %s", libtorchVersion, flavour,
-                    cudaAvailable() ? ", " + cuda.devices() + " CUDA device" + (cuda.devices() == 1 ? "" : "s") : "", threads,
-                    nativeCache);
+            return String.format(Locale.ROOT, "libtorch %s (%s%s), %s, natives in %s", libtorchVersion, flavour,
+                    cudaAvailable() ? ", " + cuda.devices() + " CUDA device" + (cuda.devices() == 1 ? "" : "s") : "",
+                    describeThreads(), nativeCache);
+        }
+
+        /** The CPU threads, e.g. "1 thread, OpenBLAS 2": both decide a CPU run's speed and its exact numbers. */
+        public String describeThreads() {
+            return threads + (threads == 1 ? " thread" : " threads") + (blasThreads > 0 ? ", OpenBLAS " + blasThreads : "");
         }
 
         public boolean cudaAvailable() {

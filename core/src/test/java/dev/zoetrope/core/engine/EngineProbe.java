@@ -24,6 +24,7 @@ public final class EngineProbe {
             System.out.println(out);
         }
         System.out.println("threads " + info.threads());
+        System.out.println("blas threads " + info.blasThreads());
         System.out.println("cache " + info.nativeCache());
         System.out.println("omp wait " + Engine.ompWaitPolicy());
     }

@@ -48,6 +48,9 @@ class EngineThreadsTest {
         Engine.EngineInfo info = Engine.init();
         assertEquals(Engine.requestedThreads(), info.threads());
         assertEquals(info.threads(), torch.get_num_threads());
-        assertTrue(info.describe().contains(info.threads() + " threads"), info.describe());
+        assertTrue(info.describeThreads().startsWith(info.threads() + (info.threads() == 1 ? " thread" : " threads")),
+                info.describeThreads());
+        assertTrue(info.blasThreads() >= 1, "OpenBLAS's pool is read: " + info.blasThreads());
+        assertTrue(info.describe().contains(info.describeThreads() + ", natives"), info.describe());
     }
 }

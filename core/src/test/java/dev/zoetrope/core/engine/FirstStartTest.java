@@ -35,6 +35,7 @@ class FirstStartTest {
                 EngineProbe.class.getName()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("ZOETROPE_THREADS");
+        pb.environment().remove("OPENBLAS_NUM_THREADS");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -50,10 +51,12 @@ class FirstStartTest {
         // [[1,2,3],[4,5,6]] x [[7,8],[9,10],[11,12]]
         String product = "matmul 58.0 64.0 139.0 154.0";
 
-        Run first = startEngine(Map.of("ZOETROPE_THREADS", "1"));
+        Run first = startEngine(Map.of("ZOETROPE_THREADS", "1", "OPENBLAS_NUM_THREADS", "1"));
         assertEquals(0, first.exit(), "first start exit code; output:\n" + first.out());
         assertTrue(first.out().contains(product), first.out());
-        assertTrue(first.out().contains("threads 1"), "ZOETROPE_THREADS is obeyed: " + first.out());
+        assertTrue(first.out().contains("\nthreads 1"), "ZOETROPE_THREADS is obeyed: " + first.out());
+        // libtorch's matmuls run on OpenBLAS's own pool, sized by its own variable (capped at the cores)
+        assertTrue(first.out().contains("blas threads 1"), "OpenBLAS's count is read: " + first.out());
         assertTrue(first.out().contains("cache " + cache), first.out());
         try (Stream<Path> s = Files.walk(cache)) {
             List<String> names = s.map(p -> p.getFileName().toString()).toList();
@@ -64,7 +67,9 @@ class FirstStartTest {
         Run second = startEngine(Map.of());
         assertEquals(0, second.exit(), "warm start exit code; output:\n" + second.out());
         assertTrue(second.out().contains(product), second.out());
-        assertTrue(second.out().contains("threads " + Runtime.getRuntime().availableProcessors()),
+        assertTrue(second.out().contains("\nthreads " + Runtime.getRuntime().availableProcessors()),
                 "threads default to the cores: " + second.out());
+        int blas = Integer.parseInt(second.out().replaceAll("(?s).*\nblas threads (\\d+).*", "$1"));
+        assertTrue(blas >= 1 && blas <= Runtime.getRuntime().availableProcessors(), "OpenBLAS defaults to the cores at most: " + second.out());
     }
 }

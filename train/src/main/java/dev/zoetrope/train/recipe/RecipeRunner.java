@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
+import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.core.io.AtomicFiles;
 import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
@@ -164,10 +165,18 @@ public final class RecipeRunner {
      */
     static boolean timed(Path work, String recipe, String stage, StageBody body) throws IOException {
         String name = stage.toLowerCase(Locale.ROOT);
+        Engine.EngineInfo engine = Engine.init();
         long t0 = System.nanoTime();
-        if (ProcessGroup.writesFiles()) System.err.println("== " + recipe + ": " + name);
+        if (ProcessGroup.writesFiles()) System.err.println("== " + recipe + ": " + name + " (" + engine.describeThreads() + ")");
         if (!body.run()) return false;
-        if (ProcessGroup.writesFiles()) Json.write(work.resolve("timings-" + name + ".json"), Map.of("seconds", (System.nanoTime() - t0) / 1e9));
+        if (ProcessGroup.writesFiles()) {
+            // the thread counts travel with the time: a CPU run's bytes depend on both
+            Map<String, Object> timing = new LinkedHashMap<>();
+            timing.put("seconds", (System.nanoTime() - t0) / 1e9);
+            timing.put("threads", engine.threads());
+            timing.put("blas_threads", engine.blasThreads());
+            Json.write(work.resolve("timings-" + name + ".json"), timing);
+        }
         return true;
     }
 
@@ -298,7 +307,7 @@ public final class RecipeRunner {
         // the training record travels with the weights: recipe, curves, metrics, VAE round trips, first and last samples
         Map<Path, String> record = new LinkedHashMap<>();
         for (String f : List.of("recipe.json", "vae/vae_eval.json", "dit/metrics.jsonl", "vae/metrics.jsonl", "dit/loss.png",
-                "vae/loss.png", "vae/reconstructions.png"))
+                "vae/loss.png", "vae/reconstructions.png", "timings-vae.json", "timings-latents.json", "timings-dit.json"))
             record.put(work.resolve(f), f.replace('/', '-'));
         TrainConfig dit = recipe.dit().train();
         if (dit.sampleEvery() > 0)

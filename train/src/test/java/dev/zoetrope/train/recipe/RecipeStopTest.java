@@ -16,9 +16,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.zoetrope.core.config.Json;
+import dev.zoetrope.core.engine.Engine;
 import dev.zoetrope.train.loop.Checkpoints;
 import dev.zoetrope.train.loop.Trainer;
 
@@ -42,6 +44,11 @@ class RecipeStopTest {
         assertEquals(List.of(Step.FIRST, Step.SECOND), ran, "the stage after the stopped one did not run");
         assertTrue(Files.isRegularFile(dir.resolve("timings-first.json")));
         assertFalse(Files.exists(dir.resolve("timings-second.json")), "a stopped stage has no timing");
+        // a CPU run's bytes depend on both thread counts, so the timing records them
+        JsonNode timing = Json.PLAIN.readTree(dir.resolve("timings-first.json").toFile());
+        assertEquals(Engine.init().threads(), timing.path("threads").asInt(-1), timing.toString());
+        assertEquals(Engine.init().blasThreads(), timing.path("blas_threads").asInt(-1), timing.toString());
+        assertTrue(timing.path("seconds").asDouble(-1) >= 0, timing.toString());
 
         ran.clear();
         assertTrue(RecipeRunner.runStages(dir, "loop", Json.PLAIN.createObjectNode(), List.of(Step.values()), s -> ran.add(s)));
