@@ -40,11 +40,14 @@ public final class VaeTraining {
      * @param klWeight     weight of the KL term against the reconstruction MSE
      * @param salientWeight weight of salient pixels in the reconstruction loss (1: plain MSE; see {@link VaeTrainingTask})
      * @param edgeWeight   weight of the image-gradient term (0: none; see {@link VaeTrainingTask})
+     * @param reconstruction how a pixel's error counts in the reconstruction term
      * @param maxClips     training clips read into memory
      */
     public record Options(WanVaeConfig model, int windowFrames, int finalWindowFrames, int finalWindowSteps, double klWeight,
-                          double salientWeight, double edgeWeight, int maxClips, int evalClips, TrainConfig train) {
+                          double salientWeight, double edgeWeight, VaeTrainingTask.Reconstruction reconstruction, int maxClips,
+                          int evalClips, TrainConfig train) {
         public Options {
+            java.util.Objects.requireNonNull(reconstruction, "reconstruction");
             if (!(edgeWeight >= 0 && Double.isFinite(edgeWeight)))
                 throw new IllegalArgumentException("edge_weight must be a finite number >= 0, got " + edgeWeight);
             if (finalWindowSteps < 0 || finalWindowSteps > train.steps())
@@ -54,7 +57,8 @@ public final class VaeTraining {
         /** One window length throughout. */
         public Options(WanVaeConfig model, int windowFrames, double klWeight, double salientWeight, int maxClips, int evalClips,
                        TrainConfig train) {
-            this(model, windowFrames, windowFrames, 0, klWeight, salientWeight, 0, maxClips, evalClips, train);
+            this(model, windowFrames, windowFrames, 0, klWeight, salientWeight, 0, VaeTrainingTask.Reconstruction.L2, maxClips, evalClips,
+                    train);
         }
 
         /** The window length trained at {@code step} (0-based): short windows first, long ones at the end. */
@@ -90,7 +94,7 @@ public final class VaeTraining {
         try (WanVae vae = WanVae.trainable(o.model(), o.train().seed(), device.target());
              ClipSet clips = ClipSet.readSynth(data, o.maxClips())) {
             startWithSmallVariance(vae.params(), o.model().zDim());
-            VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight(), o.edgeWeight());
+            VaeTrainingTask task = new VaeTrainingTask(vae, clips, o::windowAt, List.of(o.windowFrames(), o.finalWindowFrames()), o.klWeight(), o.salientWeight(), o.edgeWeight(), o.reconstruction());
             outcome = new Trainer(task, o.train(), runDir, "vae").run(resume);
         }
         // a stopped run exports nothing (the JVM may be exiting); in a data-parallel run rank 0 exports and evaluates

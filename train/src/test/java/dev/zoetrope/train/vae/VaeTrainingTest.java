@@ -66,10 +66,41 @@ class VaeTrainingTest {
     }
 
     @Test
+    void absoluteErrorWeighsAMissingCornerOnGrayNearerToOneOnBlackThanSquaredErrorDoes() {
+        dev.zoetrope.core.engine.Engine.init();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            // a corner pixel drawn as the background: the palette's purple (150, 60, 200) on black and on gray (110)
+            double[] purple = {150 / 127.5 - 1, 60 / 127.5 - 1, 200 / 127.5 - 1}, black = {-1, -1, -1};
+            double[] gray = {110 / 127.5 - 1, 110 / 127.5 - 1, 110 / 127.5 - 1};
+            double[] l2 = new double[2], l1 = new double[2];
+            double[][] backgrounds = {black, gray};
+            for (int b = 0; b < 2; b++) {
+                float[] half = new float[3];
+                for (int c = 0; c < 3; c++) half[c] = (float) (purple[c] - backgrounds[b][c]);
+                org.bytedeco.pytorch.Tensor diff = dev.zoetrope.core.engine.Tensors.fromFloats(half, 3);
+                l2[b] = VaeTrainingTask.Reconstruction.L2.error(diff).sum().item_double();
+                l1[b] = VaeTrainingTask.Reconstruction.L1.error(diff).sum().item_double();
+                double sq = 0, abs = 0;
+                for (float h : half) {
+                    sq += h * h;
+                    abs += Math.abs(h);
+                }
+                assertEquals(sq, l2[b], 1e-6);
+                assertEquals(abs, l1[b], 1e-6);
+            }
+            assertEquals(5.42, l2[0] / l2[1], 0.01, "squared error: a rounded corner is 5.4 times dearer on black");
+            assertEquals(2.28, l1[0] / l1[1], 0.01, "absolute error: 2.3 times");
+        }
+        assertEquals(VaeTrainingTask.Reconstruction.L1, VaeTrainingTask.Reconstruction.parse(" L1 "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VaeTrainingTask.Reconstruction.parse("l3"));
+        assertTrue(e.getMessage().contains("\"l2\" or \"l1\"") && e.getMessage().contains("l3"), e.getMessage());
+    }
+
+    @Test
     void windowScheduleEndsOnTheLongWindowsAndIsAFunctionOfTheStep() {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(100, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
-        VaeTraining.Options o = new VaeTraining.Options(model, 9, 17, 30, 1e-4, 4.0, 0, 16, 4, train);
+        VaeTraining.Options o = new VaeTraining.Options(model, 9, 17, 30, 1e-4, 4.0, 0, VaeTrainingTask.Reconstruction.L2, 16, 4, train);
         assertEquals(9, o.windowAt(0));
         assertEquals(9, o.windowAt(69), "the last short-window step");
         assertEquals(17, o.windowAt(70), "the final 30 of 100 steps train on 17 frames");
@@ -77,7 +108,7 @@ class VaeTrainingTest {
         VaeTraining.Options single = new VaeTraining.Options(model, 5, 1e-4, 4.0, 16, 4, train);
         assertEquals(5, single.windowAt(0));
         assertEquals(5, single.windowAt(99), "without a final phase one window serves throughout");
-        assertThrows(IllegalArgumentException.class, () -> new VaeTraining.Options(model, 9, 17, 101, 1e-4, 4.0, 0, 16, 4, train),
+        assertThrows(IllegalArgumentException.class, () -> new VaeTraining.Options(model, 9, 17, 101, 1e-4, 4.0, 0, VaeTrainingTask.Reconstruction.L2, 16, 4, train),
                 "a final phase longer than the run is refused");
     }
 
@@ -89,7 +120,7 @@ class VaeTrainingTest {
         WanVaeConfig model = new WanVaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
         TrainConfig train = new TrainConfig(60, 4, 1, 3e-3, 5, 0.1, 0.0, 0.9, 0.99, 1e-8, 1.0, 0.9, 11, 30, 1, 0, 2);
         VaeTraining.Result r = VaeTraining.run(dir.resolve("train"), dir.resolve("heldout"), dir.resolve("run"),
-                new VaeTraining.Options(model, 5, 9, 20, 1e-4, 4.0, 0.5, 16, 4, train), false);
+                new VaeTraining.Options(model, 5, 9, 20, 1e-4, 4.0, 0.5, VaeTrainingTask.Reconstruction.L2, 16, 4, train), false);
         List<JsonNode> rows = MetricsLog.read(dir.resolve("run/metrics.jsonl"));
         double first = rows.subList(0, 5).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
         double last = rows.subList(55, 60).stream().mapToDouble(n -> n.get("loss").asDouble()).average().orElseThrow();
