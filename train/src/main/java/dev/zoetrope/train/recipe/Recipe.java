@@ -98,7 +98,8 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
             VaeTraining.Options vae = new VaeTraining.Options(vaeModel, window, v.path("final_window_frames").asInt(window),
                     v.path("final_window_steps").asInt(0), v.path("kl_weight").asDouble(1e-4),
                     v.path("salient_weight").asDouble(1.0), v.path("edge_weight").asDouble(0.0),
-                    VaeTrainingTask.Reconstruction.parse(v.path("reconstruction").asText("l2")), v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
+                    VaeTrainingTask.Reconstruction.parse(v.path("reconstruction").asText("l2")),
+                    v.path("max_clips").asInt(Integer.MAX_VALUE), v.path("eval_clips").asInt(50), train(v.path("train")));
             T5Config text = T5Config.fromJson(n.path("text"), source + " text");
             JsonNode d = n.path("dit");
             DitConfig ditModel = DitConfig.fromJson(d.path("model"), ModelFamily.LINUM);

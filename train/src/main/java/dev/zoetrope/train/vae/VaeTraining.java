@@ -37,8 +37,8 @@ public final class VaeTraining {
      * @param windowFrames frames per training window (1 + 4k)
      * @param finalWindowFrames frames per window over the last {@code finalWindowSteps} steps (1 + 4k)
      * @param finalWindowSteps  steps trained on the final, longer windows; 0 keeps {@code windowFrames} throughout
-     * @param klWeight     weight of the KL term against the reconstruction MSE
-     * @param salientWeight weight of salient pixels in the reconstruction loss (1: plain MSE; see {@link VaeTrainingTask})
+     * @param klWeight     weight of the KL term against the reconstruction term
+     * @param salientWeight weight of salient pixels in the reconstruction term (1: unweighted; see {@link VaeTrainingTask})
      * @param edgeWeight   weight of the image-gradient term (0: none; see {@link VaeTrainingTask})
      * @param reconstruction how a pixel's error counts in the reconstruction term
      * @param maxClips     training clips read into memory
