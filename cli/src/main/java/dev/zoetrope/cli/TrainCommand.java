@@ -42,8 +42,8 @@ import picocli.CommandLine.Option;
                         + "batch_size, rank 0 writes; a process started with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and "
                         + "MASTER_PORT set (torchrun, a scheduler) joins as it is."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--recipe", required = true, description = "tiny (the shipped model), tiny-v2 (the same world captioned in free "
-            + "language, with a subword tokenizer), micro (a quick check), tiny-turbo (a 4-step "
+    @Option(names = "--recipe", required = true, description = "tiny (the shipped model: the synthetic world captioned in free "
+            + "language, a subword tokenizer), micro (a quick check), tiny-turbo (a 4-step "
             + "student of zoetrope-tiny), micro-turbo (the same at toy sizes, from runs/micro/model), lora (adapters on --from's DiT), "
             + "micro-lora (the same at toy sizes), tiny-white (white backgrounds taught to zoetrope-tiny), tiny-motion (diagonals and standing still taught to zoetrope-tiny), or a recipe JSON file.")
     String recipe;

@@ -96,10 +96,24 @@ class GenerateFlagsTest {
 
         CliRun info = CliRun.of("info", tiny().toString(), "--dtype", "bf16");
         assertEquals(0, info.exit(), info.toString());
-        assertTrue(info.out().contains("loaded at bf16: 2.40 MiB (stored: F32, 4.81 MiB)"), "the DiT: " + info.out());
-        assertTrue(info.out().contains("loaded at bf16: 1.27 MiB (stored: F32, 2.55 MiB)"), "the VAE decodes in bf16 too: " + info.out());
+        long dit = parameters(info.out(), "[dit]"), vae = parameters(info.out(), "[vae]");
+        assertTrue(info.out().contains("loaded at bf16: " + mib(2 * dit) + " (stored: F32, " + mib(4 * dit) + ")"), "the DiT: " + info.out());
+        assertTrue(info.out().contains("loaded at bf16: " + mib(2 * vae) + " (stored: F32, " + mib(4 * vae) + ")"),
+                "the VAE decodes in bf16 too: " + info.out());
         CliRun full = CliRun.of("info", tiny().toString(), "--dtype", "f32");
-        assertTrue(full.out().contains("loaded at f32: 2.55 MiB (stored: F32, 2.55 MiB)"), full.out());
+        assertTrue(full.out().contains("loaded at f32: " + mib(4 * vae) + " (stored: F32, " + mib(4 * vae) + ")"), full.out());
+    }
+
+    /** The exact parameter count {@code info} prints for a part, e.g. {@code (1,252,576)} after {@code [dit]}. */
+    private static long parameters(String info, String part) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(part) + "[^\\n]*\\n\\s+\\d+ tensors, [^(]*\\(([0-9,]+)\\)")
+                .matcher(info);
+        assertTrue(m.find(), part + " in " + info);
+        return Long.parseLong(m.group(1).replace(",", ""));
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.2f MiB", bytes / 1048576.0);
     }
 
     /** --seed -1 draws a seed and prints it, so the clip can be made again; other negative seeds are refused. */

@@ -70,7 +70,7 @@ public record Recipe(String name, String resolution, Synth synth, int latentClip
         if (Files.isRegularFile(file)) return new Source(Json.readTree(file), file.toString());
         try (InputStream in = Recipe.class.getResourceAsStream("/dev/zoetrope/train/recipes/" + nameOrFile + ".json")) {
             if (in == null)
-                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, tiny-v2, micro, tiny-turbo, micro-turbo, lora, micro-lora, tiny-white, tiny-motion, or a recipe JSON file");
+                throw new InvalidRequestException("unknown recipe '" + nameOrFile + "': use tiny, micro, tiny-turbo, micro-turbo, lora, micro-lora, tiny-white, tiny-motion, or a recipe JSON file");
             return new Source(Json.PLAIN.readTree(in), "recipe " + nameOrFile);
         } catch (IOException e) {
             throw new ConfigException("recipe " + nameOrFile + ": " + e.getMessage(), e);

@@ -48,7 +48,7 @@ public record ReflowRecipe(String name, String teacher, TeacherPairs.Options pai
                 throw new IllegalArgumentException("'teacher' must name the teacher's model directory");
             JsonNode p = n.path("pairs");
             TeacherPairs.Options pairs = new TeacherPairs.Options(p.path("count").asInt(0), p.path("captions").asText(TeacherPairs.SYNTH),
-                    p.path("seed").asLong(1), p.path("clips_per_shard").asInt(100));
+                    p.path("phrasings").asInt(0), p.path("seed").asLong(1), p.path("clips_per_shard").asInt(100));
             JsonNode d = n.path("distill");
             if (d.path("train").isMissingNode()) throw new IllegalArgumentException("missing a 'distill.train' section");
             ReflowTraining.Options distill = new ReflowTraining.Options(Json.SNAKE.treeToValue(d.path("train"), TrainConfig.class),

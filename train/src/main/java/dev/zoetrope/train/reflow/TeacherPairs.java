@@ -25,6 +25,7 @@ import dev.zoetrope.train.shards.ClipRecord;
 import dev.zoetrope.train.shards.ShardReader;
 import dev.zoetrope.train.shards.ShardTensor;
 import dev.zoetrope.train.shards.ShardWriter;
+import dev.zoetrope.train.synth.Captioner;
 import dev.zoetrope.train.synth.SynthSpec;
 
 /**
@@ -43,14 +44,20 @@ public final class TeacherPairs {
     /**
      * @param count         how many pairs
      * @param captions      {@value #SYNTH}, a directory of shards (their captions) or a text file (one caption a line)
+     * @param phrasings     with {@value #SYNTH}: how many captions in free language (the training grammar,
+     *                      {@link Captioner}) each seen combination and background adds to its template captions, for a
+     *                      teacher trained on them; 0 for templates only
      * @param seed          the seed the pairs' captions order and noise seeds derive from
      * @param clipsPerShard pairs per shard: an interruption loses at most the open shard's
      */
-    public record Options(int count, String captions, long seed, int clipsPerShard) {
+    public record Options(int count, String captions, int phrasings, long seed, int clipsPerShard) {
         public Options {
             if (count < 1) throw new IllegalArgumentException("pairs.count must be ≥ 1, got " + count);
             if (clipsPerShard < 1) throw new IllegalArgumentException("pairs.clips_per_shard must be ≥ 1, got " + clipsPerShard);
             if (captions == null || captions.isBlank()) captions = SYNTH;
+            if (phrasings < 0) throw new IllegalArgumentException("pairs.phrasings must be ≥ 0, got " + phrasings);
+            if (phrasings > 0 && !captions.equals(SYNTH))
+                throw new IllegalArgumentException("pairs.phrasings draws from the synthetic world's grammar: it needs pairs.captions \"" + SYNTH + "\"");
         }
     }
 
@@ -75,11 +82,24 @@ public final class TeacherPairs {
      * directory or the lines of a text file, where a caption naming a held-out combination is refused.
      */
     public static List<String> captions(String source) {
+        return captions(source, 0, 0);
+    }
+
+    /**
+     * {@link #captions(String)}, and with {@value #SYNTH} {@code phrasings} more per seen combination and background
+     * drawn from the training grammar (never a held-out word or template) in a stream of {@code seed}; a phrasing that
+     * repeats a caption already listed is kept once.
+     */
+    public static List<String> captions(String source, int phrasings, long seed) {
         if (source.equals(SYNTH)) {
-            List<String> out = new ArrayList<>();
+            LinkedHashSet<String> out = new LinkedHashSet<>();
             for (SynthSpec.Combination c : SynthSpec.seenCombinations())
                 for (int bg = 0; bg < SynthSpec.BACKGROUNDS.size(); bg++)
                     for (int t = 0; t < SynthSpec.TEMPLATES.size(); t++) out.add(SynthSpec.caption(t, c, bg));
+            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1); // not assign's stream
+            for (SynthSpec.Combination c : SynthSpec.seenCombinations())
+                for (int bg = 0; bg < SynthSpec.BACKGROUNDS.size(); bg++)
+                    for (int i = 0; i < phrasings; i++) out.add(Captioner.caption(c, bg, Captioner.Phrasing.TRAINING, rnd));
             return List.copyOf(out);
         }
         Path p = Path.of(source);
@@ -139,7 +159,7 @@ public final class TeacherPairs {
 
     /** Samples every pair the shards at {@code out} do not hold yet. Returns the seconds spent per new pair (NaN if none). */
     public static double write(LatentSampler teacher, Options o, Path out) throws IOException {
-        List<String> captions = assign(captions(o.captions()), o.count(), o.seed());
+        List<String> captions = assign(captions(o.captions(), o.phrasings(), o.seed()), o.count(), o.seed());
         int made = 0;
         long t0 = System.nanoTime();
         try (ShardWriter writer = ShardWriter.open(out, o.clipsPerShard());

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zoetrope.core.InvalidRequestException;
 import dev.zoetrope.core.config.ConfigException;
 import dev.zoetrope.train.reflow.TeacherPairs;
+import dev.zoetrope.train.synth.Captioner;
 import dev.zoetrope.train.synth.SynthSpec;
 
 class ReflowRecipeTest {
@@ -54,6 +55,26 @@ class ReflowRecipeTest {
         assertNotEquals(assigned.subList(0, 10), TeacherPairs.assign(captions, 10, 2), "the order is the seed's");
         assertNotEquals(TeacherPairs.seed(1, 0), TeacherPairs.seed(1, 1));
         assertTrue(TeacherPairs.seed(1, 7) >= 0 && TeacherPairs.seed(1, 7) <= Integer.MAX_VALUE, "a seed generate --seed takes");
+    }
+
+    @Test
+    void phrasingsAddFreeLanguageCaptionsOfSeenCombinationsOnly() {
+        List<String> templates = TeacherPairs.captions(TeacherPairs.SYNTH);
+        List<String> free = TeacherPairs.captions(TeacherPairs.SYNTH, 4, 1);
+        assertEquals(templates, free.subList(0, templates.size()), "the template captions first, as without phrasings");
+        List<String> added = free.subList(templates.size(), free.size());
+        int slots = SynthSpec.seenCombinations().size() * SynthSpec.BACKGROUNDS.size() * 4;
+        assertTrue(added.size() > slots * 9 / 10 && added.size() <= slots, "about 4 per seen combination and background: " + added.size());
+        assertEquals(free.size(), new HashSet<>(free).size(), "each kept once");
+        long nonTemplate = added.stream().filter(c -> SynthSpec.parse(c).isEmpty()).count();
+        assertTrue(nonTemplate > added.size() / 2, "mostly wordings the template parser does not read: " + nonTemplate);
+        for (String c : added) assertFalse(Captioner.containsHeldOutWord(c), c);
+        assertEquals(free, TeacherPairs.captions(TeacherPairs.SYNTH, 4, 1), "seeded");
+        assertNotEquals(free, TeacherPairs.captions(TeacherPairs.SYNTH, 4, 2));
+        assertEquals(4, ReflowRecipe.load("tiny-turbo").pairs().phrasings(), "the shipped student learns the teacher's free language");
+        assertThrows(IllegalArgumentException.class, () -> new TeacherPairs.Options(10, "captions.txt", 2, 1, 10),
+                "phrasings come from the synthetic world's grammar only");
+        assertThrows(IllegalArgumentException.class, () -> new TeacherPairs.Options(10, TeacherPairs.SYNTH, -1, 1, 10));
     }
 
     @Test
