@@ -14,6 +14,10 @@ import java.util.stream.Stream;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.io.AtomicFiles;
+import dev.zoetrope.models.dit.DiffusionTransformer;
+import dev.zoetrope.models.dit.DitLoadOptions;
+import dev.zoetrope.models.nn.Attention;
+import dev.zoetrope.models.pipeline.DitVelocity;
 import dev.zoetrope.models.pipeline.LatentSampler;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
@@ -78,10 +82,19 @@ public final class ReflowRunner {
         return ModelLoader.parts(dir, WeightDtype.AUTO, device);
     }
 
-    /** The teacher's couplings, sampled as {@code generate} samples (its defaults, batched guidance). */
+    /**
+     * The teacher's couplings, sampled as {@code generate} samples (its defaults, batched guidance), with the attention
+     * kernel a training run pins ({@link Attention.Options#training}): generate's AUTO choice goes by timing, and the
+     * kernels round differently, so the same recipe would not make the same pairs.
+     */
     public void pairs() throws IOException {
         ModelDirectory dir = teacher();
-        try (LatentSampler sampler = new LatentSampler(parts(dir), TextToVideo.Options.DEFAULT)) {
+        TextToVideo.Parts p = parts(dir);
+        DitLoadOptions pinned = ModelLoader.ditOptions(dir, WeightDtype.AUTO, device.target())
+                .withAttention(Attention.Options.training(device.target()));
+        TextToVideo.Parts teacher = new TextToVideo.Parts(p.family(), p.capabilities(), p.shift(), p.text(),
+                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), pinned)), p.vae(), p.latentScale(), p.model());
+        try (LatentSampler sampler = new LatentSampler(teacher, TextToVideo.Options.DEFAULT)) {
             double perPair = TeacherPairs.write(sampler, recipe.pairs(), pairsDir());
             if (!Double.isNaN(perPair))
                 Json.write(pairsDir().resolve("pairs-timing.json"), Map.of("seconds_per_pair", perPair, "pairs", recipe.pairs().count()));

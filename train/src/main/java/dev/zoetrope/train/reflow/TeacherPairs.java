@@ -30,10 +30,11 @@ import dev.zoetrope.train.synth.SynthSpec;
 
 /**
  * The reflow couplings: for pair i, a training caption and a seed; the teacher's noise for that seed and the latent its
- * full sampler (its default steps, shift and guidance) makes from it, exactly as {@code zoetrope generate --seed} would
- * ({@link LatentSampler}). Stored in shards as {@code noise} and {@code latents} (DiT space, C×T×H×W float32) with the
- * caption, and the seed as the {@code seed} signal, so any pair can be regenerated alone. Pairs already in the shards
- * are skipped: an interrupted stage continues where it stopped.
+ * full sampler (its default steps, shift and guidance) makes from it, as {@code zoetrope generate --seed} would
+ * ({@link LatentSampler}; the caller pins the attention kernel, so every run makes the same pairs). Stored in shards
+ * as {@code noise} and {@code latents} (DiT space, C×T×H×W float32) with the caption, and the seed as the
+ * {@code seed} signal, so any pair can be regenerated alone. Pairs already in the shards are skipped: an interrupted
+ * stage continues where it stopped.
  */
 public final class TeacherPairs {
     /** The shard tensor holding a pair's starting noise. */
