@@ -10,6 +10,7 @@ import dev.zoetrope.models.ModelFamily;
 import dev.zoetrope.models.dit.DiffusionTransformer;
 import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.dit.Lora;
+import dev.zoetrope.models.nn.Attention;
 import dev.zoetrope.models.nn.ModelLoadException;
 import dev.zoetrope.models.vae.LatentScale;
 
@@ -77,11 +78,23 @@ public final class ModelLoader {
     /** {@link #parts(ModelDirectory, WeightDtype, ComputeDevice, Offload)} with LoRA adapters merged into the DiT as it loads. */
     public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Offload offload,
                                           List<Lora> loras, boolean loraLenient) {
+        return parts(dir, dtype, device, ditOptions(dir, dtype, device.target())
+                .withStreamedBlocks(offload == Offload.SEQUENTIAL).withLoras(loras, loraLenient));
+    }
+
+    /**
+     * {@link #parts(ModelDirectory, WeightDtype, ComputeDevice)} with the DiT's attention kernel fixed, e.g.
+     * {@link Attention.Options#training}: AUTO chooses by timing, and the kernels round differently, so only a fixed
+     * kernel makes the same bytes in every process.
+     */
+    public static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, Attention.Options attention) {
+        return parts(dir, dtype, device, ditOptions(dir, dtype, device.target()).withAttention(attention));
+    }
+
+    private static TextToVideo.Parts parts(ModelDirectory dir, WeightDtype dtype, ComputeDevice device, DitLoadOptions dit) {
         org.bytedeco.pytorch.Device target = device.target();
         DType cast = castFor(dtype, target);
         ModelFamily family = dir.family();
-        DitLoadOptions dit = ditOptions(dir, dtype, target)
-                .withStreamedBlocks(offload == Offload.SEQUENTIAL).withLoras(loras, loraLenient);
         return new TextToVideo.Parts(family, dir.capabilities(), dir.shift(),
                 () -> T5PromptEncoder.load(dir.textConfig(), dir.textEncoder(), dir.tokenizer(), family, dir.textLength(), cast,
                         target),

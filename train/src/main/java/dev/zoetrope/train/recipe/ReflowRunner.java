@@ -14,10 +14,7 @@ import java.util.stream.Stream;
 import dev.zoetrope.core.config.Json;
 import dev.zoetrope.core.engine.ComputeDevice;
 import dev.zoetrope.core.io.AtomicFiles;
-import dev.zoetrope.models.dit.DiffusionTransformer;
-import dev.zoetrope.models.dit.DitLoadOptions;
 import dev.zoetrope.models.nn.Attention;
-import dev.zoetrope.models.pipeline.DitVelocity;
 import dev.zoetrope.models.pipeline.LatentSampler;
 import dev.zoetrope.models.pipeline.ModelCapabilities;
 import dev.zoetrope.models.pipeline.ModelDirectory;
@@ -88,12 +85,7 @@ public final class ReflowRunner {
      * kernels round differently, so the same recipe would not make the same pairs.
      */
     public void pairs() throws IOException {
-        ModelDirectory dir = teacher();
-        TextToVideo.Parts p = parts(dir);
-        DitLoadOptions pinned = ModelLoader.ditOptions(dir, WeightDtype.AUTO, device.target())
-                .withAttention(Attention.Options.training(device.target()));
-        TextToVideo.Parts teacher = new TextToVideo.Parts(p.family(), p.capabilities(), p.shift(), p.text(),
-                () -> new DitVelocity(DiffusionTransformer.load(dir.ditWeights(), pinned)), p.vae(), p.latentScale(), p.model());
+        TextToVideo.Parts teacher = ModelLoader.parts(teacher(), WeightDtype.AUTO, device, Attention.Options.training(device.target()));
         try (LatentSampler sampler = new LatentSampler(teacher, TextToVideo.Options.DEFAULT)) {
             double perPair = TeacherPairs.write(sampler, recipe.pairs(), pairsDir());
             if (!Double.isNaN(perPair))

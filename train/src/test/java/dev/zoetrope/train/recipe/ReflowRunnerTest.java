@@ -117,8 +117,10 @@ class ReflowRunnerTest {
         assertEquals(6, seeds.size(), "every pair has its own noise");
     }
 
-    /** What {@code generate} hands the VAE for this prompt and seed with the teacher's defaults (VAE space). */
-    /** The latent {@code generate -Dzoetrope.attention=chunked} decodes: the kernel the pairs stage pins. */
+    /**
+     * What {@code generate -Dzoetrope.attention=chunked} hands the VAE for this prompt and seed with the teacher's
+     * defaults (VAE space): the kernel the pairs stage pins.
+     */
     static Tensor generatedLatent(ModelDirectory model, String caption, long seed) {
         String before = System.getProperty("zoetrope.attention");
         System.setProperty("zoetrope.attention", "chunked");
